@@ -1,0 +1,205 @@
+// Package consent records, checks and proves consent for a helpdesk's
+// purposes (live-chat support, marketing e-mail, …) as GDPR Art. 7(1) and
+// 7(3) ask: the controller can show that a person consented, to which
+// wording, when and how, and withdrawing is as easy as granting.
+//
+// A Purpose has versioned Policy texts. Publishing a version marked Material
+// makes earlier consents stale: Check then answers StatusNeedsReconsent.
+// Grants and withdrawals are append-only Records with evidence (source,
+// client IP, user agent, the checkbox wording, who recorded it), linked per
+// account into a SHA-256 hash chain that Verify walks to detect any edited,
+// removed or reordered record.
+//
+// Choices made here, where the GDPR and the issue are silent:
+//
+//   - Subjects are indexed by their keyed pseudonym (Config.Pseudonymizer),
+//     so Check and History stay one indexed lookup and keep working after
+//     Pseudonymize has removed the identifier itself.
+//   - The identifier, IP address and user agent are not hashed into the
+//     chain directly: each record carries a random salt and salted SHA-256
+//     commitments to them. Pseudonymize deletes the values and the salt but
+//     keeps the commitments, so the chain still verifies and the proof that
+//     consent existed survives erasure, while nothing left can be linked
+//     back to the person without the host's pseudonymizer key.
+//   - A withdrawal is recorded even when nothing was granted: it is the
+//     subject's documented objection and costs nothing.
+//   - Limits: subject 128 bytes, user agent 1 KiB, wording 4 KiB, policy
+//     text 256 KiB, purpose key 64 bytes of [a-z0-9._-].
+package consent
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gdprkit/gdprkit"
+)
+
+// Action is what a record does.
+type Action string
+
+// The two actions.
+const (
+	Grant    Action = "grant"
+	Withdraw Action = "withdraw"
+)
+
+// Source says where a consent decision was captured.
+type Source string
+
+// The standard sources. Hosts may use their own lower-case tokens.
+const (
+	SourcePreChat Source = "prechat"
+	SourcePortal  Source = "portal"
+	SourceAPI     Source = "api"
+	SourceImport  Source = "import"
+	SourceAgent   Source = "agent"
+)
+
+// Status is the answer of Check.
+type Status int
+
+// The statuses Check returns.
+const (
+	// StatusNeverGiven: no record for this subject and purpose.
+	StatusNeverGiven Status = iota
+	// StatusGranted: the latest record is a grant under the current
+	// material policy version and has not expired.
+	StatusGranted
+	// StatusWithdrawn: the latest record is a withdrawal.
+	StatusWithdrawn
+	// StatusNeedsReconsent: granted, but a materially changed policy version
+	// was published since.
+	StatusNeedsReconsent
+	// StatusExpired: granted longer ago than the purpose's Lifetime.
+	StatusExpired
+)
+
+var statusNames = [...]string{"never_given", "granted", "withdrawn", "needs_reconsent", "expired"}
+
+// String returns the status's stable name.
+func (s Status) String() string {
+	if s < 0 || int(s) >= len(statusNames) {
+		return fmt.Sprintf("status(%d)", int(s))
+	}
+	return statusNames[s]
+}
+
+// MarshalText encodes the status as its name.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Granted reports whether the subject's consent is in force.
+func (s Status) Granted() bool { return s == StatusGranted }
+
+// Purpose is one reason for processing that needs consent.
+type Purpose struct {
+	// Key identifies the purpose in its account: 1–64 bytes of [a-z0-9._-].
+	Key string `json:"key"`
+	// Name is the human name ("Live-chat support").
+	Name string `json:"name"`
+	// Label is the checkbox wording. Default: "I agree to <Name>."
+	Label string `json:"label"`
+	// Description is optional longer text for admins.
+	Description string `json:"description,omitempty"`
+	// Lifetime, when positive, makes a grant expire after it.
+	Lifetime time.Duration `json:"lifetime,omitempty"`
+	// CurrentVersion is the latest published policy version (0: none yet).
+	// Set by the store.
+	CurrentVersion int `json:"current_version"`
+	// MaterialVersion is the latest version published as a material change.
+	// Grants under an older version need re-consent. Set by the store.
+	MaterialVersion int       `json:"material_version"`
+	CreatedAt       time.Time `json:"created_at"`
+}
+
+// Policy is one published version of a purpose's text. Policies are
+// immutable once published.
+type Policy struct {
+	Purpose string `json:"purpose"`
+	Version int    `json:"version"`
+	// Text is exactly what was shown to the subject.
+	Text string `json:"text"`
+	// TextHash is the hex SHA-256 of Text; records carry it, so a proof
+	// never points at "the current page".
+	TextHash    string          `json:"text_hash"`
+	Material    bool            `json:"material"`
+	PublishedAt time.Time       `json:"published_at"`
+	PublishedBy gdprkit.ActorID `json:"published_by"`
+}
+
+// Evidence is how a decision was captured.
+type Evidence struct {
+	// IP is the client address in canonical form, or empty.
+	IP string `json:"ip,omitempty"`
+	// UserAgent is the client's User-Agent header, or empty.
+	UserAgent string `json:"user_agent,omitempty"`
+	// Wording is the checkbox or button text the subject acted on.
+	Wording string `json:"wording,omitempty"`
+}
+
+// Record is one append-only grant or withdrawal.
+type Record struct {
+	ID  string `json:"id"`
+	Seq int64  `json:"seq"`
+	// Subject is the subject's identifier; empty once pseudonymised.
+	Subject gdprkit.SubjectID `json:"subject,omitempty"`
+	// SubjectPS is the subject's keyed pseudonym; it never changes.
+	SubjectPS     gdprkit.Pseudonym `json:"subject_ps"`
+	Purpose       string            `json:"purpose"`
+	PolicyVersion int               `json:"policy_version"`
+	PolicyHash    string            `json:"policy_hash"`
+	Action        Action            `json:"action"`
+	Source        Source            `json:"source"`
+	Evidence      Evidence          `json:"evidence"`
+	RecordedBy    gdprkit.ActorID   `json:"recorded_by"`
+	At            time.Time         `json:"at"`
+	// Salt (hex) keys the commitments; empty once pseudonymised.
+	Salt string `json:"salt,omitempty"`
+	// SubjectCommit and EvidenceCommit are salted SHA-256 commitments to the
+	// subject and to (IP, UserAgent); they stay when the values go.
+	SubjectCommit  string `json:"subject_commit"`
+	EvidenceCommit string `json:"evidence_commit"`
+	PrevHash       string `json:"prev_hash"`
+	Hash           string `json:"hash"`
+	Pseudonymized  bool   `json:"pseudonymized,omitempty"`
+}
+
+// Input limits.
+const (
+	MaxPurposeKey  = 64
+	MaxName        = 200
+	MaxDescription = 4096
+	MaxUserAgent   = 1024
+	MaxWording     = 4096
+	MaxPolicyText  = 256 << 10
+)
+
+var purposeKeyRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+func validPurposeKey(k string) error {
+	if !purposeKeyRe.MatchString(k) {
+		return fmt.Errorf("%w: purpose key %q must be 1-%d characters of a-z, 0-9, '.', '_', '-'", gdprkit.ErrInvalid, truncate(k, 80), MaxPurposeKey)
+	}
+	return nil
+}
+
+func validText(what, s string, max int, required bool) error {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		return fmt.Errorf("%w: empty %s", gdprkit.ErrInvalid, what)
+	case len(s) > max:
+		return fmt.Errorf("%w: %s longer than %d bytes", gdprkit.ErrInvalid, what, max)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%w: %s is not valid UTF-8", gdprkit.ErrInvalid, what)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}

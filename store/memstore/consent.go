@@ -1,0 +1,228 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/consent"
+)
+
+// Consent returns the consent store.
+func (s *Store) Consent() consent.Store { return domain(s, "consent", newConsentMem) }
+
+type consentMem struct {
+	mu       sync.RWMutex
+	accounts map[gdprkit.AccountID]*consentAcct
+}
+
+type stateKey struct {
+	subject gdprkit.Pseudonym
+	purpose string
+}
+
+type consentAcct struct {
+	purposes  map[string]consent.Purpose
+	policies  map[string][]consent.Policy // purpose -> versions 1..n
+	records   []consent.Record            // records[i].Seq == i+1
+	bySubject map[gdprkit.Pseudonym][]int
+	state     map[stateKey]int // index into records of the latest record
+}
+
+func newConsentMem() *consentMem {
+	return &consentMem{accounts: map[gdprkit.AccountID]*consentAcct{}}
+}
+
+func (m *consentMem) acct(a gdprkit.AccountID, create bool) *consentAcct {
+	c := m.accounts[a]
+	if c == nil && create {
+		c = &consentAcct{purposes: map[string]consent.Purpose{}, policies: map[string][]consent.Policy{},
+			bySubject: map[gdprkit.Pseudonym][]int{}, state: map[stateKey]int{}}
+		m.accounts[a] = c
+	}
+	return c
+}
+
+func (m *consentMem) CreatePurpose(_ context.Context, a gdprkit.AccountID, p consent.Purpose) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.acct(a, true)
+	if _, ok := c.purposes[p.Key]; ok {
+		return fmt.Errorf("purpose %q exists: %w", p.Key, gdprkit.ErrConflict)
+	}
+	p.CurrentVersion, p.MaterialVersion = 0, 0
+	c.purposes[p.Key] = p
+	return nil
+}
+
+func (m *consentMem) Purpose(_ context.Context, a gdprkit.AccountID, key string) (consent.Purpose, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if c := m.acct(a, false); c != nil {
+		if p, ok := c.purposes[key]; ok {
+			return p, nil
+		}
+	}
+	return consent.Purpose{}, fmt.Errorf("purpose %q: %w", key, gdprkit.ErrNotFound)
+}
+
+func (m *consentMem) Purposes(_ context.Context, a gdprkit.AccountID) ([]consent.Purpose, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []consent.Purpose
+	if c := m.acct(a, false); c != nil {
+		for _, p := range c.purposes {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+func (m *consentMem) PublishPolicy(_ context.Context, a gdprkit.AccountID, p consent.Policy) (consent.Policy, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.acct(a, false)
+	if c == nil {
+		return consent.Policy{}, fmt.Errorf("purpose %q: %w", p.Purpose, gdprkit.ErrNotFound)
+	}
+	pu, ok := c.purposes[p.Purpose]
+	if !ok {
+		return consent.Policy{}, fmt.Errorf("purpose %q: %w", p.Purpose, gdprkit.ErrNotFound)
+	}
+	pu.CurrentVersion++
+	p.Version = pu.CurrentVersion
+	if p.Material {
+		pu.MaterialVersion = p.Version
+	}
+	c.purposes[p.Purpose] = pu
+	c.policies[p.Purpose] = append(c.policies[p.Purpose], p)
+	return p, nil
+}
+
+func (m *consentMem) Policy(_ context.Context, a gdprkit.AccountID, purpose string, version int) (consent.Policy, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if c := m.acct(a, false); c != nil {
+		ps := c.policies[purpose]
+		if version >= 1 && version <= len(ps) {
+			return ps[version-1], nil
+		}
+	}
+	return consent.Policy{}, fmt.Errorf("policy %q version %d: %w", purpose, version, gdprkit.ErrNotFound)
+}
+
+func (m *consentMem) Append(_ context.Context, a gdprkit.AccountID, drafts []consent.Record, seal func(consent.ChainHead, *consent.Record) error) ([]consent.Record, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.acct(a, true)
+	head := c.head()
+	out := make([]consent.Record, len(drafts))
+	for i := range drafts {
+		r := drafts[i]
+		if err := seal(head, &r); err != nil {
+			return nil, err
+		}
+		if r.Seq != head.Seq+1 {
+			return nil, fmt.Errorf("seal returned seq %d after head %d: %w", r.Seq, head.Seq, gdprkit.ErrConflict)
+		}
+		out[i] = r
+		head = consent.ChainHead{Seq: r.Seq, Hash: r.Hash}
+	}
+	for _, r := range out {
+		c.records = append(c.records, r)
+		idx := len(c.records) - 1
+		c.bySubject[r.SubjectPS] = append(c.bySubject[r.SubjectPS], idx)
+		c.state[stateKey{r.SubjectPS, r.Purpose}] = idx
+	}
+	return out, nil
+}
+
+func (c *consentAcct) head() consent.ChainHead {
+	if len(c.records) == 0 {
+		return consent.ChainHead{}
+	}
+	r := c.records[len(c.records)-1]
+	return consent.ChainHead{Seq: r.Seq, Hash: r.Hash}
+}
+
+func (m *consentMem) Lookup(_ context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, purpose string) (consent.Lookup, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c := m.acct(a, false)
+	if c == nil {
+		return consent.Lookup{}, fmt.Errorf("purpose %q: %w", purpose, gdprkit.ErrNotFound)
+	}
+	pu, ok := c.purposes[purpose]
+	if !ok {
+		return consent.Lookup{}, fmt.Errorf("purpose %q: %w", purpose, gdprkit.ErrNotFound)
+	}
+	l := consent.Lookup{Purpose: pu}
+	if idx, ok := c.state[stateKey{subject, purpose}]; ok {
+		r := c.records[idx]
+		l.Found, l.Action, l.PolicyVersion, l.At = true, r.Action, r.PolicyVersion, r.At
+	}
+	return l, nil
+}
+
+func (m *consentMem) SubjectRecords(_ context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) ([]consent.Record, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c := m.acct(a, false)
+	if c == nil {
+		return nil, nil
+	}
+	idx := c.bySubject[subject]
+	out := make([]consent.Record, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, c.records[i])
+	}
+	return out, nil
+}
+
+func (m *consentMem) Records(_ context.Context, a gdprkit.AccountID, afterSeq int64, limit int) ([]consent.Record, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c := m.acct(a, false)
+	if c == nil || afterSeq < 0 || afterSeq >= int64(len(c.records)) || limit <= 0 {
+		return nil, nil
+	}
+	end := min(afterSeq+int64(limit), int64(len(c.records)))
+	return append([]consent.Record(nil), c.records[afterSeq:end]...), nil
+}
+
+func (m *consentMem) Head(_ context.Context, a gdprkit.AccountID) (consent.ChainHead, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if c := m.acct(a, false); c != nil {
+		return c.head(), nil
+	}
+	return consent.ChainHead{}, nil
+}
+
+func (m *consentMem) Pseudonymize(_ context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.acct(a, false)
+	if c == nil {
+		return 0, nil
+	}
+	n := 0
+	for _, i := range c.bySubject[subject] {
+		r := &c.records[i]
+		if r.Pseudonymized {
+			continue
+		}
+		r.Subject, r.Evidence.IP, r.Evidence.UserAgent, r.Salt, r.Pseudonymized = "", "", "", "", true
+		n++
+	}
+	return n, nil
+}

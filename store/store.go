@@ -1,0 +1,21 @@
+// Package store declares the aggregate Store every storage adapter
+// satisfies. Each domain package declares the small interface it needs in its
+// own store.go; Store only gathers them behind accessors, so an adapter is one
+// value and method names never collide.
+//
+// Adapters: store/memstore (in memory) and store/sqlstore (SQLite,
+// PostgreSQL, MySQL/MariaDB). Both pass the conformance suite in
+// store/storetest.
+package store
+
+import (
+	"github.com/gdprkit/gdprkit/consent"
+)
+
+// Store is one storage backend for every gdprkit package. Every method of
+// every domain store takes a context and an account ID and never reads or
+// changes another account's data.
+type Store interface {
+	// Consent returns the consent records store.
+	Consent() consent.Store
+}
