@@ -90,6 +90,17 @@ func (s Status) String() string {
 // MarshalText encodes the status as its name.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText decodes a status name.
+func (s *Status) UnmarshalText(b []byte) error {
+	for i, n := range statusNames {
+		if n == string(b) {
+			*s = Status(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: unknown consent status %q", gdprkit.ErrInvalid, b)
+}
+
 // Granted reports whether the subject's consent is in force.
 func (s Status) Granted() bool { return s == StatusGranted }
 
