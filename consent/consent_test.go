@@ -96,16 +96,20 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	ctx := context.Background()
 	ps, _ := gdprkit.NewPseudonymizer(key)
 	cases := map[string]func([]consent.Record) []consent.Record{
-		"edited purpose":  func(rs []consent.Record) []consent.Record { rs[1].Purpose = "marketing"; return rs },
-		"edited time":     func(rs []consent.Record) []consent.Record { rs[1].At = rs[1].At.Add(time.Hour); return rs },
-		"edited subject":  func(rs []consent.Record) []consent.Record { rs[0].Subject = "mallory"; return rs },
-		"edited ip":       func(rs []consent.Record) []consent.Record { rs[2].Evidence.IP = "198.51.100.1"; return rs },
-		"edited action":   func(rs []consent.Record) []consent.Record { rs[2].Action = consent.Withdraw; return rs },
-		"removed middle":  func(rs []consent.Record) []consent.Record { return append(rs[:1:1], rs[2:]...) },
-		"removed last":    func(rs []consent.Record) []consent.Record { return rs[:len(rs)-1] },
-		"swapped":         func(rs []consent.Record) []consent.Record { rs[0], rs[1] = rs[1], rs[0]; return rs },
-		"fake pseudonym":  func(rs []consent.Record) []consent.Record { rs[0].Pseudonymized = true; return rs },
-		"rehashed record": func(rs []consent.Record) []consent.Record { rs[1].Purpose = "marketing"; rs[1].Hash = rs[0].Hash; return rs },
+		"edited purpose": func(rs []consent.Record) []consent.Record { rs[1].Purpose = "marketing"; return rs },
+		"edited time":    func(rs []consent.Record) []consent.Record { rs[1].At = rs[1].At.Add(time.Hour); return rs },
+		"edited subject": func(rs []consent.Record) []consent.Record { rs[0].Subject = "mallory"; return rs },
+		"edited ip":      func(rs []consent.Record) []consent.Record { rs[2].Evidence.IP = "198.51.100.1"; return rs },
+		"edited action":  func(rs []consent.Record) []consent.Record { rs[2].Action = consent.Withdraw; return rs },
+		"removed middle": func(rs []consent.Record) []consent.Record { return append(rs[:1:1], rs[2:]...) },
+		"removed last":   func(rs []consent.Record) []consent.Record { return rs[:len(rs)-1] },
+		"swapped":        func(rs []consent.Record) []consent.Record { rs[0], rs[1] = rs[1], rs[0]; return rs },
+		"fake pseudonym": func(rs []consent.Record) []consent.Record { rs[0].Pseudonymized = true; return rs },
+		"rehashed record": func(rs []consent.Record) []consent.Record {
+			rs[1].Purpose = "marketing"
+			rs[1].Hash = rs[0].Hash
+			return rs
+		},
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {
