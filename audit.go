@@ -29,6 +29,7 @@ type Event struct {
 // so it is logged, not undone. A host that needs events and writes to commit
 // together can store them in the same database from its sink.
 type AuditSink interface {
+	// Record delivers one event.
 	Record(ctx context.Context, e Event) error
 }
 
