@@ -9,6 +9,7 @@
 package store
 
 import (
+	"github.com/gdprkit/gdprkit/authn"
 	"github.com/gdprkit/gdprkit/consent"
 )
 
@@ -18,4 +19,6 @@ import (
 type Store interface {
 	// Consent returns the consent records store.
 	Consent() consent.Store
+	// Authn returns the credentials, TOTP, tokens and sessions store.
+	Authn() authn.Store
 }

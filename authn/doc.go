@@ -1,0 +1,111 @@
+// Package authn authenticates a helpdesk's agents and API clients: argon2id
+// passwords, TOTP that Google Authenticator reads, recovery codes, API
+// tokens and sessions, behind one Service whose storage is the small Store
+// interface (implemented by store/memstore and store/sqlstore).
+//
+// A host calls Login (username + password → session or second-factor
+// challenge), CompleteLogin (challenge + TOTP or recovery code → session),
+// AuthenticateSession on every request, and AuthenticateAPI for the REST API
+// (username + API token, or username + password). Before each it asks two
+// interfaces the host supplies: AccountGate ("may this account log in
+// now?", implemented by retention) and IPGate ("may this IP reach this
+// surface?", implemented by ipfilter). Every success, failure, lock and
+// token event goes to the audit sink, naming the user only by a keyed
+// pseudonym and never carrying a password, code or token.
+//
+// # Passwords
+//
+// New hashes are argon2id PHC strings at m=19456 KiB, t=2, p=1 (OWASP) with
+// a 16-byte salt and a 32-byte key; bcrypt hashes ($2a$, $2b$, $2y$) from an
+// older system are verified, and any hash weaker than the current policy is
+// replaced after a successful login with a compare-and-set (a failed
+// rehash is logged and never fails the login). Stored parameters are
+// checked against Limits before any work, so a tampered hash is an error,
+// not an outage. A semaphore (Config.MaxConcurrentHashes, default
+// GOMAXPROCS) bounds concurrent KDF runs: under a login flood, live KDF
+// memory stays at MaxConcurrentHashes × 19 MiB and further logins queue
+// (respecting their context). argon2 allocates its buffer per call, so with
+// Go's default GOGC the heap peaks at a small multiple of that
+// (BenchmarkConcurrentLogins200 measures about 115 MiB for 200 concurrent
+// logins with two slots), independent of the number of logins.
+//
+// The policy follows NIST SP 800-63B rev 4 and ASVS 5 §6.2: length counted
+// in characters after NFKC normalisation, minimum 15 (8 with
+// Config.RequireTwoFactor), maximum 256 (at least 64), no composition
+// rules, no truncation (a password over bcrypt's 72 bytes checked against a
+// bcrypt hash is an error), a refusal of ~700 common passwords shipped with
+// the package (Openwall's public-domain password.lst, entries of 8
+// characters or more, plus recent common ones), of the username and of
+// Config.ContextWords. A refusal is a *PolicyError saying why. Passwords
+// are hashed after NFKC; legacy bcrypt hashes are checked against the
+// password as typed, as the old system hashed it.
+//
+// An unknown username costs what a wrong password costs: a dummy hash at
+// the current parameters is verified, and the error is the same.
+//
+// # TOTP
+//
+// RFC 6238 with RFC 4226 truncation, SHA-1/SHA-256/SHA-512, 6 or 8 digits;
+// new enrolments use SHA-1, 6 digits, 30 s and 160-bit secrets from
+// crypto/rand. BeginTOTP returns the otpauth URI (issuer and account
+// percent-encoded, a space as %20) and OTPKey.QRCode a PNG of it; the first
+// code confirms the enrolment and its time step is recorded, so it cannot
+// then log in. Verification accepts Config.Skew steps of drift either way
+// (default 1), computes every step of the window and compares in constant
+// time without returning early, and does not allocate. A code is single
+// use: the store advances the last accepted step with a compare-and-set.
+//
+// Secrets are sealed with XChaCha20-Poly1305 under a KeyRing; each record
+// names its key and is bound to its account, user and enrolment, so keys
+// rotate without downtime (see KeyRing and Service.RewrapTOTP).
+//
+// # Throttling
+//
+// Consecutive failures are counted per user and factor (password, TOTP,
+// recovery code), counted when an attempt starts and forgiven when it
+// succeeds, so concurrent guesses cannot outrun the counter. After 3
+// failures each attempt waits 1 s, 2 s, 4 s, … (at most 15 min); after 10
+// the factor is locked until Service.Unlock (or, for the password,
+// SetPassword). Re-enrolling TOTP never resets a counter. Unknown users are
+// not counted (there is nothing to lock), and a lock is reported as
+// gdprkit.ErrLocked, which does reveal that the account exists to someone
+// who already failed ten times.
+//
+// # Recovery codes, API tokens, sessions
+//
+// GenerateRecoveryCodes yields ten codes of 120 bits each (24 base32
+// characters in groups of four). Because each carries more than 112 bits,
+// ASVS 5 §6.5.2 allows a SHA-256 instead of a salted password hash; the
+// hash also binds account and user. Regenerating replaces the whole set.
+//
+// API tokens read "gdk_" + 30 base62 characters from crypto/rand (178
+// bits) + a 6-character CRC-32 checksum, so scanners can recognise a leaked
+// token and reject look-alikes without a lookup. Only the SHA-256 is
+// stored, with scopes, optional expiry, revocation and a last-used time
+// written in batches (Config.TokenUsageFlush, default 1 min). A token
+// authenticates the API only; it is never accepted as a password or a
+// second factor in an interactive login. For users with TOTP, the API
+// refuses "username + password" (ErrForbidden): they must use a token.
+//
+// Every login mints a new random 256-bit session token (only its SHA-256 is
+// stored), with an idle timeout (default 1 h) and an absolute one (default
+// 24 h), the values NIST SP 800-63B rev 4 suggests for AAL2. LastSeenAt is
+// written at most once a minute. All sessions and tokens of a user are
+// revoked when their password or TOTP changes and when the user is
+// disabled or erased; RevokeAccount does it for a whole account (retention
+// calls it on suspension). Regenerating recovery codes does not revoke.
+//
+// # Choices where the issue is silent
+//
+//   - Usernames are compared after NFKC and Unicode case folding and stored
+//     only in that canonical form; the host keeps the display form.
+//   - Login challenges are stateless: sealed with the key ring, bound to
+//     account, user and a fingerprint of the password hash, valid for
+//     5 minutes. Replaying one only permits further (throttled, single-use)
+//     second-factor attempts.
+//   - A password change through ChangePassword or SetPassword revokes the
+//     caller's own session too; the host logs the user in again.
+//   - Config.RequireTwoFactor does not refuse logins of users without TOTP;
+//     it marks the session EnrolmentRequired so the host can confine it to
+//     enrolment.
+package authn

@@ -1,0 +1,372 @@
+package authn
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gdprkit/gdprkit"
+)
+
+// Enrolment is a started TOTP enrolment, to show the user once.
+type Enrolment struct {
+	// ID names the pending enrolment.
+	ID string
+	// Key holds the secret and parameters; Key.URI and Key.QRCode give
+	// what an authenticator app scans.
+	Key OTPKey
+	// URI is Key.URI().
+	URI string
+	// Secret is the base32 secret, for typing in by hand.
+	Secret string
+}
+
+// totpAAD binds a sealed secret to its account, user and record.
+func totpAAD(account gdprkit.AccountID, user, id string) []byte {
+	b := make([]byte, 0, 64+len(account)+len(user)+len(id))
+	b = append(b, "gdprkit/authn/totp\x00"...)
+	b = append(b, account...)
+	b = append(b, 0)
+	b = append(b, user...)
+	b = append(b, 0)
+	return append(b, id...)
+}
+
+// BeginTOTP starts a TOTP enrolment for the user: a fresh 160-bit secret
+// from crypto/rand, sealed with the key ring and stored as pending. label is
+// what the authenticator app shows under the issuer (usually the username
+// or e-mail address; it is not stored). An active TOTP stays in force until
+// ConfirmTOTP replaces it. Throttle counters are untouched.
+func (s *Service) BeginTOTP(ctx context.Context, account gdprkit.AccountID, userID, label string) (Enrolment, error) {
+	if err := checkAccountUser(account, userID); err != nil {
+		return Enrolment{}, err
+	}
+	if err := checkLabelPart("account", label, true); err != nil {
+		return Enrolment{}, err
+	}
+	if _, err := s.st.User(ctx, account, userID); err != nil {
+		return Enrolment{}, fmt.Errorf("authn: begin TOTP: %w", err)
+	}
+	secret := make([]byte, 20)
+	if _, err := rand.Read(secret); err != nil {
+		return Enrolment{}, fmt.Errorf("authn: TOTP secret: %w", err)
+	}
+	id := gdprkit.NewID()
+	kid, sealed := s.keys.seal(secret, totpAAD(account, userID, id))
+	rec := TOTPRecord{ID: id, UserID: userID, Pending: true, KeyID: kid, Sealed: sealed,
+		Params: s.cfg.TOTP, LastStep: -1, CreatedAt: s.clock.Now()}
+	if err := s.st.PutPendingTOTP(ctx, account, rec); err != nil {
+		return Enrolment{}, fmt.Errorf("authn: begin TOTP: %w", err)
+	}
+	key := OTPKey{Issuer: s.cfg.Issuer, Account: label, Secret: secret, Params: s.cfg.TOTP}
+	uri, err := key.URI()
+	if err != nil {
+		return Enrolment{}, err
+	}
+	s.event(ctx, account, EventTOTPEnrolStarted, userID, nil)
+	return Enrolment{ID: id, Key: key, URI: uri, Secret: EncodeSecret(secret)}, nil
+}
+
+// ConfirmTOTP completes the pending enrolment with a first code from the
+// app. The code's time step is recorded, so that code cannot then be used
+// to log in. The new TOTP replaces any earlier one, and, as the second
+// factor changed, all sessions and API tokens of the user are revoked.
+// Failures count towards the TOTP throttle.
+func (s *Service) ConfirmTOTP(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
+	if err := checkAccountUser(account, userID); err != nil {
+		return err
+	}
+	rec, err := s.st.TOTP(ctx, account, userID, true)
+	if errors.Is(err, gdprkit.ErrNotFound) {
+		return fmt.Errorf("authn: confirm TOTP: no pending enrolment: %w", gdprkit.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("authn: confirm TOTP: %w", err)
+	}
+	if err := s.beginAttempt(ctx, account, userID, FactorTOTP); err != nil {
+		return err
+	}
+	st, ok, err := s.checkCode(account, rec, code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.event(ctx, account, EventTOTPFailed, userID, map[string]string{"reason": "wrong_code", "stage": "enrolment"})
+		return fmt.Errorf("%w: wrong TOTP code", gdprkit.ErrUnauthenticated)
+	}
+	if err := s.st.ActivateTOTP(ctx, account, userID, rec.ID, st); err != nil {
+		return fmt.Errorf("authn: confirm TOTP: %w", err)
+	}
+	s.forgive(ctx, account, userID, FactorTOTP)
+	s.event(ctx, account, EventTOTPEnrolled, userID, nil)
+	_, err = s.revokeUser(ctx, account, userID, "second_factor_changed")
+	return err
+}
+
+// checkCode opens the record's secret and checks code at the current time.
+func (s *Service) checkCode(account gdprkit.AccountID, rec TOTPRecord, code string) (int64, bool, error) {
+	secret, err := s.keys.open(rec.KeyID, rec.Sealed, totpAAD(account, rec.UserID, rec.ID))
+	if err != nil {
+		s.log.Error("authn: cannot open TOTP secret", "err", err)
+		return 0, false, fmt.Errorf("authn: TOTP secret unusable: %w", err)
+	}
+	st, ok := VerifyTOTP(secret, code, s.clock.Now(), rec.Params, s.cfg.Skew)
+	clear(secret)
+	return st, ok && st > rec.LastStep, nil
+}
+
+// VerifyTOTP checks a TOTP code of the user's active enrolment (for a
+// step-up check inside a session). A code is accepted once: its time step
+// is recorded with a compare-and-set, so of concurrent attempts with one
+// valid code exactly one succeeds. Errors wrap gdprkit.ErrUnauthenticated
+// (wrong, replayed or no TOTP) or gdprkit.ErrLocked.
+func (s *Service) VerifyTOTP(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
+	if err := checkAccountUser(account, userID); err != nil {
+		return err
+	}
+	if err := s.verifyTOTP(ctx, account, userID, code); err != nil {
+		return err
+	}
+	s.event(ctx, account, EventTOTPVerified, userID, nil)
+	return nil
+}
+
+func (s *Service) verifyTOTP(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
+	rec, err := s.st.TOTP(ctx, account, userID, false)
+	if errors.Is(err, gdprkit.ErrNotFound) {
+		return fmt.Errorf("%w: no TOTP enrolled", gdprkit.ErrUnauthenticated)
+	}
+	if err != nil {
+		return fmt.Errorf("authn: TOTP: %w", err)
+	}
+	if err := s.beginAttempt(ctx, account, userID, FactorTOTP); err != nil {
+		return err
+	}
+	st, ok, err := s.checkCode(account, rec, code)
+	if err != nil {
+		return err
+	}
+	if ok {
+		ok, err = s.st.AdvanceTOTPStep(ctx, account, userID, rec.ID, st)
+		if err != nil {
+			return fmt.Errorf("authn: TOTP: %w", err)
+		}
+	}
+	if !ok {
+		s.event(ctx, account, EventTOTPFailed, userID, map[string]string{"reason": "wrong_or_used_code"})
+		return fmt.Errorf("%w: wrong or already used TOTP code", gdprkit.ErrUnauthenticated)
+	}
+	s.forgive(ctx, account, userID, FactorTOTP)
+	return nil
+}
+
+// HasTOTP reports whether the user has an active TOTP enrolment.
+func (s *Service) HasTOTP(ctx context.Context, account gdprkit.AccountID, userID string) (bool, error) {
+	if err := checkAccountUser(account, userID); err != nil {
+		return false, err
+	}
+	_, err := s.st.TOTP(ctx, account, userID, false)
+	if errors.Is(err, gdprkit.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// RemoveTOTP deletes the user's TOTP (active and pending) and, as the
+// second factor changed, revokes all their sessions and tokens. Throttle
+// counters are untouched.
+func (s *Service) RemoveTOTP(ctx context.Context, account gdprkit.AccountID, userID string) error {
+	if err := checkAccountUser(account, userID); err != nil {
+		return err
+	}
+	n, err := s.st.DeleteTOTP(ctx, account, userID)
+	if err != nil {
+		return fmt.Errorf("authn: remove TOTP: %w", err)
+	}
+	s.event(ctx, account, EventTOTPRemoved, userID, map[string]string{"records": strconv.Itoa(n)})
+	_, err = s.revokeUser(ctx, account, userID, "second_factor_changed")
+	return err
+}
+
+// RewrapTOTP re-seals up to limit TOTP secrets of the account that are not
+// sealed with the key ring's primary key, and returns how many it re-sealed.
+// Run it (repeatedly, until it returns 0) after making a new key primary;
+// then the old key can leave the ring.
+func (s *Service) RewrapTOTP(ctx context.Context, account gdprkit.AccountID, limit int) (int, error) {
+	if err := account.Validate(); err != nil {
+		return 0, err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	recs, err := s.st.TOTPSealedWith(ctx, account, s.keys.Primary(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("authn: rewrap TOTP: %w", err)
+	}
+	n := 0
+	for _, r := range recs {
+		aad := totpAAD(account, r.UserID, r.ID)
+		pt, err := s.keys.open(r.KeyID, r.Sealed, aad)
+		if err != nil {
+			return n, err
+		}
+		kid, sealed := s.keys.seal(pt, aad)
+		clear(pt)
+		ok, err := s.st.ResealTOTP(ctx, account, r.UserID, r.ID, r.KeyID, kid, sealed)
+		if err != nil {
+			return n, fmt.Errorf("authn: rewrap TOTP: %w", err)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// GenerateRecoveryCodes returns RecoveryCodeCount new single-use recovery
+// codes for the user, replacing (and so invalidating) any earlier set. Show
+// them once; only their hashes are stored.
+func (s *Service) GenerateRecoveryCodes(ctx context.Context, account gdprkit.AccountID, userID string) ([]string, error) {
+	if err := checkAccountUser(account, userID); err != nil {
+		return nil, err
+	}
+	if _, err := s.st.User(ctx, account, userID); err != nil {
+		return nil, fmt.Errorf("authn: recovery codes: %w", err)
+	}
+	codes := make([]string, RecoveryCodeCount)
+	hashes := make([][]byte, RecoveryCodeCount)
+	for i := range codes {
+		codes[i] = newRecoveryCode()
+		c, _ := canonicalRecoveryCode(codes[i])
+		hashes[i] = recoveryHash(account, userID, c)
+	}
+	if err := s.st.ReplaceRecoveryCodes(ctx, account, userID, hashes, s.clock.Now()); err != nil {
+		return nil, fmt.Errorf("authn: recovery codes: %w", err)
+	}
+	s.event(ctx, account, EventRecoveryGenerated, userID, map[string]string{"count": strconv.Itoa(len(codes))})
+	return codes, nil
+}
+
+// RecoveryCodesLeft counts the user's unused recovery codes.
+func (s *Service) RecoveryCodesLeft(ctx context.Context, account gdprkit.AccountID, userID string) (int, error) {
+	if err := checkAccountUser(account, userID); err != nil {
+		return 0, err
+	}
+	return s.st.RecoveryCodesLeft(ctx, account, userID)
+}
+
+func (s *Service) useRecoveryCode(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
+	if err := s.beginAttempt(ctx, account, userID, FactorRecovery); err != nil {
+		return err
+	}
+	ok := false
+	if c, valid := canonicalRecoveryCode(code); valid {
+		var err error
+		if ok, err = s.st.UseRecoveryCode(ctx, account, userID, recoveryHash(account, userID, c)); err != nil {
+			return fmt.Errorf("authn: recovery code: %w", err)
+		}
+	}
+	if !ok {
+		s.event(ctx, account, EventRecoveryFailed, userID, nil)
+		return fmt.Errorf("%w: wrong or already used recovery code", gdprkit.ErrUnauthenticated)
+	}
+	s.forgive(ctx, account, userID, FactorRecovery)
+	left, err := s.st.RecoveryCodesLeft(ctx, account, userID)
+	if err != nil {
+		left = -1
+	}
+	s.event(ctx, account, EventRecoveryUsed, userID, map[string]string{"left": strconv.Itoa(left)})
+	return nil
+}
+
+// TokenSpec describes a new API token.
+type TokenSpec struct {
+	// Name is the owner's label, at most 100 bytes.
+	Name string
+	// Scopes granted; each 1 to 64 characters of [a-z0-9:._-].
+	Scopes []string
+	// ExpiresAt is when the token stops working; zero for never (refused
+	// when Config.MaxTokenLifetime is set).
+	ExpiresAt time.Time
+}
+
+func validScope(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == ':' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateToken issues an API token for the user and returns it with its
+// stored record. The token is shown once; only its SHA-256 is stored.
+func (s *Service) CreateToken(ctx context.Context, account gdprkit.AccountID, userID string, spec TokenSpec) (string, APIToken, error) {
+	if err := checkAccountUser(account, userID); err != nil {
+		return "", APIToken{}, err
+	}
+	if len(spec.Name) > 100 {
+		return "", APIToken{}, fmt.Errorf("%w: token name longer than 100 bytes", gdprkit.ErrInvalid)
+	}
+	if len(spec.Scopes) > 64 {
+		return "", APIToken{}, fmt.Errorf("%w: more than 64 scopes", gdprkit.ErrInvalid)
+	}
+	for _, sc := range spec.Scopes {
+		if !validScope(sc) {
+			return "", APIToken{}, fmt.Errorf("%w: bad scope %q", gdprkit.ErrInvalid, sc)
+		}
+	}
+	now := s.clock.Now()
+	if !spec.ExpiresAt.IsZero() && !spec.ExpiresAt.After(now) {
+		return "", APIToken{}, fmt.Errorf("%w: token expiry in the past", gdprkit.ErrInvalid)
+	}
+	if m := s.cfg.MaxTokenLifetime; m > 0 && (spec.ExpiresAt.IsZero() || spec.ExpiresAt.Sub(now) > m) {
+		return "", APIToken{}, fmt.Errorf("%w: token lifetime above the allowed %s", gdprkit.ErrInvalid, m)
+	}
+	u, err := s.st.User(ctx, account, userID)
+	if err != nil {
+		return "", APIToken{}, fmt.Errorf("authn: create token: %w", err)
+	}
+	if u.Disabled {
+		return "", APIToken{}, fmt.Errorf("%w: user is disabled", gdprkit.ErrForbidden)
+	}
+	tok := newAPIToken(s.cfg.TokenPrefix)
+	t := APIToken{ID: gdprkit.NewID(), UserID: userID, Hash: secretHash(tok), Name: spec.Name,
+		Scopes: append([]string(nil), spec.Scopes...), CreatedAt: now}
+	if !spec.ExpiresAt.IsZero() {
+		t.ExpiresAt = spec.ExpiresAt.UTC().Truncate(time.Microsecond)
+	}
+	if err := s.st.CreateToken(ctx, account, t); err != nil {
+		return "", APIToken{}, fmt.Errorf("authn: create token: %w", err)
+	}
+	s.event(ctx, account, EventTokenCreated, userID, map[string]string{"token": t.ID, "scopes": strconv.Itoa(len(t.Scopes))})
+	return tok, t, nil
+}
+
+// Tokens lists the user's API tokens, revoked ones included.
+func (s *Service) Tokens(ctx context.Context, account gdprkit.AccountID, userID string) ([]APIToken, error) {
+	if err := checkAccountUser(account, userID); err != nil {
+		return nil, err
+	}
+	return s.st.Tokens(ctx, account, userID)
+}
+
+// RevokeToken revokes one of the user's API tokens; ErrNotFound when the
+// user has no such token.
+func (s *Service) RevokeToken(ctx context.Context, account gdprkit.AccountID, userID, tokenID string) error {
+	if err := checkAccountUser(account, userID); err != nil {
+		return err
+	}
+	if err := s.st.RevokeToken(ctx, account, userID, tokenID, s.clock.Now()); err != nil {
+		return fmt.Errorf("authn: revoke token: %w", err)
+	}
+	s.event(ctx, account, EventTokenRevoked, userID, map[string]string{"token": tokenID})
+	return nil
+}

@@ -1,0 +1,326 @@
+package authn
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/gdprkit/gdprkit"
+)
+
+// Argon2Params are the argon2id cost parameters.
+type Argon2Params struct {
+	// Memory in KiB.
+	Memory uint32
+	// Time is the number of passes.
+	Time uint32
+	// Threads is the degree of parallelism.
+	Threads uint8
+}
+
+// DefaultArgon2 is the OWASP-recommended minimum for argon2id:
+// m=19456 KiB (19 MiB), t=2, p=1.
+var DefaultArgon2 = Argon2Params{Memory: 19456, Time: 2, Threads: 1}
+
+// Limits cap the parameters a stored hash may ask for. A hash above any limit
+// is refused with an error before any work is done, so a tampered row cannot
+// make a login allocate gigabytes or spin for minutes.
+type Limits struct {
+	// MaxMemory is the largest argon2 memory accepted, in KiB.
+	// Default: 4 × the configured Argon2 memory, at least 64 MiB.
+	MaxMemory uint32
+	// MaxTime is the largest argon2 pass count accepted. Default: 10.
+	MaxTime uint32
+	// MaxThreads is the largest argon2 parallelism accepted. Default: 8.
+	MaxThreads uint8
+	// MaxBcryptCost is the largest bcrypt cost accepted. Default: 14.
+	MaxBcryptCost int
+}
+
+// PHC string layout constants.
+const (
+	saltLen = 16
+	keyLen  = 32
+	// bcryptMaxBytes is bcrypt's input limit; longer passwords are refused
+	// rather than silently truncated.
+	bcryptMaxBytes = 72
+)
+
+// ErrHashFormat is wrapped by errors about a stored hash that cannot be
+// parsed or asks for more than the Limits allow. It wraps gdprkit.ErrInvalid.
+var ErrHashFormat = fmt.Errorf("%w: password hash", gdprkit.ErrInvalid)
+
+// phc is a parsed argon2id PHC string.
+type phc struct {
+	params Argon2Params
+	salt   []byte
+	key    []byte
+}
+
+var b64 = base64.RawStdEncoding
+
+// encodePHC formats an argon2id hash in PHC string form:
+// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (unpadded standard base64).
+func encodePHC(h phc) string {
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, h.params.Memory, h.params.Time, h.params.Threads,
+		b64.EncodeToString(h.salt), b64.EncodeToString(h.key))
+}
+
+// parsePHC parses an argon2id PHC string strictly: the version must be 19,
+// the parameters appear once each in the order m, t, p, the salt holds 8 to
+// 64 bytes and the hash 16 to 64 bytes.
+func parsePHC(s string) (phc, error) {
+	var h phc
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return h, fmt.Errorf("%w: not an argon2id PHC string", ErrHashFormat)
+	}
+	if parts[2] != "v=19" {
+		return h, fmt.Errorf("%w: unsupported argon2 version", ErrHashFormat)
+	}
+	kv := strings.Split(parts[3], ",")
+	if len(kv) != 3 {
+		return h, fmt.Errorf("%w: want parameters m,t,p", ErrHashFormat)
+	}
+	var vals [3]uint64
+	for i, name := range [3]string{"m", "t", "p"} {
+		k, v, ok := strings.Cut(kv[i], "=")
+		if !ok || k != name || v == "" || (len(v) > 1 && v[0] == '0') {
+			return h, fmt.Errorf("%w: bad parameter %q", ErrHashFormat, kv[i])
+		}
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			return h, fmt.Errorf("%w: bad parameter %q", ErrHashFormat, kv[i])
+		}
+		vals[i] = n
+	}
+	if vals[2] > 255 {
+		return h, fmt.Errorf("%w: parallelism out of range", ErrHashFormat)
+	}
+	h.params = Argon2Params{Memory: uint32(vals[0]), Time: uint32(vals[1]), Threads: uint8(vals[2])}
+	var err error
+	if h.salt, err = b64.Strict().DecodeString(parts[4]); err != nil || len(h.salt) < 8 || len(h.salt) > 64 {
+		return h, fmt.Errorf("%w: bad salt", ErrHashFormat)
+	}
+	if h.key, err = b64.Strict().DecodeString(parts[5]); err != nil || len(h.key) < 16 || len(h.key) > 64 {
+		return h, fmt.Errorf("%w: bad hash", ErrHashFormat)
+	}
+	if h.params.Memory < 8*uint32(h.params.Threads) {
+		return h, fmt.Errorf("%w: memory below 8 KiB per lane", ErrHashFormat)
+	}
+	return h, nil
+}
+
+// hasher hashes and verifies passwords with bounded concurrency.
+type hasher struct {
+	params Argon2Params
+	limits Limits
+	sem    chan struct{}
+}
+
+func newHasher(p Argon2Params, l Limits, slots int) *hasher {
+	return &hasher{params: p, limits: l, sem: make(chan struct{}, slots)}
+}
+
+// acquire takes one KDF slot, waiting for ctx.
+func (h *hasher) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("authn: waiting for a password hashing slot: %w", err)
+	}
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("authn: waiting for a password hashing slot: %w", ctx.Err())
+	}
+}
+
+func (h *hasher) release() { <-h.sem }
+
+// normalizePassword applies NFKC, the normalisation every argon2id hash in
+// this package is computed over.
+func normalizePassword(pw string) string { return norm.NFKC.String(pw) }
+
+// hash returns the argon2id PHC string of the (NFKC-normalised) password.
+func (h *hasher) hash(ctx context.Context, password string) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("authn: salt: %w", err)
+	}
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	key := argon2.IDKey([]byte(normalizePassword(password)), salt, h.params.Time, h.params.Memory, h.params.Threads, keyLen)
+	return encodePHC(phc{params: h.params, salt: salt, key: key}), nil
+}
+
+// verify checks password against an argon2id PHC string or a bcrypt hash.
+// It returns (true, needsRehash, nil) on a match, (false, false, nil) on a
+// mismatch, and an error wrapping ErrHashFormat for an unusable or
+// over-limit hash, or gdprkit.ErrInvalid for a password bcrypt cannot
+// represent (over 72 bytes).
+func (h *hasher) verify(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
+	switch {
+	case strings.HasPrefix(encoded, "$argon2id$"):
+		p, err := parsePHC(encoded)
+		if err != nil {
+			return false, false, err
+		}
+		if p.params.Memory > h.limits.MaxMemory || p.params.Time > h.limits.MaxTime || p.params.Threads > h.limits.MaxThreads {
+			return false, false, fmt.Errorf("%w: parameters m=%d,t=%d,p=%d exceed the configured limits",
+				ErrHashFormat, p.params.Memory, p.params.Time, p.params.Threads)
+		}
+		if err := h.acquire(ctx); err != nil {
+			return false, false, err
+		}
+		got := argon2.IDKey([]byte(normalizePassword(password)), p.salt, p.params.Time, p.params.Memory, p.params.Threads, uint32(len(p.key)))
+		h.release()
+		if subtle.ConstantTimeCompare(got, p.key) != 1 {
+			return false, false, nil
+		}
+		weaker := p.params.Memory < h.params.Memory || p.params.Time < h.params.Time ||
+			p.params.Threads < h.params.Threads || len(p.key) < keyLen || len(p.salt) < saltLen
+		return true, weaker, nil
+	case strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$"):
+		cost, err := bcrypt.Cost([]byte(encoded))
+		if err != nil {
+			return false, false, fmt.Errorf("%w: bcrypt: %v", ErrHashFormat, err)
+		}
+		if cost > h.limits.MaxBcryptCost {
+			return false, false, fmt.Errorf("%w: bcrypt cost %d exceeds the configured limit", ErrHashFormat, cost)
+		}
+		// Legacy bcrypt hashes were made from the password as typed; bcrypt
+		// would silently ignore everything past 72 bytes, so refuse instead.
+		if len(password) > bcryptMaxBytes {
+			return false, false, fmt.Errorf("%w: password longer than bcrypt's %d-byte limit", gdprkit.ErrInvalid, bcryptMaxBytes)
+		}
+		if err := h.acquire(ctx); err != nil {
+			return false, false, err
+		}
+		err = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
+		h.release()
+		switch {
+		case err == nil:
+			return true, true, nil // any bcrypt hash is weaker than argon2id policy
+		case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+			return false, false, nil
+		default:
+			return false, false, fmt.Errorf("%w: bcrypt: %v", ErrHashFormat, err)
+		}
+	}
+	return false, false, fmt.Errorf("%w: unknown hash scheme", ErrHashFormat)
+}
+
+//go:embed blocklist.txt
+var blocklistText string
+
+// blocklist is the set of common passwords (lower case, 8 characters or
+// more) shipped with the package.
+type blocklist map[string]struct{}
+
+func loadBlocklist() blocklist {
+	b := make(blocklist, 1024)
+	for _, l := range strings.Split(blocklistText, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			b[l] = struct{}{}
+		}
+	}
+	return b
+}
+
+// PolicyError is returned when a new password breaks the password policy. It
+// wraps gdprkit.ErrInvalid; Reason is a stable machine-readable code and
+// Error() a sentence a user can act on.
+type PolicyError struct {
+	// Reason is one of "too_short", "too_long", "blocklisted",
+	// "context_word", "invalid_utf8".
+	Reason string
+	msg    string
+}
+
+// Error says why the password was refused, in a sentence for the user.
+func (e *PolicyError) Error() string { return "authn: " + e.msg }
+
+// Unwrap returns gdprkit.ErrInvalid.
+func (e *PolicyError) Unwrap() error { return gdprkit.ErrInvalid }
+
+// PasswordPolicy decides whether a new password is acceptable, after NIST SP
+// 800-63B rev 4 and ASVS 5 §6.2: a length floor and ceiling counted in
+// characters after NFKC normalisation, no composition rules, and a refusal of
+// common and context-specific passwords. It never truncates.
+type PasswordPolicy struct {
+	// MinLength in characters (code points after NFKC).
+	MinLength int
+	// MaxLength in characters; at least 64.
+	MaxLength int
+	blocked   blocklist
+	context   []string
+}
+
+// Check returns nil when password is acceptable for a user named username,
+// or a *PolicyError saying why not.
+func (p *PasswordPolicy) Check(password, username string) error {
+	if !utf8.ValidString(password) {
+		return &PolicyError{Reason: "invalid_utf8", msg: "password is not valid UTF-8 text"}
+	}
+	n := normalizePassword(password)
+	l := utf8.RuneCountInString(n)
+	if l < p.MinLength {
+		return &PolicyError{Reason: "too_short", msg: fmt.Sprintf("password must have at least %d characters (it has %d)", p.MinLength, l)}
+	}
+	if l > p.MaxLength {
+		return &PolicyError{Reason: "too_long", msg: fmt.Sprintf("password must have at most %d characters (it has %d)", p.MaxLength, l)}
+	}
+	lower := strings.ToLower(n)
+	if _, bad := p.blocked[lower]; bad {
+		return &PolicyError{Reason: "blocklisted", msg: "password is on the list of commonly used passwords; choose another"}
+	}
+	if username != "" && strings.Contains(lower, foldUsername(username)) && utf8.RuneCountInString(username) >= 3 {
+		return &PolicyError{Reason: "context_word", msg: "password must not contain the username"}
+	}
+	for _, w := range p.context {
+		if strings.Contains(lower, w) {
+			return &PolicyError{Reason: "context_word", msg: "password must not contain the name of this service"}
+		}
+	}
+	return nil
+}
+
+// checkHash reports whether encoded is a hash verify would accept to work
+// on: a well-formed argon2id PHC string or bcrypt hash within the limits.
+func (h *hasher) checkHash(encoded string) error {
+	switch {
+	case strings.HasPrefix(encoded, "$argon2id$"):
+		p, err := parsePHC(encoded)
+		if err != nil {
+			return err
+		}
+		if p.params.Memory > h.limits.MaxMemory || p.params.Time > h.limits.MaxTime || p.params.Threads > h.limits.MaxThreads {
+			return fmt.Errorf("%w: parameters exceed the configured limits", ErrHashFormat)
+		}
+		return nil
+	case strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$"):
+		cost, err := bcrypt.Cost([]byte(encoded))
+		if err != nil || len(encoded) != 60 {
+			return fmt.Errorf("%w: malformed bcrypt hash", ErrHashFormat)
+		}
+		if cost > h.limits.MaxBcryptCost {
+			return fmt.Errorf("%w: bcrypt cost %d exceeds the configured limit", ErrHashFormat, cost)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: unknown hash scheme", ErrHashFormat)
+}
