@@ -11,6 +11,7 @@ package store
 import (
 	"github.com/gdprkit/gdprkit/authn"
 	"github.com/gdprkit/gdprkit/consent"
+	"github.com/gdprkit/gdprkit/ipfilter"
 )
 
 // Store is one storage backend for every gdprkit package. Every method of
@@ -19,6 +20,8 @@ import (
 type Store interface {
 	// Consent returns the consent records store.
 	Consent() consent.Store
+	// IPFilter returns the per-account IP allow/deny rules store.
+	IPFilter() ipfilter.Store
 	// Authn returns the credentials, TOTP, tokens and sessions store.
 	Authn() authn.Store
 }
