@@ -12,6 +12,7 @@ import (
 	"github.com/gdprkit/gdprkit/authn"
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/ipfilter"
+	"github.com/gdprkit/gdprkit/retention"
 )
 
 // Store is one storage backend for every gdprkit package. Every method of
@@ -20,6 +21,8 @@ import (
 type Store interface {
 	// Consent returns the consent records store.
 	Consent() consent.Store
+	// Retention returns the account lifecycle and retention rules store.
+	Retention() retention.Store
 	// IPFilter returns the per-account IP allow/deny rules store.
 	IPFilter() ipfilter.Store
 	// Authn returns the credentials, TOTP, tokens and sessions store.

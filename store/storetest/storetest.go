@@ -31,6 +31,7 @@ type Factory func(t *testing.T) store.Store
 func Run(t *testing.T, f Factory) {
 	t.Helper()
 	t.Run("Consent", func(t *testing.T) { t.Parallel(); runConsent(t, f) })
+	t.Run("Retention", func(t *testing.T) { t.Parallel(); runRetention(t, f) })
 	t.Run("IPFilter", func(t *testing.T) { t.Parallel(); runIPFilter(t, f) })
 	t.Run("Authn", func(t *testing.T) { t.Parallel(); runAuthn(t, f) })
 	// Each domain adds one line here: t.Run("<Domain>", …run<Domain>(t, f)).

@@ -1,0 +1,433 @@
+package retention
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gdprkit/gdprkit"
+)
+
+// ConfigRemover stops an account's domain and removes its configuration
+// (StepRemoveConfig). It MUST be idempotent: after a crash the sweeper calls
+// it again for an account it may already have handled.
+type ConfigRemover interface {
+	RemoveConfig(ctx context.Context, account gdprkit.AccountID) error
+}
+
+// DataEraser deletes every record of an account from live storage
+// (StepEraseStoreData for gdprkit's own stores, StepEraseHostData for the
+// host's). It MUST be idempotent: erasing an erased account succeeds.
+type DataEraser interface {
+	EraseAccount(ctx context.Context, account gdprkit.AccountID) error
+}
+
+// BackupExpirer removes an account from cold backups, or confirms that the
+// backups holding it have expired (StepExpireBackups). It MUST be
+// idempotent.
+type BackupExpirer interface {
+	ExpireBackups(ctx context.Context, account gdprkit.AccountID) error
+}
+
+// ConfigRemoverFunc adapts a function to ConfigRemover.
+type ConfigRemoverFunc func(ctx context.Context, account gdprkit.AccountID) error
+
+// RemoveConfig calls f.
+func (f ConfigRemoverFunc) RemoveConfig(ctx context.Context, a gdprkit.AccountID) error {
+	return f(ctx, a)
+}
+
+// DataEraserFunc adapts a function to DataEraser.
+type DataEraserFunc func(ctx context.Context, account gdprkit.AccountID) error
+
+// EraseAccount calls f.
+func (f DataEraserFunc) EraseAccount(ctx context.Context, a gdprkit.AccountID) error {
+	return f(ctx, a)
+}
+
+// BackupExpirerFunc adapts a function to BackupExpirer.
+type BackupExpirerFunc func(ctx context.Context, account gdprkit.AccountID) error
+
+// ExpireBackups calls f.
+func (f BackupExpirerFunc) ExpireBackups(ctx context.Context, a gdprkit.AccountID) error {
+	return f(ctx, a)
+}
+
+// StepStatus is the outcome a Progress report gives.
+type StepStatus string
+
+// The step outcomes.
+const (
+	StepStarted StepStatus = "started"
+	StepDone    StepStatus = "done"
+	StepFailed  StepStatus = "failed"
+	// StepSkipped: no hook is configured for the step.
+	StepSkipped StepStatus = "skipped"
+)
+
+// Progress reports one step of one account's transition.
+type Progress struct {
+	Account    gdprkit.AccountID
+	Transition string
+	Step       Step
+	Status     StepStatus
+	// Remaining counts the steps still pending after this one.
+	Remaining int
+	// Err is the hook's error when Status is StepFailed.
+	Err error
+}
+
+// SweeperConfig configures a Sweeper. Every field is optional.
+type SweeperConfig struct {
+	// Owner names this sweeper in leases; unique per process. Default: a
+	// fresh UUIDv7.
+	Owner string
+	// Batch is how many due accounts one claim leases. Default 100.
+	Batch int
+	// LeaseFor is how long a claim lasts; an account whose sweeper died is
+	// claimable again after it. Default 5 minutes.
+	LeaseFor time.Duration
+	// RetryDelay is the wait after a failed step, doubled per further
+	// failure up to MaxRetryDelay. Defaults 1 minute and 6 hours.
+	RetryDelay    time.Duration
+	MaxRetryDelay time.Duration
+	// ConfigRemover runs StepRemoveConfig.
+	ConfigRemover ConfigRemover
+	// StoreEraser runs StepEraseStoreData: it deletes what gdprkit's own
+	// stores hold for the account (the account's retention rules are
+	// deleted by the sweeper itself).
+	StoreEraser DataEraser
+	// HostEraser runs StepEraseHostData: the host's data.
+	HostEraser DataEraser
+	// BackupExpirer runs StepExpireBackups.
+	BackupExpirer BackupExpirer
+	// Progress, when set, is called for every step start, completion,
+	// skip and failure. It must be fast and must not block.
+	Progress func(Progress)
+}
+
+// A step whose hook is nil is skipped (reported StepSkipped, audited with
+// status "skipped") so a host that keeps no data of a kind needs no stub.
+
+// Sweeper moves due accounts along their schedule and runs the steps of
+// their transitions. Several Sweepers, in one process or many, may run
+// against one Store: each account is leased by one at a time, and every
+// write is a compare-and-set, so each transition is stored once.
+//
+// Durability: a transition and the steps it queues are stored before any
+// step runs; each step is removed from the queue only after its hook
+// returned nil. A sweeper killed mid-way leaves the account leased until
+// LeaseFor passes; the next sweep then runs the remaining steps — the step
+// that was running is called again, which is why hooks must be idempotent —
+// and no completed step again.
+type Sweeper struct {
+	svc *Service
+	cfg SweeperConfig
+}
+
+// NewSweeper returns a Sweeper over svc's store, policy, clock and audit
+// sink. It returns an error wrapping gdprkit.ErrInvalid for a nil service or
+// negative durations.
+func NewSweeper(svc *Service, cfg SweeperConfig) (*Sweeper, error) {
+	if svc == nil {
+		return nil, fmt.Errorf("%w: retention: nil Service", gdprkit.ErrInvalid)
+	}
+	if cfg.Batch < 0 || cfg.LeaseFor < 0 || cfg.RetryDelay < 0 || cfg.MaxRetryDelay < 0 {
+		return nil, fmt.Errorf("%w: retention: negative sweeper setting", gdprkit.ErrInvalid)
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = "sweeper-" + gdprkit.NewID()
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 100
+	}
+	if cfg.LeaseFor == 0 {
+		cfg.LeaseFor = 5 * time.Minute
+	}
+	if cfg.RetryDelay == 0 {
+		cfg.RetryDelay = time.Minute
+	}
+	if cfg.MaxRetryDelay == 0 {
+		cfg.MaxRetryDelay = 6 * time.Hour
+	}
+	return &Sweeper{svc: svc, cfg: cfg}, nil
+}
+
+// SweepReport counts what one Sweep did.
+type SweepReport struct {
+	// Accounts claimed and worked on.
+	Accounts int
+	// Transitions stored.
+	Transitions int
+	// Steps completed (skipped steps included).
+	Steps int
+	// Failures: steps whose hook failed; they are retried after RetryDelay.
+	Failures int
+	// Lost: accounts another process changed or took over mid-way; they
+	// are left to it.
+	Lost int
+}
+
+// Sweep works until no account is due: it claims due accounts in batches,
+// stores every due timer transition in order (each stamped with the time it
+// was due), then runs the queued steps in order. A failing step is retried
+// in a later sweep after a backoff; other accounts carry on. Sweep returns
+// early with the context's error, or with a storage error it cannot step
+// past; what it finished stays done.
+func (w *Sweeper) Sweep(ctx context.Context) (SweepReport, error) {
+	var rep SweepReport
+	for {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		now := w.svc.clock.Now()
+		ids, err := w.svc.store.ClaimDue(ctx, now, w.cfg.Batch, w.cfg.Owner, w.cfg.LeaseFor)
+		if err != nil {
+			return rep, fmt.Errorf("retention: claim due accounts: %w", err)
+		}
+		if len(ids) == 0 {
+			return rep, nil
+		}
+		for _, id := range ids {
+			rep.Accounts++
+			if err := w.sweepLeased(ctx, id, &rep); err != nil {
+				if errors.Is(err, gdprkit.ErrConflict) || errors.Is(err, gdprkit.ErrLeaseLost) {
+					rep.Lost++
+					continue
+				}
+				return rep, err
+			}
+		}
+	}
+}
+
+// SweepAccount works on one account now, outside the due order (right
+// after an owner's deletion request, say): it takes the account's lease if
+// it is free, does what is due as Sweep would, and releases the lease. It
+// returns an error wrapping gdprkit.ErrLeaseLost when another sweeper holds
+// the account, and gdprkit.ErrNotFound when it has no lifecycle.
+func (w *Sweeper) SweepAccount(ctx context.Context, account gdprkit.AccountID) (SweepReport, error) {
+	var rep SweepReport
+	if err := account.Validate(); err != nil {
+		return rep, err
+	}
+	rec, err := w.svc.store.Record(ctx, account)
+	if err != nil {
+		return rep, err
+	}
+	now := w.svc.clock.Now()
+	if rec.LeaseOwner != "" && rec.LeaseOwner != w.cfg.Owner && rec.LeaseUntil.After(now) {
+		return rep, fmt.Errorf("%w: retention: account leased by another sweeper", gdprkit.ErrLeaseLost)
+	}
+	next := rec
+	next.Version++
+	next.LeaseOwner, next.LeaseUntil = w.cfg.Owner, now.Add(w.cfg.LeaseFor)
+	if err := w.svc.store.SaveRecord(ctx, account, rec.Version, next, nil); err != nil {
+		return rep, err
+	}
+	rep.Accounts = 1
+	err = w.sweepLeased(ctx, account, &rep)
+	return rep, err
+}
+
+// sweepLeased runs sweepAccount, and again (up to three times) when a
+// write lost its compare-and-set to a concurrent event (an owner's request
+// arriving mid-sweep) while the lease is still this sweeper's: the fresh
+// record is read and the work goes on. A step whose completion was not
+// recorded is run again, which hooks tolerate by contract.
+func (w *Sweeper) sweepLeased(ctx context.Context, account gdprkit.AccountID, rep *SweepReport) error {
+	var err error
+	for range 4 {
+		if err = w.sweepAccount(ctx, account, rep); !errors.Is(err, gdprkit.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
+// sweepAccount works on one leased account until nothing is due. It reads
+// the record once; after each successful compare-and-set the record it
+// wrote is the stored one. The last write of a run releases the lease.
+func (w *Sweeper) sweepAccount(ctx context.Context, account gdprkit.AccountID, rep *SweepReport) error {
+	rec, err := w.svc.store.Record(ctx, account)
+	if err != nil {
+		return fmt.Errorf("retention: sweep: %w", err)
+	}
+	if rec.LeaseOwner != w.cfg.Owner {
+		return fmt.Errorf("%w: retention: lease on account taken", gdprkit.ErrLeaseLost)
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		now := w.svc.clock.Now()
+		if !rec.LeaseUntil.After(now) {
+			return fmt.Errorf("%w: retention: lease on account expired", gdprkit.ErrLeaseLost)
+		}
+		// 1. Every due timer, in order, stamped with its due time.
+		if e, due, ok := w.svc.dueTimer(rec, now); ok {
+			next, tr := w.svc.take(rec, e, SystemActor, due, now)
+			w.releaseIfIdle(&next, now)
+			if err := w.svc.save(ctx, rec, next, tr); err != nil {
+				return err
+			}
+			rep.Transitions++
+			if next.LeaseOwner == "" {
+				return nil
+			}
+			rec = next
+			continue
+		}
+		// 2. The queued steps, in order, each persisted as done after it ran.
+		if stepReady(rec, now) {
+			next, done, err := w.runStep(ctx, rec, rep)
+			if err != nil {
+				return err
+			}
+			if !done || next.LeaseOwner == "" {
+				return nil // failed (retried later) or finished; lease released
+			}
+			rec = next
+			continue
+		}
+		// 3. Nothing due: release the lease.
+		next := rec
+		next.Version++
+		next.LeaseOwner, next.LeaseUntil = "", time.Time{}
+		next.NextDue = w.svc.nextDue(next)
+		return w.svc.store.SaveRecord(ctx, account, rec.Version, next, nil)
+	}
+}
+
+func stepReady(rec Record, now time.Time) bool {
+	return len(rec.Pending) > 0 && !rec.StepsAt.After(now)
+}
+
+// releaseIfIdle clears the lease in next when nothing more is due at now, so
+// the write that makes the account idle also releases it.
+func (w *Sweeper) releaseIfIdle(next *Record, now time.Time) {
+	if _, _, ok := w.svc.dueTimer(*next, now); ok || stepReady(*next, now) {
+		return
+	}
+	next.LeaseOwner, next.LeaseUntil = "", time.Time{}
+}
+
+// runStep runs the first pending step of rec. It returns the stored record
+// and true when the step completed, false when the hook failed (the
+// failure and retry time recorded, the lease released).
+func (w *Sweeper) runStep(ctx context.Context, rec Record, rep *SweepReport) (Record, bool, error) {
+	ps := rec.Pending[0]
+	report := func(st StepStatus, err error) {
+		if w.cfg.Progress != nil {
+			w.cfg.Progress(Progress{Account: rec.Account, Transition: ps.Transition, Step: ps.Step,
+				Status: st, Remaining: len(rec.Pending) - 1, Err: err})
+		}
+	}
+	report(StepStarted, nil)
+	status, err := w.hook(ctx, rec.Account, ps.Step)
+	now := w.svc.clock.Now()
+	if err != nil {
+		if ctx.Err() != nil {
+			return rec, false, ctx.Err()
+		}
+		rep.Failures++
+		next := rec
+		next.Version++
+		next.Attempts++
+		next.StepsAt = now.Add(w.backoff(next.Attempts))
+		next.LeaseOwner, next.LeaseUntil = "", time.Time{}
+		next.Updated = now
+		next.NextDue = w.svc.nextDue(next)
+		if serr := w.svc.store.SaveRecord(ctx, rec.Account, rec.Version, next, nil); serr != nil {
+			return rec, false, serr
+		}
+		report(StepFailed, err)
+		w.svc.log.Warn("retention: step failed", "account", string(rec.Account), "step", string(ps.Step), "attempts", next.Attempts, "err", err)
+		w.svc.record(ctx, gdprkit.Event{Account: rec.Account, Type: EventTypeStep, Time: now, Actor: SystemActor,
+			Attrs: map[string]string{"transition": ps.Transition, "step": string(ps.Step), "status": string(StepFailed),
+				"attempts": strconv.Itoa(next.Attempts)}})
+		return next, false, nil
+	}
+	next := rec
+	next.Version++
+	next.Pending = append([]PendingStep(nil), rec.Pending[1:]...)
+	next.Attempts = 0
+	next.StepsAt = now
+	if len(next.Pending) == 0 {
+		next.StepsAt = time.Time{}
+		if next.State == StatePurged {
+			next.NothingRemainsAt = now
+		}
+	}
+	next.Updated = now
+	next.NextDue = w.svc.nextDue(next)
+	w.releaseIfIdle(&next, now)
+	if err := w.svc.store.SaveRecord(ctx, rec.Account, rec.Version, next, nil); err != nil {
+		return rec, false, err
+	}
+	rep.Steps++
+	report(status, nil)
+	w.svc.record(ctx, gdprkit.Event{Account: rec.Account, Type: EventTypeStep, Time: now, Actor: SystemActor,
+		Attrs: map[string]string{"transition": ps.Transition, "step": string(ps.Step), "status": string(status),
+			"remaining": strconv.Itoa(len(next.Pending))}})
+	if !next.NothingRemainsAt.IsZero() && rec.NothingRemainsAt.IsZero() {
+		w.svc.record(ctx, gdprkit.Event{Account: rec.Account, Type: EventTypeNothingRemains, Time: now, Actor: SystemActor,
+			Attrs: map[string]string{"transition": ps.Transition}})
+	}
+	return next, true, nil
+}
+
+// hook runs the hook of step st.
+func (w *Sweeper) hook(ctx context.Context, account gdprkit.AccountID, st Step) (StepStatus, error) {
+	switch st {
+	case StepRemoveConfig:
+		if w.cfg.ConfigRemover == nil {
+			return StepSkipped, nil
+		}
+		return StepDone, w.cfg.ConfigRemover.RemoveConfig(ctx, account)
+	case StepEraseStoreData:
+		if err := w.deleteRules(ctx, account); err != nil {
+			return StepDone, err
+		}
+		if w.cfg.StoreEraser == nil {
+			return StepSkipped, nil
+		}
+		return StepDone, w.cfg.StoreEraser.EraseAccount(ctx, account)
+	case StepEraseHostData:
+		if w.cfg.HostEraser == nil {
+			return StepSkipped, nil
+		}
+		return StepDone, w.cfg.HostEraser.EraseAccount(ctx, account)
+	case StepExpireBackups:
+		if w.cfg.BackupExpirer == nil {
+			return StepSkipped, nil
+		}
+		return StepDone, w.cfg.BackupExpirer.ExpireBackups(ctx, account)
+	}
+	return StepDone, fmt.Errorf("%w: retention: unknown step %q", gdprkit.ErrInvalid, st)
+}
+
+// deleteRules removes the account's retention rules (its data in this
+// package's store, besides the lifecycle record kept as proof).
+func (w *Sweeper) deleteRules(ctx context.Context, account gdprkit.AccountID) error {
+	rules, err := w.svc.store.Rules(ctx, account)
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if err := w.svc.store.DeleteRule(ctx, account, r.ID); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Sweeper) backoff(attempts int) time.Duration {
+	d := w.cfg.RetryDelay
+	for i := 1; i < attempts && d < w.cfg.MaxRetryDelay; i++ {
+		d *= 2
+	}
+	return min(d, w.cfg.MaxRetryDelay)
+}
