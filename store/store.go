@@ -13,6 +13,7 @@ import (
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
+	"github.com/gdprkit/gdprkit/spam"
 )
 
 // Store is one storage backend for every gdprkit package. Every method of
@@ -27,4 +28,6 @@ type Store interface {
 	IPFilter() ipfilter.Store
 	// Authn returns the credentials, TOTP, tokens and sessions store.
 	Authn() authn.Store
+	// Spam returns the spam filter's model store.
+	Spam() spam.Store
 }

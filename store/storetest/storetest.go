@@ -34,6 +34,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Retention", func(t *testing.T) { t.Parallel(); runRetention(t, f) })
 	t.Run("IPFilter", func(t *testing.T) { t.Parallel(); runIPFilter(t, f) })
 	t.Run("Authn", func(t *testing.T) { t.Parallel(); runAuthn(t, f) })
+	t.Run("Spam", func(t *testing.T) { t.Parallel(); runSpam(t, f) })
 	// Each domain adds one line here: t.Run("<Domain>", …run<Domain>(t, f)).
 }
 

@@ -1,0 +1,71 @@
+package spam_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gdprkit/gdprkit/spam"
+	"github.com/gdprkit/gdprkit/store/memstore"
+)
+
+// benchMessage is a multipart e-mail of about 6 KB, typical of the
+// SpamAssassin corpus.
+func benchMessage(r *rand.Rand) []byte {
+	body := synth(r, "promo@deals.example", "FREE money offer", append(spamWords, hamWords...), 600)
+	return append([]byte("Received: from mx1.relay.example.net (mx1.relay.example.net [198.51.100.7]) by mail.helpdesk.example\r\n"+
+		"Message-ID: <abc123@relay.example.net>\r\nContent-Type: multipart/alternative; boundary=\"BB\"\r\n"), append(body,
+		"\r\n--BB\r\nContent-Type: text/html; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"+
+			"<html><body><font color=3D\"red\">Caf=E9 <a href=3D\"http://deals.example/x?id=3D1\">click</a></font></body></html>\r\n--BB--\r\n"...)...)
+}
+
+func BenchmarkClassify(b *testing.B) {
+	f, err := spam.New(memstore.New().Spam(), spam.Config{Key: key})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ham, sp := corpus(7, 200)
+	if _, err := f.TrainBatch(ctx, acct, append(ham, sp...)); err != nil {
+		b.Fatal(err)
+	}
+	msg := spam.Email(benchMessage(rand.New(rand.NewPCG(1, 2))))
+	b.SetBytes(int64(len(msg.Raw)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := f.Classify(ctx, acct, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkTrainBatch100(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var ex []spam.Example
+	for i := range 100 {
+		c := spam.Ham
+		if i%2 == 0 {
+			c = spam.Spam
+		}
+		ex = append(ex, spam.Example{ID: fmt.Sprint(i), Class: c, Message: spam.Email(benchMessage(r))})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		f, _ := spam.New(memstore.New().Spam(), spam.Config{Key: key})
+		b.StartTimer()
+		if _, err := f.TrainBatch(ctx, acct, ex); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkTokens(b *testing.B) {
+	raw := benchMessage(rand.New(rand.NewPCG(1, 2)))
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		spam.Tokens(spam.Email(raw))
+	}
+}

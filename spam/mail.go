@@ -1,0 +1,499 @@
+package spam
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"net/textproto"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+)
+
+// field is one unfolded header field.
+type field struct{ name, value string }
+
+// splitHeader splits a raw message into its header fields and body. A
+// leading mbox "From " line is skipped. Parsing is tolerant: a line that is
+// neither a field nor a continuation ends the header block and starts the
+// body, and malformed reports it. With no header at all, hdr is empty and
+// body is the whole input.
+func splitHeader(raw string) (hdr []field, body string, malformed bool) {
+	if strings.HasPrefix(raw, "From ") {
+		if i := strings.IndexByte(raw, '\n'); i >= 0 {
+			raw = raw[i+1:]
+		} else {
+			return nil, "", true
+		}
+	}
+	rest := raw
+	for len(rest) > 0 {
+		line := rest
+		next := ""
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line, next = rest[:i], rest[i+1:]
+		}
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			return hdr, next, malformed
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if len(hdr) > 0 {
+				h := &hdr[len(hdr)-1]
+				if len(h.value) < 16<<10 {
+					h.value += " " + strings.TrimSpace(line)
+				}
+				rest = next
+				continue
+			}
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 || !validFieldName(line[:colon]) || len(hdr) >= maxHeaders {
+			if len(hdr) == 0 {
+				return nil, raw, true
+			}
+			return hdr, rest, true
+		}
+		hdr = append(hdr, field{strings.ToLower(strings.TrimSpace(line[:colon])), strings.TrimSpace(line[colon+1:])})
+		rest = next
+	}
+	return hdr, "", malformed
+}
+
+func validFieldName(n string) bool {
+	n = strings.TrimRight(n, " \t")
+	if n == "" || len(n) > 76 {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if c := n[i]; c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func get(hdr []field, name string) string {
+	for _, f := range hdr {
+		if f.name == name {
+			return f.value
+		}
+	}
+	return ""
+}
+
+// charsetDecoder returns a decoder for a MIME charset name; an unknown name
+// decodes as Windows-1252, the charset mislabelled mail most often is in.
+func charsetDecoder(name string) *encoding.Decoder {
+	if e, err := htmlindex.Get(strings.Trim(name, "\"' ")); err == nil {
+		return e.NewDecoder()
+	}
+	return charmap.Windows1252.NewDecoder()
+}
+
+// toUTF8 converts text in charset to valid UTF-8. Text labelled UTF-8 or
+// ASCII (or not labelled) that is not valid UTF-8 is read as Windows-1252.
+func toUTF8(b []byte, charset string) string {
+	cs := strings.ToLower(strings.Trim(charset, "\"' "))
+	switch cs {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		if utf8.Valid(b) {
+			return string(b)
+		}
+		cs = "windows-1252"
+	}
+	out, err := charsetDecoder(cs).Bytes(b)
+	if err != nil {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+func decodeHeader(v string) string {
+	if strings.Contains(v, "=?") {
+		// RFC 2047 encoded words, in any charset x/text knows.
+		wd := mime.WordDecoder{CharsetReader: func(charset string, r io.Reader) (io.Reader, error) {
+			return charsetDecoder(charset).Reader(r), nil
+		}}
+		if d, err := wd.DecodeHeader(v); err == nil {
+			v = d
+		}
+	}
+	if !utf8.ValidString(v) {
+		v = toUTF8([]byte(v), "windows-1252")
+	}
+	return v
+}
+
+// email tokenizes a raw RFC 5322 message.
+func (s *sink) email(raw []byte) {
+	if len(raw) > maxInput {
+		raw = raw[:maxInput]
+		s.addExact("msg:", "truncated")
+	}
+	s.message(string(raw), 0)
+}
+
+func (s *sink) message(raw string, depth int) {
+	hdr, body, malformed := splitHeader(raw)
+	if malformed {
+		s.addExact("hdr:", "malformed")
+	}
+	s.headers(hdr)
+	s.entity(textproto.MIMEHeader{
+		"Content-Type":              {get(hdr, "content-type")},
+		"Content-Transfer-Encoding": {get(hdr, "content-transfer-encoding")},
+		"Content-Disposition":       {get(hdr, "content-disposition")},
+	}, body, depth)
+}
+
+// skipValue reports whether a header field's value is not tokenized: dates
+// and sizes are unique per message, the MIME fields are read by entity,
+// and the verdict headers of other filters would teach this filter to copy
+// them. Their presence still counts (hdr:<name>).
+func skipValue(name string) bool {
+	switch name {
+	case "date", "content-length", "lines", "content-type", "content-transfer-encoding", "content-disposition", "x-bogosity":
+		return true
+	}
+	return strings.HasPrefix(name, "x-spam")
+}
+
+func (s *sink) headers(hdr []field) {
+	recipients := 0
+	for i, f := range hdr {
+		if s.full() {
+			return
+		}
+		if i < 64 {
+			s.addExact("hdr:", f.name)
+		}
+		if skipValue(f.name) {
+			continue
+		}
+		switch f.name {
+		case "subject":
+			v := decodeHeader(f.value)
+			s.text("subject:", v)
+			s.subjectShape(v)
+		case "from", "to", "cc", "reply-to", "sender", "return-path", "errors-to", "bcc":
+			recipients += s.addresses(f.name+":", decodeHeader(f.value))
+		case "received":
+			s.received(f.value)
+		case "message-id", "in-reply-to", "references":
+			v := f.value
+			if len(v) > 1024 {
+				v = v[:1024]
+			}
+			for _, id := range strings.Fields(v) {
+				if at := strings.LastIndexByte(id, '@'); at >= 0 {
+					s.host(f.name+":", strings.Trim(id[at+1:], "<>"))
+				} else {
+					s.addExact(f.name+":", "noat")
+				}
+				if f.name == "message-id" {
+					break
+				}
+			}
+		case "x-mailer", "user-agent", "list-id", "x-mailing-list", "organization", "x-originating-ip", "mailing-list", "precedence", "importance", "x-priority", "x-msmail-priority", "mime-version":
+			v := decodeHeader(f.value)
+			if len(v) > 1024 {
+				v = v[:1024]
+			}
+			s.whole(f.name+":", v)
+			s.text(f.name+":", v)
+		default:
+			s.whole(f.name+":", decodeHeader(f.value))
+		}
+	}
+	if recipients > 0 {
+		s.addNum("recipients:", min(recipients, 10))
+	}
+}
+
+// whole emits a header value as one token, lower-cased, white space
+// collapsed and cut at 64 bytes: headers other than the well-known ones
+// repeat whole (list footers, scanners, gateways) and tokenizing them word
+// by word would make one header dozens of correlated clues.
+func (s *sink) whole(prefix, v string) {
+	v = strings.Join(strings.Fields(v), " ")
+	if len(v) > 64 {
+		v = v[:64]
+	}
+	s.add(prefix+"=", v)
+}
+
+// subjectShape emits tokens for how a subject looks rather than what it
+// says: upper-case ratio and runs of punctuation.
+func (s *sink) subjectShape(v string) {
+	upper, letters := 0, 0
+	for _, r := range v {
+		switch {
+		case 'A' <= r && r <= 'Z':
+			upper++
+			letters++
+		case 'a' <= r && r <= 'z':
+			letters++
+		}
+	}
+	if letters >= 8 && upper*10 >= letters*8 {
+		s.addExact("subject:", "shape:caps")
+	}
+	if strings.Contains(v, "!!") {
+		s.addExact("subject:", "shape:!!")
+	}
+	if strings.Contains(v, "$") {
+		s.addExact("subject:", "shape:$")
+	}
+}
+
+// addresses tokenizes an address-list field and returns how many addresses
+// it held. Unparseable lists are tokenized as words.
+func (s *sink) addresses(prefix, v string) int {
+	if len(v) > 4096 {
+		v = v[:4096]
+	}
+	list, err := mail.ParseAddressList(v)
+	if err != nil {
+		s.addExact(prefix, "unparsed")
+		s.text(prefix, v)
+		return strings.Count(v, "@")
+	}
+	for i, a := range list {
+		if i >= 20 {
+			break
+		}
+		s.address(prefix, a.Address)
+		if a.Name == "" {
+			s.addExact(prefix, "noname")
+		} else {
+			s.text(prefix+"name:", a.Name)
+		}
+	}
+	return len(list)
+}
+
+// received mines a Received field for the host names and IP networks of
+// the relays, as SpamBayes does; loopback hosts are skipped.
+func (s *sink) received(v string) {
+	if len(v) > 2048 {
+		v = v[:2048]
+	}
+	for _, w := range strings.FieldsFunc(v, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '(' || r == ')' || r == '[' || r == ']' || r == ';' || r == ',' || r == '<' || r == '>'
+	}) {
+		if at := strings.LastIndexByte(w, '@'); at >= 0 {
+			w = w[at+1:]
+		}
+		w = strings.Trim(w, ".:")
+		if len(w) < 4 || !strings.Contains(w, ".") || strings.HasPrefix(w, "127.") || strings.EqualFold(w, "localhost") {
+			continue
+		}
+		ok := true
+		for i := 0; i < len(w); i++ {
+			c := w[i] | 0x20
+			if !(('a' <= c && c <= 'z') || ('0' <= w[i] && w[i] <= '9') || w[i] == '.' || w[i] == '-' || w[i] == ':') {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			s.host("received:", w)
+		}
+	}
+}
+
+// entity tokenizes a MIME entity with header h and body: its content type,
+// transfer encoding, charset and file name as tokens, then its text
+// (text/plain, text/html, nested parts, attached messages).
+func (s *sink) entity(h textproto.MIMEHeader, body string, depth int) {
+	ct := h.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		if ct != "" {
+			s.addExact("ct:", "malformed")
+		}
+		mt, params = "text/plain", map[string]string{}
+		if i := strings.Index(strings.ToLower(ct), "boundary="); i >= 0 {
+			mt = "multipart/mixed"
+			b, _, _ := strings.Cut(strings.TrimSpace(ct[i+9:]), " ")
+			params["boundary"] = strings.Trim(b, "\";'")
+		}
+	}
+	s.add("ct:", mt)
+	cte := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))
+	if cte != "" {
+		s.add("cte:", cte)
+	}
+	if cs := params["charset"]; cs != "" {
+		s.add("charset:", cs)
+	}
+	if _, dp, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil {
+		if fn := dp["filename"]; fn != "" {
+			s.filename(fn)
+		}
+	}
+	if fn := params["name"]; fn != "" {
+		s.filename(fn)
+	}
+	if depth > maxDepth {
+		s.addExact("mime:", "too-deep")
+		return
+	}
+	switch {
+	case strings.HasPrefix(mt, "multipart/"):
+		s.multipart(body, params["boundary"], depth)
+		return
+	case mt == "message/rfc822":
+		s.message(string(decodeTransfer(body, cte)), depth+1)
+		return
+	case !strings.HasPrefix(mt, "text/") && mt != "":
+		return // images, archives, …: their type and name are the tokens
+	}
+	data := decodeTransfer(body, cte)
+	if len(data) > maxPartText {
+		data = data[:maxPartText]
+	}
+	txt := toUTF8(data, params["charset"])
+	if mt == "text/html" || (mt == "text/plain" && looksHTML(txt)) {
+		txt = s.htmlText(txt)
+	}
+	s.text("", txt)
+}
+
+// looksHTML reports whether text labelled plain is HTML: it holds a
+// html/body tag, or several common tags.
+func looksHTML(t string) bool {
+	head := t[:min(len(t), 8192)]
+	if indexFold(head, "<html") >= 0 || indexFold(head, "<body") >= 0 {
+		return true
+	}
+	n := 0
+	for _, tag := range [...]string{"<p>", "<br", "<font", "<a href", "<td", "<div", "<b>", "<img", "<table", "<center"} {
+		if indexFold(head, tag) >= 0 {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+func (s *sink) filename(fn string) {
+	fn = decodeHeader(fn)
+	if i := strings.LastIndexByte(fn, '.'); i >= 0 && len(fn)-i <= 8 {
+		s.add("filename:ext:", fn[i+1:])
+	} else {
+		s.addExact("filename:", "noext")
+	}
+}
+
+// multipart tokenizes each part of a multipart body. A broken multipart
+// keeps what was read; when no part can be read the body is tokenized as
+// plain text.
+func (s *sink) multipart(body, boundary string, depth int) {
+	if boundary == "" {
+		s.addExact("mime:", "no-boundary")
+		s.text("", body)
+		return
+	}
+	r := multipart.NewReader(strings.NewReader(body), boundary)
+	n := 0
+	for ; n < maxParts && !s.full(); n++ {
+		p, err := r.NextRawPart()
+		if err != nil {
+			if err != io.EOF {
+				s.addExact("mime:", "broken")
+			}
+			break
+		}
+		b, err := io.ReadAll(io.LimitReader(p, maxInput))
+		if err != nil {
+			s.addExact("mime:", "broken")
+		}
+		s.entity(p.Header, string(b), depth+1)
+		if err != nil {
+			break
+		}
+	}
+	if n == 0 {
+		s.text("", body)
+	}
+}
+
+// decodeTransfer undoes a Content-Transfer-Encoding, tolerantly: invalid
+// base64 characters are skipped and a bad quoted-printable escape is kept
+// as it is, so a damaged part still yields what can be read.
+func decodeTransfer(body, cte string) []byte {
+	switch cte {
+	case "base64":
+		clean := make([]byte, 0, len(body))
+		for i := 0; i < len(body); i++ {
+			c := body[i]
+			if ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c == '+' || c == '/' {
+				clean = append(clean, c)
+			}
+		}
+		clean = clean[:len(clean)/4*4+len(clean)%4*boolInt(len(clean)%4 > 1)]
+		out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
+		n, _ := base64.RawStdEncoding.Decode(out, clean)
+		return out[:n]
+	case "quoted-printable":
+		return decodeQP(body)
+	}
+	return []byte(body)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+func decodeQP(s string) []byte {
+	var b bytes.Buffer
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '=' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '\n' {
+			i++
+			continue
+		}
+		if i+2 < len(s) && s[i+1] == '\r' && s[i+2] == '\n' {
+			i += 2
+			continue
+		}
+		if i+2 < len(s) {
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if ok1 && ok2 {
+				b.WriteByte(hi<<4 | lo)
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,114 @@
+package spam
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// tokenProb is Robinson's smoothed spam probability of a token seen in
+// nh of the model's hamMsgs ham messages and ns of its spamMsgs spam
+// messages: p = (s·x + n·q) / (s + n), where q is the Graham probability
+// from the per-class frequencies and n = nh + ns. With no evidence p = x.
+func tokenProb(nh, ns, hamMsgs, spamMsgs int64, s, x float64) float64 {
+	var hr, sr float64
+	if hamMsgs > 0 {
+		hr = float64(nh) / float64(hamMsgs)
+	}
+	if spamMsgs > 0 {
+		sr = float64(ns) / float64(spamMsgs)
+	}
+	n := float64(nh + ns)
+	if hr+sr == 0 {
+		return x
+	}
+	q := sr / (hr + sr)
+	return (s*x + n*q) / (s + n)
+}
+
+// chi2Q returns the probability that a chi-square variable with v degrees
+// of freedom (v even) exceeds x2: e^−m · Σ_{i<v/2} m^i/i! with m = x2/2.
+// The factor e^−m underflows for m > 745 while the sum overflows, so the sum
+// is kept scaled, the scale and e^−m are combined as logarithms, and the
+// result neither underflows nor loses the tail on messages with thousands of
+// clues.
+func chi2Q(x2 float64, v int) float64 {
+	m := x2 / 2
+	if m <= 0 {
+		return 1
+	}
+	term, sum, scale := 1.0, 1.0, 0.0
+	for i := 1; i < v/2; i++ {
+		term *= m / float64(i)
+		sum += term
+		if sum > 1e250 {
+			sum *= 1e-250
+			term *= 1e-250
+			scale += 250 * math.Ln10
+		}
+	}
+	return math.Min(math.Exp(math.Log(sum)+scale-m), 1)
+}
+
+// clue is one token's evidence in a verdict.
+type clue struct {
+	hash uint64
+	dev  float64 // |prob − 0.5|
+	prob float64
+	ham  int64
+	spam int64
+}
+
+// combine is Fisher's method as Robinson applied it to spam (and SpamBayes
+// and bogofilter ship it): with ln H = Σ ln p and ln S = Σ ln(1−p) over the
+// n clues, H' = 1 − χ²Q(−2 ln H, 2n) measures hamminess (many p near 0),
+// S' = 1 − χ²Q(−2 ln S, 2n) spamminess (many p near 1), and the score is
+// (1 + S' − H') / 2: near 1 spam, near 0 ham, near 0.5 either no evidence
+// or strong evidence both ways. Sums of logs replace products, so nothing
+// underflows however long the message is.
+//
+// Fisher's method assumes independent tests, and tokens are not (a URL
+// yields several tokens, a phrase repeats across header and body), so
+// evidence piles up and both S' and H' saturate at 1 on messages with any
+// evidence both ways. esf (0 < esf <= 1) is the effective size factor:
+// each clue counts as esf of an independent one, −2·esf·ln H with
+// 2·⌈esf·n⌉ degrees of freedom, which keeps scores graded.
+func combine(clues []clue, esf float64) float64 {
+	if len(clues) == 0 {
+		return 0.5
+	}
+	var lnH, lnS float64
+	for _, c := range clues {
+		p := math.Min(math.Max(c.prob, 1e-9), 1-1e-9)
+		lnH += math.Log(p)
+		lnS += math.Log1p(-p)
+	}
+	n := 2 * int(math.Ceil(esf*float64(len(clues))))
+	hamminess := 1 - chi2Q(-2*esf*lnH, n)
+	spamminess := 1 - chi2Q(-2*esf*lnS, n)
+	return (1 + spamminess - hamminess) / 2
+}
+
+// strongest returns the max clues farthest from 0.5, strongest first; with
+// max <= 0, or no more clues than max, it returns clues unchanged.
+func strongest(clues []clue, max int) []clue {
+	if max <= 0 || len(clues) <= max {
+		return clues
+	}
+	sortClues(clues)
+	return clues[:max]
+}
+
+// sortClues orders clues strongest first (ties by hash, so the order is
+// deterministic).
+func sortClues(clues []clue) {
+	slices.SortFunc(clues, func(a, b clue) int {
+		if a.dev != b.dev {
+			if a.dev > b.dev {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.hash, b.hash)
+	})
+}

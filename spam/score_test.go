@@ -1,0 +1,63 @@
+package spam
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestChi2Q(t *testing.T) {
+	// Q(x2, 2) = exp(-x2/2); Q(x2, 4) = exp(-m)(1+m).
+	assert.InDelta(t, math.Exp(-1), chi2Q(2, 2), 1e-12)
+	assert.InDelta(t, math.Exp(-3)*(1+3), chi2Q(6, 4), 1e-12)
+	assert.Equal(t, 1.0, chi2Q(0, 10))
+	// Far in the tail: tiny but not NaN, and monotone.
+	assert.Greater(t, chi2Q(2000, 2000), chi2Q(3000, 2000))
+	assert.Equal(t, 0.0, chi2Q(1e7, 2000))
+	// Many degrees of freedom near the mean: about one half, no underflow
+	// although e^-m alone is 0 in float64.
+	assert.InDelta(t, 0.5, chi2Q(20000, 20000), 0.01)
+}
+
+func TestCombine(t *testing.T) {
+	mk := func(ps ...float64) []clue {
+		var c []clue
+		for _, p := range ps {
+			c = append(c, clue{prob: p, dev: math.Abs(p - 0.5)})
+		}
+		return c
+	}
+	assert.Equal(t, 0.5, combine(nil, 1))
+	assert.Greater(t, combine(mk(0.99, 0.98, 0.95), 1), 0.9)
+	assert.Less(t, combine(mk(0.01, 0.02, 0.05), 1), 0.1)
+	assert.InDelta(t, 0.5, combine(mk(0.01, 0.99), 1), 0.01, "evidence both ways is unsure")
+	// Strong evidence both ways saturates Fisher's method at 0.5; the
+	// effective size factor keeps the majority visible.
+	var ps []float64
+	for i := range 130 {
+		if i < 50 {
+			ps = append(ps, 0.99)
+		} else {
+			ps = append(ps, 0.01)
+		}
+	}
+	mixed := mk(ps...)
+	assert.InDelta(t, 0.5, combine(mixed, 1), 1e-9)
+	assert.Less(t, combine(mixed, 0.1), 0.499)
+	many := make([]float64, 5000)
+	for i := range many {
+		many[i] = 0.99
+	}
+	assert.InDelta(t, 1, combine(mk(many...), 1), 1e-12)
+	assert.InDelta(t, 1, combine(mk(many...), 0.1), 1e-12)
+}
+
+func TestTokenProb(t *testing.T) {
+	// Unseen: the prior.
+	assert.Equal(t, 0.5, tokenProb(0, 0, 10, 10, 0.45, 0.5))
+	// Seen once in spam only: pulled from 1 towards x by s.
+	assert.InDelta(t, (0.45*0.5+1)/1.45, tokenProb(0, 1, 10, 10, 0.45, 0.5), 1e-12)
+	// Frequencies, not raw counts: 10 of 100 ham vs 10 of 10 spam is spammy.
+	assert.Greater(t, tokenProb(10, 10, 100, 10, 0.45, 0.5), 0.85)
+}

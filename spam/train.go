@@ -1,0 +1,415 @@
+package spam
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gdprkit/gdprkit"
+)
+
+// MaxIDLen is the longest message ID Train accepts, in bytes.
+const MaxIDLen = 1024
+
+// Example is one message to train: the host's ID for it, the message and
+// the class an agent gave it.
+type Example struct {
+	// ID is the host's stable identifier of the message (ticket message
+	// ID, chat message ID). Only its keyed hash is stored.
+	ID string
+	// Message is the message itself.
+	Message Message
+	// Class is Ham or Spam.
+	Class Class
+}
+
+// TrainStats says what a training call did.
+type TrainStats struct {
+	// Learned counts messages trained for the first time.
+	Learned int
+	// Moved counts corrections: messages untrained from their old class
+	// and trained as the new one.
+	Moved int
+	// Unchanged counts messages already trained as the given class.
+	Unchanged int
+	// Skipped counts messages not trained because the model already
+	// classified them right (Config.TrainOnError).
+	Skipped int
+}
+
+// Train teaches the account's model that the message with the host's ID id
+// is of class c. Training is idempotent per ID: training the same ID as
+// the same class again changes nothing, and training it as the other class
+// (an agent correcting a verdict) removes the old lesson before adding the
+// new one, so the message is never counted twice; msg must then be the
+// message that was trained, since its tokens are what is removed. Invalid
+// input (empty ID
+// or message, class not Ham or Spam) fails with gdprkit.ErrInvalid and
+// changes nothing.
+func (f *Filter) Train(ctx context.Context, acct gdprkit.AccountID, id string, msg Message, c Class) (TrainStats, error) {
+	return f.TrainBatch(ctx, acct, []Example{{ID: id, Message: msg, Class: c}})
+}
+
+// TrainBatch is Train for many messages at once: one store batch (one
+// transaction in SQL) for the whole slice. The IDs must be distinct. Either
+// every example is applied or, on error, none is.
+func (f *Filter) TrainBatch(ctx context.Context, acct gdprkit.AccountID, ex []Example) (TrainStats, error) {
+	seen := make(map[string]bool, len(ex))
+	for i, e := range ex {
+		switch {
+		case e.ID == "" || len(e.ID) > MaxIDLen:
+			return TrainStats{}, fmt.Errorf("%w: spam: example %d: message ID empty or longer than %d bytes", gdprkit.ErrInvalid, i, MaxIDLen)
+		case e.Class != Ham && e.Class != Spam:
+			return TrainStats{}, fmt.Errorf("%w: spam: example %d: class must be Ham or Spam", gdprkit.ErrInvalid, i)
+		case e.Message.empty():
+			return TrainStats{}, fmt.Errorf("%w: spam: example %d: empty message", gdprkit.ErrInvalid, i)
+		case seen[e.ID]:
+			return TrainStats{}, fmt.Errorf("%w: spam: example %d: duplicate message ID in batch", gdprkit.ErrInvalid, i)
+		}
+		seen[e.ID] = true
+	}
+	return f.learn(ctx, acct, ex, false)
+}
+
+// Forget removes the lesson of message id from the account's model: the
+// message's tokens are untrained from the class it was trained as. msg
+// must be the message that was trained. It fails with gdprkit.ErrNotFound
+// when no lesson is recorded for id.
+func (f *Filter) Forget(ctx context.Context, acct gdprkit.AccountID, id string, msg Message) error {
+	if id == "" || len(id) > MaxIDLen || msg.empty() {
+		return fmt.Errorf("%w: spam: empty message ID or message", gdprkit.ErrInvalid)
+	}
+	st, err := f.learn(ctx, acct, []Example{{ID: id, Message: msg, Class: None}}, true)
+	if err != nil {
+		return err
+	}
+	if st.Moved == 0 {
+		return fmt.Errorf("%w: spam: no lesson for this message", gdprkit.ErrNotFound)
+	}
+	return nil
+}
+
+type prepared struct {
+	key    uint64
+	class  Class
+	hashes []uint64
+}
+
+func (f *Filter) learn(ctx context.Context, acct gdprkit.AccountID, ex []Example, forget bool) (TrainStats, error) {
+	a, err := f.account(ctx, acct)
+	if err != nil {
+		return TrainStats{}, err
+	}
+	// Tokenize outside any lock.
+	pre := make([]prepared, len(ex))
+	s := &sink{key: a.tokenKey}
+	for i, e := range ex {
+		s.reset()
+		s.tokenize(e.Message)
+		pre[i] = prepared{key: a.msgKey.sum64([]byte(e.ID)), class: e.Class, hashes: slices.Clone(s.distinct())}
+	}
+
+	a.trainMu.Lock()
+	defer a.trainMu.Unlock()
+	for attempt := 0; ; attempt++ {
+		st, b, err := f.plan(ctx, a, pre, forget)
+		if err != nil {
+			return TrainStats{}, err
+		}
+		if len(b.Lessons) == 0 {
+			return st, nil
+		}
+		err = f.st.Learn(ctx, acct, b)
+		if errors.Is(err, gdprkit.ErrConflict) && attempt < 3 {
+			// Another process changed a lesson between our read and our
+			// write: plan again from the stored lessons.
+			continue
+		}
+		if err != nil {
+			return TrainStats{}, fmt.Errorf("spam: train: %w", err)
+		}
+		f.apply(a, b)
+		if a.size() > f.cfg.MaxTokens {
+			if _, err := f.prune(ctx, a); err != nil {
+				f.cfg.Logger.Warn("spam: automatic prune failed", "err", err)
+			}
+		}
+		return st, nil
+	}
+}
+
+// plan reads the stored lessons of the examples and builds the batch.
+// Caller holds a.trainMu.
+func (f *Filter) plan(ctx context.Context, a *account, pre []prepared, forget bool) (TrainStats, Batch, error) {
+	keys := make([]uint64, len(pre))
+	for i, p := range pre {
+		keys[i] = p.key
+	}
+	ls, err := f.st.Lessons(ctx, a.id, keys)
+	if err != nil {
+		return TrainStats{}, Batch{}, fmt.Errorf("spam: read lessons: %w", err)
+	}
+	prev := make(map[uint64]Class, len(ls))
+	for _, l := range ls {
+		prev[l.Key] = l.Class
+	}
+	day := f.today()
+	var st TrainStats
+	var b Batch
+	deltas := map[uint64]*TokenCount{}
+	add := func(hashes []uint64, c Class, sign int64) {
+		if c == Ham {
+			b.Ham += sign
+		} else {
+			b.Spam += sign
+		}
+		for _, h := range hashes {
+			d := deltas[h]
+			if d == nil {
+				d = &TokenCount{Hash: h}
+				deltas[h] = d
+			}
+			if c == Ham {
+				d.Ham += sign
+			} else {
+				d.Spam += sign
+			}
+			if sign > 0 {
+				d.Day = day
+			}
+		}
+	}
+	for _, p := range pre {
+		old := prev[p.key]
+		switch {
+		case forget:
+			if old == None {
+				continue
+			}
+			add(p.hashes, old, -1)
+			st.Moved++
+		case old == p.class:
+			st.Unchanged++
+			continue
+		case old != None:
+			add(p.hashes, old, -1)
+			add(p.hashes, p.class, +1)
+			st.Moved++
+		default:
+			if f.cfg.TrainOnError && f.score(a, p.hashes) == verdictOf(p.class) {
+				st.Skipped++
+				continue
+			}
+			add(p.hashes, p.class, +1)
+			st.Learned++
+		}
+		next := p.class
+		if forget {
+			next = None
+		}
+		b.Lessons = append(b.Lessons, LessonChange{Key: p.key, Prev: old, Next: next, Day: day})
+	}
+	b.Tokens = make([]TokenCount, 0, len(deltas))
+	for _, d := range deltas {
+		if d.Ham != 0 || d.Spam != 0 {
+			b.Tokens = append(b.Tokens, *d)
+		}
+	}
+	slices.SortFunc(b.Tokens, func(x, y TokenCount) int { return cmp.Compare(x.Hash, y.Hash) })
+	return st, b, nil
+}
+
+func verdictOf(c Class) Verdict {
+	if c == Spam {
+		return VerdictSpam
+	}
+	return VerdictHam
+}
+
+// score classifies already-tokenized hashes against the cached model.
+func (f *Filter) score(a *account, hashes []uint64) Verdict {
+	clues := make([]clue, 0, len(hashes))
+	a.mu.RLock()
+	for _, h := range hashes {
+		if t, ok := a.tokens[h]; ok {
+			p := tokenProb(int64(t.ham), int64(t.spam), a.ham, a.spam, f.cfg.Strength, f.cfg.Prior)
+			if math.Abs(p-0.5) >= f.cfg.MinDeviation {
+				clues = append(clues, clue{h, math.Abs(p - 0.5), p, int64(t.ham), int64(t.spam)})
+			}
+		}
+	}
+	oneClass := a.ham == 0 || a.spam == 0
+	a.mu.RUnlock()
+	if oneClass {
+		return VerdictUnsure
+	}
+	return f.verdict(combine(strongest(clues, f.cfg.MaxClues), f.cfg.EffectiveSize))
+}
+
+// apply mirrors a stored batch in the cached model, with the store's
+// clamping rules.
+func (f *Filter) apply(a *account, b Batch) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ham = max(0, a.ham+b.Ham)
+	a.spam = max(0, a.spam+b.Spam)
+	for _, d := range b.Tokens {
+		t := a.tokens[d.Hash]
+		t.ham = clamp32(int64(t.ham) + d.Ham)
+		t.spam = clamp32(int64(t.spam) + d.Spam)
+		t.day = max(t.day, d.Day)
+		if t.ham == 0 && t.spam == 0 {
+			delete(a.tokens, d.Hash)
+		} else {
+			a.tokens[d.Hash] = t
+		}
+	}
+}
+
+func (a *account) size() int {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return len(a.tokens)
+}
+
+func (f *Filter) today() int32 { return dayOf(f.cfg.Clock.Now()) }
+
+func dayOf(t time.Time) int32 { return int32(t.Unix() / 86400) }
+
+// PruneStats says what Prune removed.
+type PruneStats struct {
+	// Tokens is how many tokens were removed; Remaining how many are left.
+	Tokens, Remaining int
+	// Lessons is how many expired lessons were removed.
+	Lessons int
+}
+
+// Prune applies the size rule to the account's model and drops expired
+// lessons. The rule, which training also applies whenever a model grows
+// past Config.MaxTokens:
+//
+//  1. A token is rare and old when it was seen in at most PruneCount
+//     messages (ham plus spam) and not trained on for PruneAge. Every rare,
+//     old token is removed.
+//  2. If the model still holds more than MaxTokens tokens, the tokens with
+//     the fewest messages are removed, the least recently trained first
+//     among equals, until it holds 90% of MaxTokens.
+//
+// Lessons older than LessonTTL are removed too. Message counts are kept,
+// so probabilities of the remaining tokens do not shift.
+func (f *Filter) Prune(ctx context.Context, acct gdprkit.AccountID) (PruneStats, error) {
+	a, err := f.account(ctx, acct)
+	if err != nil {
+		return PruneStats{}, err
+	}
+	a.trainMu.Lock()
+	defer a.trainMu.Unlock()
+	ps, err := f.prune(ctx, a)
+	if err != nil {
+		return ps, err
+	}
+	before := f.today() - int32(f.cfg.LessonTTL/(24*time.Hour))
+	n, err := f.st.DeleteLessons(ctx, acct, before)
+	if err != nil {
+		return ps, fmt.Errorf("spam: prune lessons: %w", err)
+	}
+	ps.Lessons = n
+	f.record(ctx, acct, "spam.pruned", map[string]string{
+		"tokens": strconv.Itoa(ps.Tokens), "remaining": strconv.Itoa(ps.Remaining), "lessons": strconv.Itoa(n)})
+	return ps, nil
+}
+
+// prune applies the token rule. Caller holds a.trainMu.
+func (f *Filter) prune(ctx context.Context, a *account) (PruneStats, error) {
+	type cand struct {
+		h     uint64
+		total int64
+		day   int32
+	}
+	old := f.today() - int32(f.cfg.PruneAge/(24*time.Hour))
+	var drop []uint64
+	var rest []cand
+	a.mu.RLock()
+	size := len(a.tokens)
+	for h, t := range a.tokens {
+		total := int64(t.ham) + int64(t.spam)
+		if total <= int64(f.cfg.PruneCount) && t.day < old {
+			drop = append(drop, h)
+		} else if size > f.cfg.MaxTokens {
+			rest = append(rest, cand{h, total, t.day})
+		}
+	}
+	a.mu.RUnlock()
+	if left := size - len(drop); left > f.cfg.MaxTokens {
+		slices.SortFunc(rest, func(x, y cand) int {
+			return cmp.Or(cmp.Compare(x.total, y.total), cmp.Compare(x.day, y.day), cmp.Compare(x.h, y.h))
+		})
+		excess := left - f.cfg.MaxTokens*9/10
+		for _, c := range rest[:min(excess, len(rest))] {
+			drop = append(drop, c.h)
+		}
+	}
+	if len(drop) == 0 {
+		return PruneStats{Remaining: size}, nil
+	}
+	if _, err := f.st.DeleteTokens(ctx, a.id, drop); err != nil {
+		return PruneStats{}, fmt.Errorf("spam: prune tokens: %w", err)
+	}
+	a.mu.Lock()
+	for _, h := range drop {
+		delete(a.tokens, h)
+	}
+	remaining := len(a.tokens)
+	a.mu.Unlock()
+	f.cfg.Logger.Debug("spam: pruned model", "tokens", len(drop), "remaining", remaining)
+	return PruneStats{Tokens: len(drop), Remaining: remaining}, nil
+}
+
+// Reset erases the account's whole model (counts, tokens, lessons), for
+// example when the account is deleted. It records a spam.reset event.
+func (f *Filter) Reset(ctx context.Context, acct gdprkit.AccountID) error {
+	a, err := f.account(ctx, acct)
+	if err != nil {
+		return err
+	}
+	a.trainMu.Lock()
+	defer a.trainMu.Unlock()
+	if err := f.st.Reset(ctx, acct); err != nil {
+		return fmt.Errorf("spam: reset: %w", err)
+	}
+	a.mu.Lock()
+	a.ham, a.spam, a.tokens = 0, 0, map[uint64]tok{}
+	a.mu.Unlock()
+	f.record(ctx, acct, "spam.reset", nil)
+	return nil
+}
+
+// Stats describes an account's cached model.
+type Stats struct {
+	// Ham and Spam count the trained messages; Tokens the distinct tokens.
+	Ham, Spam int64
+	Tokens    int
+}
+
+// Stats returns the size of the account's model.
+func (f *Filter) Stats(ctx context.Context, acct gdprkit.AccountID) (Stats, error) {
+	a, err := f.account(ctx, acct)
+	if err != nil {
+		return Stats{}, err
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return Stats{Ham: a.ham, Spam: a.spam, Tokens: len(a.tokens)}, nil
+}
+
+func (f *Filter) record(ctx context.Context, acct gdprkit.AccountID, typ string, attrs map[string]string) {
+	e := gdprkit.Event{ID: gdprkit.NewID(), Account: acct, Type: gdprkit.EventType(typ), Time: f.cfg.Clock.Now(), Attrs: attrs}
+	if err := f.cfg.Audit.Record(ctx, e); err != nil {
+		f.cfg.Logger.Warn("spam: audit sink failed", "event", typ, "err", err)
+	}
+}

@@ -1,0 +1,354 @@
+package spam
+
+import (
+	"net/netip"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Word rules, after SpamBayes' measured tokenizer: words are split on white
+// space only (punctuation inside a word carries signal: "$99", "free!!"),
+// lower-cased, shorter than minWord runes dropped, longer than maxWord runes
+// replaced by a length-class token "skip:<first rune>:<length rounded down
+// to 10>" (long words are mostly encoded junk, whose exact text never
+// repeats but whose presence does).
+const (
+	minWord = 3
+	maxWord = 12
+)
+
+// text tokenizes free text: a chat message, a ticket body, a decoded e-mail
+// part. prefix is prepended to every word token ("" for bodies,
+// "subject:" for subjects).
+func (s *sink) text(prefix, t string) {
+	if len(t) > maxPartText {
+		t = t[:maxPartText]
+	}
+	if !isASCII(t) {
+		t = strings.ToValidUTF8(t, "\uFFFD")
+		if !norm.NFC.IsNormalString(t) {
+			t = norm.NFC.String(t)
+		}
+	}
+	for len(t) > 0 && !s.full() {
+		// skip white space
+		i := 0
+		for i < len(t) {
+			c := t[i]
+			if c < utf8.RuneSelf {
+				if c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' {
+					break
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(t[i:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			i += n
+		}
+		t = t[i:]
+		j := 0
+		for j < len(t) {
+			c := t[j]
+			if c < utf8.RuneSelf {
+				if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' {
+					break
+				}
+				j++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(t[j:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			j += n
+		}
+		if j > 0 {
+			s.word(prefix, t[:j])
+		}
+		t = t[j:]
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func trimLeftPunct(c byte) bool {
+	switch c {
+	case '"', '\'', '(', '[', '{', '<', '*', '`', ',', ';', ':', '.', '>', '|', '_', '=', '-':
+		return true
+	}
+	return false
+}
+
+func trimRightPunct(c byte) bool {
+	switch c {
+	case '"', '\'', ')', ']', '}', '>', '*', '`', ',', ';', ':', '.', '<', '|', '_', '=', '-':
+		return true
+	}
+	return false
+}
+
+// word tokenizes one white-space-delimited word.
+func (s *sink) word(prefix, w string) {
+	for len(w) > 0 && trimLeftPunct(w[0]) {
+		w = w[1:]
+	}
+	for len(w) > 0 && trimRightPunct(w[len(w)-1]) {
+		w = w[:len(w)-1]
+	}
+	if w == "" {
+		return
+	}
+	if i := strings.Index(w, "://"); i > 0 && i < 10 {
+		s.url(w)
+		return
+	}
+	if len(w) > 4 && (w[:4] == "www." || w[:4] == "WWW.") {
+		s.url("http://" + w)
+		return
+	}
+	if at := strings.IndexByte(w, '@'); at > 0 && at < len(w)-3 && strings.IndexByte(w[at:], '.') > 0 {
+		s.address(prefix+"email:", w)
+		return
+	}
+	ascii := isASCII(w)
+	if prefix == "" && len(w) >= 4 && isUpperASCII(w) {
+		// Shouting is signal that lower-casing would lose; the word's
+		// lower-case token is emitted as well.
+		s.addExact("caps:", w)
+	}
+	if !ascii && s.cjk(prefix, w) {
+		return
+	}
+	n := len(w)
+	if !ascii {
+		n = utf8.RuneCountInString(w)
+	}
+	switch {
+	case n < minWord:
+		return
+	case n > maxWord:
+		s.skip(prefix, w)
+	default:
+		s.add(prefix, w)
+	}
+}
+
+// skip emits the length-class token of a word too long to be useful.
+func (s *sink) skip(prefix, w string) {
+	r, _ := utf8.DecodeRuneInString(w)
+	s.buf = append(append(s.buf[:0], prefix...), "skip:"...)
+	s.buf = utf8.AppendRune(s.buf, unicode.ToLower(r))
+	s.buf = append(s.buf, ':')
+	n := len(w) / 10 * 10
+	if n > 200 {
+		n = 200
+	}
+	s.buf = appendInt(s.buf, n)
+	s.emit()
+}
+
+func appendInt(b []byte, n int) []byte {
+	var d [20]byte
+	i := len(d)
+	for {
+		i--
+		d[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return append(b, d[i:]...)
+}
+
+// isCJK reports whether r is written without spaces between words: Han,
+// Hiragana, Katakana, Hangul, Thai.
+func isCJK(r rune) bool {
+	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) ||
+		unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Thai, r)
+}
+
+// cjk tokenizes runs of scripts written without spaces as overlapping
+// character bigrams (a lone character is a unigram), the usual substitute
+// for a word segmenter; other runs in the same word are tokenized as words.
+// It reports false when w holds no such script.
+func (s *sink) cjk(prefix, w string) bool {
+	has := false
+	for _, r := range w {
+		if isCJK(r) {
+			has = true
+			break
+		}
+	}
+	if !has {
+		return false
+	}
+	var prev rune = -1
+	runStart := -1 // start of a non-CJK run
+	for i, r := range w {
+		if !isCJK(r) {
+			if runStart < 0 {
+				runStart = i
+			}
+			if prev >= 0 {
+				prev = -1
+			}
+			continue
+		}
+		if runStart >= 0 {
+			s.word(prefix, w[runStart:i])
+			runStart = -1
+		}
+		if prev >= 0 {
+			s.buf = append(s.buf[:0], prefix...)
+			s.buf = utf8.AppendRune(utf8.AppendRune(s.buf, prev), r)
+			s.emit()
+		} else {
+			next, _ := utf8.DecodeRuneInString(w[i+utf8.RuneLen(r):])
+			if !isCJK(next) {
+				s.buf = utf8.AppendRune(append(s.buf[:0], prefix...), r)
+				s.emit()
+			}
+		}
+		prev = r
+	}
+	if runStart >= 0 {
+		s.word(prefix, w[runStart:])
+	}
+	return true
+}
+
+// url tokenizes a URL into its scheme, host (with each parent domain, or
+// IP network prefixes), port and path pieces, so "http://x.example.com/a/b"
+// yields url:scheme:http, url:host:x.example.com, url:host:example.com,
+// url:host:com, url:path:a, url:path:b.
+func (s *sink) url(u string) {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return
+	}
+	s.add("url:scheme:", u[:i])
+	rest := u[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	host := rest
+	path := ""
+	if end >= 0 {
+		host, path = rest[:end], rest[end:]
+	}
+	if at := strings.LastIndexByte(host, '@'); at >= 0 {
+		s.addExact("url:", "userinfo")
+		host = host[at+1:]
+	}
+	if c := strings.LastIndexByte(host, ':'); c >= 0 && !strings.Contains(host[c:], "]") {
+		s.add("url:port:", host[c+1:])
+		host = host[:c]
+	}
+	if strings.Contains(host, "%") {
+		s.addExact("url:", "escaped-host")
+	}
+	s.host("url:host:", host)
+	if strings.Contains(path, "%") {
+		s.addExact("url:", "escaped-path")
+	}
+	for path != "" && !s.full() {
+		j := strings.IndexAny(path, "/?#&=.,;:+_-~!%")
+		piece := path
+		if j >= 0 {
+			piece, path = path[:j], path[j+1:]
+		} else {
+			path = ""
+		}
+		switch n := len(piece); {
+		case n == 0:
+		case n > maxWord:
+			s.skip("url:path:", piece)
+		case n >= 2:
+			s.add("url:path:", piece)
+		}
+	}
+}
+
+// host emits a host name and its parent domains, or an IP address with its
+// /8, /16 and /24 (IPv4) networks.
+func (s *sink) host(prefix, h string) {
+	h = strings.Trim(h, "[].")
+	if h == "" || len(h) > 255 {
+		return
+	}
+	if ip, err := netip.ParseAddr(h); err == nil {
+		s.addExact(prefix, "ip")
+		if ip.Is4() {
+			b := ip.As4()
+			s.buf = append(s.buf[:0], prefix...)
+			s.buf = appendInt(s.buf, int(b[0]))
+			s.emit()
+			s.buf = appendInt(append(s.buf, '.'), int(b[1]))
+			s.emit()
+			s.buf = appendInt(append(s.buf, '.'), int(b[2]))
+			s.emit()
+		} else {
+			p, _ := ip.Prefix(48)
+			s.addExact(prefix, p.String())
+		}
+		return
+	}
+	for n := 0; h != "" && n < 6; n++ {
+		s.add(prefix, h)
+		dot := strings.IndexByte(h, '.')
+		if dot < 0 {
+			break
+		}
+		h = h[dot+1:]
+	}
+}
+
+// address tokenizes an e-mail address: the whole address, its local part
+// and its domain with parent domains.
+func (s *sink) address(prefix, a string) {
+	a = strings.Trim(a, "<>\"'()[],;:")
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 {
+		if a != "" {
+			s.add(prefix+"bad:", a)
+		}
+		return
+	}
+	if len(a) <= 64 {
+		s.add(prefix+"addr:", a)
+	}
+	local := a[:at]
+	if len(local) > maxWord {
+		s.skip(prefix+"user:", local)
+	} else {
+		s.add(prefix+"user:", local)
+	}
+	s.host(prefix+"domain:", a[at+1:])
+}
+
+// isUpperASCII reports whether w has at least three letters, all of them
+// upper-case ASCII.
+func isUpperASCII(w string) bool {
+	letters := 0
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; {
+		case 'a' <= c && c <= 'z':
+			return false
+		case 'A' <= c && c <= 'Z':
+			letters++
+		}
+	}
+	return letters >= 3
+}
