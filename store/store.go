@@ -11,6 +11,7 @@ package store
 import (
 	"github.com/gdprkit/gdprkit/authn"
 	"github.com/gdprkit/gdprkit/consent"
+	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
@@ -30,4 +31,6 @@ type Store interface {
 	Authn() authn.Store
 	// Spam returns the spam filter's model store.
 	Spam() spam.Store
+	// Erasure returns the erasure requests, jobs, receipts, tombstones and holds store.
+	Erasure() erasure.Store
 }

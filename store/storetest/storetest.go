@@ -35,6 +35,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("IPFilter", func(t *testing.T) { t.Parallel(); runIPFilter(t, f) })
 	t.Run("Authn", func(t *testing.T) { t.Parallel(); runAuthn(t, f) })
 	t.Run("Spam", func(t *testing.T) { t.Parallel(); runSpam(t, f) })
+	t.Run("Erasure", func(t *testing.T) { t.Parallel(); runErasure(t, f) })
 	// Each domain adds one line here: t.Run("<Domain>", …run<Domain>(t, f)).
 }
 

@@ -1,0 +1,102 @@
+// Package erasure finds every copy of a person in a helpdesk and deletes,
+// anonymises or keeps it as policy says, durably, with proof that holds no
+// personal data (GDPR Art. 17), and exports the same data on request
+// (Art. 15/20).
+//
+// # The cascade
+//
+// A Graph is a set of Targets. Each target is one kind of data — a user
+// profile, an identity, a ticket, a message, an attachment's file, a
+// consent record — with an edge to its parent kind ("messages of these
+// tickets"). A target finds a subject's records (roots by subject,
+// children by parent IDs), deletes them, anonymises them, and exports
+// them. The package ships the standard helpdesk kinds (KindEndUser …
+// KindAuthoredMessage; erasure/memhelpdesk binds them all in memory),
+// targets for gdprkit's own data (ConsentTarget pseudonymises consent
+// records and keeps the proof; CredentialsTarget deletes passwords,
+// second factors, tokens and sessions), a BlobTarget over a small
+// BlobStore interface (erasure/fsblob implements it on a directory;
+// object storage fits the same three methods), and, in
+// erasure/sqltarget, a declarative target for the host's existing SQL
+// tables that is checked against the live schema when it is built.
+//
+// Every kind has a Rule: Delete, Anonymize, or Keep with a legal ground,
+// plus a per-field policy for anonymisation. Targets carry defaults that
+// follow helpdesk practice — an end user's data is deleted, tickets
+// included; an agent's profile is deleted, their tickets reassigned
+// (Config.ReassignTo, default the unassigned queue) and their authorship
+// anonymised so threads and reports still read — and Config.Rules or a
+// request's Rules override them.
+//
+// # Requests, jobs and proof
+//
+// Submit records a request (erasure or access) with who asked, for whom,
+// when it arrived, whether identity was verified, and its due date: one
+// calendar month later (AddMonths: January 31 is due on February 28 or
+// 29), extendable once by one or two months with a reason (Extend).
+// Overdue and DueSoon list what needs attention. An erasure request's job
+// is created in the same transaction and waits until VerifyIdentity.
+//
+// Plan is the dry run: per kind, how many records (and bytes of files)
+// would be deleted, anonymised or kept, and why. Workers (RunOnce, Work)
+// claim due jobs with a lease; the lease's token guards every write of the
+// job, so a worker that lost its lease cannot write, and a job is finished
+// exactly once. A crashed worker's job is claimed again when its lease
+// ends; a failed run is retried with exponential backoff.
+//
+// Execution walks the graph depth first, one batch (Config.BatchSize) at
+// a time: it finds a batch of a kind, erases everything under exactly that
+// batch, and only then deletes or anonymises the batch itself. So a
+// subject with 100,000 messages never becomes one giant statement, and a
+// parent is never removed while a child the engine has seen is left
+// behind. The position of the walk is saved after every Find, before
+// anything changes; a resumed job re-applies at most the batch it was
+// acting on (targets must be idempotent) and counts every record once.
+// When a pass is done, another pass finds everything again; the job
+// completes only after a pass that found nothing left to delete or
+// anonymise.
+//
+// Legal holds (PlaceHold) cover a subject or one record (a ticket) and
+// everything under it; held records are kept and the receipt says the
+// request was partly fulfilled under Art. 17(3). Registered Recipients
+// (processors, integrations) are notified after the cascade (Art. 19) and
+// each notification is recorded. The Receipt names the subject only by a
+// keyed pseudonym and lists, per kind, the counts deleted, anonymised and
+// kept with their grounds, the holds applied, the recipients notified and
+// the date by which backups will have expired too; receipts are
+// hash-chained per account (VerifyReceipts). Tombstones keep a keyed
+// pseudonym of every erased identifier (the subject, and the e-mail
+// addresses and phone numbers targets report through IdentifierLister);
+// after a backup is restored, ReErase files a new erasure for every user
+// erased since the backup was taken.
+//
+// Export answers an access request with one JSON document built by the
+// same graph. EraseAccount is the account-wide cascade package retention
+// calls when a terminated account's live data must go.
+//
+// # Choices made where the issue is silent
+//
+//   - Authorisation follows the role hierarchy strictly: an actor must be
+//     an agent or above and outrank the subject (so admins erase agents
+//     and end users, the owner also admins, nobody the owner while the
+//     account lives); an end user may erase only their own portal profile
+//     (ScopePortal). A subject the Directory does not know (an anonymous
+//     chat visitor named by e-mail) is treated as an end user. Anyone may
+//     file an access request for themself.
+//   - Due dates keep the time of day of receipt; an extension counts from
+//     the date of receipt (one month plus one or two).
+//   - Anonymising a record must cut its link to the subject (Find no
+//     longer returns it); sqltarget refuses a root spec that anonymises
+//     without changing the subject column.
+//   - Deleted and anonymised counts add up over passes; Kept is the
+//     largest count any single pass saw (kept records under an erased
+//     parent are not reachable again).
+//   - The root records erased in the first pass are remembered in the
+//     job, so later passes still find children that appeared under them.
+//   - Closed requests forget the subject's identifier; receipts do not
+//     name the requesting actor; hold reasons never reach a receipt.
+//   - Export lists a message under every kind that reaches it (message
+//     and authored_message); secrets (tokens, credentials) are never
+//     exported; files are included base64 up to MaxExportBlob.
+//   - Store.ClaimJob is the one query that spans accounts: the queue.
+package erasure

@@ -1,0 +1,581 @@
+package erasure
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/gdprkit/gdprkit"
+)
+
+// IdentifierLister is implemented by targets whose records hold
+// identifiers (e-mail addresses, phone numbers). Before their records are
+// erased the engine asks for them and keeps a keyed pseudonym of each as a
+// tombstone.
+type IdentifierLister interface {
+	Identifiers(ctx context.Context, account gdprkit.AccountID, refs []Ref) ([]Identifier, error)
+}
+
+// Identifier is one identifier of a subject, by kind ("email", "phone").
+type Identifier struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+// The engine walks the graph depth first, one batch of records at a time:
+// it finds a batch of a kind, erases everything under exactly that batch
+// (children, then grandchildren, …), and only then deletes or anonymises
+// the batch itself. A parent is therefore never removed while a child of
+// it that the engine has seen is left behind, whatever fails or appears in
+// between. The walk's position — a stack of frames, each holding its batch
+// — is the job's checkpoint: saved after every Find, so a resumed job
+// re-applies at most the one batch it was acting on (idempotently), and
+// counts every record exactly once.
+
+// jobState is the durable checkpoint of a job (and the in-memory state of
+// a plan or a synchronous cascade).
+type jobState struct {
+	Rules      map[Kind]Rule     `json:"rules"`
+	ReassignTo gdprkit.SubjectID `json:"reassign_to,omitempty"`
+	Scope      Scope             `json:"scope"`
+
+	Pass int `json:"pass"`
+	// Root indexes the root kinds of the current pass.
+	Root  int     `json:"root"`
+	Stack []frame `json:"stack,omitempty"`
+	// PassWork counts records deleted or anonymised in the current pass.
+	PassWork int64             `json:"pass_work"`
+	Counts   map[Kind]*counter `json:"counts,omitempty"`
+	// Remember holds the IDs of erased root records that have children,
+	// so verification passes still find children that appeared under them.
+	Remember map[Kind][]string `json:"remember,omitempty"`
+	// Erased is set once a pass found nothing left to do.
+	Erased     bool           `json:"erased,omitempty"`
+	Holds      []HoldApplied  `json:"holds,omitempty"`
+	Notified   []Notice       `json:"notified,omitempty"`
+	Tombstones []tombstoneRef `json:"tombstones,omitempty"`
+}
+
+type tombstoneRef struct {
+	Kind      string            `json:"k"`
+	Pseudonym gdprkit.Pseudonym `json:"p"`
+}
+
+// frame is one level of the walk: the records of Kind under Parents (or
+// of the subject, for a root).
+type frame struct {
+	Kind    Kind     `json:"k"`
+	Parents []string `json:"p,omitempty"`
+	// Held: everything under this frame is kept, on Ground.
+	Held   bool   `json:"h,omitempty"`
+	Ground string `json:"g,omitempty"`
+	// NoAct: the frame only leads to its children (a scope's path, or
+	// remembered roots); Only restricts those children to one kind.
+	NoAct bool   `json:"n,omitempty"`
+	Only  Kind   `json:"o,omitempty"`
+	After string `json:"a,omitempty"`
+	// Last: the current batch is the last page.
+	Last bool `json:"l,omitempty"`
+	// The current batch: refs to act on, IDs whose children are walked
+	// normally (Free) or kept (HeldIDs), and kept counts by ground.
+	HasBatch bool             `json:"hb,omitempty"`
+	Act      []Ref            `json:"act,omitempty"`
+	Free     []string         `json:"free,omitempty"`
+	HeldIDs  []string         `json:"held,omitempty"`
+	Kept     map[string]int64 `json:"kept,omitempty"`
+	// Child is the position among (child kinds × {free, held}).
+	Child int `json:"c,omitempty"`
+	// Remembered: the batch is remembered roots (no action, no count).
+	Remembered bool `json:"r,omitempty"`
+}
+
+// counter counts one kind's records. Deleted and anonymised records are
+// found once (afterwards Find no longer returns them), so those counts add
+// up over passes. Kept records may be found by every pass, or by none once
+// their parent is gone, so Kept is the largest count of any pass.
+type counter struct {
+	Deleted     int64            `json:"d,omitempty"`
+	Anonymized  int64            `json:"a,omitempty"`
+	Kept        int64            `json:"k,omitempty"`
+	Bytes       int64            `json:"b,omitempty"`
+	Grounds     map[string]int64 `json:"g,omitempty"`
+	PassKept    int64            `json:"pk,omitempty"`
+	PassGrounds map[string]int64 `json:"pg,omitempty"`
+}
+
+// fold ends a pass: the kept counts become the larger of the pass's and
+// the earlier passes'.
+func (c *counter) fold() {
+	if c.PassKept > c.Kept {
+		c.Kept = c.PassKept
+	}
+	for g, n := range c.PassGrounds {
+		if c.Grounds == nil {
+			c.Grounds = map[string]int64{}
+		}
+		if n > c.Grounds[g] {
+			c.Grounds[g] = n
+		}
+	}
+	c.PassKept, c.PassGrounds = 0, nil
+}
+
+// maxPasses bounds the verification passes: records that keep appearing
+// faster than they are erased fail the run (and it is retried later).
+const maxPasses = 8
+
+// maxRemember caps the remembered root IDs per kind.
+const maxRemember = 1000
+
+// listPages is how many batches one read of an export list fetches.
+const listPages = 10
+
+// walker runs the cascade for one subject: execution (with a save hook),
+// planning (dry) or export.
+type walker struct {
+	s       *Service
+	account gdprkit.AccountID
+	subject gdprkit.SubjectID
+	ps      gdprkit.Pseudonym
+	kinds   []Kind // in scope, leaf first (receipt order)
+	st      *jobState
+	holds   []Hold
+	dry     bool
+	save    func(ctx context.Context) error
+	anon    Anon
+	gone    map[string]map[string]bool // dry runs: records space -> IDs deleted
+}
+
+func (s *Service) newWalker(account gdprkit.AccountID, subject gdprkit.SubjectID, st *jobState, holds []Hold) *walker {
+	ps := s.cfg.Pseudonymizer.Subject(account, subject)
+	root := Kind("")
+	if st.Scope == ScopePortal {
+		root = KindPortalProfile
+	}
+	if st.Counts == nil {
+		st.Counts = map[Kind]*counter{}
+	}
+	w := &walker{s: s, account: account, subject: subject, ps: ps, kinds: s.cfg.Graph.leafFirst(root), st: st, holds: holds}
+	w.anon = Anon{Subject: subject, Pseudonym: ps, Label: "Former user " + string(ps)[3:11], ReassignTo: st.ReassignTo}
+	return w
+}
+
+func (w *walker) target(k Kind) (Target, error) {
+	t, ok := w.s.cfg.Graph.byKind[k]
+	if !ok {
+		return nil, fmt.Errorf("%w: the graph no longer has kind %q", gdprkit.ErrInvalid, k)
+	}
+	return t, nil
+}
+
+func (w *walker) rule(k Kind) Rule {
+	if r, ok := w.st.Rules[k]; ok && r.Action != "" {
+		return r
+	}
+	return w.s.cfg.Graph.infos[k].Default
+}
+
+// subjectHold returns the active hold on the whole subject, if any.
+func (w *walker) subjectHold() (Hold, bool) {
+	for _, h := range w.holds {
+		if h.SubjectPS != "" && h.SubjectPS == w.ps {
+			return h, true
+		}
+	}
+	return Hold{}, false
+}
+
+func (w *walker) recordHold(k Kind, id string) (Hold, bool) {
+	for _, h := range w.holds {
+		if h.Kind == k && h.RecordID == id {
+			return h, true
+		}
+	}
+	return Hold{}, false
+}
+
+func (w *walker) noteHold(h Hold) {
+	for _, x := range w.st.Holds {
+		if x.ID == h.ID {
+			return
+		}
+	}
+	w.st.Holds = append(w.st.Holds, HoldApplied{ID: h.ID, Ground: h.Ground})
+}
+
+func holdGround(h Hold) string { return "legal hold " + h.ID + ": " + h.Ground }
+
+const parentHeldGround = "legal hold on a parent record (Art. 17(3))"
+
+// rootFrames returns the frames that start a pass.
+func (w *walker) rootFrames() []frame {
+	g := w.s.cfg.Graph
+	var roots []frame
+	if w.st.Scope == ScopePortal {
+		path := g.path(KindPortalProfile)
+		f := frame{Kind: path[0]}
+		if len(path) > 1 {
+			f.NoAct, f.Only = true, path[1]
+		}
+		roots = append(roots, f)
+	} else {
+		for _, k := range g.roots() {
+			roots = append(roots, frame{Kind: k})
+		}
+	}
+	if h, ok := w.subjectHold(); ok {
+		for i := range roots {
+			roots[i].Held, roots[i].Ground = true, holdGround(h)
+		}
+	}
+	return roots
+}
+
+// children returns the kinds under f's kind that the walk visits.
+func (w *walker) children(f *frame) []Kind {
+	if f.Only != "" {
+		return []Kind{f.Only}
+	}
+	return w.s.cfg.Graph.kids[f.Kind]
+}
+
+func (w *walker) counter(k Kind) *counter {
+	c := w.st.Counts[k]
+	if c == nil {
+		c = &counter{}
+		w.st.Counts[k] = c
+	}
+	return c
+}
+
+// run executes (or, when dry, counts) the cascade from the checkpoint in
+// w.st until a pass finds nothing left to do.
+func (w *walker) run(ctx context.Context) error {
+	roots := w.rootFrames()
+	for !w.st.Erased {
+		if len(w.st.Stack) == 0 {
+			if w.st.Root < len(roots) {
+				f := roots[w.st.Root]
+				if rem := w.st.Remember[f.Kind]; w.st.Pass > 0 && len(rem) > 0 && !f.Held {
+					f.HasBatch, f.Remembered, f.Free = true, true, append([]string(nil), rem...)
+				}
+				w.st.Stack = append(w.st.Stack, f)
+				continue
+			}
+			for _, c := range w.st.Counts {
+				c.fold()
+			}
+			if w.dry || (w.st.Pass > 0 && w.st.PassWork == 0) {
+				w.st.Erased = true
+				break
+			}
+			if w.st.Pass+1 >= maxPasses {
+				return fmt.Errorf("%w: records kept appearing through %d passes", gdprkit.ErrUnavailable, maxPasses)
+			}
+			w.st.Pass++
+			w.st.Root, w.st.PassWork = 0, 0
+			continue
+		}
+		if err := w.advance(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pop removes the top frame and moves its parent (or the pass) on.
+func (w *walker) pop() {
+	w.st.Stack = w.st.Stack[:len(w.st.Stack)-1]
+	if n := len(w.st.Stack); n > 0 {
+		w.st.Stack[n-1].Child++
+	} else {
+		w.st.Root++
+	}
+}
+
+// advance does one step of the top frame.
+func (w *walker) advance(ctx context.Context) error {
+	f := &w.st.Stack[len(w.st.Stack)-1]
+	if !f.HasBatch {
+		if f.Last {
+			w.pop()
+			return nil
+		}
+		return w.findBatch(ctx, f)
+	}
+	kids := w.children(f)
+	if f.Child < 2*len(kids) {
+		held := f.Child%2 == 1
+		ids := f.Free
+		if held {
+			ids = f.HeldIDs
+		}
+		if len(ids) == 0 {
+			f.Child++
+			return nil
+		}
+		child := frame{Kind: kids[f.Child/2], Parents: append([]string(nil), ids...), Held: held || f.Held}
+		if child.Held {
+			child.Ground = f.Ground
+			if held && !f.Held {
+				child.Ground = parentHeldGround
+			}
+		}
+		w.st.Stack = append(w.st.Stack, child)
+		return nil
+	}
+	// Every child of the batch is done: act on the batch itself.
+	if !f.Remembered && !f.NoAct {
+		if err := w.apply(ctx, f); err != nil {
+			return err
+		}
+		w.commit(f)
+	}
+	last := f.Last
+	f.HasBatch, f.Remembered, f.Act, f.Free, f.HeldIDs, f.Kept, f.Child = false, false, nil, nil, nil, nil, 0
+	if last {
+		w.pop()
+	}
+	return nil
+}
+
+// findBatch finds the next page of f's kind, classifies it, and saves the
+// checkpoint before anything is changed.
+func (w *walker) findBatch(ctx context.Context, f *frame) error {
+	t, err := w.target(f.Kind)
+	if err != nil {
+		return err
+	}
+	limit := w.s.cfg.BatchSize
+	refs, err := t.Find(ctx, w.account, Query{Subject: w.subject, Parents: f.Parents, After: f.After, Limit: limit})
+	if err != nil {
+		return fmt.Errorf("erasure: find %s: %w", f.Kind, err)
+	}
+	if len(refs) == 0 {
+		w.pop()
+		return nil
+	}
+	f.After, f.Last = refs[len(refs)-1].Next(), len(refs) < limit
+	if w.dry {
+		refs = w.notGone(f.Kind, refs)
+	}
+	rule := w.rule(f.Kind)
+	f.HasBatch, f.Child = true, 0
+	keep := func(ground string) {
+		if f.Kept == nil {
+			f.Kept = map[string]int64{}
+		}
+		f.Kept[ground]++
+	}
+	for _, r := range refs {
+		switch h, held := w.recordHold(f.Kind, r.ID); {
+		case f.NoAct:
+			f.Free = append(f.Free, r.ID)
+		case f.Held:
+			if sh, ok := w.subjectHold(); ok && len(f.Parents) == 0 {
+				w.noteHold(sh)
+			}
+			keep(f.Ground)
+			f.HeldIDs = append(f.HeldIDs, r.ID)
+		case held:
+			w.noteHold(h)
+			keep(holdGround(h))
+			f.HeldIDs = append(f.HeldIDs, r.ID)
+		case rule.Action == Keep:
+			keep(rule.Ground)
+			f.Free = append(f.Free, r.ID)
+		default:
+			r.Cursor = "" // only f.After needs it; keep checkpoints small
+			f.Act = append(f.Act, r)
+			f.Free = append(f.Free, r.ID)
+		}
+	}
+	if w.dry || f.NoAct {
+		return nil
+	}
+	if err := w.tombstones(ctx, t, f); err != nil {
+		return err
+	}
+	if w.save != nil {
+		return w.save(ctx)
+	}
+	return nil
+}
+
+func (w *walker) tombstones(ctx context.Context, t Target, f *frame) error {
+	il, ok := t.(IdentifierLister)
+	if !ok || len(f.Act) == 0 {
+		return nil
+	}
+	ids, err := il.Identifiers(ctx, w.account, f.Act)
+	if err != nil {
+		return fmt.Errorf("erasure: identifiers of %s: %w", f.Kind, err)
+	}
+	for _, id := range ids {
+		tr := tombstoneRef{Kind: id.Kind, Pseudonym: w.s.cfg.Pseudonymizer.Pseudonym(w.account, id.Kind, id.Value)}
+		dup := false
+		for _, x := range w.st.Tombstones {
+			if x == tr {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			w.st.Tombstones = append(w.st.Tombstones, tr)
+		}
+	}
+	return nil
+}
+
+func (w *walker) apply(ctx context.Context, f *frame) error {
+	if len(f.Act) == 0 {
+		return nil
+	}
+	rule := w.rule(f.Kind)
+	if w.dry {
+		if rule.Action == Delete {
+			w.markGone(f.Kind, f.Act)
+		}
+		return nil
+	}
+	t, err := w.target(f.Kind)
+	if err != nil {
+		return err
+	}
+	switch rule.Action {
+	case Delete:
+		err = t.Delete(ctx, w.account, w.subject, f.Act)
+	case Anonymize:
+		a := w.anon
+		a.Fields = rule.Fields
+		err = t.Anonymize(ctx, w.account, f.Act, a)
+	}
+	if err != nil {
+		return fmt.Errorf("erasure: %s %s: %w", rule.Action, f.Kind, err)
+	}
+	return nil
+}
+
+func (w *walker) commit(f *frame) {
+	c := w.counter(f.Kind)
+	n := int64(len(f.Act))
+	switch w.rule(f.Kind).Action {
+	case Delete:
+		c.Deleted += n
+		for _, r := range f.Act {
+			c.Bytes += r.Bytes
+		}
+	case Anonymize:
+		c.Anonymized += n
+	}
+	w.st.PassWork += n
+	for g, k := range f.Kept {
+		c.PassKept += k
+		if c.PassGrounds == nil {
+			c.PassGrounds = map[string]int64{}
+		}
+		c.PassGrounds[g] += k
+	}
+	if len(f.Parents) == 0 && len(w.s.cfg.Graph.kids[f.Kind]) > 0 && n > 0 && !w.dry {
+		if w.st.Remember == nil {
+			w.st.Remember = map[Kind][]string{}
+		}
+		for _, r := range f.Act {
+			if len(w.st.Remember[f.Kind]) < maxRemember {
+				w.st.Remember[f.Kind] = append(w.st.Remember[f.Kind], r.ID)
+			}
+		}
+	}
+}
+
+func (w *walker) markGone(k Kind, refs []Ref) {
+	space := w.s.cfg.Graph.infos[k].Records
+	if space == "" {
+		return
+	}
+	if w.gone == nil {
+		w.gone = map[string]map[string]bool{}
+	}
+	if w.gone[space] == nil {
+		w.gone[space] = map[string]bool{}
+	}
+	for _, r := range refs {
+		w.gone[space][r.ID] = true
+	}
+}
+
+// notGone drops, in a dry run, records an earlier step would have deleted
+// (another kind over the same records).
+func (w *walker) notGone(k Kind, refs []Ref) []Ref {
+	g := w.gone[w.s.cfg.Graph.infos[k].Records]
+	if len(g) == 0 {
+		return refs
+	}
+	out := refs[:0:0]
+	for _, r := range refs {
+		if !g[r.ID] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// list finds every record of k for the subject, for exports.
+func (w *walker) list(ctx context.Context, k Kind, cache map[Kind][]string) ([]string, error) {
+	if l, ok := cache[k]; ok {
+		return l, nil
+	}
+	t, err := w.target(k)
+	if err != nil {
+		return nil, err
+	}
+	var chunks [][]string
+	if p := w.s.cfg.Graph.infos[k].Parent; p == "" {
+		chunks = [][]string{nil}
+	} else {
+		parents, err := w.list(ctx, p, cache)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < len(parents); i += w.s.cfg.BatchSize {
+			chunks = append(chunks, parents[i:min(i+w.s.cfg.BatchSize, len(parents))])
+		}
+	}
+	var out []string
+	limit := w.s.cfg.BatchSize * listPages
+	for _, c := range chunks {
+		after := ""
+		for {
+			refs, err := t.Find(ctx, w.account, Query{Subject: w.subject, Parents: c, After: after, Limit: limit})
+			if err != nil {
+				return nil, fmt.Errorf("erasure: find %s: %w", k, err)
+			}
+			for _, r := range refs {
+				out = append(out, r.ID)
+			}
+			if len(refs) < limit {
+				break
+			}
+			after = refs[len(refs)-1].Next()
+		}
+	}
+	cache[k] = out
+	return out, nil
+}
+
+// results turns the counters into receipt lines, leaf first.
+func (w *walker) results() []TargetResult {
+	out := make([]TargetResult, 0, len(w.kinds))
+	for _, k := range w.kinds {
+		r := TargetResult{Kind: k, Action: w.rule(k).Action}
+		if c := w.st.Counts[k]; c != nil {
+			r.Deleted, r.Anonymized, r.Kept, r.Bytes = c.Deleted, c.Anonymized, c.Kept, c.Bytes
+			for g := range c.Grounds {
+				r.Grounds = append(r.Grounds, g)
+			}
+			sort.Strings(r.Grounds)
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,506 @@
+package erasure
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gdprkit/gdprkit"
+)
+
+// Directory tells the engine who is who in an account. The host's user
+// store implements it (memhelpdesk has one).
+type Directory interface {
+	// Role returns the user's role, or an error wrapping
+	// gdprkit.ErrNotFound for an unknown user.
+	Role(ctx context.Context, account gdprkit.AccountID, user gdprkit.SubjectID) (gdprkit.Role, error)
+	// Subjects returns up to limit users with IDs after after, in
+	// ascending byte order.
+	Subjects(ctx context.Context, account gdprkit.AccountID, after gdprkit.SubjectID, limit int) ([]gdprkit.SubjectID, error)
+}
+
+// Notifier is a recipient of personal data (a processor, an integration)
+// that must hear of an erasure (Art. 19). Notify must be idempotent: after
+// a crash it may be called again for the same request.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func(ctx context.Context, n Notification) error
+
+// Notify calls f.
+func (f NotifierFunc) Notify(ctx context.Context, n Notification) error { return f(ctx, n) }
+
+// Recipient is a registered processor or integration.
+type Recipient struct {
+	// Name identifies the recipient in receipts ("mailchimp").
+	Name     string
+	Notifier Notifier
+}
+
+// Notification is what a recipient is told. It carries the subject's
+// identifier, which the recipient needs to find the person; it is never
+// stored.
+type Notification struct {
+	Account   gdprkit.AccountID
+	RequestID string
+	Subject   gdprkit.SubjectID
+	SubjectPS gdprkit.Pseudonym
+	ErasedAt  time.Time
+}
+
+// Config configures a Service. Graph, Directory and Pseudonymizer are
+// required; every other zero value is a documented default.
+type Config struct {
+	// Graph is the cascade. Required.
+	Graph *Graph
+	// Directory resolves roles and lists users. Required.
+	Directory Directory
+	// Pseudonymizer derives receipts' and tombstones' pseudonyms. Required;
+	// keep its key stable.
+	Pseudonymizer *gdprkit.Pseudonymizer
+	// Rules override targets' default rules by kind.
+	Rules map[Kind]Rule
+	// ReassignTo is the agent who takes over an erased agent's open
+	// tickets. Default: "" — the unassigned queue.
+	ReassignTo gdprkit.SubjectID
+	// Recipients are notified of every completed erasure.
+	Recipients []Recipient
+	// BackupRetention is how long backups are kept; receipts say erased
+	// data is gone from backups this long after completion. Default: 30
+	// days.
+	BackupRetention time.Duration
+	// BatchSize is how many records one step handles at a time.
+	// Default: 500.
+	BatchSize int
+	// Lease is how long a claimed job stays with its worker without a
+	// checkpoint. Default: 5 minutes.
+	Lease time.Duration
+	// MaxAttempts is how many failed runs a job gets before it is marked
+	// failed. Default: 20. Retries back off from 1 s, doubling, up to 1 h.
+	MaxAttempts int
+	// Clock supplies time. Default: gdprkit.SystemClock.
+	Clock gdprkit.Clock
+	// Audit receives erasure.* events. Default: discard.
+	Audit gdprkit.AuditSink
+	// Logger receives operational messages, never personal data.
+	// Default: discard.
+	Logger *slog.Logger
+}
+
+// Service plans and carries out erasure and access requests. It is safe
+// for concurrent use; any number of processes may run workers on one
+// store.
+type Service struct {
+	store Store
+	cfg   Config
+	clock gdprkit.Clock
+	audit gdprkit.AuditSink
+	log   *slog.Logger
+}
+
+// New returns a Service over s. It validates cfg.Rules against the graph.
+func New(s Store, cfg Config) (*Service, error) {
+	if s == nil {
+		return nil, errors.New("erasure: nil Store")
+	}
+	if cfg.Graph == nil || cfg.Directory == nil || cfg.Pseudonymizer == nil {
+		return nil, errors.New("erasure: Config.Graph, Directory and Pseudonymizer are required")
+	}
+	for k, r := range cfg.Rules {
+		info, ok := cfg.Graph.infos[k]
+		if !ok {
+			return nil, fmt.Errorf("%w: rule for unknown kind %q", gdprkit.ErrInvalid, k)
+		}
+		if err := r.validate(k, info); err != nil {
+			return nil, err
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range cfg.Recipients {
+		if r.Name == "" || r.Notifier == nil || seen[r.Name] {
+			return nil, fmt.Errorf("%w: recipients need a unique name and a notifier", gdprkit.ErrInvalid)
+		}
+		seen[r.Name] = true
+	}
+	if cfg.BackupRetention <= 0 {
+		cfg.BackupRetention = 30 * 24 * time.Hour
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 5 * time.Minute
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: s, cfg: cfg, clock: gdprkit.ClockOrSystem(cfg.Clock),
+		audit: gdprkit.SinkOrDiscard(cfg.Audit), log: cfg.Logger}, nil
+}
+
+func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+func (s *Service) emit(ctx context.Context, account gdprkit.AccountID, typ gdprkit.EventType, by gdprkit.ActorID, ps gdprkit.Pseudonym, attrs map[string]string) {
+	e := gdprkit.Event{ID: gdprkit.NewID(), Account: account, Type: typ, Time: s.now(), Actor: by, Subject: ps, Attrs: attrs}
+	if err := s.audit.Record(ctx, e); err != nil {
+		s.log.Warn("erasure: audit sink failed", "type", string(typ), "err", err)
+	}
+}
+
+// Authorize reports whether by may erase subject within scope, following
+// the role hierarchy: the owner and admins may erase any user they
+// outrank (admins: agents and end users; the owner: admins too), agents
+// may erase end users, and a customer may erase their own portal profile
+// (ScopePortal). The account owner cannot be erased while the account
+// lives. Anything else returns an error wrapping gdprkit.ErrForbidden.
+// It returns the subject's role (RoleEndUser for a subject the directory
+// does not know, such as an anonymous chat visitor).
+func (s *Service) Authorize(ctx context.Context, account gdprkit.AccountID, by gdprkit.ActorID, subject gdprkit.SubjectID, scope Scope) (gdprkit.Role, error) {
+	subRole, err := s.cfg.Directory.Role(ctx, account, subject)
+	if errors.Is(err, gdprkit.ErrNotFound) {
+		subRole, err = gdprkit.RoleEndUser, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("erasure: subject role: %w", err)
+	}
+	if subRole == gdprkit.RoleOwner {
+		return 0, fmt.Errorf("%w: the account owner cannot be erased while the account lives", gdprkit.ErrForbidden)
+	}
+	actRole, err := s.cfg.Directory.Role(ctx, account, gdprkit.SubjectID(by))
+	if errors.Is(err, gdprkit.ErrNotFound) {
+		return 0, fmt.Errorf("%w: unknown actor", gdprkit.ErrForbidden)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("erasure: actor role: %w", err)
+	}
+	switch {
+	case actRole.AtLeast(gdprkit.RoleAgent) && actRole.Outranks(subRole):
+		return subRole, nil
+	case gdprkit.SubjectID(by) == subject && subRole == gdprkit.RoleEndUser && scope == ScopePortal:
+		return subRole, nil
+	}
+	return 0, fmt.Errorf("%w: a %s may not erase a %s (scope %s)", gdprkit.ErrForbidden, actRole, subRole, scope)
+}
+
+// Submission is a request as it arrives.
+type Submission struct {
+	Type    RequestType
+	Subject gdprkit.SubjectID
+	// Scope defaults to ScopeFull.
+	Scope Scope
+	// By is who files it: an agent, an admin, or the subject.
+	By gdprkit.ActorID
+	// Verified says the subject's identity was already verified; if not,
+	// call VerifyIdentity before the erasure job runs.
+	Verified bool
+	// ReceivedAt defaults to now.
+	ReceivedAt time.Time
+	// Rules override Config.Rules and the targets' defaults for this
+	// request only.
+	Rules map[Kind]Rule
+	// ReassignTo overrides Config.ReassignTo.
+	ReassignTo gdprkit.SubjectID
+}
+
+// Submit records a request. For an erasure it also creates its job in the
+// same transaction; the job runs once the identity is verified. Who may
+// file an erasure follows Authorize; an access request may be filed by
+// the subject themself or by anyone Authorize allows. Bad input returns
+// an error wrapping gdprkit.ErrInvalid and records nothing.
+func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Submission) (Request, error) {
+	if err := account.Validate(); err != nil {
+		return Request{}, err
+	}
+	if err := sub.Subject.Validate(); err != nil {
+		return Request{}, err
+	}
+	if err := sub.By.Validate(); err != nil {
+		return Request{}, err
+	}
+	if sub.Scope == "" {
+		sub.Scope = ScopeFull
+	}
+	if sub.Scope != ScopeFull && sub.Scope != ScopePortal {
+		return Request{}, fmt.Errorf("%w: unknown scope %q", gdprkit.ErrInvalid, sub.Scope)
+	}
+	if sub.Type != TypeErasure && sub.Type != TypeAccess {
+		return Request{}, fmt.Errorf("%w: unknown request type %q", gdprkit.ErrInvalid, sub.Type)
+	}
+	if sub.Scope == ScopePortal {
+		if _, ok := s.cfg.Graph.infos[KindPortalProfile]; !ok {
+			return Request{}, fmt.Errorf("%w: the graph has no %s target", gdprkit.ErrInvalid, KindPortalProfile)
+		}
+	}
+	rules, err := s.rules(sub.Rules)
+	if err != nil {
+		return Request{}, err
+	}
+	var role gdprkit.Role
+	if sub.Type == TypeAccess && gdprkit.SubjectID(sub.By) == sub.Subject {
+		role, err = s.cfg.Directory.Role(ctx, account, sub.Subject)
+		if errors.Is(err, gdprkit.ErrNotFound) {
+			role, err = gdprkit.RoleEndUser, nil
+		}
+	} else {
+		role, err = s.Authorize(ctx, account, sub.By, sub.Subject, sub.Scope)
+	}
+	if err != nil {
+		return Request{}, err
+	}
+	now := s.now()
+	if sub.ReceivedAt.IsZero() {
+		sub.ReceivedAt = now
+	}
+	sub.ReceivedAt = sub.ReceivedAt.UTC().Truncate(time.Microsecond)
+	r := Request{ID: gdprkit.NewID(), Type: sub.Type, Subject: sub.Subject, SubjectPS: s.cfg.Pseudonymizer.Subject(account, sub.Subject),
+		SubjectRole: role, Scope: sub.Scope, RequestedBy: sub.By, ReceivedAt: sub.ReceivedAt, Verified: sub.Verified,
+		DueAt: DueDate(sub.ReceivedAt, 0), Status: StatusOpen}
+	if sub.Verified {
+		r.VerifiedAt = now
+	}
+	var job *Job
+	if sub.Type == TypeErasure {
+		reassign := sub.ReassignTo
+		if reassign == "" {
+			reassign = s.cfg.ReassignTo
+		}
+		st := jobState{Rules: rules, ReassignTo: reassign, Scope: sub.Scope}
+		body, err := json.Marshal(&st)
+		if err != nil {
+			return Request{}, err
+		}
+		job = &Job{ID: gdprkit.NewID(), Account: account, RequestID: r.ID, Status: JobWaiting, NextRunAt: now, State: body, CreatedAt: now, UpdatedAt: now}
+		if sub.Verified {
+			job.Status = JobQueued
+		}
+		r.JobID = job.ID
+	}
+	if err := s.store.CreateRequest(ctx, account, r, job); err != nil {
+		return Request{}, fmt.Errorf("erasure: submit: %w", err)
+	}
+	s.emit(ctx, account, "erasure.requested", actorOf(sub.By, sub.Subject), r.SubjectPS, map[string]string{"request": r.ID, "type": string(r.Type),
+		"scope": string(r.Scope), "due": r.DueAt.Format(time.DateOnly), "verified": strconv.FormatBool(r.Verified)})
+	return r, nil
+}
+
+// rules merges the targets' defaults, Config.Rules and overrides.
+func (s *Service) rules(over map[Kind]Rule) (map[Kind]Rule, error) {
+	out := make(map[Kind]Rule, len(s.cfg.Graph.infos))
+	for k, info := range s.cfg.Graph.infos {
+		out[k] = info.Default
+		if r, ok := s.cfg.Rules[k]; ok {
+			out[k] = r
+		}
+	}
+	for k, r := range over {
+		info, ok := s.cfg.Graph.infos[k]
+		if !ok {
+			return nil, fmt.Errorf("%w: rule for unknown kind %q", gdprkit.ErrInvalid, k)
+		}
+		if err := r.validate(k, info); err != nil {
+			return nil, err
+		}
+		out[k] = r
+	}
+	return out, nil
+}
+
+// Request returns one request.
+func (s *Service) Request(ctx context.Context, account gdprkit.AccountID, id string) (Request, error) {
+	if err := account.Validate(); err != nil {
+		return Request{}, err
+	}
+	return s.store.Request(ctx, account, id)
+}
+
+// VerifyIdentity records that the requester's identity was verified;
+// the erasure job becomes runnable.
+func (s *Service) VerifyIdentity(ctx context.Context, account gdprkit.AccountID, id string, by gdprkit.ActorID) error {
+	if err := account.Validate(); err != nil {
+		return err
+	}
+	if err := s.store.VerifyRequest(ctx, account, id, s.now()); err != nil {
+		return fmt.Errorf("erasure: verify request: %w", err)
+	}
+	s.emit(ctx, account, "erasure.verified", by, "", map[string]string{"request": id})
+	return nil
+}
+
+// Extend extends an open request's due date once, by one or two months,
+// with a reason (Art. 12(3)). A second extension returns an error wrapping
+// gdprkit.ErrConflict.
+func (s *Service) Extend(ctx context.Context, account gdprkit.AccountID, id string, months int, reason string, by gdprkit.ActorID) (Request, error) {
+	if err := account.Validate(); err != nil {
+		return Request{}, err
+	}
+	if months < 1 || months > 2 {
+		return Request{}, fmt.Errorf("%w: a request may be extended by one or two months, not %d", gdprkit.ErrInvalid, months)
+	}
+	if strings.TrimSpace(reason) == "" || len(reason) > 1000 {
+		return Request{}, fmt.Errorf("%w: an extension needs a reason of at most 1000 bytes", gdprkit.ErrInvalid)
+	}
+	r, err := s.store.Request(ctx, account, id)
+	if err != nil {
+		return Request{}, err
+	}
+	due := DueDate(r.ReceivedAt, months)
+	if err := s.store.ExtendRequest(ctx, account, id, due, reason); err != nil {
+		return Request{}, fmt.Errorf("erasure: extend: %w", err)
+	}
+	s.emit(ctx, account, "erasure.extended", by, r.SubjectPS, map[string]string{"request": id, "months": strconv.Itoa(months), "due": due.Format(time.DateOnly)})
+	return s.store.Request(ctx, account, id)
+}
+
+// Reject closes an open request without acting (for example when the
+// identity could not be verified); its job is cancelled.
+func (s *Service) Reject(ctx context.Context, account gdprkit.AccountID, id string, by gdprkit.ActorID) error {
+	if err := account.Validate(); err != nil {
+		return err
+	}
+	if err := s.store.CloseRequest(ctx, account, id, StatusRejected, s.now()); err != nil {
+		return fmt.Errorf("erasure: reject: %w", err)
+	}
+	s.emit(ctx, account, "erasure.rejected", by, "", map[string]string{"request": id})
+	return nil
+}
+
+// Overdue lists open requests whose due date has passed, earliest first.
+func (s *Service) Overdue(ctx context.Context, account gdprkit.AccountID) ([]Request, error) {
+	if err := account.Validate(); err != nil {
+		return nil, err
+	}
+	return s.store.Requests(ctx, account, RequestFilter{OpenOnly: true, DueBefore: s.now()})
+}
+
+// DueSoon lists open requests due within d that are not yet overdue,
+// earliest first.
+func (s *Service) DueSoon(ctx context.Context, account gdprkit.AccountID, d time.Duration) ([]Request, error) {
+	if err := account.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	rs, err := s.store.Requests(ctx, account, RequestFilter{OpenOnly: true, DueBefore: now.Add(d)})
+	if err != nil {
+		return nil, err
+	}
+	out := rs[:0]
+	for _, r := range rs {
+		if !r.DueAt.Before(now) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// HoldSpec describes a new legal hold: either Subject, or Kind and
+// RecordID (a ticket).
+type HoldSpec struct {
+	Subject   gdprkit.SubjectID
+	Kind      Kind
+	RecordID  string
+	Ground    string
+	Reason    string
+	By        gdprkit.ActorID
+	ExpiresAt time.Time
+}
+
+// PlaceHold stores a legal hold. Held records are kept by every erasure
+// until the hold expires or is released.
+func (s *Service) PlaceHold(ctx context.Context, account gdprkit.AccountID, h HoldSpec) (Hold, error) {
+	if err := account.Validate(); err != nil {
+		return Hold{}, err
+	}
+	if err := h.By.Validate(); err != nil {
+		return Hold{}, err
+	}
+	if strings.TrimSpace(h.Ground) == "" || len(h.Ground) > 500 || len(h.Reason) > 2000 {
+		return Hold{}, fmt.Errorf("%w: a hold needs a ground (≤ 500 bytes) and a reason of at most 2000 bytes", gdprkit.ErrInvalid)
+	}
+	out := Hold{ID: gdprkit.NewID(), Ground: h.Ground, Reason: h.Reason, CreatedBy: h.By, CreatedAt: s.now(), ExpiresAt: h.ExpiresAt.UTC().Truncate(time.Microsecond)}
+	switch {
+	case h.Subject != "" && h.Kind == "" && h.RecordID == "":
+		if err := h.Subject.Validate(); err != nil {
+			return Hold{}, err
+		}
+		out.SubjectPS = s.cfg.Pseudonymizer.Subject(account, h.Subject)
+	case h.Subject == "" && h.Kind != "" && h.RecordID != "" && len(h.RecordID) <= 256:
+		if _, ok := s.cfg.Graph.infos[h.Kind]; !ok {
+			return Hold{}, fmt.Errorf("%w: hold on unknown kind %q", gdprkit.ErrInvalid, h.Kind)
+		}
+		out.Kind, out.RecordID = h.Kind, h.RecordID
+	default:
+		return Hold{}, fmt.Errorf("%w: a hold is on a subject or on one record (kind and ID)", gdprkit.ErrInvalid)
+	}
+	if !out.ExpiresAt.IsZero() && !out.ExpiresAt.After(out.CreatedAt) {
+		return Hold{}, fmt.Errorf("%w: hold expires in the past", gdprkit.ErrInvalid)
+	}
+	if err := s.store.PutHold(ctx, account, out); err != nil {
+		return Hold{}, fmt.Errorf("erasure: place hold: %w", err)
+	}
+	s.emit(ctx, account, "erasure.hold_placed", h.By, out.SubjectPS, map[string]string{"hold": out.ID, "kind": string(out.Kind)})
+	return out, nil
+}
+
+// ReleaseHold ends a hold.
+func (s *Service) ReleaseHold(ctx context.Context, account gdprkit.AccountID, id string, by gdprkit.ActorID) error {
+	if err := account.Validate(); err != nil {
+		return err
+	}
+	if err := s.store.ReleaseHold(ctx, account, id, s.now()); err != nil {
+		return fmt.Errorf("erasure: release hold: %w", err)
+	}
+	s.emit(ctx, account, "erasure.hold_released", by, "", map[string]string{"hold": id})
+	return nil
+}
+
+// ActiveHolds returns the holds in force now.
+func (s *Service) ActiveHolds(ctx context.Context, account gdprkit.AccountID) ([]Hold, error) {
+	if err := account.Validate(); err != nil {
+		return nil, err
+	}
+	hs, err := s.store.Holds(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := hs[:0]
+	for _, h := range hs {
+		if h.Active(now) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// Receipt returns the receipt of a completed erasure request.
+func (s *Service) Receipt(ctx context.Context, account gdprkit.AccountID, requestID string) (Receipt, error) {
+	if err := account.Validate(); err != nil {
+		return Receipt{}, err
+	}
+	return s.store.ReceiptFor(ctx, account, requestID)
+}
+
+// SubjectPseudonym returns the keyed pseudonym receipts, tombstones and
+// events use for subject.
+func (s *Service) SubjectPseudonym(account gdprkit.AccountID, subject gdprkit.SubjectID) gdprkit.Pseudonym {
+	return s.cfg.Pseudonymizer.Subject(account, subject)
+}
+
+// actorOf is the actor recorded in events: "subject" when the subject acts
+// on their own request, so events never carry the subject's identifier.
+func actorOf(by gdprkit.ActorID, subject gdprkit.SubjectID) gdprkit.ActorID {
+	if gdprkit.SubjectID(by) == subject {
+		return "subject"
+	}
+	return by
+}

@@ -1,0 +1,168 @@
+package sqltarget_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/sqltarget"
+	"github.com/gdprkit/gdprkit/internal/testdb"
+)
+
+var ctx = context.Background()
+
+func setup(t *testing.T, db *sql.DB) {
+	for _, st := range []string{
+		`CREATE TABLE contacts (tenant VARCHAR(32) NOT NULL, id VARCHAR(32) NOT NULL, name VARCHAR(100) NULL, phone VARCHAR(40) NULL, PRIMARY KEY (tenant, id))`,
+		`CREATE TABLE notes (tenant VARCHAR(32) NOT NULL, id BIGINT NOT NULL, contact_id VARCHAR(32) NOT NULL, body VARCHAR(200) NOT NULL, PRIMARY KEY (tenant, id))`,
+	} {
+		_, err := db.Exec(st)
+		require.NoError(t, err)
+	}
+}
+
+func TestSpecIsCheckedAgainstTheLiveSchema(t *testing.T) {
+	for _, d := range testdb.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := testdb.Open(t, d)
+			setup(t, db.DB)
+			dl := sqltarget.Dialect(d)
+			good := sqltarget.Spec{Kind: "contact", Table: "contacts", Key: "id", SubjectColumn: "id", AccountColumn: "tenant"}
+			_, err := sqltarget.New(ctx, db.DB, dl, good)
+			require.NoError(t, err)
+			for name, mut := range map[string]func(s *sqltarget.Spec){
+				"unknown table":         func(s *sqltarget.Spec) { s.Table = "contactz" },
+				"unknown key column":    func(s *sqltarget.Spec) { s.Key = "uid" },
+				"unknown tenant column": func(s *sqltarget.Spec) { s.AccountColumn = "account" },
+				"unknown anonymised col": func(s *sqltarget.Spec) {
+					s.Columns = []sqltarget.Column{{Name: "id", Action: sqltarget.Null}, {Name: "mail", Action: sqltarget.Blank}}
+				},
+				"injection in table":      func(s *sqltarget.Spec) { s.Table = "contacts; DROP TABLE notes" },
+				"root without subject":    func(s *sqltarget.Spec) { s.SubjectColumn = "" },
+				"child without parentcol": func(s *sqltarget.Spec) { s.Parent = "x" },
+				"fixed without value":     func(s *sqltarget.Spec) { s.Columns = []sqltarget.Column{{Name: "id", Action: sqltarget.Fixed}} },
+				"unknown column action":   func(s *sqltarget.Spec) { s.Columns = []sqltarget.Column{{Name: "id", Action: "shred"}} },
+				"anonymise keeps the link": func(s *sqltarget.Spec) {
+					s.Columns = []sqltarget.Column{{Name: "name", Action: sqltarget.Null}}
+				},
+			} {
+				s := good
+				mut(&s)
+				_, err := sqltarget.New(ctx, db.DB, dl, s)
+				assert.ErrorIs(t, err, gdprkit.ErrInvalid, name)
+			}
+			var n int
+			require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM notes").Scan(&n), "nothing was dropped")
+		})
+	}
+}
+
+func TestFindDeleteAnonymizeExport(t *testing.T) {
+	for _, d := range testdb.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := testdb.Open(t, d)
+			setup(t, db.DB)
+			dl := sqltarget.Dialect(d)
+			ph := func(i int) string {
+				if dl == sqltarget.Postgres {
+					return fmt.Sprintf("$%d", i)
+				}
+				return "?"
+			}
+			ins := func(q string, args ...any) {
+				_, err := db.Exec(q, args...)
+				require.NoError(t, err)
+			}
+			for _, tenant := range []string{"a", "b"} {
+				ins("INSERT INTO contacts VALUES ("+ph(1)+", "+ph(2)+", "+ph(3)+", "+ph(4)+")", tenant, "ana", "Ana", "+1 555")
+				for i := 1; i <= 12; i++ {
+					ins("INSERT INTO notes VALUES ("+ph(1)+", "+ph(2)+", "+ph(3)+", "+ph(4)+")", tenant, i, "ana", fmt.Sprint("note ", i))
+				}
+			}
+			contacts, err := sqltarget.New(ctx, db.DB, dl, sqltarget.Spec{Kind: "contact", Table: "contacts", Key: "id", SubjectColumn: "id", AccountColumn: "tenant",
+				Columns: []sqltarget.Column{{Name: "id", Action: sqltarget.Pseudonym}, {Name: "name", Action: sqltarget.Fixed, Value: "Former contact"}, {Name: "phone", Action: sqltarget.Null}}})
+			require.NoError(t, err)
+			notes, err := sqltarget.New(ctx, db.DB, dl, sqltarget.Spec{Kind: "note", Parent: "contact", Table: "notes", Key: "id", ParentColumn: "contact_id", AccountColumn: "tenant"})
+			require.NoError(t, err)
+			assert.Equal(t, []erasure.Action{erasure.Delete}, notes.Info().Actions)
+
+			// Integer keys page in numeric order: 9 < 10.
+			var got []string
+			after := ""
+			for {
+				refs, err := notes.Find(ctx, "a", erasure.Query{Parents: []string{"ana"}, After: after, Limit: 5})
+				require.NoError(t, err)
+				for _, r := range refs {
+					got = append(got, r.ID)
+				}
+				if len(refs) < 5 {
+					break
+				}
+				after = refs[len(refs)-1].Next()
+			}
+			assert.Equal(t, []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}, got)
+			out, err := notes.Export(ctx, "a", "ana", []erasure.Ref{{ID: "10"}})
+			require.NoError(t, err)
+			require.Len(t, out, 1)
+			var row map[string]any
+			require.NoError(t, json.Unmarshal(out[0], &row))
+			assert.Equal(t, "note 10", row["body"])
+			require.NoError(t, notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "1"}, {ID: "10"}, {ID: "99"}}))
+			require.NoError(t, notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "1"}}), "idempotent")
+			refs, err := notes.Find(ctx, "a", erasure.Query{Parents: []string{"ana"}, Limit: 100})
+			require.NoError(t, err)
+			assert.Len(t, refs, 10)
+			refs, err = notes.Find(ctx, "b", erasure.Query{Parents: []string{"ana"}, Limit: 100})
+			require.NoError(t, err)
+			assert.Len(t, refs, 12, "the other tenant is untouched")
+			require.ErrorIs(t, notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "x'; --"}}), gdprkit.ErrInvalid)
+
+			refs, err = contacts.Find(ctx, "a", erasure.Query{Subject: "ana", Limit: 10})
+			require.NoError(t, err)
+			require.Len(t, refs, 1)
+			require.NoError(t, contacts.Anonymize(ctx, "a", refs, erasure.Anon{Subject: "ana", Pseudonym: "ps_abc"}))
+			refs, err = contacts.Find(ctx, "a", erasure.Query{Subject: "ana", Limit: 10})
+			require.NoError(t, err)
+			assert.Empty(t, refs, "an anonymised row no longer points at the subject")
+			var name string
+			var phone sql.NullString
+			require.NoError(t, db.QueryRow("SELECT name, phone FROM contacts WHERE tenant = "+ph(1)+" AND id = "+ph(2), "a", "ps_abc").Scan(&name, &phone))
+			assert.Equal(t, "Former contact", name)
+			assert.False(t, phone.Valid)
+			n, err := notes.EraseAccount(ctx, "a")
+			require.NoError(t, err)
+			assert.Equal(t, 10, n)
+		})
+	}
+}
+
+func Example() {
+	db, _ := sql.Open("sqlite", "file::memory:?cache=shared")
+	defer db.Close()
+	_, _ = db.Exec(`CREATE TABLE contacts (id TEXT PRIMARY KEY, name TEXT, email TEXT)`)
+	_, _ = db.Exec(`INSERT INTO contacts VALUES ('ana', 'Ana', 'ana@example.com')`)
+	_, err := sqltarget.New(context.Background(), db, sqltarget.SQLite, sqltarget.Spec{
+		Kind: "contact", Table: "contacts", Key: "id", SubjectColumn: "id",
+		Columns: []sqltarget.Column{{Name: "emial", Action: sqltarget.Null}},
+	})
+	fmt.Println(err != nil, "- a typo is caught when the target is registered")
+	t, _ := sqltarget.New(context.Background(), db, sqltarget.SQLite, sqltarget.Spec{
+		Kind: "contact", Table: "contacts", Key: "id", SubjectColumn: "id",
+		Columns: []sqltarget.Column{{Name: "id", Action: sqltarget.Pseudonym}, {Name: "email", Action: sqltarget.Null}},
+	})
+	refs, _ := t.Find(context.Background(), "acme", erasure.Query{Subject: "ana", Limit: 10})
+	fmt.Println(len(refs), t.Info().Actions)
+	// Output:
+	// true - a typo is caught when the target is registered
+	// 1 [delete anonymize]
+}
