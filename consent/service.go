@@ -377,6 +377,22 @@ func (s *Service) Pseudonymize(ctx context.Context, account gdprkit.AccountID, s
 	return n, nil
 }
 
+// DeleteAccount removes all of the account's consent data, proof
+// included: it is for an account that is being deleted as a whole (see
+// package retention), not for one subject (use Pseudonymize). It is
+// idempotent and returns how many records it removed.
+func (s *Service) DeleteAccount(ctx context.Context, account gdprkit.AccountID, by gdprkit.ActorID) (int, error) {
+	if err := account.Validate(); err != nil {
+		return 0, err
+	}
+	n, err := s.store.DeleteAccount(ctx, account)
+	if err != nil {
+		return 0, fmt.Errorf("consent: delete account: %w", err)
+	}
+	s.emit(ctx, account, "consent.account_deleted", by, "", map[string]string{"records": strconv.Itoa(n)})
+	return n, nil
+}
+
 // VerifyResult summarises a successful Verify.
 type VerifyResult struct {
 	Records int64     `json:"records"`

@@ -72,6 +72,12 @@ type Store interface {
 	// hashes, MUST stay as it was. It returns how many records changed
 	// (0 when they were already pseudonymised or none exist).
 	Pseudonymize(ctx context.Context, account gdprkit.AccountID, subject gdprkit.Pseudonym) (int, error)
+
+	// DeleteAccount removes everything stored for the account — purposes,
+	// policies, records, chain head and state — and returns how many
+	// records it removed. It is for an account whose live data must go
+	// (package retention); deleting an empty account is not an error.
+	DeleteAccount(ctx context.Context, account gdprkit.AccountID) (int, error)
 }
 
 // ChainHead is the position and hash of the last record in an account's chain.

@@ -226,3 +226,14 @@ func (m *consentMem) Pseudonymize(_ context.Context, a gdprkit.AccountID, subjec
 	}
 	return n, nil
 }
+
+func (m *consentMem) DeleteAccount(_ context.Context, a gdprkit.AccountID) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.acct(a, false)
+	if c == nil {
+		return 0, nil
+	}
+	delete(m.accounts, a)
+	return len(c.records), nil
+}

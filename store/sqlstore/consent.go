@@ -232,3 +232,23 @@ func (c consentSQL) Pseudonymize(ctx context.Context, a gdprkit.AccountID, subje
 	n, err := res.RowsAffected()
 	return int(n), mapErr(err, "pseudonymize consent")
 }
+
+func (c consentSQL) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (int, error) {
+	var n int64
+	err := c.tx(ctx, "delete consent account", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, c.q("DELETE FROM gdpr_consent_records WHERE account_id = ?"), string(a))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for _, t := range []string{"gdpr_consent_state", "gdpr_consent_heads", "gdpr_consent_policies", "gdpr_consent_purposes"} {
+			if _, err := tx.ExecContext(ctx, c.q("DELETE FROM "+t+" WHERE account_id = ?"), string(a)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return int(n), err
+}

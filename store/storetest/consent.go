@@ -362,6 +362,44 @@ func runConsent(t *testing.T, f Factory) {
 		require.ErrorIs(t, consent.VerifyProof(p), consent.ErrChainBroken)
 	})
 
+	t.Run("deleting an account removes all of it and nothing of others", func(t *testing.T) {
+		t.Parallel()
+		h := newConsentHarness(t, f)
+		other := newConsentHarness(t, f)
+		for _, x := range []*consentHarness{h, other} {
+			x.purpose(t, "chat", 0)
+			for _, s := range []gdprkit.SubjectID{"a", "b", "a"} {
+				_, err := x.svc.Grant(ctx, x.acct, grant(s, "chat"))
+				require.NoError(t, err)
+			}
+		}
+		n, err := h.svc.DeleteAccount(ctx, h.acct, "system:retention")
+		require.NoError(t, err)
+		assert.Equal(t, 3, n)
+		n, err = h.svc.DeleteAccount(ctx, h.acct, "system:retention")
+		require.NoError(t, err)
+		assert.Equal(t, 0, n, "deleting again is a no-op")
+		ps, err := h.svc.Purposes(ctx, h.acct)
+		require.NoError(t, err)
+		assert.Empty(t, ps)
+		head, err := h.st.Head(ctx, h.acct)
+		require.NoError(t, err)
+		assert.Equal(t, consent.ChainHead{}, head)
+		_, err = h.st.Policy(ctx, h.acct, "chat", 1)
+		require.ErrorIs(t, err, gdprkit.ErrNotFound)
+		rs, err := h.st.Records(ctx, h.acct, 0, 10)
+		require.NoError(t, err)
+		assert.Empty(t, rs)
+		// The account can start afresh.
+		h.purpose(t, "chat", 0)
+		st, err := h.svc.Check(ctx, h.acct, "a", "chat")
+		require.NoError(t, err)
+		assert.Equal(t, consent.StatusNeverGiven, st)
+		res, err := other.svc.Verify(ctx, other.acct)
+		require.NoError(t, err)
+		assert.Equal(t, int64(3), res.Records, "the other account keeps everything")
+	})
+
 	t.Run("tenant isolation", func(t *testing.T) {
 		t.Parallel()
 		st := f(t).Consent()
