@@ -335,17 +335,11 @@ func (c authnSQL) ReplaceRecoveryCodes(ctx context.Context, a gdprkit.AccountID,
 		if len(hashes) == 0 {
 			return nil
 		}
-		var b strings.Builder
-		b.WriteString("INSERT INTO gdpr_authn_recovery (account_id, user_id, code_hash, created_at) VALUES ")
 		args := make([]any, 0, 4*len(hashes))
-		for i, h := range hashes {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?)")
+		for _, h := range hashes {
 			args = append(args, string(a), user, h, c.ts(at))
 		}
-		_, err := tx.ExecContext(ctx, c.q(b.String()), args...)
+		_, err := tx.ExecContext(ctx, c.q("INSERT INTO gdpr_authn_recovery (account_id, user_id, code_hash, created_at) VALUES "+valueRows(len(hashes), 4)), args...)
 		return err
 	})
 }

@@ -69,6 +69,27 @@ func (d Dialect) rebind(q string) string {
 	return b.String()
 }
 
+// placeholders returns "(?, ?, …)" with n marks, for IN lists and rows.
+func placeholders(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+// valueRows returns the VALUES list of a multi-row INSERT: rows groups of
+// cols '?' placeholders, "(?, ?), (?, ?)". Every batch insert of the
+// adapter builds its statement with it.
+func valueRows(rows, cols int) string {
+	group := placeholders(cols)
+	var b strings.Builder
+	b.Grow(rows * (len(group) + 2))
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(group)
+	}
+	return b.String()
+}
+
 // forUpdate is the row-locking suffix for a SELECT inside a transaction.
 // SQLite has none: its transactions are already serialised (BEGIN IMMEDIATE).
 func (d Dialect) forUpdate() string {

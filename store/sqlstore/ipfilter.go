@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/gdprkit/gdprkit"
@@ -178,21 +177,15 @@ func (s ipfilterSQL) insertEntries(ctx context.Context, tx *sql.Tx, a gdprkit.Ac
 	}
 	for len(rows) > 0 {
 		n := min(len(rows), ipfilterBatch)
-		var b strings.Builder
-		b.WriteString("INSERT INTO gdpr_ipfilter_entries (account_id, surface, kind, pos, prefix, note, added_by, added_at) VALUES ")
 		args := make([]any, 0, n*8)
-		for i, x := range rows[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		for _, x := range rows[:n] {
 			var at any
 			if !x.e.AddedAt.IsZero() {
 				at = s.ts(x.e.AddedAt)
 			}
 			args = append(args, string(a), string(r.Surface), string(x.kind), x.pos, x.e.Prefix.String(), x.e.Note, string(x.e.AddedBy), at)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO gdpr_ipfilter_entries (account_id, surface, kind, pos, prefix, note, added_by, added_at) VALUES "+valueRows(n, 8)), args...); err != nil {
 			return err
 		}
 		rows = rows[n:]

@@ -85,18 +85,12 @@ func (s retentionSQL) insertTransitions(ctx context.Context, tx *sql.Tx, trs []r
 	if len(trs) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	b.WriteString("INSERT INTO gdpr_retention_transitions (account_id, seq, id, from_state, to_state, cause_kind, cause, actor, due_at, recorded_at, policy, steps) VALUES ")
 	args := make([]any, 0, 12*len(trs))
-	for i, t := range trs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	for _, t := range trs {
 		args = append(args, string(t.Account), t.Seq, t.ID, string(t.From), string(t.To), string(t.Cause.Kind),
 			t.Cause.Name, string(t.Actor), s.ts(t.At), s.ts(t.Recorded), t.Policy, retJoinSteps(t.Steps))
 	}
-	_, err := tx.ExecContext(ctx, s.q(b.String()), args...)
+	_, err := tx.ExecContext(ctx, s.q("INSERT INTO gdpr_retention_transitions (account_id, seq, id, from_state, to_state, cause_kind, cause, actor, due_at, recorded_at, policy, steps) VALUES "+valueRows(len(trs), 12)), args...)
 	return err
 }
 

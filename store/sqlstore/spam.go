@@ -27,11 +27,6 @@ func (s spamSQL) greatest(a, b string) string {
 	return "GREATEST(" + a + ", " + b + ")"
 }
 
-// placeholders returns "(?, ?, …)" with n marks.
-func placeholders(n int) string {
-	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
-}
-
 func (s spamSQL) LoadModel(ctx context.Context, a gdprkit.AccountID) (spam.Snapshot, error) {
 	if err := checkAccount(a); err != nil {
 		return spam.Snapshot{}, err
@@ -141,13 +136,9 @@ func (s spamSQL) Learn(ctx context.Context, a gdprkit.AccountID, b spam.Batch) e
 		for start := 0; start < len(b.Tokens); start += spamChunk {
 			chunk := b.Tokens[start:min(start+spamChunk, len(b.Tokens))]
 			var sb strings.Builder
-			sb.WriteString("INSERT INTO gdpr_spam_tokens (account_id, hash, ham, spam, day) VALUES ")
+			sb.WriteString("INSERT INTO gdpr_spam_tokens (account_id, hash, ham, spam, day) VALUES " + valueRows(len(chunk), 5))
 			args := make([]any, 0, 5*len(chunk))
-			for i, t := range chunk {
-				if i > 0 {
-					sb.WriteString(", ")
-				}
-				sb.WriteString("(?, ?, ?, ?, ?)")
+			for _, t := range chunk {
 				args = append(args, string(a), int64(t.Hash), t.Ham, t.Spam, t.Day)
 				if t.Ham < 0 || t.Spam < 0 {
 					down = append(down, t.Hash)
@@ -224,19 +215,13 @@ func (s spamSQL) learnLessons(ctx context.Context, tx *sql.Tx, a gdprkit.Account
 	}
 	for start := 0; start < len(ins); start += spamChunk {
 		chunk := ins[start:min(start+spamChunk, len(ins))]
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO gdpr_spam_lessons (account_id, msg_key, class, day) VALUES ")
 		args := make([]any, 0, 4*len(chunk))
-		for i, l := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?)")
+		for _, l := range chunk {
 			args = append(args, string(a), int64(l.Key), int(l.Next), l.Day)
 		}
 		// A plain INSERT: a lesson a concurrent batch inserted after our
 		// check fails here with a unique-key conflict.
-		if _, err := tx.ExecContext(ctx, s.q(sb.String()), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO gdpr_spam_lessons (account_id, msg_key, class, day) VALUES "+valueRows(len(chunk), 4)), args...); err != nil {
 			return err
 		}
 	}
