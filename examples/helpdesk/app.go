@@ -1,0 +1,389 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/consent"
+	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/fsblob"
+	"github.com/gdprkit/gdprkit/erasure/sqltarget"
+	"github.com/gdprkit/gdprkit/ipfilter"
+	"github.com/gdprkit/gdprkit/retention"
+	"github.com/gdprkit/gdprkit/spam"
+	"github.com/gdprkit/gdprkit/store/sqlstore"
+)
+
+// Config is what NewApp needs. DB, Dialect, BlobDir and Secret are required.
+type Config struct {
+	// DB is the host's database; gdprkit's gdpr_ tables and the example's
+	// hd_ tables live side by side in it.
+	DB      *sql.DB
+	Dialect sqlstore.Dialect
+	// BlobDir holds attachment files (one folder per account).
+	BlobDir string
+	// Secret (at least 32 bytes) is the root of every key the app derives:
+	// pseudonyms, TOTP sealing, spam hashing, CSRF and portal links. Keep it
+	// stable: a new secret cannot read TOTP secrets sealed with the old one.
+	Secret []byte
+	// Account is the helpdesk account the app serves. Default "demo".
+	Account gdprkit.AccountID
+	// Demo turns on the demo clock control (the clock is a fakeclock).
+	Demo bool
+	// Clock is the app's clock. Default: in demo mode a DemoClock that
+	// follows real time (so authenticator apps' codes match) and jumps
+	// forward when told; otherwise the system clock. A Clock with an
+	// Advance method (fakeclock, DemoClock) drives the demo clock control.
+	Clock gdprkit.Clock
+	// TLS marks cookies Secure and sends HSTS.
+	TLS bool
+	// Argon2 parameters for passwords. Default authn.DefaultArgon2.
+	Argon2 authn.Argon2Params
+	// Logger gets operational messages. Default: discard.
+	Logger *slog.Logger
+	// TrustedProxies, when set, lets ipfilter read X-Forwarded-For from
+	// these peers. Default: none; the TCP peer is the client.
+	Proxy ipfilter.ProxyConfig
+}
+
+// App is the helpdesk: the gdprkit services, the host's own tables and the
+// HTTP handlers. It needs no network to be tested.
+type App struct {
+	cfg     Config
+	acct    gdprkit.AccountID
+	db      *sql.DB
+	dialect sqlstore.Dialect
+	store   *sqlstore.Store
+	clock   gdprkit.Clock
+	fake    Advancer
+	audit   *gdprkit.MemoryAudit
+	log     *slog.Logger
+
+	Auth      *authn.Service
+	Consent   *consent.Service
+	Erasure   *erasure.Service
+	IPs       *ipfilter.Filter
+	Life      *retention.Service
+	Sweeper   *retention.Sweeper
+	Schedules *retention.Schedules
+	Spam      *spam.Filter
+	Blobs     *fsblob.Store
+	prechat   *consent.PreChat
+
+	csrfKey   []byte
+	portalKey []byte
+	pages     map[string]*template.Template
+	handler   http.Handler
+	idMu      sync.Mutex
+}
+
+// subkey derives a purpose-specific key from the root secret.
+func subkey(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("gdprkit-helpdesk/" + label))
+	return m.Sum(nil)
+}
+
+// NewApp builds the app: it migrates gdprkit's tables, creates the hd_
+// tables, binds them to the erasure graph and wires every service to one
+// clock and one audit log.
+func NewApp(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DB == nil || cfg.BlobDir == "" || len(cfg.Secret) < 32 {
+		return nil, fmt.Errorf("%w: helpdesk: DB, BlobDir and a 32-byte Secret are required", gdprkit.ErrInvalid)
+	}
+	if cfg.Account == "" {
+		cfg.Account = "demo"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &App{cfg: cfg, acct: cfg.Account, db: cfg.DB, dialect: cfg.Dialect, log: cfg.Logger, audit: &gdprkit.MemoryAudit{}}
+	a.clock = cfg.Clock
+	if a.clock == nil {
+		a.clock = gdprkit.SystemClock{}
+		if cfg.Demo {
+			a.clock = &DemoClock{}
+		}
+	}
+	if adv, ok := a.clock.(Advancer); ok && cfg.Demo {
+		a.fake = adv
+	}
+	st, err := sqlstore.New(cfg.DB, cfg.Dialect, sqlstore.Options{Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate gdprkit: %w", err)
+	}
+	a.store = st
+	if err := a.createHostTables(ctx); err != nil {
+		return nil, fmt.Errorf("create hd_ tables: %w", err)
+	}
+	ps, err := gdprkit.NewPseudonymizer(subkey(cfg.Secret, "pseudonyms"))
+	if err != nil {
+		return nil, err
+	}
+	a.csrfKey = subkey(cfg.Secret, "csrf")
+	a.portalKey = subkey(cfg.Secret, "portal")
+
+	if a.Life, err = retention.New(retention.Config{Store: st.Retention(), Clock: a.clock, Audit: a.audit, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	if a.IPs, err = ipfilter.New(ipfilter.Config{Store: st.IPFilter(), Clock: a.clock, Audit: a.audit, Logger: cfg.Logger,
+		Pseudonymizer: ps, Proxy: cfg.Proxy}); err != nil {
+		return nil, err
+	}
+	keys, err := authn.NewKeyRing("k1", map[string][]byte{"k1": subkey(cfg.Secret, "totp")})
+	if err != nil {
+		return nil, err
+	}
+	if a.Auth, err = authn.New(authn.Config{Store: st.Authn(), Keys: keys, Clock: a.clock, Audit: a.audit, Logger: cfg.Logger,
+		Pseudonymizer: ps, AccountGate: a.Life, IPGate: a.IPs, Argon2: cfg.Argon2, Issuer: "gdprkit Helpdesk",
+		ContextWords: []string{"helpdesk", "gdprkit"}}); err != nil {
+		return nil, err
+	}
+	if a.Consent, err = consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Clock: a.clock, Audit: a.audit, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	if a.Spam, err = spam.New(st.Spam(), spam.Config{Key: subkey(cfg.Secret, "spam"), Clock: a.clock, Audit: a.audit, Logger: cfg.Logger, Refresh: -1}); err != nil {
+		return nil, err
+	}
+	if a.Blobs, err = fsblob.New(cfg.BlobDir); err != nil {
+		return nil, err
+	}
+	targets, err := a.erasureTargets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("erasure targets: %w", err)
+	}
+	graph, err := erasure.NewGraph(targets...)
+	if err != nil {
+		return nil, err
+	}
+	if a.Erasure, err = erasure.New(st.Erasure(), erasure.Config{Graph: graph, Directory: directory{a}, Pseudonymizer: ps,
+		Clock: a.clock, Audit: a.audit, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	if a.Sweeper, err = retention.NewSweeper(a.Life, retention.SweeperConfig{Owner: "helpdesk",
+		ConfigRemover: retention.ConfigRemoverFunc(a.removeConfig),
+		StoreEraser:   retention.DataEraserFunc(a.eraseStoreData),
+		HostEraser:    retention.DataEraserFunc(a.Erasure.EraseAccount),
+		BackupExpirer: retention.BackupExpirerFunc(func(context.Context, gdprkit.AccountID) error { return nil }),
+	}); err != nil {
+		return nil, err
+	}
+	if a.Schedules, err = retention.NewSchedules(retention.ScheduleConfig{Store: st.Retention(), Clock: a.clock, Audit: a.audit, Logger: cfg.Logger,
+		Targets: map[retention.TargetKind]retention.Target{
+			retention.KindTicket:   ticketRetention{a: a, status: "closed", field: "closed_at"},
+			retention.KindHeldSpam: ticketRetention{a: a, status: "spam", field: "created_at"},
+		}}); err != nil {
+		return nil, err
+	}
+	a.prechat = &consent.PreChat{Consent: a.Consent, Purposes: []string{purposeSupport, purposeNewsletter}, Required: []string{purposeSupport}}
+	if err := a.parseTemplates(); err != nil {
+		return nil, err
+	}
+	a.handler = a.routes()
+	return a, nil
+}
+
+// systemActor is who retention rules act as.
+const systemActor = retention.SystemActor
+
+// The consent purposes of the contact form.
+const (
+	purposeSupport    = "support"
+	purposeNewsletter = "newsletter"
+)
+
+// ServeHTTP serves the app.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+
+// now is the app's time.
+func (a *App) now() time.Time { return a.clock.Now().UTC() }
+
+// Advancer is a clock the demo clock control can move forward.
+type Advancer interface {
+	gdprkit.Clock
+	Advance(d time.Duration) time.Time
+}
+
+// DemoClock is real time plus an offset that only grows: the demo clock
+// control jumps it forward by days while TOTP codes from a phone keep
+// matching (a frozen fakeclock would reject them after 30 seconds).
+type DemoClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// Now returns the real time plus the offset, in UTC at microseconds.
+func (c *DemoClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().UTC().Truncate(time.Microsecond).Add(c.offset)
+}
+
+// Advance moves the clock forward by d and returns the new time.
+func (c *DemoClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+	return c.Now()
+}
+
+// RunWorkers runs the erasure worker and the retention sweeper until ctx
+// ends: erasure jobs are polled every second, the sweeper runs every
+// minute.
+func (a *App) RunWorkers(ctx context.Context) {
+	go func() {
+		if err := a.Erasure.Work(ctx, "helpdesk-worker", time.Second); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("erasure worker stopped", "err", err)
+		}
+	}()
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			if _, err := a.Sweeper.Sweep(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("retention sweep", "err", err)
+			}
+			if _, err := a.Schedules.Run(ctx, a.acct); err != nil && ctx.Err() == nil && !errors.Is(err, gdprkit.ErrNotFound) {
+				a.log.Error("retention rules", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// RunErasureJobs runs queued erasure jobs until none is due (tests and
+// the privacy page's "run now" call it synchronously).
+func (a *App) RunErasureJobs(ctx context.Context) error {
+	for {
+		did, err := a.Erasure.RunOnce(ctx, "helpdesk-inline")
+		if err != nil || !did {
+			return err
+		}
+	}
+}
+
+// removeConfig is retention's StepRemoveConfig: the account's configuration
+// (IP rules, retention rules, API tokens and sessions) goes.
+func (a *App) removeConfig(ctx context.Context, acct gdprkit.AccountID) error {
+	if err := a.IPs.DeleteAccount(ctx, acct, retention.SystemActor); err != nil {
+		return err
+	}
+	if _, err := a.Auth.RevokeAccount(ctx, acct); err != nil {
+		return err
+	}
+	rules, err := a.Schedules.Rules(ctx, acct)
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if err := a.Schedules.RemoveRule(ctx, acct, r.ID); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// eraseStoreData is retention's StepEraseStoreData: gdprkit's own data of
+// the account (credentials, spam model) goes; consent records and erasure
+// receipts stay as proof, pseudonymised by the host erasure.
+func (a *App) eraseStoreData(ctx context.Context, acct gdprkit.AccountID) error {
+	if _, err := a.Auth.DeleteAccount(ctx, acct); err != nil {
+		return err
+	}
+	return a.Spam.Reset(ctx, acct)
+}
+
+// erasureTargets binds the hd_ tables and the attachment folder to the
+// standard helpdesk graph.
+func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
+	d := sqltarget.Dialect(a.dialect)
+	var errs []error
+	mk := func(s sqltarget.Spec) erasure.Target {
+		s.AccountColumn = "account_id"
+		t, err := sqltarget.New(ctx, a.db, d, s)
+		errs = append(errs, err)
+		return t
+	}
+	idx, err := sqltarget.NewBlobIndex(ctx, a.db, d, sqltarget.BlobIndexSpec{Table: "hd_attachments", IDColumn: "id", KeyColumn: "blob_key", AccountColumn: "account_id"})
+	if err != nil {
+		return nil, err
+	}
+	anon := erasure.Rule{Action: erasure.Anonymize}
+	ts := []erasure.Target{
+		mk(sqltarget.Spec{Kind: erasure.KindEndUser, Table: "hd_users", Key: "id", SubjectColumn: "id", Description: "user profile: name, e-mail",
+			Columns: []sqltarget.Column{{Name: "id", Action: sqltarget.Pseudonym}, {Name: "name", Action: sqltarget.Fixed, Value: "Former user"}, {Name: "email", Action: sqltarget.Null}}}),
+		mk(sqltarget.Spec{Kind: erasure.KindPortalProfile, Parent: erasure.KindEndUser, Table: "hd_portal_profiles", Key: "user_id", ParentColumn: "user_id",
+			Description: "customer-portal profile: language, portal access"}),
+		mk(sqltarget.Spec{Kind: erasure.KindTicket, Parent: erasure.KindEndUser, Table: "hd_tickets", Key: "id", ParentColumn: "requester_id", Records: "tickets",
+			Description: "tickets the user opened",
+			Columns:     []sqltarget.Column{{Name: "requester_id", Action: sqltarget.Null}, {Name: "requester_name", Action: sqltarget.Fixed, Value: "Former user"}}}),
+		mk(sqltarget.Spec{Kind: erasure.KindMessage, Parent: erasure.KindTicket, Table: "hd_messages", Key: "id", ParentColumn: "ticket_id", Records: "messages",
+			Description: "messages of those tickets"}),
+		mk(sqltarget.Spec{Kind: erasure.KindAttachment, Parent: erasure.KindMessage, Table: "hd_attachments", Key: "id", ParentColumn: "message_id",
+			Description: "attachment records"}),
+		erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, idx, a.Blobs),
+		mk(sqltarget.Spec{Kind: erasure.KindAgentProfile, Table: "hd_agent_profiles", Key: "user_id", SubjectColumn: "user_id",
+			Description: "agent profile: signature"}),
+		mk(sqltarget.Spec{Kind: erasure.KindAssignedTicket, Table: "hd_tickets", Key: "id", SubjectColumn: "assignee_id", Records: "tickets", Default: anon,
+			Description: "tickets assigned to the agent: moved to the unassigned queue",
+			Columns:     []sqltarget.Column{{Name: "assignee_id", Action: sqltarget.Null}}}),
+		mk(sqltarget.Spec{Kind: erasure.KindAuthoredMessage, Table: "hd_messages", Key: "id", SubjectColumn: "author_id", Records: "messages", Default: anon,
+			Description: "messages the user wrote in other people's tickets: authorship anonymised",
+			Columns:     []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Fixed, Value: "Former user"}}}),
+		erasure.ConsentTarget(a.Consent),
+		erasure.CredentialsTarget(a.Auth.Credentials()),
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+// directory is erasure's view of hd_users.
+type directory struct{ a *App }
+
+func (d directory) Role(ctx context.Context, acct gdprkit.AccountID, u gdprkit.SubjectID) (gdprkit.Role, error) {
+	if u == gdprkit.SubjectID(systemActor) {
+		return gdprkit.RoleAdmin, nil // the retention rules act as an admin
+	}
+	usr, err := d.a.user(ctx, acct, string(u))
+	if err != nil {
+		return 0, err
+	}
+	return usr.GRole(), nil
+}
+
+func (d directory) Subjects(ctx context.Context, acct gdprkit.AccountID, after gdprkit.SubjectID, limit int) ([]gdprkit.SubjectID, error) {
+	rows, err := d.a.db.QueryContext(ctx, d.a.q("SELECT id FROM hd_users WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"), string(acct), string(after), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []gdprkit.SubjectID
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, gdprkit.SubjectID(id))
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/consent"
+	"github.com/gdprkit/gdprkit/retention"
+	"github.com/gdprkit/gdprkit/spam"
+)
+
+// Demo logins. The passwords pass authn's policy (15+ characters, not
+// common, not containing the username).
+const (
+	ownerUser = "owner"
+	ownerPass = "blue-harbour-lantern-42"
+	agentUser = "agent"
+	agentPass = "quiet-meadow-compass-17"
+)
+
+// DemoLogin is one printed demo login.
+type DemoLogin struct {
+	Role, Name, Username, Password, PortalLink string
+}
+
+// Seed creates the demo account: its lifecycle (a trial), an owner, an
+// agent, customers with tickets (one with an attachment, one spam), the
+// contact form's consent purposes with their policy texts, and a little
+// spam training. It does nothing when the account already has users.
+func (a *App) Seed(ctx context.Context) ([]DemoLogin, error) {
+	us, err := a.users(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(us) > 0 {
+		return nil, nil
+	}
+	if _, err := a.Life.Start(ctx, a.acct, retention.EventStartTrial, "u-owner"); err != nil && !errors.Is(err, gdprkit.ErrConflict) {
+		return nil, err
+	}
+	staff := []struct {
+		u         User
+		login, pw string
+	}{
+		{User{ID: "u-owner", Role: roleOwner, Name: "Olivia Owner", Email: "olivia@helpdesk.example"}, ownerUser, ownerPass},
+		{User{ID: "u-agent", Role: roleAgent, Name: "Alex Agent", Email: "alex@helpdesk.example"}, agentUser, agentPass},
+	}
+	var logins []DemoLogin
+	for _, s := range staff {
+		if err := a.addUser(ctx, s.u); err != nil {
+			return nil, err
+		}
+		if err := a.Auth.CreateUser(ctx, a.acct, s.u.ID, s.login, s.pw); err != nil {
+			return nil, fmt.Errorf("create %s: %w", s.login, err)
+		}
+		logins = append(logins, DemoLogin{Role: s.u.Role, Name: s.u.Name, Username: s.login, Password: s.pw})
+	}
+	if _, err := a.Consent.DefinePurpose(ctx, a.acct, consent.Purpose{Key: purposeSupport, Name: "Answering your message",
+		Label: "I agree that my message and contact details are stored so the support team can answer me."}); err != nil {
+		return nil, err
+	}
+	if _, err := a.Consent.PublishPolicy(ctx, a.acct, purposeSupport, "We keep your messages while your request is open and for 12 months after it is closed, then delete them. You can see, download or delete your data in the customer portal at any time.", false, "u-owner"); err != nil {
+		return nil, err
+	}
+	if _, err := a.Consent.DefinePurpose(ctx, a.acct, consent.Purpose{Key: purposeNewsletter, Name: "Product news",
+		Label: "Send me occasional product news (optional)."}); err != nil {
+		return nil, err
+	}
+	if _, err := a.Consent.PublishPolicy(ctx, a.acct, purposeNewsletter, "At most one e-mail a month; unsubscribe with one click.", false, "u-owner"); err != nil {
+		return nil, err
+	}
+	customers := []struct {
+		u       User
+		subject string
+		body    string
+		file    string
+	}{
+		{User{ID: "c-carla", Role: roleCustomer, Name: "Carla Customer", Email: "carla@example.com"}, "Invoice 2291 is wrong",
+			"Hello, my invoice lists two seats but we only have one. Could you correct it? The invoice is attached.", "invoice-2291.txt"},
+		{User{ID: "c-ben", Role: roleCustomer, Name: "Ben Baker", Email: "ben@example.com"}, "How do I export my reports?",
+			"Hi team, I would like to export last month's reports as CSV for our accountant. Where can I find that option?", ""},
+		{User{ID: "c-win", Role: roleCustomer, Name: "Prize Desk", Email: "winner@prizes.example"}, "You are a WINNER claim your free prize now",
+			"Congratulations!!! You have won a free iPhone. Click here to claim your prize now, limited offer, act now, free money guaranteed.", ""},
+	}
+	for _, c := range customers {
+		if err := a.addUser(ctx, c.u); err != nil {
+			return nil, err
+		}
+		if _, err := a.Consent.Grant(ctx, a.acct, consent.Decision{Subject: gdprkit.SubjectID(c.u.ID), Purpose: purposeSupport, Source: consent.SourcePreChat,
+			RecordedBy: gdprkit.ActorID(c.u.ID)}); err != nil {
+			return nil, err
+		}
+		nt := NewTicket{Requester: c.u, Subject: c.subject, Body: c.body}
+		if c.file != "" {
+			nt.Filename, nt.File = c.file, []byte("Invoice 2291\nSeats: 2 x 29 EUR\nCustomer: Carla Customer\n")
+		}
+		tid, err := a.createTicket(ctx, nt)
+		if err != nil {
+			return nil, err
+		}
+		if c.u.ID == "c-ben" {
+			if err := a.addReply(ctx, tid, staff[1].u, "Hi Ben, open Reports, then the Export button at the top right. Best regards, Alex"); err != nil {
+				return nil, err
+			}
+		}
+		logins = append(logins, DemoLogin{Role: roleCustomer, Name: c.u.Name, PortalLink: "/portal/login?t=" + a.portalToken(c.u.ID)})
+	}
+	// A little history, so the first verdicts mean something.
+	var ex []spam.Example
+	for i, s := range []string{
+		"Win a free prize now, click here, limited offer",
+		"Cheap pills online, free shipping, act now, best price guaranteed",
+		"You won the lottery! Claim your free money now, click the link",
+		"Hot singles in your area, click here now, free",
+	} {
+		ex = append(ex, spam.Example{ID: fmt.Sprintf("seed-spam-%d", i), Message: spam.Message{Subject: "Offer", Text: s}, Class: spam.Spam})
+	}
+	for i, s := range []string{
+		"My invoice shows the wrong amount, could you check it please?",
+		"How do I reset my password? The link in the e-mail has expired.",
+		"Thanks for the quick answer, the export works now.",
+		"Can we add a second agent seat to our plan next month?",
+	} {
+		ex = append(ex, spam.Example{ID: fmt.Sprintf("seed-ham-%d", i), Message: spam.Message{Subject: "Question", Text: s}, Class: spam.Ham})
+	}
+	if _, err := a.Spam.TrainBatch(ctx, a.acct, ex); err != nil {
+		return nil, err
+	}
+	return logins, nil
+}
