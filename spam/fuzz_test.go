@@ -1,6 +1,7 @@
 package spam
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -52,6 +53,9 @@ func FuzzChi2Q(f *testing.F) {
 		q := chi2Q(x2, v)
 		if !(q >= 0 && q <= 1) {
 			t.Fatalf("chi2Q(%v, %d) = %v", x2, v, q)
+		}
+		if l := logChi2Q(x2, v); !(l <= 0) || math.IsInf(l, -1) {
+			t.Fatalf("logChi2Q(%v, %d) = %v", x2, v, l)
 		}
 	})
 }

@@ -209,7 +209,12 @@ func (s *sink) headers(hdr []field) {
 			s.whole(f.name+":", v)
 			s.text(f.name+":", v)
 		default:
-			s.whole(f.name+":", decodeHeader(f.value))
+			v := decodeHeader(f.value)
+			s.whole(f.name+":", v)
+			if len(v) > 1024 {
+				v = v[:1024]
+			}
+			s.text(f.name+":", v)
 		}
 	}
 	if recipients > 0 {
@@ -320,7 +325,7 @@ func (s *sink) entity(h textproto.MIMEHeader, body string, depth int) {
 			s.addExact("ct:", "malformed")
 		}
 		mt, params = "text/plain", map[string]string{}
-		if i := strings.Index(strings.ToLower(ct), "boundary="); i >= 0 {
+		if i := strings.Index(lowerASCII(ct), "boundary="); i >= 0 {
 			mt = "multipart/mixed"
 			b, _, _ := strings.Cut(strings.TrimSpace(ct[i+9:]), " ")
 			params["boundary"] = strings.Trim(b, "\";'")
@@ -365,6 +370,19 @@ func (s *sink) entity(h textproto.MIMEHeader, body string, depth int) {
 		txt = s.htmlText(txt)
 	}
 	s.text("", txt)
+}
+
+// lowerASCII lower-cases the ASCII letters of s and leaves every other
+// byte as it is, so indexes into the result are indexes into s
+// (strings.ToLower can change the length of invalid UTF-8).
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // looksHTML reports whether text labelled plain is HTML: it holds a

@@ -18,6 +18,12 @@ func TestChi2Q(t *testing.T) {
 	// Many degrees of freedom near the mean: about one half, no underflow
 	// although e^-m alone is 0 in float64.
 	assert.InDelta(t, 0.5, chi2Q(20000, 20000), 0.01)
+	// In logs the far tail stays finite and ordered where chi2Q is 0.
+	assert.InDelta(t, -1, logChi2Q(2, 2), 1e-12)
+	assert.Equal(t, 0.0, logChi2Q(0, 10))
+	l1, l2 := logChi2Q(1e7, 2000), logChi2Q(2e7, 2000)
+	assert.False(t, math.IsInf(l1, 0) || math.IsNaN(l1))
+	assert.Greater(t, l1, l2)
 }
 
 func TestCombine(t *testing.T) {
@@ -32,8 +38,8 @@ func TestCombine(t *testing.T) {
 	assert.Greater(t, combine(mk(0.99, 0.98, 0.95), 1), 0.9)
 	assert.Less(t, combine(mk(0.01, 0.02, 0.05), 1), 0.1)
 	assert.InDelta(t, 0.5, combine(mk(0.01, 0.99), 1), 0.01, "evidence both ways is unsure")
-	// Strong evidence both ways saturates Fisher's method at 0.5; the
-	// effective size factor keeps the majority visible.
+	// Strong evidence both ways saturates Fisher's method at 0.5; the tail
+	// log ratio and the effective size factor keep the majority visible.
 	var ps []float64
 	for i := range 130 {
 		if i < 50 {
@@ -43,8 +49,15 @@ func TestCombine(t *testing.T) {
 		}
 	}
 	mixed := mk(ps...)
-	assert.InDelta(t, 0.5, combine(mixed, 1), 1e-9)
+	assert.Less(t, combine(mixed, 1), 0.499)
 	assert.Less(t, combine(mixed, 0.1), 0.499)
+	// …and the same evidence mirrored scores mirrored.
+	for i := range mixed {
+		mixed[i].prob = 1 - mixed[i].prob
+	}
+	assert.Greater(t, combine(mixed, 1), 0.501)
+	// Balanced evidence stays in the middle.
+	assert.InDelta(t, 0.5, combine(mk(0.01, 0.99, 0.2, 0.8), 0.3), 1e-6)
 	many := make([]float64, 5000)
 	for i := range many {
 		many[i] = 0.99

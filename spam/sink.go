@@ -32,11 +32,14 @@ type sink struct {
 	hashes []uint64
 	texts  map[uint64]string // token text by hash, only when explaining
 	n      int
+	prev   []byte // the last body word, for bigrams; empty after a break
+	word2  []byte // scratch for bigram
 }
 
 func (s *sink) reset() {
 	s.hashes = s.hashes[:0]
 	s.n = 0
+	s.prev = s.prev[:0]
 	if s.texts != nil {
 		clear(s.texts)
 	}

@@ -108,21 +108,24 @@ type Config struct {
 	// Default 0.5.
 	Prior float64
 	// MinDeviation: tokens whose probability is closer than this to 0.5
-	// are ignored. Default 0.2.
+	// are ignored. Default 0.3.
 	MinDeviation float64
 	// EffectiveSize is the effective size factor: how much of an
 	// independent test one token counts as when tokens are combined
 	// (0 < EffectiveSize <= 1; 1 is Fisher's method unchanged). Tokens are
 	// correlated, and without it scores saturate at 0.5 whenever a message
-	// has strong evidence both ways. Default 0.1.
+	// has strong evidence both ways. Default 0.3.
 	EffectiveSize float64
 	// MaxClues, when positive, caps how many of the strongest tokens are
 	// combined (SpamBayes uses 150). Default 0: all tokens that pass
 	// MinDeviation.
 	MaxClues int
-	// HamCutoff: scores below it are ham. Default 0.30.
+	// HamCutoff: scores below it are ham. Default 0.48, just below 0.5 so
+	// that a message whose evidence is balanced stays unsure.
 	HamCutoff float64
-	// SpamCutoff: scores at or above it are spam. Default 0.60.
+	// SpamCutoff: scores at or above it are spam. Default 0.80: a ham
+	// called spam costs far more than an unsure verdict, so the spam side
+	// of the unsure band is the wider one.
 	SpamCutoff float64
 
 	// TrainOnError, when set, makes Train learn a new message only if the
@@ -173,10 +176,10 @@ func (c *Config) defaults() error {
 	}
 	def(&c.Strength, 0.01)
 	def(&c.Prior, 0.5)
-	def(&c.MinDeviation, 0.2)
-	def(&c.HamCutoff, 0.30)
-	def(&c.SpamCutoff, 0.60)
-	def(&c.EffectiveSize, 0.1)
+	def(&c.MinDeviation, 0.3)
+	def(&c.HamCutoff, 0.48)
+	def(&c.SpamCutoff, 0.80)
+	def(&c.EffectiveSize, 0.3)
 	if c.MaxTokens <= 0 {
 		c.MaxTokens = 500_000
 	}

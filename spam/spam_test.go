@@ -338,10 +338,12 @@ func TestPruneDropsRareOldTokensAndCapsTheModel(t *testing.T) {
 
 	ps, err := f.Prune(ctx, acct)
 	require.NoError(t, err)
-	// Seen in one message and 100 days old: ancient, but, repeated.
-	// "obsolete" was seen twice; "wording" was trained again today.
-	assert.Equal(t, 3, ps.Tokens)
-	assert.Equal(t, 4, ps.Remaining)
+	// Seen in one message and 100 days old: ancient, but, repeated and the
+	// four old word pairs ("bi:ancient obsolete", …). "obsolete" was seen
+	// twice; "wording" was trained again today; fresh, modern and their
+	// two pairs are new.
+	assert.Equal(t, 7, ps.Tokens)
+	assert.Equal(t, 6, ps.Remaining)
 	assert.Equal(t, 2, ps.Lessons, "lessons older than LessonTTL go")
 	r, err := f.Explain(ctx, acct, spam.Chat("ancient obsolete wording fresh"), 0)
 	require.NoError(t, err)

@@ -36,6 +36,19 @@ func TestTokenizer(t *testing.T) {
 			wantNot: []string{"cheap"},
 		},
 		{
+			name: "other header fields give their whole value and their words",
+			raw:  "Subject: x\nX-Loop: Lists AT Example\nList-Unsubscribe: <mailto:leave@lists.example>\n\nbody\n",
+			want: []string{"x-loop:=lists at example", "x-loop:lists", "x-loop:example", "hdr:list-unsubscribe",
+				"list-unsubscribe:email:domain:lists.example"},
+			wantNot: []string{"lists", "bi:lists example"},
+		},
+		{
+			name:    "consecutive body words make pairs, skipping short words and urls",
+			raw:     "Subject: big savings\n\nFree of charge: see http://x.example/ now, supercalifragilistic words\n",
+			want:    []string{"bi:free charge", "bi:charge see", "bi:see now", "skip:s:20", "words"},
+			wantNot: []string{"bi:now words", "bi:big savings", "bi:now supercalifragilistic"},
+		},
+		{
 			name: "urls split into scheme, host and path pieces",
 			raw:  "Subject: x\n\nVisit https://WWW.Shop.Example.com:8080/buy/now.html?id=42 today\n",
 			want: []string{"url:scheme:https", "url:host:www.shop.example.com", "url:host:shop.example.com", "url:host:example.com",

@@ -17,7 +17,10 @@
 // message file included; classification runs on -workers goroutines. Peak
 // memory is the process's maximum resident set size. With -sqlite the model
 // is kept in a SQLite file through store/sqlstore (one transaction per
-// training batch) instead of in memory.
+// training batch) instead of in memory. With -explain N it also prints, to
+// stderr, the strongest clues of the N test ham scored spammiest and the N
+// test spam scored hammiest: the errors to study when tuning (on the tuning
+// splits only, see bench/spam/README.md).
 package main
 
 import (
@@ -93,6 +96,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.TrainOnError, "train-on-error", false, "train only messages the model gets wrong or is unsure of")
 	scoresOut := fs.String("scores", "", "also write \"label<TAB>score<TAB>path\" lines to this file")
 	sqlitePath := fs.String("sqlite", "", "keep the model in this SQLite file (through store/sqlstore) instead of in memory")
+	explain := fs.Int("explain", 0, "print the strongest clues of the N test ham scored spammiest and the N test spam scored hammiest (to stderr)")
 	progress := fs.Bool("progress", isTerminal(os.Stderr), "show progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -246,6 +250,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if *explain > 0 {
+		if err := explainWorst(ctx, f, acct, test, scores, *explain, stderr); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(rep)
 	}
@@ -331,4 +340,41 @@ func readSplit(path string) ([]item, error) {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// explainWorst prints the clues behind the n spammiest-scored test ham and
+// the n hammiest-scored test spam: the errors to study when tuning.
+func explainWorst(ctx context.Context, f *spam.Filter, acct gdprkit.AccountID, test []item, scores []float64, n int, w io.Writer) error {
+	idx := make([]int, len(test))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
+	var pick []int
+	for _, i := range idx {
+		if test[i].class == spam.Spam && len(pick) < n {
+			pick = append(pick, i)
+		}
+	}
+	for k, c := len(idx)-1, 0; k >= 0 && c < n; k-- {
+		if i := idx[k]; test[i].class == spam.Ham {
+			pick = append(pick, i)
+			c++
+		}
+	}
+	for _, i := range pick {
+		raw, err := os.ReadFile(test[i].path)
+		if err != nil {
+			return err
+		}
+		r, err := f.Explain(ctx, acct, spam.Email(raw), 20)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s %.4f %s (%d tokens, %d clues)\n", test[i].class, r.Score, test[i].path, r.Tokens, r.ClueCount)
+		for _, c := range r.Clues {
+			fmt.Fprintf(w, "    %.3f %4d %4d %s\n", c.Prob, c.Ham, c.Spam, c.Token)
+		}
+	}
+	return nil
 }

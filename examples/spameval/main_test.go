@@ -53,6 +53,15 @@ func TestRunReportsRatesOnASmallSplit(t *testing.T) {
 	require.NoError(t, run([]string{"-progress=false", trainF, testF}, &out, &errOut))
 	assert.Contains(t, out.String(), "1-AUC")
 
+	// -explain prints the clues of the worst-scored test messages.
+	out.Reset()
+	errOut.Reset()
+	require.NoError(t, run([]string{"-progress=false", "-explain", "1", trainF, testF}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "spam ")
+	assert.Contains(t, errOut.String(), "ham ")
+	assert.Contains(t, errOut.String(), "lottery")
+	assert.Contains(t, errOut.String(), "agenda")
+
 	// The same through the SQL adapter.
 	out.Reset()
 	require.NoError(t, run([]string{"-json", "-progress=false", "-sqlite", filepath.Join(dir, "model.db"), trainF, testF}, &out, &errOut))
