@@ -55,6 +55,14 @@ const (
 	Fixed ColumnAction = "fixed"
 	// Pseudonym sets the column to the subject's keyed pseudonym.
 	Pseudonym ColumnAction = "pseudonym"
+	// Reassign sets the column to the agent who takes over the subject's
+	// work (erasure.Config.ReassignTo or the request's), or to NULL — the
+	// unassigned queue — when there is none. For an assignee column.
+	Reassign ColumnAction = "reassign"
+	// Label sets the column to a short display name ("Former user
+	// 3f9a1c2e") so threads and reports still read. For an author-name
+	// column.
+	Label ColumnAction = "label"
 )
 
 // Column is the anonymisation of one column.
@@ -130,7 +138,7 @@ func New(ctx context.Context, db *sql.DB, d Dialect, spec Spec) (*Target, error)
 	for _, c := range spec.Columns {
 		names = append(names, c.Name)
 		switch c.Action {
-		case Null, Blank, Pseudonym:
+		case Null, Blank, Pseudonym, Reassign, Label:
 		case Fixed:
 			if c.Value == nil {
 				return nil, fmt.Errorf("%w: sqltarget %s: column %s: Fixed needs a Value", gdprkit.ErrInvalid, spec.Kind, c.Name)
@@ -454,6 +462,14 @@ func (t *Target) Anonymize(ctx context.Context, account gdprkit.AccountID, refs 
 			s.arg(c.Value)
 		case Pseudonym:
 			s.arg(string(a.Pseudonym))
+		case Reassign:
+			if a.ReassignTo == "" {
+				s.sql("NULL")
+			} else {
+				s.arg(string(a.ReassignTo))
+			}
+		case Label:
+			s.arg(a.Label)
 		}
 	}
 	if n == 0 {

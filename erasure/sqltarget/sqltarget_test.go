@@ -146,6 +146,46 @@ func TestFindDeleteAnonymizeExport(t *testing.T) {
 	}
 }
 
+// TestReassignAndLabel: an erased agent's tickets go to the named agent (or
+// the unassigned queue) and their authorship reads as a label.
+func TestReassignAndLabel(t *testing.T) {
+	for _, d := range testdb.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := testdb.Open(t, d)
+			_, err := db.Exec(`CREATE TABLE tickets (id VARCHAR(32) NOT NULL PRIMARY KEY, assignee VARCHAR(32) NULL, assignee_name VARCHAR(100) NULL)`)
+			require.NoError(t, err)
+			q := "INSERT INTO tickets VALUES (?, ?, ?)"
+			if d == "postgres" {
+				q = "INSERT INTO tickets VALUES ($1, $2, $3)"
+			}
+			for _, id := range []string{"t1", "t2", "t3"} {
+				_, err := db.Exec(q, id, "aldo", "Aldo Agent")
+				require.NoError(t, err)
+			}
+			tickets, err := sqltarget.New(ctx, db.DB, sqltarget.Dialect(d), sqltarget.Spec{Kind: "assigned_ticket", Table: "tickets", Key: "id", SubjectColumn: "assignee",
+				Columns: []sqltarget.Column{{Name: "assignee", Action: sqltarget.Reassign}, {Name: "assignee_name", Action: sqltarget.Label}}})
+			require.NoError(t, err)
+			require.NoError(t, tickets.Anonymize(ctx, "a", []erasure.Ref{{ID: "t1"}, {ID: "t2"}}, erasure.Anon{Subject: "aldo", ReassignTo: "bea", Label: "Former agent 3f9a"}))
+			require.NoError(t, tickets.Anonymize(ctx, "a", []erasure.Ref{{ID: "t3"}}, erasure.Anon{Subject: "aldo", Label: "Former agent 3f9a"}))
+			rows, err := db.Query("SELECT id, assignee, assignee_name FROM tickets ORDER BY id")
+			require.NoError(t, err)
+			defer rows.Close()
+			var got []string
+			for rows.Next() {
+				var id, name string
+				var who sql.NullString
+				require.NoError(t, rows.Scan(&id, &who, &name))
+				got = append(got, fmt.Sprintf("%s %v %s", id, who.String, name))
+			}
+			assert.Equal(t, []string{"t1 bea Former agent 3f9a", "t2 bea Former agent 3f9a", "t3  Former agent 3f9a"}, got)
+			refs, err := tickets.Find(ctx, "a", erasure.Query{Subject: "aldo", Limit: 10})
+			require.NoError(t, err)
+			assert.Empty(t, refs, "no ticket is left with the erased agent")
+		})
+	}
+}
+
 func Example() {
 	db, _ := sql.Open("sqlite", "file::memory:?cache=shared")
 	defer db.Close()
