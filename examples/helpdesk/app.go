@@ -350,6 +350,7 @@ func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
 			Columns:     []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Label}}}),
 		erasure.ConsentTarget(a.Consent),
 		erasure.CredentialsTarget(a.Auth.Credentials()),
+		erasure.ActorRefsTarget("ip_rule_author", "IP allow/deny entries the user added: kept, authorship anonymised", a.IPs),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

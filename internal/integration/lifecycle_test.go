@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +58,8 @@ func newWorld(t *testing.T, st store.Store) *world {
 	require.NoError(t, err)
 	w.spam, err = spam.New(st.Spam(), spam.Config{Key: []byte("spam-key-0123456789"), Clock: w.clock})
 	require.NoError(t, err)
-	targets := append(w.hd.Targets(), erasure.ConsentTarget(w.consent), erasure.CredentialsTarget(w.auth.Credentials()))
+	targets := append(w.hd.Targets(), erasure.ConsentTarget(w.consent), erasure.CredentialsTarget(w.auth.Credentials()),
+		erasure.ActorRefsTarget("ip_rule_author", "IP rules the user added: kept, authorship anonymised", w.ips))
 	graph, err := erasure.NewGraph(targets...)
 	require.NoError(t, err)
 	w.erasure, err = erasure.New(st.Erasure(), erasure.Config{Graph: graph, Directory: w.hd, Pseudonymizer: ps, Clock: w.clock})
@@ -111,6 +113,54 @@ func (w *world) populate(t *testing.T, a gdprkit.AccountID) {
 	require.NoError(t, err)
 	_, err = w.spam.Train(ctx, a, "m2", spam.Chat("cheap pills buy now"), spam.Spam)
 	require.NoError(t, err)
+}
+
+func TestErasingAnAdminAnonymisesTheRulesTheyAdded(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, memstore.New())
+	a := storetest.NewAccount(t)
+	w.populate(t, a)
+	w.hd.AddUser(a, memhelpdesk.User{ID: "adm", Role: gdprkit.RoleAdmin, Name: "Ada Admin"})
+	_, err := w.ips.SetRules(ctx, ipfilter.Change{Account: a, Surface: gdprkit.SurfaceAPI, Allow: []ipfilter.Input{{Value: "192.0.2.0/24", Note: "partner"}},
+		Deny: []ipfilter.Input{{Value: "192.0.2.66"}}, Actor: "adm", ActorIP: netip.MustParseAddr("10.0.0.9"), ActorSurface: gdprkit.SurfaceAgentPanel, ExpectedVersion: ipfilter.AnyVersion})
+	require.NoError(t, err)
+
+	plan, err := w.erasure.Plan(ctx, a, "adm", erasure.ScopeFull, nil)
+	require.NoError(t, err)
+	var planned int64 = -1
+	for _, pt := range plan.Targets {
+		if pt.Kind == "ip_rule_author" {
+			planned = pt.Anonymized
+		}
+	}
+	assert.Equal(t, int64(2), planned, "the dry run sees the two entries Ada added")
+	var export strings.Builder
+	_, err = w.erasure.ExportSubject(ctx, a, "adm", &export)
+	require.NoError(t, err)
+	assert.Contains(t, export.String(), "192.0.2.0/24", "an access export lists the rules Ada added")
+
+	_, err = w.erasure.Submit(ctx, a, erasure.Submission{Type: erasure.TypeErasure, Subject: "adm", By: "owner", Verified: true})
+	require.NoError(t, err)
+	_, err = w.erasure.RunOnce(ctx, "worker-1")
+	require.NoError(t, err)
+
+	rules, err := w.ips.Rules(ctx, a)
+	require.NoError(t, err)
+	api := rules.Surface(gdprkit.SurfaceAPI)
+	require.Len(t, api.Allow, 1, "the rules stay")
+	require.Len(t, api.Deny, 1)
+	for _, e := range append(api.Allow, api.Deny...) {
+		assert.NotEqual(t, gdprkit.ActorID("adm"), e.AddedBy)
+		assert.True(t, strings.HasPrefix(string(e.AddedBy), "Former user "), e.AddedBy)
+	}
+	assert.Equal(t, gdprkit.ActorID("owner"), rules.Surface(gdprkit.SurfaceAgentPanel).Allow[0].AddedBy, "others' authorship is untouched")
+	// The filter decides with the rules as before.
+	err = w.ips.AllowIP(ctx, a, gdprkit.SurfaceAPI, netip.MustParseAddr("192.0.2.66"))
+	require.ErrorIs(t, err, gdprkit.ErrForbidden)
+	require.NoError(t, w.ips.AllowIP(ctx, a, gdprkit.SurfaceAPI, netip.MustParseAddr("192.0.2.7")))
+	n, err := w.ips.AnonymizeActor(ctx, a, "adm", "x")
+	require.NoError(t, err)
+	assert.Zero(t, n, "anonymising again changes nothing")
 }
 
 func TestAbandonedTrialEndsWithNothingLeft(t *testing.T) {
