@@ -104,12 +104,10 @@ func (p *PreChat) Record(ctx context.Context, account gdprkit.AccountID, r *http
 		if err != nil || v <= 0 {
 			return nil, fmt.Errorf("%w: consent form: bad policy version for %q", gdprkit.ErrInvalid, key)
 		}
-		pu, err := p.Consent.Purpose(ctx, account, key)
-		if err != nil {
-			return nil, err
-		}
+		// Wording is left empty: the decision then records the purpose's
+		// label, the text the checkbox showed, read once while drafting.
 		ds = append(ds, Decision{Subject: sub.Subject, Purpose: key, PolicyVersion: v, Source: SourcePreChat,
-			IP: sub.IP, UserAgent: truncate(r.UserAgent(), MaxUserAgent-4), Wording: pu.Label, RecordedBy: sub.RecordedBy})
+			IP: sub.IP, UserAgent: truncate(r.UserAgent(), MaxUserAgent-4), RecordedBy: sub.RecordedBy})
 	}
 	if len(ds) == 0 {
 		return nil, nil

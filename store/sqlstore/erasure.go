@@ -255,6 +255,10 @@ func (e erasureSQL) RetryJob(ctx context.Context, a gdprkit.AccountID, id, token
 	})
 }
 
+// tombstoneChunk is how many tombstones one INSERT writes (5 parameters
+// each, well under every dialect's parameter limit).
+const tombstoneChunk = 500
+
 func (e erasureSQL) FinishJob(ctx context.Context, a gdprkit.AccountID, id, token string, f erasure.Finish) (erasure.Receipt, error) {
 	var out erasure.Receipt
 	err := e.tx(ctx, "finish erasure job", func(tx *sql.Tx) error {
@@ -292,9 +296,15 @@ func (e erasureSQL) FinishJob(ctx context.Context, a gdprkit.AccountID, id, toke
 		if _, err := tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_heads SET seq = ?, hash = ? WHERE account_id = ?"), r.Seq, r.Hash, string(a)); err != nil {
 			return err
 		}
-		ins := e.q(e.d.insertIgnore("gdpr_erasure_tombstones", "(account_id, kind, pseudonym, erased_at, request_id)", "(?, ?, ?, ?, ?)", "(account_id, kind, pseudonym)"))
-		for _, t := range f.Tombstones {
-			if _, err := tx.ExecContext(ctx, ins, string(a), t.Kind, string(t.Pseudonym), e.ts(t.ErasedAt), t.RequestID); err != nil {
+		// Tombstones go in multi-row statements, not one round trip each.
+		for start := 0; start < len(f.Tombstones); start += tombstoneChunk {
+			chunk := f.Tombstones[start:min(start+tombstoneChunk, len(f.Tombstones))]
+			args := make([]any, 0, 5*len(chunk))
+			for _, t := range chunk {
+				args = append(args, string(a), t.Kind, string(t.Pseudonym), e.ts(t.ErasedAt), t.RequestID)
+			}
+			ins := e.d.insertIgnore("gdpr_erasure_tombstones", "(account_id, kind, pseudonym, erased_at, request_id)", valueRows(len(chunk), 5), "(account_id, kind, pseudonym)")
+			if _, err := tx.ExecContext(ctx, e.q(ins), args...); err != nil {
 				return err
 			}
 		}

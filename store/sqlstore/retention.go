@@ -229,12 +229,10 @@ func (s retentionSQL) ClaimDue(ctx context.Context, now time.Time, limit int, ow
 			return nil
 		}
 		args := []any{owner, s.ts(now.Add(leaseFor))}
-		marks := make([]string, len(out))
-		for i, id := range out {
-			marks[i] = "?"
+		for _, id := range out {
 			args = append(args, string(id))
 		}
-		_, err = tx.ExecContext(ctx, s.q("UPDATE gdpr_retention_accounts SET lease_owner = ?, lease_until = ? WHERE account_id IN ("+strings.Join(marks, ", ")+")"), args...)
+		_, err = tx.ExecContext(ctx, s.q("UPDATE gdpr_retention_accounts SET lease_owner = ?, lease_until = ? WHERE account_id IN "+placeholders(len(out))), args...)
 		return err
 	})
 	if err != nil {
