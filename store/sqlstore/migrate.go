@@ -133,8 +133,10 @@ func (s *Store) createMigrationsTable(ctx context.Context) error {
 			return nil
 		}
 		// Two PostgreSQL sessions creating the same table at once: one loses
-		// with a unique violation on the catalog. Look again.
-		if classify(err) == classOther {
+		// with a unique violation on the catalog (23505) or with "relation
+		// already exists" (42P07), IF NOT EXISTS notwithstanding. Look again:
+		// the next attempt sees the winner's table.
+		if classify(err) == classOther && !duplicateObject(err) {
 			break
 		}
 		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
@@ -237,4 +239,16 @@ func (s *Store) migrateMySQL(ctx context.Context, ms []Migration) (err error) {
 func mysqlAlreadyDone(err error) bool {
 	m := mysqlErrRe.FindStringSubmatch(err.Error())
 	return m != nil && (m[1] == "1061" || m[1] == "1060")
+}
+
+// duplicateObject reports PostgreSQL's duplicate_table (42P07) and
+// duplicate_object (42710), which a concurrent CREATE … IF NOT EXISTS can
+// raise while the other session's create commits.
+func duplicateObject(err error) bool {
+	var ps sqlStater
+	if !errors.As(err, &ps) {
+		return false
+	}
+	st := ps.SQLState()
+	return st == "42P07" || st == "42710"
 }
