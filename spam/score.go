@@ -89,9 +89,13 @@ type clue struct {
 // where that is graded and breaks its ties at 0.5 where it is not, which
 // ranked as well on the tuning splits and left far fewer messages unsure.
 // An empty clue list scores 0.5.
-func combine(clues []clue, esf float64) float64 {
+//
+// combine also returns ln qH, the ham side's tail probability as a
+// logarithm (0 for no clues): the smaller, the more significant the ham
+// evidence, whatever the spam evidence (see Config.HamVeto).
+func combine(clues []clue, esf float64) (score, lnQH float64) {
 	if len(clues) == 0 {
-		return 0.5
+		return 0.5, 0
 	}
 	var lnH, lnS float64
 	for _, c := range clues {
@@ -104,9 +108,9 @@ func combine(clues []clue, esf float64) float64 {
 	lqS := logChi2Q(-2*esf*lnS, n)
 	fisher := (1 + math.Exp(lqH) - math.Exp(lqS)) / 2
 	if lqH+lqS == 0 {
-		return fisher
+		return fisher, lqH
 	}
-	return (1-ratioWeight)*fisher + ratioWeight*lqS/(lqH+lqS)
+	return (1-ratioWeight)*fisher + ratioWeight*lqS/(lqH+lqS), lqH
 }
 
 // ratioWeight is the share of the tail log ratio in combine's score

@@ -26,18 +26,20 @@ func TestChi2Q(t *testing.T) {
 	assert.Greater(t, l1, l2)
 }
 
-func TestCombine(t *testing.T) {
-	mk := func(ps ...float64) []clue {
-		var c []clue
-		for _, p := range ps {
-			c = append(c, clue{prob: p, dev: math.Abs(p - 0.5)})
-		}
-		return c
+// mk makes clues of the given probabilities.
+func mk(ps ...float64) []clue {
+	var c []clue
+	for i, p := range ps {
+		c = append(c, clue{hash: uint64(i), prob: p, dev: math.Abs(p - 0.5)})
 	}
-	assert.Equal(t, 0.5, combine(nil, 1))
-	assert.Greater(t, combine(mk(0.99, 0.98, 0.95), 1), 0.9)
-	assert.Less(t, combine(mk(0.01, 0.02, 0.05), 1), 0.1)
-	assert.InDelta(t, 0.5, combine(mk(0.01, 0.99), 1), 0.01, "evidence both ways is unsure")
+	return c
+}
+
+func TestCombine(t *testing.T) {
+	assert.Equal(t, 0.5, scoreOf(nil, 1))
+	assert.Greater(t, scoreOf(mk(0.99, 0.98, 0.95), 1), 0.9)
+	assert.Less(t, scoreOf(mk(0.01, 0.02, 0.05), 1), 0.1)
+	assert.InDelta(t, 0.5, scoreOf(mk(0.01, 0.99), 1), 0.01, "evidence both ways is unsure")
 	// Strong evidence both ways saturates Fisher's method at 0.5; the tail
 	// log ratio and the effective size factor keep the majority visible.
 	var ps []float64
@@ -49,21 +51,21 @@ func TestCombine(t *testing.T) {
 		}
 	}
 	mixed := mk(ps...)
-	assert.Less(t, combine(mixed, 1), 0.499)
-	assert.Less(t, combine(mixed, 0.1), 0.499)
+	assert.Less(t, scoreOf(mixed, 1), 0.499)
+	assert.Less(t, scoreOf(mixed, 0.1), 0.499)
 	// …and the same evidence mirrored scores mirrored.
 	for i := range mixed {
 		mixed[i].prob = 1 - mixed[i].prob
 	}
-	assert.Greater(t, combine(mixed, 1), 0.501)
+	assert.Greater(t, scoreOf(mixed, 1), 0.501)
 	// Balanced evidence stays in the middle.
-	assert.InDelta(t, 0.5, combine(mk(0.01, 0.99, 0.2, 0.8), 0.3), 1e-6)
+	assert.InDelta(t, 0.5, scoreOf(mk(0.01, 0.99, 0.2, 0.8), 0.3), 1e-6)
 	many := make([]float64, 5000)
 	for i := range many {
 		many[i] = 0.99
 	}
-	assert.InDelta(t, 1, combine(mk(many...), 1), 1e-12)
-	assert.InDelta(t, 1, combine(mk(many...), 0.1), 1e-12)
+	assert.InDelta(t, 1, scoreOf(mk(many...), 1), 1e-12)
+	assert.InDelta(t, 1, scoreOf(mk(many...), 0.1), 1e-12)
 }
 
 func TestTokenProb(t *testing.T) {
@@ -73,4 +75,20 @@ func TestTokenProb(t *testing.T) {
 	assert.InDelta(t, (0.45*0.5+1)/1.45, tokenProb(0, 1, 10, 10, 0.45, 0.5), 1e-12)
 	// Frequencies, not raw counts: 10 of 100 ham vs 10 of 10 spam is spammy.
 	assert.Greater(t, tokenProb(10, 10, 100, 10, 0.45, 0.5), 0.85)
+}
+
+// scoreOf is combine's score alone.
+func scoreOf(clues []clue, esf float64) float64 {
+	s, _ := combine(clues, esf)
+	return s
+}
+
+func TestCombineHamTail(t *testing.T) {
+	_, none := combine(nil, 0.3)
+	assert.Zero(t, none, "no clues: no ham evidence")
+	_, spammy := combine(mk(0.99, 0.98, 0.95, 0.99), 0.3)
+	_, mixed := combine(mk(0.99, 0.98, 0.95, 0.99, 0.001, 0.002, 0.001, 0.003, 0.001, 0.002), 0.3)
+	assert.Greater(t, spammy, math.Log(0.5), "spam clues alone are no ham evidence")
+	assert.Less(t, mixed, math.Log(0.01), "a few strong ham clues are significant ham evidence")
+	assert.Less(t, mixed, spammy)
 }

@@ -46,7 +46,8 @@ const (
 	VerdictHam Verdict = iota + 1
 	// VerdictUnsure: between the cutoffs; a human should look.
 	VerdictUnsure
-	// VerdictSpam: the score is at or above Config.SpamCutoff.
+	// VerdictSpam: the score is at or above Config.SpamCutoff and the
+	// ham veto (Config.HamVeto) does not hold it back.
 	VerdictSpam
 )
 
@@ -120,13 +121,22 @@ type Config struct {
 	// combined (SpamBayes uses 150). Default 0: all tokens that pass
 	// MinDeviation.
 	MaxClues int
-	// HamCutoff: scores below it are ham. Default 0.48, just below 0.5 so
+	// HamCutoff: scores below it are ham. Default 0.49, just below 0.5 so
 	// that a message whose evidence is balanced stays unsure.
 	HamCutoff float64
-	// SpamCutoff: scores at or above it are spam. Default 0.80: a ham
-	// called spam costs far more than an unsure verdict, so the spam side
-	// of the unsure band is the wider one.
+	// SpamCutoff: scores at or above it are spam, unless HamVeto holds
+	// them back. Default 0.70: a ham called spam costs far more than an
+	// unsure verdict, so the spam side of the unsure band is the wider one.
 	SpamCutoff float64
+	// HamVeto is the significance level of the ham veto: a message whose
+	// ham evidence alone is significant at this level (Fisher's ham-side
+	// chi-square tail probability qH below HamVeto) is unsure, never
+	// spam, however spammy it scores. Strong evidence both ways is for a
+	// human to weigh: on the tuning splits all but 4 of 8,751 held-out
+	// ham carried such evidence (personal vocabulary, the headers of lists
+	// the account reads) while 3.5% of the spam scored as spam did.
+	// Default 0.01; negative disables the veto.
+	HamVeto float64
 
 	// TrainOnError, when set, makes Train learn a new message only if the
 	// current model does not already classify it as its class (wrong or
@@ -177,8 +187,9 @@ func (c *Config) defaults() error {
 	def(&c.Strength, 0.01)
 	def(&c.Prior, 0.5)
 	def(&c.MinDeviation, 0.3)
-	def(&c.HamCutoff, 0.48)
-	def(&c.SpamCutoff, 0.80)
+	def(&c.HamCutoff, 0.49)
+	def(&c.SpamCutoff, 0.70)
+	def(&c.HamVeto, 0.01)
 	def(&c.EffectiveSize, 0.3)
 	if c.MaxTokens <= 0 {
 		c.MaxTokens = 500_000
@@ -200,7 +211,7 @@ func (c *Config) defaults() error {
 	}
 	switch {
 	case c.Strength < 0, c.Prior <= 0 || c.Prior >= 1, c.MinDeviation < 0 || c.MinDeviation >= 0.5,
-		c.HamCutoff < 0, c.SpamCutoff > 1, c.HamCutoff > c.SpamCutoff, c.EffectiveSize < 0 || c.EffectiveSize > 1:
+		c.HamCutoff < 0, c.SpamCutoff > 1, c.HamCutoff > c.SpamCutoff, c.HamVeto >= 1, c.EffectiveSize < 0 || c.EffectiveSize > 1:
 		return fmt.Errorf("%w: spam: scoring parameters out of range", gdprkit.ErrInvalid)
 	}
 	return nil
@@ -372,6 +383,14 @@ type Result struct {
 	// Tokens is how many distinct tokens the message held; Clues counts
 	// those strong enough to be combined.
 	Tokens, ClueCount int
+	// HamSignificance is how significant the ham evidence alone is, as
+	// −log10 of Fisher's ham-side chi-square tail probability: 2 means
+	// p = 0.01; 0 for no ham clues at all.
+	HamSignificance float64
+	// HamVetoed reports that the score reached SpamCutoff but the
+	// message's ham evidence was significant (Config.HamVeto), so the
+	// verdict is unsure: "strong evidence both ways", for an agent's UI.
+	HamVetoed bool
 	// Clues are the strongest tokens behind the verdict, strongest first;
 	// only Explain fills them.
 	Clues []Clue
@@ -426,7 +445,34 @@ func (f *Filter) classify(ctx context.Context, acct gdprkit.AccountID, msg Messa
 	s.tokenize(msg)
 	hashes := s.distinct()
 
-	clues := make([]clue, 0, 256)
+	w := f.weigh(a, hashes, make([]clue, 0, 256))
+	clues := w.clues
+	r := Result{Score: w.score, Verdict: f.verdict(w), Tokens: len(hashes), ClueCount: len(clues),
+		HamSignificance: max(0, -w.lnQH/math.Ln10), HamVetoed: w.vetoed(f.cfg)}
+	if explain > 0 {
+		sortClues(clues)
+		for i, c := range clues {
+			if i >= explain {
+				break
+			}
+			r.Clues = append(r.Clues, Clue{Token: s.texts[c.hash], Prob: c.prob, Ham: c.ham, Spam: c.spam})
+		}
+		s.texts = nil
+	}
+	return r, nil
+}
+
+// weighing is what the model makes of one message's tokens.
+type weighing struct {
+	clues    []clue  // the combined clues
+	score    float64 // combine's score
+	lnQH     float64 // ln of the ham side's tail probability
+	oneClass bool    // the model has not seen both classes yet
+}
+
+// weigh looks up hashes in a's model and combines the clues that pass
+// MinDeviation (the strongest MaxClues of them), appending to clues.
+func (f *Filter) weigh(a *account, hashes []uint64, clues []clue) weighing {
 	a.mu.RLock()
 	oneClass := a.ham == 0 || a.spam == 0
 	for _, h := range hashes {
@@ -441,31 +487,25 @@ func (f *Filter) classify(ctx context.Context, acct gdprkit.AccountID, msg Messa
 	}
 	a.mu.RUnlock()
 	clues = strongest(clues, f.cfg.MaxClues)
-	r := Result{Score: combine(clues, f.cfg.EffectiveSize), Tokens: len(hashes), ClueCount: len(clues)}
-	r.Verdict = f.verdict(r.Score)
-	if oneClass {
-		// A model that has seen one class only would call everything
-		// that class.
-		r.Verdict = VerdictUnsure
-	}
-	if explain > 0 {
-		sortClues(clues)
-		for i, c := range clues {
-			if i >= explain {
-				break
-			}
-			r.Clues = append(r.Clues, Clue{Token: s.texts[c.hash], Prob: c.prob, Ham: c.ham, Spam: c.spam})
-		}
-		s.texts = nil
-	}
-	return r, nil
+	score, lnQH := combine(clues, f.cfg.EffectiveSize)
+	return weighing{clues: clues, score: score, lnQH: lnQH, oneClass: oneClass}
 }
 
-func (f *Filter) verdict(score float64) Verdict {
+// vetoed reports whether a spam score is held back by significant ham
+// evidence (Config.HamVeto).
+func (w weighing) vetoed(cfg Config) bool {
+	return w.score >= cfg.SpamCutoff && cfg.HamVeto > 0 && w.lnQH < math.Log(cfg.HamVeto)
+}
+
+// verdict applies the cutoffs and the ham veto. A model that has seen one
+// class only would call everything that class, so its verdicts are unsure.
+func (f *Filter) verdict(w weighing) Verdict {
 	switch {
-	case score < f.cfg.HamCutoff:
+	case w.oneClass:
+		return VerdictUnsure
+	case w.score < f.cfg.HamCutoff:
 		return VerdictHam
-	case score >= f.cfg.SpamCutoff:
+	case w.score >= f.cfg.SpamCutoff && !w.vetoed(f.cfg):
 		return VerdictSpam
 	}
 	return VerdictUnsure

@@ -121,6 +121,32 @@ func TestTrainedFilterSeparatesSpamFromHam(t *testing.T) {
 	assert.Equal(t, spam.VerdictHam, r.Verdict)
 }
 
+// A message with strong spam evidence and significant ham evidence (a
+// colleague forwarding a spam, a newsletter from a list the account reads)
+// scores spammy, but the ham veto makes it unsure rather than spam.
+func TestHamVetoMakesEvidenceBothWaysUnsure(t *testing.T) {
+	mixed := spam.Chat(strings.Repeat("viagra cheap pills winner lottery claim prize casino bonus credit debt mortgage ", 2) +
+		"meeting agenda project deadline review patch")
+	pure := spam.Chat("viagra cheap pills winner lottery claim prize casino bonus credit debt mortgage")
+
+	f, _, _ := trained(t, spam.Config{})
+	r, err := f.Classify(ctx, acct, mixed)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, r.Score, 0.70, "the mix must score as spam for the veto to matter")
+	assert.Equal(t, spam.VerdictUnsure, r.Verdict)
+	assert.True(t, r.HamVetoed)
+	r, err = f.Classify(ctx, acct, pure)
+	require.NoError(t, err)
+	assert.Equal(t, spam.VerdictSpam, r.Verdict, "spam without ham evidence is not vetoed")
+	assert.False(t, r.HamVetoed)
+
+	off, _, _ := trained(t, spam.Config{HamVeto: -1})
+	r, err = off.Classify(ctx, acct, mixed)
+	require.NoError(t, err)
+	assert.Equal(t, spam.VerdictSpam, r.Verdict, "a negative HamVeto disables the veto")
+	assert.False(t, r.HamVetoed)
+}
+
 func TestUntrainedOrEmptyIsUnsure(t *testing.T) {
 	f, _, _ := newFilter(t, spam.Config{})
 	r, err := f.Classify(ctx, acct, spam.Chat("anything at all"))
@@ -218,6 +244,7 @@ func TestConfigValidation(t *testing.T) {
 		"short key":          {Key: []byte("short")},
 		"cutoffs reversed":   {Key: key, HamCutoff: 0.9, SpamCutoff: 0.5},
 		"prior out of range": {Key: key, Prior: 1.5},
+		"veto level 1":       {Key: key, HamVeto: 1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := spam.New(st, cfg)

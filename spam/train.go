@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -233,22 +232,7 @@ func verdictOf(c Class) Verdict {
 
 // score classifies already-tokenized hashes against the cached model.
 func (f *Filter) score(a *account, hashes []uint64) Verdict {
-	clues := make([]clue, 0, len(hashes))
-	a.mu.RLock()
-	for _, h := range hashes {
-		if t, ok := a.tokens[h]; ok {
-			p := tokenProb(int64(t.ham), int64(t.spam), a.ham, a.spam, f.cfg.Strength, f.cfg.Prior)
-			if math.Abs(p-0.5) >= f.cfg.MinDeviation {
-				clues = append(clues, clue{h, math.Abs(p - 0.5), p, int64(t.ham), int64(t.spam)})
-			}
-		}
-	}
-	oneClass := a.ham == 0 || a.spam == 0
-	a.mu.RUnlock()
-	if oneClass {
-		return VerdictUnsure
-	}
-	return f.verdict(combine(strongest(clues, f.cfg.MaxClues), f.cfg.EffectiveSize))
+	return f.verdict(f.weigh(a, hashes, make([]clue, 0, len(hashes))))
 }
 
 // apply mirrors a stored batch in the cached model, with the store's

@@ -8,7 +8,7 @@
 set -euo pipefail
 WORK=${1:-${TMPDIR:-/tmp}/gdprkit-spam}
 command -v bogofilter >/dev/null || { echo "tune_bogofilter.sh: bogofilter not installed" >&2; exit 1; }
-for s in random tempo tempo30; do
+for s in random tempo tempo30 chain2 chain3 chain4 chain5 cv1 cv2 cv3 cv4 cv5; do
   T=$WORK/tune/$s; d=$(mktemp -d)
   awk -F'\t' '$1=="ham"{print $2}' "$T/train.tsv" | bogofilter -C -d "$d" -n -b
   awk -F'\t' '$1=="spam"{print $2}' "$T/train.tsv" | bogofilter -C -d "$d" -s -b

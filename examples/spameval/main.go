@@ -64,6 +64,7 @@ type Report struct {
 	FN            int     `json:"fn"`
 	UnsureHam     int     `json:"unsure_ham"`
 	UnsureSpam    int     `json:"unsure_spam"`
+	HamVetoed     int     `json:"ham_vetoed"`
 	OneMinusAUC   float64 `json:"one_minus_auc_percent"`
 	TrainPerSec   float64 `json:"train_msgs_per_sec"`
 	ClassifyPerSc float64 `json:"classify_msgs_per_sec"`
@@ -91,10 +92,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.MinDeviation, "mindev", 0, "minimum deviation from 0.5 (0: default)")
 	fs.Float64Var(&cfg.EffectiveSize, "esf", 0, "effective size factor (0: default)")
 	fs.IntVar(&cfg.MaxClues, "maxclues", 0, "clues combined (0: all)")
+	fs.Float64Var(&cfg.HamVeto, "ham-veto", 0, "ham veto significance level (0: default, negative: off)")
+	fs.IntVar(&cfg.MaxTokens, "maxtokens", 0, "tokens kept in the model before pruning (0: default)")
 	fs.Float64Var(&cfg.HamCutoff, "ham-cutoff", 0, "ham cutoff (0: default)")
 	fs.Float64Var(&cfg.SpamCutoff, "spam-cutoff", 0, "spam cutoff (0: default)")
 	fs.BoolVar(&cfg.TrainOnError, "train-on-error", false, "train only messages the model gets wrong or is unsure of")
-	scoresOut := fs.String("scores", "", "also write \"label<TAB>score<TAB>path\" lines to this file")
+	scoresOut := fs.String("scores", "", "also write \"label<TAB>score<TAB>path<TAB>ham significance\" lines to this file")
 	sqlitePath := fs.String("sqlite", "", "keep the model in this SQLite file (through store/sqlstore) instead of in memory")
 	explain := fs.Int("explain", 0, "print the strongest clues of the N test ham scored spammiest and the N test spam scored hammiest (to stderr)")
 	progress := fs.Bool("progress", isTerminal(os.Stderr), "show progress on stderr")
@@ -166,8 +169,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	// Test.
 	scores := make([]float64, len(test))
+	hamSig := make([]float64, len(test))
 	verdicts := make([]spam.Verdict, len(test))
-	var next, done atomic.Int64
+	var next, done, vetoed atomic.Int64
 	var wg sync.WaitGroup
 	errc := make(chan error, *workers)
 	start = time.Now()
@@ -190,7 +194,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 					errc <- err
 					return
 				}
-				scores[i], verdicts[i] = r.Score, r.Verdict
+				scores[i], verdicts[i], hamSig[i] = r.Score, r.Verdict, r.HamSignificance
+				if r.HamVetoed {
+					vetoed.Add(1)
+				}
 				if d := done.Add(1); d%200 == 0 || int(d) == len(test) {
 					prog("testing", int(d), len(test))
 				}
@@ -239,12 +246,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if rep.TestSpam > 0 {
 		rep.FNPercent = 100 * float64(rep.FN) / float64(rep.TestSpam)
 	}
+	rep.HamVetoed = int(vetoed.Load())
 	rep.OneMinusAUC = 100 * (1 - auc(hamScores, spamScores))
 	rep.PeakRSSMiB = peakRSSMiB()
 	if *scoresOut != "" {
 		var b strings.Builder
 		for i, it := range test {
-			fmt.Fprintf(&b, "%s\t%.17g\t%s\n", it.class, scores[i], it.path)
+			fmt.Fprintf(&b, "%s\t%.17g\t%s\t%.6g\n", it.class, scores[i], it.path, hamSig[i])
 		}
 		if err := os.WriteFile(*scoresOut, []byte(b.String()), 0o644); err != nil {
 			return err
@@ -262,7 +270,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "tested       %d ham, %d spam\n", rep.TestHam, rep.TestSpam)
 	fmt.Fprintf(stdout, "FP (ham→spam) %.3f %% (%d)\n", rep.FPPercent, rep.FP)
 	fmt.Fprintf(stdout, "FN (spam→ham) %.3f %% (%d)\n", rep.FNPercent, rep.FN)
-	fmt.Fprintf(stdout, "unsure       %d ham, %d spam (%d)\n", rep.UnsureHam, rep.UnsureSpam, rep.UnsureHam+rep.UnsureSpam)
+	fmt.Fprintf(stdout, "unsure       %d ham, %d spam (%d; %d of them held back by the ham veto)\n", rep.UnsureHam, rep.UnsureSpam, rep.UnsureHam+rep.UnsureSpam, rep.HamVetoed)
 	fmt.Fprintf(stdout, "1-AUC        %.3f %%\n", rep.OneMinusAUC)
 	fmt.Fprintf(stdout, "train        %.0f msg/s\n", rep.TrainPerSec)
 	fmt.Fprintf(stdout, "classify     %.0f msg/s (%d workers)\n", rep.ClassifyPerSc, rep.Workers)
