@@ -1,7 +1,6 @@
 package spam
 
 import (
-	"slices"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -34,10 +33,13 @@ type sink struct {
 	n      int
 	prev   []byte // the last body word, for bigrams; empty after a break
 	word2  []byte // scratch for bigram
+	seen   hashSet
+	clues  []clue // scratch for Classify's clues
 }
 
 func (s *sink) reset() {
 	s.hashes = s.hashes[:0]
+	s.seen.reset()
 	s.n = 0
 	s.prev = s.prev[:0]
 	if s.texts != nil {
@@ -86,6 +88,9 @@ func (s *sink) emit() {
 	}
 	s.n++
 	h := s.key.sum64(s.buf)
+	if !s.seen.add(h) {
+		return
+	}
 	s.hashes = append(s.hashes, h)
 	if s.texts != nil {
 		if _, ok := s.texts[h]; !ok {
@@ -94,10 +99,70 @@ func (s *sink) emit() {
 	}
 }
 
-// distinct sorts and de-duplicates the collected hashes: a token counts once
-// per message, in training and in scoring.
-func (s *sink) distinct() []uint64 {
-	slices.Sort(s.hashes)
-	s.hashes = slices.Compact(s.hashes)
-	return s.hashes
+// distinct returns the distinct hashes of the message, in the order they
+// first appeared: a token counts once per message, in training and in
+// scoring. The slice is the sink's own, valid until the next reset.
+func (s *sink) distinct() []uint64 { return s.hashes }
+
+// hashSet is the set of hashes one message has emitted so far: open
+// addressing with linear probing over uniformly distributed keys (the
+// hashes are SipHash outputs), 8 bytes a slot, so that de-duplicating a
+// message costs one probe per token, mostly in cache, instead of a sort.
+type hashSet struct {
+	slots []uint64 // 0 marks an empty slot
+	zero  bool     // whether hash 0, which cannot live in slots, is in
+	n     int
+}
+
+func (t *hashSet) reset() {
+	if len(t.slots) > 1024 && len(t.slots) > 16*t.n {
+		// A long message grew the table; keep it from spreading the next,
+		// typical one over more cache lines than it needs.
+		t.slots = nil
+	} else if t.n > 0 {
+		clear(t.slots)
+	}
+	t.n, t.zero = 0, false
+}
+
+// add inserts h and reports whether it was new.
+func (t *hashSet) add(h uint64) bool {
+	if h == 0 {
+		was := t.zero
+		t.zero = true
+		return !was
+	}
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.slots[i] {
+		case 0:
+			t.slots[i] = h
+			t.n++
+			return true
+		case h:
+			return false
+		}
+	}
+}
+
+func (t *hashSet) grow() {
+	old := t.slots
+	size := max(256, 2*len(old))
+	for size < 4*(t.n+1) {
+		size *= 2
+	}
+	t.slots = make([]uint64, size)
+	mask := uint64(size - 1)
+	for _, h := range old {
+		if h != 0 {
+			i := h & mask
+			for t.slots[i] != 0 {
+				i = (i + 1) & mask
+			}
+			t.slots[i] = h
+		}
+	}
 }

@@ -258,7 +258,7 @@ type account struct {
 	mu       sync.RWMutex // guards the fields below
 	ham      int64
 	spam     int64
-	tokens   map[uint64]tok
+	tokens   *tokenTable
 	loadedAt time.Time
 }
 
@@ -285,7 +285,7 @@ func (f *Filter) account(ctx context.Context, id gdprkit.AccountID) (*account, e
 	}
 	v, ok := f.accounts.Load(id)
 	if !ok {
-		v, _ = f.accounts.LoadOrStore(id, &account{id: id, tokenKey: f.derive("token", id), msgKey: f.derive("message", id)})
+		v, _ = f.accounts.LoadOrStore(id, &account{id: id, tokenKey: f.derive("token", id), msgKey: f.derive("message", id), tokens: newTokenTable(0)})
 	}
 	a := v.(*account)
 	a.lastUsed.Store(f.tick.Add(1))
@@ -353,9 +353,9 @@ func (f *Filter) reload(ctx context.Context, a *account) error {
 	if err != nil {
 		return fmt.Errorf("spam: load model: %w", err)
 	}
-	m := make(map[uint64]tok, len(snap.Tokens))
+	m := newTokenTable(len(snap.Tokens))
 	for _, t := range snap.Tokens {
-		m[t.Hash] = tok{clamp32(t.Ham), clamp32(t.Spam), t.Day}
+		m.set(t.Hash, tok{clamp32(t.Ham), clamp32(t.Spam), t.Day})
 	}
 	now := f.cfg.Clock.Now()
 	a.mu.Lock()
@@ -445,8 +445,9 @@ func (f *Filter) classify(ctx context.Context, acct gdprkit.AccountID, msg Messa
 	s.tokenize(msg)
 	hashes := s.distinct()
 
-	w := f.weigh(a, hashes, make([]clue, 0, 256))
+	w := f.weigh(a, hashes, s.clues[:0])
 	clues := w.clues
+	defer func() { s.clues = clues[:0] }() // keep the grown buffer for the next message
 	r := Result{Score: w.score, Verdict: f.verdict(w), Tokens: len(hashes), ClueCount: len(clues),
 		HamSignificance: max(0, -w.lnQH/math.Ln10), HamVetoed: w.vetoed(f.cfg)}
 	if explain > 0 {
@@ -476,7 +477,7 @@ func (f *Filter) weigh(a *account, hashes []uint64, clues []clue) weighing {
 	a.mu.RLock()
 	oneClass := a.ham == 0 || a.spam == 0
 	for _, h := range hashes {
-		t, ok := a.tokens[h]
+		t, ok := a.tokens.get(h)
 		if !ok {
 			continue
 		}

@@ -243,14 +243,14 @@ func (f *Filter) apply(a *account, b Batch) {
 	a.ham = max(0, a.ham+b.Ham)
 	a.spam = max(0, a.spam+b.Spam)
 	for _, d := range b.Tokens {
-		t := a.tokens[d.Hash]
+		t, _ := a.tokens.get(d.Hash)
 		t.ham = clamp32(int64(t.ham) + d.Ham)
 		t.spam = clamp32(int64(t.spam) + d.Spam)
 		t.day = max(t.day, d.Day)
 		if t.ham == 0 && t.spam == 0 {
-			delete(a.tokens, d.Hash)
+			a.tokens.del(d.Hash)
 		} else {
-			a.tokens[d.Hash] = t
+			a.tokens.set(d.Hash, t)
 		}
 	}
 }
@@ -258,7 +258,7 @@ func (f *Filter) apply(a *account, b Batch) {
 func (a *account) size() int {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return len(a.tokens)
+	return a.tokens.len()
 }
 
 func (f *Filter) today() int32 { return dayOf(f.cfg.Clock.Now()) }
@@ -319,15 +319,16 @@ func (f *Filter) prune(ctx context.Context, a *account) (PruneStats, error) {
 	var drop []uint64
 	var rest []cand
 	a.mu.RLock()
-	size := len(a.tokens)
-	for h, t := range a.tokens {
+	size := a.tokens.len()
+	a.tokens.each(func(h uint64, t tok) bool {
 		total := int64(t.ham) + int64(t.spam)
 		if total <= int64(f.cfg.PruneCount) && t.day < old {
 			drop = append(drop, h)
 		} else if size > f.cfg.MaxTokens {
 			rest = append(rest, cand{h, total, t.day})
 		}
-	}
+		return true
+	})
 	a.mu.RUnlock()
 	if left := size - len(drop); left > f.cfg.MaxTokens {
 		slices.SortFunc(rest, func(x, y cand) int {
@@ -346,9 +347,9 @@ func (f *Filter) prune(ctx context.Context, a *account) (PruneStats, error) {
 	}
 	a.mu.Lock()
 	for _, h := range drop {
-		delete(a.tokens, h)
+		a.tokens.del(h)
 	}
-	remaining := len(a.tokens)
+	remaining := a.tokens.len()
 	a.mu.Unlock()
 	f.cfg.Logger.Debug("spam: pruned model", "tokens", len(drop), "remaining", remaining)
 	return PruneStats{Tokens: len(drop), Remaining: remaining}, nil
@@ -367,7 +368,7 @@ func (f *Filter) Reset(ctx context.Context, acct gdprkit.AccountID) error {
 		return fmt.Errorf("spam: reset: %w", err)
 	}
 	a.mu.Lock()
-	a.ham, a.spam, a.tokens = 0, 0, map[uint64]tok{}
+	a.ham, a.spam, a.tokens = 0, 0, newTokenTable(0)
 	a.mu.Unlock()
 	f.record(ctx, acct, "spam.reset", nil)
 	return nil
@@ -388,7 +389,7 @@ func (f *Filter) Stats(ctx context.Context, acct gdprkit.AccountID) (Stats, erro
 	}
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return Stats{Ham: a.ham, Spam: a.spam, Tokens: len(a.tokens)}, nil
+	return Stats{Ham: a.ham, Spam: a.spam, Tokens: a.tokens.len()}, nil
 }
 
 func (f *Filter) record(ctx context.Context, acct gdprkit.AccountID, typ string, attrs map[string]string) {

@@ -34,6 +34,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -101,6 +102,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	sqlitePath := fs.String("sqlite", "", "keep the model in this SQLite file (through store/sqlstore) instead of in memory")
 	explain := fs.Int("explain", 0, "print the strongest clues of the N test ham scored spammiest and the N test spam scored hammiest (to stderr)")
 	progress := fs.Bool("progress", isTerminal(os.Stderr), "show progress on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the classify phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -174,6 +176,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var next, done, vetoed atomic.Int64
 	var wg sync.WaitGroup
 	errc := make(chan error, *workers)
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+	}
 	start = time.Now()
 	for w := 0; w < max(1, *workers); w++ {
 		wg.Add(1)
@@ -206,6 +218,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	wg.Wait()
 	testDur := time.Since(start)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	select {
 	case err := <-errc:
 		return err
