@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -502,4 +503,29 @@ type loadCounter struct {
 func (l loadCounter) LoadModel(ctx context.Context, a gdprkit.AccountID) (spam.Snapshot, error) {
 	*l.n++
 	return l.Store.LoadModel(ctx, a)
+}
+
+// The cached model a process keeps up to date while it trains scores
+// exactly as the model a fresh process loads from the store.
+func TestTrainedCacheScoresAsFreshLoad(t *testing.T) {
+	st := memstore.New().Spam()
+	f, err := spam.New(st, spam.Config{Key: key})
+	require.NoError(t, err)
+	ham, sp := corpus(21, 60)
+	for i := 0; i < len(ham); i += 7 { // many small batches: the totals change often
+		end := min(i+7, len(ham))
+		_, err := f.TrainBatch(ctx, acct, append(slices.Clone(ham[i:end]), sp[i:end]...))
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.Forget(ctx, acct, ham[0].ID, ham[0].Message))
+	fresh, err := spam.New(st, spam.Config{Key: key})
+	require.NoError(t, err)
+	test, testSpam := corpus(22, 20)
+	for _, e := range append(test, testSpam...) {
+		a, err := f.Classify(ctx, acct, e.Message)
+		require.NoError(t, err)
+		b, err := fresh.Classify(ctx, acct, e.Message)
+		require.NoError(t, err)
+		require.Equal(t, b, a)
+	}
 }

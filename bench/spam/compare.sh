@@ -9,7 +9,8 @@
 # outside the repository (see fetch_corpus.sh); never commit it.
 #
 # gdprkit: examples/spameval, default configuration, trained in batches of
-# 100, classifying on GOMAXPROCS goroutines, in process.
+# 100, classifying on GOMAXPROCS goroutines, in process, and once more on
+# one goroutine for the per-core column (bogofilter classifies on one core).
 # bogofilter: defaults (-C: robs 0.0178, robx 0.52, min_dev 0.375, cutoffs
 # 0.45/0.99), registering with -n/-s and classifying with -b (batch mode,
 # file names on stdin); its throughput is the whole process, start to exit.
@@ -79,6 +80,8 @@ for split in random temporal; do
     echo "run $run/$RUNS: $split" >&2
     bogo "$split" "$run" > "$OUT/$split.bogo.$run"
     "$WORK/spameval" -json -progress=false "$WORK/splits/$split/train.tsv" "$WORK/splits/$split/test.tsv" > "$OUT/$split.gdpr.$run"
+    # bogofilter classifies on one core: gdprkit's per-core figure too.
+    "$WORK/spameval" -json -progress=false -workers 1 "$WORK/splits/$split/train.tsv" "$WORK/splits/$split/test.tsv" > "$OUT/$split.gdpr1.$run"
   done
 done
 
@@ -87,18 +90,19 @@ median() { local f=$1; shift; for x in "$@"; do cat "$x"; done | sed -n "s/^$f=/
 gmedian() { local f=$1; shift; for x in "$@"; do json "$f" "$x"; done | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 
 printf '\nmedians of %s runs (FP = ham called spam over all ham; FN = spam called ham over all spam)\n\n' "$RUNS"
-printf '| filter | split | FP %% | FN %% | unsure ham/spam (total) | 1-AUC %% | train msg/s | classify msg/s | peak RSS MiB |\n'
-printf '|---|---|---|---|---|---|---|---|---|\n'
+printf '| filter | split | FP %% | FN %% | unsure ham/spam (total) | 1-AUC %% | train msg/s | classify msg/s | classify msg/s, 1 core | peak RSS MiB |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for split in random temporal; do
-  B=("$OUT/$split".bogo.*); G=("$OUT/$split".gdpr.*)
+  B=("$OUT/$split".bogo.*); G=("$OUT/$split".gdpr.*); G1=("$OUT/$split".gdpr1.*)
   uh=$(median bogo_unsure_ham "${B[@]}"); us=$(median bogo_unsure_spam "${B[@]}")
-  printf '| bogofilter 1.2.5 | %s | %s | %s | %s / %s (%s) | %s | %s | %s | %s |\n' "$split" \
+  bc=$(median bogo_classify_per_sec "${B[@]}")
+  printf '| bogofilter 1.2.5 | %s | %s | %s | %s / %s (%s) | %s | %s | %s | %s | %s |\n' "$split" \
     "$(median bogo_fp_percent "${B[@]}")" "$(median bogo_fn_percent "${B[@]}")" "$uh" "$us" $((uh+us)) \
     "$(median bogo_one_minus_auc "${B[@]}")" "$(median bogo_train_per_sec "${B[@]}")" \
-    "$(median bogo_classify_per_sec "${B[@]}")" "$(median bogo_peak_rss_mib "${B[@]}")"
+    "$bc" "$bc" "$(median bogo_peak_rss_mib "${B[@]}")"
   uh=$(gmedian unsure_ham "${G[@]}"); us=$(gmedian unsure_spam "${G[@]}")
-  printf '| gdprkit spam | %s | %.3f | %.2f | %s / %s (%s) | %.3f | %.0f | %.0f | %.1f |\n' "$split" \
+  printf '| gdprkit spam | %s | %.3f | %.2f | %s / %s (%s) | %.3f | %.0f | %.0f | %.0f | %.1f |\n' "$split" \
     "$(gmedian fp_percent "${G[@]}")" "$(gmedian fn_percent "${G[@]}")" "$uh" "$us" $((uh+us)) \
     "$(gmedian one_minus_auc_percent "${G[@]}")" "$(gmedian train_msgs_per_sec "${G[@]}")" \
-    "$(gmedian classify_msgs_per_sec "${G[@]}")" "$(gmedian peak_rss_mib "${G[@]}")"
+    "$(gmedian classify_msgs_per_sec "${G[@]}")" "$(gmedian classify_msgs_per_sec "${G1[@]}")" "$(gmedian peak_rss_mib "${G[@]}")"
 done
