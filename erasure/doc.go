@@ -14,7 +14,8 @@
 // KindAuthoredMessage; erasure/memhelpdesk binds them all in memory),
 // targets for gdprkit's own data (ConsentTarget pseudonymises consent
 // records and keeps the proof; CredentialsTarget deletes passwords,
-// second factors, tokens and sessions), a BlobTarget over a small
+// second factors, tokens and sessions; SpamLessonTarget untrains the spam
+// filter of the subject's messages), a BlobTarget over a small
 // BlobStore interface (erasure/fsblob implements it on a directory;
 // object storage fits the same three methods), and, in
 // erasure/sqltarget, a declarative target for the host's existing SQL

@@ -87,6 +87,7 @@ type envOpt struct {
 	rules      map[erasure.Kind]erasure.Rule
 	acct       gdprkit.AccountID
 	hd         *memhelpdesk.Helpdesk
+	extra      []erasure.Target // added to the graph
 }
 
 func newEnv(t *testing.T, o envOpt) *env {
@@ -108,6 +109,7 @@ func newEnv(t *testing.T, o envOpt) *env {
 		e.store = e.ms.Erasure()
 	}
 	targets := append(e.hd.Targets(), erasure.ConsentTarget(e.consent), erasure.CredentialsTarget(e.creds))
+	targets = append(targets, o.extra...)
 	if o.faults {
 		e.store = erasuretest.WrapStore(e.store, e.faults)
 		targets = erasuretest.WrapTargets(targets, e.faults)

@@ -52,6 +52,9 @@ const (
 	// KindCredentials is the subject's passwords, TOTP secrets, recovery
 	// codes, API tokens and sessions (package authn); they are deleted.
 	KindCredentials Kind = "credentials"
+	// KindSpamLesson is what the spam filter learned from one of the
+	// subject's messages (package spam); it is untrained.
+	KindSpamLesson Kind = "spam_lesson"
 )
 
 // Validate reports whether k is a usable kind name.

@@ -5,7 +5,9 @@
 // probability, combines the strongest with Fisher's chi-square method (as
 // SpamBayes and bogofilter do) and returns ham, unsure or spam by two
 // cutoffs. Train teaches it; training a message ID again as the other class
-// moves the lesson instead of counting the message twice; Forget removes it.
+// moves the lesson instead of counting the message twice; Forget (and
+// ForgetBatch, which erasure.SpamLessonTarget calls when a subject is
+// erased) removes it.
 // Explain lists the clues behind a verdict for the agent's UI.
 //
 // # Tokens

@@ -529,3 +529,51 @@ func TestTrainedCacheScoresAsFreshLoad(t *testing.T) {
 		require.Equal(t, b, a)
 	}
 }
+
+// Erasing a subject forgets the lessons of their messages in one store
+// batch: afterwards the model is the model of the other messages alone.
+func TestForgetBatchLeavesTheModelOfTheRest(t *testing.T) {
+	f, st, _ := newFilter(t, spam.Config{})
+	ham, sp := corpus(31, 10)
+	all := append(slices.Clone(ham), sp...)
+	_, err := f.TrainBatch(ctx, acct, all)
+	require.NoError(t, err)
+
+	ls, err := f.Lessons(ctx, acct, []string{ham[0].ID, sp[0].ID, "never-trained"})
+	require.NoError(t, err)
+	require.Len(t, ls, 2)
+	assert.Equal(t, spam.Ham, ls[ham[0].ID].Class)
+	assert.Equal(t, spam.Spam, ls[sp[0].ID].Class)
+
+	gone := []spam.Example{ham[0], sp[0], ham[1], {ID: "never-trained", Message: spam.Chat("x")}}
+	_, err = f.ForgetBatch(ctx, acct, append(gone, ham[0]))
+	require.ErrorIs(t, err, gdprkit.ErrInvalid, "a duplicate ID is refused")
+	before := st.learns
+	n, err := f.ForgetBatch(ctx, acct, gone)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, before+1, st.learns, "one store batch")
+	n, err = f.ForgetBatch(ctx, acct, gone)
+	require.NoError(t, err)
+	assert.Zero(t, n, "forgetting again changes nothing")
+	ls, err = f.Lessons(ctx, acct, []string{ham[0].ID, sp[0].ID, ham[1].ID})
+	require.NoError(t, err)
+	assert.Empty(t, ls)
+
+	// The same as never having trained them.
+	rest, _, _ := newFilter(t, spam.Config{})
+	_, err = rest.TrainBatch(ctx, acct, append(slices.Clone(ham[2:]), sp[1:]...))
+	require.NoError(t, err)
+	got, err := f.Stats(ctx, acct)
+	require.NoError(t, err)
+	want, err := rest.Stats(ctx, acct)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	for _, e := range all {
+		a, err := f.Classify(ctx, acct, e.Message)
+		require.NoError(t, err)
+		b, err := rest.Classify(ctx, acct, e.Message)
+		require.NoError(t, err)
+		assert.InDelta(t, b.Score, a.Score, 1e-12)
+	}
+}

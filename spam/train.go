@@ -80,17 +80,76 @@ func (f *Filter) TrainBatch(ctx context.Context, acct gdprkit.AccountID, ex []Ex
 // must be the message that was trained. It fails with gdprkit.ErrNotFound
 // when no lesson is recorded for id.
 func (f *Filter) Forget(ctx context.Context, acct gdprkit.AccountID, id string, msg Message) error {
-	if id == "" || len(id) > MaxIDLen || msg.empty() {
-		return fmt.Errorf("%w: spam: empty message ID or message", gdprkit.ErrInvalid)
-	}
-	st, err := f.learn(ctx, acct, []Example{{ID: id, Message: msg, Class: None}}, true)
+	n, err := f.ForgetBatch(ctx, acct, []Example{{ID: id, Message: msg}})
 	if err != nil {
 		return err
 	}
-	if st.Moved == 0 {
+	if n == 0 {
 		return fmt.Errorf("%w: spam: no lesson for this message", gdprkit.ErrNotFound)
 	}
 	return nil
+}
+
+// ForgetBatch is Forget for many messages at once, in one store batch (one
+// transaction in SQL), for example the messages of a subject being erased.
+// Each example's Message must be the message that was trained; its Class is
+// ignored. IDs without a lesson are skipped, so a repeated call changes
+// nothing more. It returns how many lessons were removed. Invalid input
+// (an empty or too long ID, an empty message, a duplicate ID) fails with
+// gdprkit.ErrInvalid and changes nothing.
+func (f *Filter) ForgetBatch(ctx context.Context, acct gdprkit.AccountID, ex []Example) (int, error) {
+	seen := make(map[string]bool, len(ex))
+	in := make([]Example, len(ex))
+	for i, e := range ex {
+		switch {
+		case e.ID == "" || len(e.ID) > MaxIDLen:
+			return 0, fmt.Errorf("%w: spam: example %d: message ID empty or longer than %d bytes", gdprkit.ErrInvalid, i, MaxIDLen)
+		case e.Message.empty():
+			return 0, fmt.Errorf("%w: spam: example %d: empty message", gdprkit.ErrInvalid, i)
+		case seen[e.ID]:
+			return 0, fmt.Errorf("%w: spam: example %d: duplicate message ID in batch", gdprkit.ErrInvalid, i)
+		}
+		seen[e.ID] = true
+		in[i] = Example{ID: e.ID, Message: e.Message, Class: None}
+	}
+	if len(in) == 0 {
+		return 0, nil
+	}
+	st, err := f.learn(ctx, acct, in, true)
+	return st.Moved, err
+}
+
+// Lessons returns the lessons recorded for the host's message IDs, by ID;
+// IDs never trained (or forgotten, or expired after Config.LessonTTL) are
+// absent. It reads the store, not the cached model.
+func (f *Filter) Lessons(ctx context.Context, acct gdprkit.AccountID, ids []string) (map[string]Lesson, error) {
+	a, err := f.account(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[uint64]string, len(ids))
+	keys := make([]uint64, 0, len(ids))
+	for _, id := range ids {
+		k := a.msgKey.sum64([]byte(id))
+		if _, dup := byKey[k]; !dup {
+			byKey[k] = id
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return map[string]Lesson{}, nil
+	}
+	ls, err := f.st.Lessons(ctx, acct, keys)
+	if err != nil {
+		return nil, fmt.Errorf("spam: read lessons: %w", err)
+	}
+	out := make(map[string]Lesson, len(ls))
+	for _, l := range ls {
+		if id, ok := byKey[l.Key]; ok {
+			out[id] = l
+		}
+	}
+	return out, nil
 }
 
 type prepared struct {

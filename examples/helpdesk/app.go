@@ -351,6 +351,7 @@ func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
 		erasure.ConsentTarget(a.Consent),
 		erasure.CredentialsTarget(a.Auth.Credentials()),
 		erasure.ActorRefsTarget("ip_rule_author", "IP allow/deny entries the user added: kept, authorship anonymised", a.IPs),
+		erasure.SpamLessonTarget(a.Spam, erasure.KindMessage, a.spamTrained),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

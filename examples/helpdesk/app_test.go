@@ -356,9 +356,14 @@ func testEraseCustomer(t *testing.T, e *env) {
 	b := e.browser()
 	b.login(agentUser, agentPass)
 	require.Equal(t, 1, len(e.files()), "Carla's invoice is on disk")
+	_, body := b.post("/tickets/1/ham", nil) // an agent marks her ticket "not spam"
+	require.Contains(t, body, "Marked as not spam")
+	ls, err := e.app.Spam.Lessons(context.Background(), e.app.acct, []string{"ticket-1"})
+	require.NoError(t, err)
+	require.Len(t, ls, 1, "the filter learned from Carla's ticket")
 
 	// The access export first: it holds Carla's data.
-	_, body := b.post("/privacy/export", url.Values{"subject": {"c-carla"}})
+	_, body = b.post("/privacy/export", url.Values{"subject": {"c-carla"}})
 	var exp struct {
 		Format string                       `json:"format"`
 		Data   map[string][]json.RawMessage `json:"data"`
@@ -367,10 +372,11 @@ func testEraseCustomer(t *testing.T, e *env) {
 	assert.Equal(t, "gdprkit-access-v1", exp.Format)
 	assert.Contains(t, body, "Carla Customer")
 	assert.Len(t, exp.Data["ticket"], 1)
+	assert.Len(t, exp.Data["spam_lesson"], 1, "and what the spam filter learned from her ticket")
 
 	_, body = b.get("/privacy/erase?subject=c-carla")
 	assert.Contains(t, body, "Dry run for <strong id=\"erase-subject\">Carla Customer</strong>")
-	for _, kind := range []string{"end_user", "ticket", "message", "attachment", "blob", "consent", "portal_profile"} {
+	for _, kind := range []string{"end_user", "ticket", "message", "attachment", "blob", "consent", "portal_profile", "spam_lesson"} {
 		assert.Contains(t, body, "<strong>"+kind+"</strong>")
 	}
 	assert.Equal(t, 1, e.count("SELECT COUNT(*) FROM hd_users WHERE id = 'c-carla'"), "the preview changes nothing")
@@ -398,6 +404,9 @@ func testEraseCustomer(t *testing.T, e *env) {
 	assert.Zero(t, e.count("SELECT COUNT(*) FROM hd_messages WHERE body LIKE '%invoice%'"))
 	assert.Zero(t, e.count("SELECT COUNT(*) FROM hd_attachments"))
 	assert.Empty(t, e.files(), "the attachment file is gone")
+	ls, err = e.app.Spam.Lessons(context.Background(), e.app.acct, []string{"ticket-1"})
+	require.NoError(t, err)
+	assert.Empty(t, ls, "the filter has forgotten her ticket")
 	_, body = b.get("/privacy/consent?subject=c-carla")
 	assert.Contains(t, body, "pseudonymised", "consent records keep the proof without her identifiers")
 	assert.NotContains(t, body, "I agree")

@@ -12,6 +12,7 @@ import (
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/retention"
+	"github.com/gdprkit/gdprkit/spam"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -446,4 +447,42 @@ func (t ticketRetention) Delete(ctx context.Context, acct gdprkit.AccountID, ids
 		}
 	}
 	return n, nil
+}
+
+// spamTrained is erasure's view of how the inbox trains the spam filter: on
+// a ticket's first message, as ticketMessage builds it, under trainingID.
+// Of the given hd_messages IDs it returns those that are the first message
+// of their ticket, in one query.
+func (a *App) spamTrained(ctx context.Context, acct gdprkit.AccountID, records []string) ([]erasure.SpamTrained, error) {
+	args := []any{string(acct)}
+	for _, r := range records {
+		id, err := strconv.ParseInt(r, 10, 64)
+		if err != nil {
+			continue // not a message ID of ours
+		}
+		args = append(args, id)
+	}
+	if len(args) == 1 {
+		return nil, nil
+	}
+	rows, err := a.db.QueryContext(ctx, a.q(`SELECT m.id, t.id, t.subject, m.body
+		FROM hd_messages m JOIN hd_tickets t ON t.account_id = m.account_id AND t.id = m.ticket_id
+		WHERE m.account_id = ? AND m.id IN (?`+strings.Repeat(", ?", len(args)-2)+`)
+		AND m.id = (SELECT MIN(f.id) FROM hd_messages f WHERE f.account_id = m.account_id AND f.ticket_id = m.ticket_id)`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []erasure.SpamTrained
+	for rows.Next() {
+		var mid int64
+		var t Ticket
+		var body string
+		if err := rows.Scan(&mid, &t.ID, &t.Subject, &body); err != nil {
+			return nil, err
+		}
+		t.Messages = []Message{{Body: body}}
+		out = append(out, erasure.SpamTrained{Record: strconv.FormatInt(mid, 10), Example: spam.Example{ID: trainingID(t), Message: ticketMessage(t)}})
+	}
+	return out, rows.Err()
 }
