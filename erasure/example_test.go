@@ -9,6 +9,7 @@ import (
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/erasure/memhelpdesk"
 	"github.com/gdprkit/gdprkit/fakeclock"
+	"github.com/gdprkit/gdprkit/spam"
 	"github.com/gdprkit/gdprkit/store/memstore"
 )
 
@@ -84,4 +85,42 @@ func ExampleService_Authorize() {
 	// ana erases ana portal: true
 	// ana erases ana full: false
 	// agent erases owner full: false
+}
+
+// The spam filter learned from Ana's message; erasing her untrains it.
+func ExampleSpamLessonTarget() {
+	ctx := context.Background()
+	hd := memhelpdesk.New()
+	hd.AddUser("acme", memhelpdesk.User{ID: "admin", Role: gdprkit.RoleAdmin})
+	hd.AddUser("acme", memhelpdesk.User{ID: "ana", Role: gdprkit.RoleEndUser, Name: "Ana"})
+	hd.Update("acme", func(d *memhelpdesk.Data) {
+		d.Tickets["t1"] = memhelpdesk.Ticket{ID: "t1", Requester: "ana", Subject: "Refund"}
+		d.Messages["m1"] = memhelpdesk.Message{ID: "m1", Ticket: "t1", Author: "ana", Body: "Hi, Ana Lima here"}
+	})
+	filter, _ := spam.New(memstore.New().Spam(), spam.Config{Key: []byte("a 32-byte secret from your vault")})
+	// The host trains on a message's body under the message's ID…
+	_, _ = filter.Train(ctx, "acme", "m1", spam.Chat("Hi, Ana Lima here"), spam.Ham)
+	// …and tells the target so.
+	trained := func(_ context.Context, a gdprkit.AccountID, ids []string) ([]erasure.SpamTrained, error) {
+		var out []erasure.SpamTrained
+		hd.Update(a, func(d *memhelpdesk.Data) {
+			for _, id := range ids {
+				if m, ok := d.Messages[id]; ok {
+					out = append(out, erasure.SpamTrained{Record: id, Example: spam.Example{ID: id, Message: spam.Chat(m.Body)}})
+				}
+			}
+		})
+		return out, nil
+	}
+	graph, _ := erasure.NewGraph(append(hd.Targets(), erasure.SpamLessonTarget(filter, erasure.KindMessage, trained))...)
+	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
+	svc, _ := erasure.New(memstore.New().Erasure(), erasure.Config{Graph: graph, Directory: hd, Pseudonymizer: ps})
+
+	_, _ = svc.Submit(ctx, "acme", erasure.Submission{Type: erasure.TypeErasure, Subject: "ana", By: "admin", Verified: true})
+	_, _ = svc.RunOnce(ctx, "worker-1")
+	lessons, _ := filter.Lessons(ctx, "acme", []string{"m1"})
+	stats, _ := filter.Stats(ctx, "acme")
+	fmt.Println("lessons left:", len(lessons), "messages in the model:", stats.Ham+stats.Spam, "tokens:", stats.Tokens)
+	// Output:
+	// lessons left: 0 messages in the model: 0 tokens: 0
 }
