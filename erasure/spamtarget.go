@@ -114,10 +114,15 @@ func refIDs(refs []Ref) []string {
 	return ids
 }
 
+// Delete untrains the refs' messages; ForgetBatch itself skips those
+// without a lesson, so it needs no lookup of its own.
 func (t spamLessonTarget) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []Ref) error {
-	tr, _, err := t.lessons(ctx, account, refIDs(refs))
-	if err != nil || len(tr) == 0 {
-		return err
+	if len(refs) == 0 {
+		return nil
+	}
+	tr, err := t.trained(ctx, account, refIDs(refs))
+	if err != nil {
+		return fmt.Errorf("spam lessons: read trained messages: %w", err)
 	}
 	ex := make([]spam.Example, 0, len(tr))
 	seen := make(map[string]bool, len(tr))

@@ -58,21 +58,30 @@ func (f *Filter) Train(ctx context.Context, acct gdprkit.AccountID, id string, m
 // transaction in SQL) for the whole slice. The IDs must be distinct. Either
 // every example is applied or, on error, none is.
 func (f *Filter) TrainBatch(ctx context.Context, acct gdprkit.AccountID, ex []Example) (TrainStats, error) {
+	if err := checkExamples(ex, true); err != nil {
+		return TrainStats{}, err
+	}
+	return f.learn(ctx, acct, ex, false)
+}
+
+// checkExamples validates a batch: IDs non-empty, at most MaxIDLen bytes and
+// distinct, messages non-empty and, when withClass, classes Ham or Spam.
+func checkExamples(ex []Example, withClass bool) error {
 	seen := make(map[string]bool, len(ex))
 	for i, e := range ex {
 		switch {
 		case e.ID == "" || len(e.ID) > MaxIDLen:
-			return TrainStats{}, fmt.Errorf("%w: spam: example %d: message ID empty or longer than %d bytes", gdprkit.ErrInvalid, i, MaxIDLen)
-		case e.Class != Ham && e.Class != Spam:
-			return TrainStats{}, fmt.Errorf("%w: spam: example %d: class must be Ham or Spam", gdprkit.ErrInvalid, i)
+			return fmt.Errorf("%w: spam: example %d: message ID empty or longer than %d bytes", gdprkit.ErrInvalid, i, MaxIDLen)
+		case withClass && e.Class != Ham && e.Class != Spam:
+			return fmt.Errorf("%w: spam: example %d: class must be Ham or Spam", gdprkit.ErrInvalid, i)
 		case e.Message.empty():
-			return TrainStats{}, fmt.Errorf("%w: spam: example %d: empty message", gdprkit.ErrInvalid, i)
+			return fmt.Errorf("%w: spam: example %d: empty message", gdprkit.ErrInvalid, i)
 		case seen[e.ID]:
-			return TrainStats{}, fmt.Errorf("%w: spam: example %d: duplicate message ID in batch", gdprkit.ErrInvalid, i)
+			return fmt.Errorf("%w: spam: example %d: duplicate message ID in batch", gdprkit.ErrInvalid, i)
 		}
 		seen[e.ID] = true
 	}
-	return f.learn(ctx, acct, ex, false)
+	return nil
 }
 
 // Forget removes the lesson of message id from the account's model: the
@@ -98,24 +107,13 @@ func (f *Filter) Forget(ctx context.Context, acct gdprkit.AccountID, id string, 
 // (an empty or too long ID, an empty message, a duplicate ID) fails with
 // gdprkit.ErrInvalid and changes nothing.
 func (f *Filter) ForgetBatch(ctx context.Context, acct gdprkit.AccountID, ex []Example) (int, error) {
-	seen := make(map[string]bool, len(ex))
-	in := make([]Example, len(ex))
-	for i, e := range ex {
-		switch {
-		case e.ID == "" || len(e.ID) > MaxIDLen:
-			return 0, fmt.Errorf("%w: spam: example %d: message ID empty or longer than %d bytes", gdprkit.ErrInvalid, i, MaxIDLen)
-		case e.Message.empty():
-			return 0, fmt.Errorf("%w: spam: example %d: empty message", gdprkit.ErrInvalid, i)
-		case seen[e.ID]:
-			return 0, fmt.Errorf("%w: spam: example %d: duplicate message ID in batch", gdprkit.ErrInvalid, i)
-		}
-		seen[e.ID] = true
-		in[i] = Example{ID: e.ID, Message: e.Message, Class: None}
+	if err := checkExamples(ex, false); err != nil {
+		return 0, err
 	}
-	if len(in) == 0 {
+	if len(ex) == 0 {
 		return 0, nil
 	}
-	st, err := f.learn(ctx, acct, in, true)
+	st, err := f.learn(ctx, acct, ex, true)
 	return st.Moved, err
 }
 
@@ -123,14 +121,14 @@ func (f *Filter) ForgetBatch(ctx context.Context, acct gdprkit.AccountID, ex []E
 // IDs never trained (or forgotten, or expired after Config.LessonTTL) are
 // absent. It reads the store, not the cached model.
 func (f *Filter) Lessons(ctx context.Context, acct gdprkit.AccountID, ids []string) (map[string]Lesson, error) {
-	a, err := f.account(ctx, acct)
-	if err != nil {
+	if err := acct.Validate(); err != nil {
 		return nil, err
 	}
+	msgKey := f.derive("message", acct) // no need to load the model
 	byKey := make(map[uint64]string, len(ids))
 	keys := make([]uint64, 0, len(ids))
 	for _, id := range ids {
-		k := a.msgKey.sum64([]byte(id))
+		k := msgKey.sum64([]byte(id))
 		if _, dup := byKey[k]; !dup {
 			byKey[k] = id
 			keys = append(keys, k)
