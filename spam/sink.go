@@ -50,11 +50,29 @@ func (s *sink) reset() {
 // full reports whether the message has offered its maximum of tokens.
 func (s *sink) full() bool { return s.n >= maxTokens }
 
-// add emits prefix+word with word lower-cased.
+// add emits prefix+word with word lower-cased. Most words are ASCII: they
+// are copied whole and lower-cased in place, and only from the first
+// non-ASCII byte on is the rest decoded rune by rune.
 func (s *sink) add(prefix, word string) {
-	s.buf = append(s.buf[:0], prefix...)
-	for i := 0; i < len(word); {
-		c := word[i]
+	s.buf = append(append(s.buf[:0], prefix...), word...)
+	b := s.buf[len(prefix):]
+	for i, c := range b {
+		if c >= utf8.RuneSelf {
+			s.buf = s.buf[:len(prefix)+i]
+			s.lowerRunes(word[i:])
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	s.emit()
+}
+
+// lowerRunes appends w lower-cased to s.buf.
+func (s *sink) lowerRunes(w string) {
+	for i := 0; i < len(w); {
+		c := w[i]
 		if c < utf8.RuneSelf {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
@@ -63,11 +81,10 @@ func (s *sink) add(prefix, word string) {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(word[i:])
+		r, n := utf8.DecodeRuneInString(w[i:])
 		s.buf = utf8.AppendRune(s.buf, unicode.ToLower(r))
 		i += n
 	}
-	s.emit()
 }
 
 // addExact emits prefix+word unchanged.

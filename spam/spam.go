@@ -469,6 +469,7 @@ type weighing struct {
 	score    float64 // combine's score
 	lnQH     float64 // ln of the ham side's tail probability
 	oneClass bool    // the model has not seen both classes yet
+	touched  uint64  // tokenTable.touch's result, kept so its reads stay
 }
 
 // weigh looks up hashes in a's model and combines the clues that pass
@@ -476,6 +477,10 @@ type weighing struct {
 func (f *Filter) weigh(a *account, hashes []uint64, clues []clue) weighing {
 	a.mu.RLock()
 	oneClass := a.ham == 0 || a.spam == 0
+	var touched uint64
+	if a.tokens.len() > touchMin {
+		touched = a.tokens.touch(hashes)
+	}
 	for _, h := range hashes {
 		t, ok := a.tokens.get(h)
 		if !ok {
@@ -489,8 +494,12 @@ func (f *Filter) weigh(a *account, hashes []uint64, clues []clue) weighing {
 	a.mu.RUnlock()
 	clues = strongest(clues, f.cfg.MaxClues)
 	score, lnQH := combine(clues, f.cfg.EffectiveSize)
-	return weighing{clues: clues, score: score, lnQH: lnQH, oneClass: oneClass}
+	return weighing{clues: clues, score: score, lnQH: lnQH, oneClass: oneClass, touched: touched}
 }
+
+// touchMin is the model size above which weigh first touches every
+// token's slot (tokenTable.touch); smaller models stay in cache anyway.
+const touchMin = 1 << 14
 
 // vetoed reports whether a spam score is held back by significant ham
 // evidence (Config.HamVeto).
