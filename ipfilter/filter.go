@@ -32,9 +32,9 @@ const (
 // change anyway.
 var ErrSelfLockout = fmt.Errorf("%w: the change would lock out the admin making it", gdprkit.ErrForbidden)
 
-// AnyVersion, as Change.ExpectedVersion, applies a change on top of whatever
-// version is current (still atomically: a concurrent change in between is
-// a conflict).
+// AnyVersion is the Change.ExpectedVersion that applies a change on top of
+// whatever version is current (still atomically: a concurrent change in
+// between is a conflict).
 const AnyVersion int64 = -1
 
 // Config configures a Filter. Only Store is required.
