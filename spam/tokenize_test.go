@@ -72,6 +72,12 @@ func TestTokenizer(t *testing.T) {
 			want: []string{"café", "crème", "cte:quoted-printable", "charset:utf-8"},
 		},
 		{
+			name:    "words are lower-cased past an ASCII start, in any script",
+			raw:     "Subject: x\nContent-Type: text/plain; charset=utf-8\n\nCAFÉ ΚΑΛΗΜΈΡΑ StraßE ÉCOLE\n",
+			want:    []string{"café", "καλημέρα", "straße", "école"},
+			wantNot: []string{"cafÉ", "CAFÉ", "straßE"},
+		},
+		{
 			name: "base64 is decoded",
 			raw:  "Subject: x\nContent-Transfer-Encoding: base64\n\n" + base64.StdEncoding.EncodeToString([]byte("secret lottery winnings")) + "\n",
 			want: []string{"secret", "lottery", "winnings", "cte:base64"},
