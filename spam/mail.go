@@ -32,6 +32,16 @@ func splitHeader(raw string) (hdr []field, body string, malformed bool) {
 			return nil, "", true
 		}
 	}
+	// A folded field's lines are joined in one builder, once per field:
+	// appending to the value line by line would copy it again for every
+	// continuation line, quadratic in a field folded thousands of times.
+	var folded strings.Builder
+	unfold := func() {
+		if folded.Len() > 0 {
+			hdr[len(hdr)-1].value = folded.String()
+			folded = strings.Builder{}
+		}
+	}
 	rest := raw
 	for len(rest) > 0 {
 		line := rest
@@ -41,18 +51,23 @@ func splitHeader(raw string) (hdr []field, body string, malformed bool) {
 		}
 		line = strings.TrimSuffix(line, "\r")
 		if line == "" {
+			unfold()
 			return hdr, next, malformed
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if len(hdr) > 0 {
-				h := &hdr[len(hdr)-1]
-				if len(h.value) < 16<<10 {
-					h.value += " " + strings.TrimSpace(line)
+				if folded.Len() == 0 {
+					folded.WriteString(hdr[len(hdr)-1].value)
+				}
+				if t := strings.TrimSpace(line); t != "" && folded.Len() < maxFolded {
+					folded.WriteByte(' ')
+					folded.WriteString(t)
 				}
 				rest = next
 				continue
 			}
 		}
+		unfold()
 		colon := strings.IndexByte(line, ':')
 		if colon <= 0 || !validFieldName(line[:colon]) || len(hdr) >= maxHeaders {
 			if len(hdr) == 0 {
@@ -63,8 +78,17 @@ func splitHeader(raw string) (hdr []field, body string, malformed bool) {
 		hdr = append(hdr, field{strings.ToLower(strings.TrimSpace(line[:colon])), strings.TrimSpace(line[colon+1:])})
 		rest = next
 	}
+	unfold()
 	return hdr, "", malformed
 }
+
+// maxDecoded is how much of a header value decodeHeader reads; tokenizing
+// uses at most 1 KiB of most fields anyway.
+const maxDecoded = 8 << 10
+
+// maxFolded is the length past which a folded field's continuation lines
+// are ignored.
+const maxFolded = 16 << 10
 
 func validFieldName(n string) bool {
 	n = strings.TrimRight(n, " \t")
@@ -116,10 +140,24 @@ func toUTF8(b []byte, charset string) string {
 }
 
 func decodeHeader(v string) string {
+	if len(v) > maxDecoded {
+		v = v[:maxDecoded]
+	}
 	if strings.Contains(v, "=?") {
-		// RFC 2047 encoded words, in any charset x/text knows.
+		// RFC 2047 encoded words, in any charset x/text knows. Each word
+		// is decoded whole into a bytes.Reader: a transform.Reader would
+		// cost its buffers, and mime's copy of it another 32 KiB, per
+		// word, which a header of thousands of tiny words multiplies.
 		wd := mime.WordDecoder{CharsetReader: func(charset string, r io.Reader) (io.Reader, error) {
-			return charsetDecoder(charset).Reader(r), nil
+			b, err := io.ReadAll(r)
+			if err != nil {
+				return nil, err
+			}
+			out, err := charsetDecoder(charset).Bytes(b)
+			if err != nil {
+				return nil, err
+			}
+			return bytes.NewReader(out), nil
 		}}
 		if d, err := wd.DecodeHeader(v); err == nil {
 			v = d
