@@ -99,8 +99,10 @@
 // Config.MaxCachedAccounts of them, the least recently used dropped first);
 // training updates the store first (the source of truth) and then the
 // cache, and a cache older than Config.Refresh is reloaded so that several
-// processes converge. Classify runs concurrently with training; training is
-// serialised per account.
+// processes converge. Classify runs concurrently with training; training,
+// pruning, resets and reloads are serialised per account (by a lock kept
+// outside the cache, so a model evicted and loaded again mid-batch still
+// gets the batch).
 //
 // # Privacy and size
 //

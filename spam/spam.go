@@ -228,6 +228,11 @@ type Filter struct {
 	tick     atomic.Int64 // use counter, for least-recently-used eviction
 	evictMu  sync.Mutex
 	sinks    sync.Pool
+	// train serialises training, pruning, resetting and reloading per
+	// account. It lives here, not in the cache entry, so that an entry
+	// loaded after an eviction waits for a batch the evicted entry still
+	// has in flight (accounts share a lock by hash of their ID).
+	train [64]sync.Mutex
 }
 
 // New returns a Filter over st. It fails with gdprkit.ErrInvalid when the
@@ -249,7 +254,6 @@ type account struct {
 	tokenKey sipKey
 	msgKey   sipKey
 
-	trainMu   sync.Mutex // serialises training, pruning and reloading
 	loadOnce  sync.Mutex // guards the first load
 	loaded    atomic.Bool
 	reloading atomic.Bool
@@ -293,9 +297,10 @@ func (f *Filter) account(ctx context.Context, id gdprkit.AccountID) (*account, e
 		a.loadOnce.Lock()
 		defer a.loadOnce.Unlock()
 		if !a.loaded.Load() {
-			a.trainMu.Lock()
+			mu := f.trainLock(id)
+			mu.Lock()
 			err := f.reload(ctx, a)
-			a.trainMu.Unlock()
+			mu.Unlock()
 			if err != nil {
 				return nil, err
 			}
@@ -312,9 +317,10 @@ func (f *Filter) account(ctx context.Context, id gdprkit.AccountID) (*account, e
 		a.mu.RUnlock()
 		if stale && a.reloading.CompareAndSwap(false, true) {
 			defer a.reloading.Store(false)
-			a.trainMu.Lock()
+			mu := f.trainLock(id)
+			mu.Lock()
 			err := f.reload(ctx, a)
-			a.trainMu.Unlock()
+			mu.Unlock()
 			if err != nil {
 				// Keep serving the cached model; the store is retried on
 				// the next call.
@@ -323,6 +329,36 @@ func (f *Filter) account(ctx context.Context, id gdprkit.AccountID) (*account, e
 		}
 	}
 	return a, nil
+}
+
+// trainLock returns the mutex that serialises changes to id's model.
+func (f *Filter) trainLock(id gdprkit.AccountID) *sync.Mutex {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return &f.train[h%uint32(len(f.train))]
+}
+
+// lockAccount returns id's cache entry with its training lock held (the
+// caller unlocks the returned mutex). The entry is the one in the cache
+// when the lock was taken: a batch applied to an entry evicted before that
+// would be missing from the entry that replaced it, so an evicted entry is
+// dropped and the current one fetched again. Entries evicted later are
+// harmless: their replacement loads under the same lock, after the batch.
+func (f *Filter) lockAccount(ctx context.Context, id gdprkit.AccountID) (*account, *sync.Mutex, error) {
+	for {
+		a, err := f.account(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		mu := f.trainLock(id)
+		mu.Lock()
+		if cur, ok := f.accounts.Load(id); ok && cur == a {
+			return a, mu, nil
+		}
+		mu.Unlock()
+	}
 }
 
 // evict drops least recently used models from the cache until it holds
@@ -347,7 +383,8 @@ func (f *Filter) evict(keep *account) {
 	}
 }
 
-// reload replaces the cached model with the store's. Caller holds trainMu.
+// reload replaces the cached model with the store's. Caller holds
+// trainLock(a.id).
 func (f *Filter) reload(ctx context.Context, a *account) error {
 	snap, err := f.st.LoadModel(ctx, a.id)
 	if err != nil {

@@ -161,7 +161,8 @@ func (f *Filter) learn(ctx context.Context, acct gdprkit.AccountID, ex []Example
 	if err != nil {
 		return TrainStats{}, err
 	}
-	// Tokenize outside any lock.
+	// Tokenize outside any lock (the keys are the account's whatever its
+	// cache entry).
 	pre := make([]prepared, len(ex))
 	s := &sink{key: a.tokenKey}
 	for i, e := range ex {
@@ -170,8 +171,11 @@ func (f *Filter) learn(ctx context.Context, acct gdprkit.AccountID, ex []Example
 		pre[i] = prepared{key: a.msgKey.sum64([]byte(e.ID)), class: e.Class, hashes: slices.Clone(s.distinct())}
 	}
 
-	a.trainMu.Lock()
-	defer a.trainMu.Unlock()
+	a, mu, err := f.lockAccount(ctx, acct)
+	if err != nil {
+		return TrainStats{}, err
+	}
+	defer mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		st, b, err := f.plan(ctx, a, pre, forget)
 		if err != nil {
@@ -200,7 +204,7 @@ func (f *Filter) learn(ctx context.Context, acct gdprkit.AccountID, ex []Example
 }
 
 // plan reads the stored lessons of the examples and builds the batch.
-// Caller holds a.trainMu.
+// Caller holds f.trainLock(a.id).
 func (f *Filter) plan(ctx context.Context, a *account, pre []prepared, forget bool) (TrainStats, Batch, error) {
 	keys := make([]uint64, len(pre))
 	for i, p := range pre {
@@ -344,12 +348,11 @@ type PruneStats struct {
 // Lessons older than LessonTTL are removed too. Message counts are kept,
 // so probabilities of the remaining tokens do not shift.
 func (f *Filter) Prune(ctx context.Context, acct gdprkit.AccountID) (PruneStats, error) {
-	a, err := f.account(ctx, acct)
+	a, mu, err := f.lockAccount(ctx, acct)
 	if err != nil {
 		return PruneStats{}, err
 	}
-	a.trainMu.Lock()
-	defer a.trainMu.Unlock()
+	defer mu.Unlock()
 	ps, err := f.prune(ctx, a)
 	if err != nil {
 		return ps, err
@@ -365,7 +368,7 @@ func (f *Filter) Prune(ctx context.Context, acct gdprkit.AccountID) (PruneStats,
 	return ps, nil
 }
 
-// prune applies the token rule. Caller holds a.trainMu.
+// prune applies the token rule. Caller holds f.trainLock(a.id).
 func (f *Filter) prune(ctx context.Context, a *account) (PruneStats, error) {
 	type cand struct {
 		h     uint64
@@ -415,12 +418,11 @@ func (f *Filter) prune(ctx context.Context, a *account) (PruneStats, error) {
 // Reset erases the account's whole model (counts, tokens, lessons), for
 // example when the account is deleted. It records a spam.reset event.
 func (f *Filter) Reset(ctx context.Context, acct gdprkit.AccountID) error {
-	a, err := f.account(ctx, acct)
+	a, mu, err := f.lockAccount(ctx, acct)
 	if err != nil {
 		return err
 	}
-	a.trainMu.Lock()
-	defer a.trainMu.Unlock()
+	defer mu.Unlock()
 	if err := f.st.Reset(ctx, acct); err != nil {
 		return fmt.Errorf("spam: reset: %w", err)
 	}
