@@ -122,8 +122,8 @@ func TestEvictionDuringTrainingKeepsTheBatch(t *testing.T) {
 		_, err := f.Train(ctx, acct, "m1", spam.Chat("cheap pills casino bonus"), spam.Spam)
 		trained <- err
 	}()
-	<-bs.entered // the batch is inside Store.Learn
-	<-bs.loads   // (the first load of acct)
+	<-bs.entered                 // the batch is inside Store.Learn
+	<-bs.loads                   // (the first load of acct)
 	_, err = f.Stats(ctx, other) // loads other, evicting acct
 	require.NoError(t, err)
 	<-bs.loads
@@ -188,4 +188,79 @@ func TestConcurrentEverything(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// expiringStore counts the lessons DeleteLessons removes.
+type expiringStore struct {
+	spam.Store
+	mu      sync.Mutex
+	expired int
+}
+
+func (e *expiringStore) DeleteLessons(ctx context.Context, a gdprkit.AccountID, before int32) (int, error) {
+	n, err := e.Store.DeleteLessons(ctx, a, before)
+	e.mu.Lock()
+	e.expired += n
+	e.mu.Unlock()
+	return n, err
+}
+
+// TestLessonsExpireAfterLessonTTL checks that a lesson past LessonTTL
+// counts as never recorded at once (Lessons omits it, a correction trains
+// the message as new, forgetting changes no counts) and that training
+// deletes it from the store without the host calling Prune.
+func TestLessonsExpireAfterLessonTTL(t *testing.T) {
+	clk := fakeclock.New(t0)
+	st := &expiringStore{Store: memstore.New().Spam()}
+	f, err := spam.New(st, spam.Config{Key: key, Clock: clk, LessonTTL: 30 * 24 * time.Hour})
+	require.NoError(t, err)
+	msg := spam.Chat("cheap pills casino")
+	for _, id := range []string{"a", "b", "c"} {
+		_, err = f.Train(ctx, acct, id, msg, spam.Spam)
+		require.NoError(t, err)
+	}
+	st.expired = 0 // the first batch of the day swept the (empty) store
+	ls, err := f.Lessons(ctx, acct, []string{"a", "b", "c"})
+	require.NoError(t, err)
+	require.Len(t, ls, 3)
+
+	clk.Advance(31 * 24 * time.Hour)
+	ls, err = f.Lessons(ctx, acct, []string{"a", "b", "c"})
+	require.NoError(t, err)
+	assert.Empty(t, ls, "lessons past LessonTTL are absent")
+
+	// Forgetting an expired lesson changes no counts.
+	moved, err := f.ForgetBatch(ctx, acct, []spam.Example{{ID: "a", Message: msg}})
+	require.NoError(t, err)
+	assert.Zero(t, moved)
+	s, err := f.Stats(ctx, acct)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), s.Spam)
+
+	// Correcting one trains it as new: the old spam count stays.
+	ts, err := f.Train(ctx, acct, "b", msg, spam.Ham)
+	require.NoError(t, err)
+	assert.Equal(t, spam.TrainStats{Learned: 1}, ts)
+	s, err = f.Stats(ctx, acct)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), s.Ham)
+	assert.Equal(t, int64(3), s.Spam)
+
+	// The forget dropped "a", and as the day's first batch it deleted the
+	// other two expired lessons; "b" has its new one.
+	assert.Equal(t, 2, st.expired)
+	ls, err = f.Lessons(ctx, acct, []string{"a", "b", "c"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b"}, keys(ls))
+	ps, err := f.Prune(ctx, acct)
+	require.NoError(t, err)
+	assert.Zero(t, ps.Lessons, "nothing expired is left for Prune")
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -117,5 +117,8 @@
 // in at most Config.PruneCount messages and not trained on for
 // Config.PruneAge are dropped, and a model over Config.MaxTokens is cut to
 // 90% of it, rarest and stalest first. Lessons expire after
-// Config.LessonTTL. Reset erases an account's model.
+// Config.LessonTTL: from then on they count as never recorded, and
+// training deletes them from the store once a day per account (as Prune
+// does), so hashed message IDs do not outlive it even where the host never
+// calls Prune. Reset erases an account's model.
 package spam

@@ -153,8 +153,10 @@ type Config struct {
 	// days.
 	PruneAge time.Duration
 	// LessonTTL is how long a lesson (message ID hash and class) is kept
-	// so that a correction can move the message; after it, correcting the
-	// message trains it as new. Default 365 days.
+	// so that a correction can move the message; after it, the lesson is
+	// ignored (correcting the message trains it as new, forgetting it
+	// changes no counts) and deleted by the next day's training or Prune.
+	// Default 365 days.
 	LessonTTL time.Duration
 	// MaxCachedAccounts caps how many accounts' models are kept in memory;
 	// when a model is loaded beyond it, the least recently used one is
@@ -258,6 +260,8 @@ type account struct {
 	loaded    atomic.Bool
 	reloading atomic.Bool
 	lastUsed  atomic.Int64 // Filter.tick at the last use
+	// lessonsExpired is the day training last deleted expired lessons.
+	lessonsExpired atomic.Int32
 
 	mu       sync.RWMutex // guards the fields below
 	ham      int64

@@ -142,8 +142,9 @@ func (f *Filter) Lessons(ctx context.Context, acct gdprkit.AccountID, ids []stri
 		return nil, fmt.Errorf("spam: read lessons: %w", err)
 	}
 	out := make(map[string]Lesson, len(ls))
+	cutoff := f.lessonCutoff()
 	for _, l := range ls {
-		if id, ok := byKey[l.Key]; ok {
+		if id, ok := byKey[l.Key]; ok && l.Day >= cutoff {
 			out[id] = l
 		}
 	}
@@ -199,6 +200,16 @@ func (f *Filter) learn(ctx context.Context, acct gdprkit.AccountID, ex []Example
 				f.cfg.Logger.Warn("spam: automatic prune failed", "err", err)
 			}
 		}
+		if today := f.today(); a.lessonsExpired.Load() != today {
+			// Once a day per account, training also deletes the lessons
+			// past LessonTTL, so hashed message IDs do not outlive it
+			// where the host never calls Prune.
+			if _, err := f.st.DeleteLessons(ctx, acct, f.lessonCutoff()); err != nil {
+				f.cfg.Logger.Warn("spam: expiring lessons failed", "err", err)
+			} else {
+				a.lessonsExpired.Store(today)
+			}
+		}
 		return st, nil
 	}
 }
@@ -214,9 +225,18 @@ func (f *Filter) plan(ctx context.Context, a *account, pre []prepared, forget bo
 	if err != nil {
 		return TrainStats{}, Batch{}, fmt.Errorf("spam: read lessons: %w", err)
 	}
-	prev := make(map[uint64]Class, len(ls))
+	// stored is each key's lesson as the store has it (for the
+	// compare-and-set); live leaves out lessons past LessonTTL, which count
+	// as never recorded: their messages' counts are no longer linked to
+	// them.
+	stored := make(map[uint64]Class, len(ls))
+	live := make(map[uint64]Class, len(ls))
+	cutoff := f.lessonCutoff()
 	for _, l := range ls {
-		prev[l.Key] = l.Class
+		stored[l.Key] = l.Class
+		if l.Day >= cutoff {
+			live[l.Key] = l.Class
+		}
 	}
 	day := f.today()
 	var st TrainStats
@@ -245,10 +265,14 @@ func (f *Filter) plan(ctx context.Context, a *account, pre []prepared, forget bo
 		}
 	}
 	for _, p := range pre {
-		old := prev[p.key]
+		old := live[p.key]
 		switch {
 		case forget:
 			if old == None {
+				if stored[p.key] != None {
+					// An expired lesson: drop it, change no counts.
+					b.Lessons = append(b.Lessons, LessonChange{Key: p.key, Prev: stored[p.key], Next: None, Day: day})
+				}
 				continue
 			}
 			add(p.hashes, old, -1)
@@ -272,7 +296,7 @@ func (f *Filter) plan(ctx context.Context, a *account, pre []prepared, forget bo
 		if forget {
 			next = None
 		}
-		b.Lessons = append(b.Lessons, LessonChange{Key: p.key, Prev: old, Next: next, Day: day})
+		b.Lessons = append(b.Lessons, LessonChange{Key: p.key, Prev: stored[p.key], Next: next, Day: day})
 	}
 	b.Tokens = make([]TokenCount, 0, len(deltas))
 	for _, d := range deltas {
@@ -282,6 +306,12 @@ func (f *Filter) plan(ctx context.Context, a *account, pre []prepared, forget bo
 	}
 	slices.SortFunc(b.Tokens, func(x, y TokenCount) int { return cmp.Compare(x.Hash, y.Hash) })
 	return st, b, nil
+}
+
+// lessonCutoff is the first day whose lessons are still live: lessons
+// recorded before it are past LessonTTL.
+func (f *Filter) lessonCutoff() int32 {
+	return f.today() - int32(f.cfg.LessonTTL/(24*time.Hour))
 }
 
 func verdictOf(c Class) Verdict {
@@ -357,8 +387,7 @@ func (f *Filter) Prune(ctx context.Context, acct gdprkit.AccountID) (PruneStats,
 	if err != nil {
 		return ps, err
 	}
-	before := f.today() - int32(f.cfg.LessonTTL/(24*time.Hour))
-	n, err := f.st.DeleteLessons(ctx, acct, before)
+	n, err := f.st.DeleteLessons(ctx, acct, f.lessonCutoff())
 	if err != nil {
 		return ps, fmt.Errorf("spam: prune lessons: %w", err)
 	}
