@@ -62,8 +62,8 @@ func TestTokenizer(t *testing.T) {
 		},
 		{
 			name:    "very long words become length classes",
-			raw:     "Subject: x\n\nabcdefghijklmnopqrstuvwxyz0123 ok fine\n",
-			want:    []string{"skip:a:30", "fine"},
+			raw:     "Subject: x\nContent-Type: text/plain; charset=utf-8\n\nabcdefghijklmnopqrstuvwxyz0123 ok fine " + strings.Repeat("ж", 25) + "\n",
+			want:    []string{"skip:a:30", "fine", "skip:ж:20"},
 			wantNot: []string{"abcdefghijklmnopqrstuvwxyz0123", "ok"},
 		},
 		{

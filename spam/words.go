@@ -175,7 +175,7 @@ func (s *sink) skip(prefix, w string) {
 	s.buf = append(append(s.buf[:0], prefix...), "skip:"...)
 	s.buf = utf8.AppendRune(s.buf, unicode.ToLower(r))
 	s.buf = append(s.buf, ':')
-	n := len(w) / 10 * 10
+	n := utf8.RuneCountInString(w) / 10 * 10 // runes, as maxWord counts them
 	if n > 200 {
 		n = 200
 	}
