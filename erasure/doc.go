@@ -58,8 +58,14 @@
 // anonymise.
 //
 // Legal holds (PlaceHold) cover a subject or one record (a ticket) and
-// everything under it; held records are kept and the receipt says the
-// request was partly fulfilled under Art. 17(3). Registered Recipients
+// everything under it, however a record is reached: a held ticket is kept
+// when it is found as the erased agent's assigned ticket (kinds with the
+// same Records are the same records), and a message the erased user wrote
+// in someone else's held ticket is kept (targets that implement
+// ParentFinder let the engine climb from a record to its ancestors).
+// Held records are kept and the receipt says the request was partly
+// fulfilled under Art. 17(3). DeleteRecord refuses to delete anything a
+// hold covers, above, at or below the record. Registered Recipients
 // (processors, integrations) are notified after the cascade (Art. 19) and
 // each notification is recorded. The Receipt names the subject only by a
 // keyed pseudonym and lists, per kind, the counts deleted, anonymised and
@@ -69,7 +75,7 @@
 // pseudonym of every erased identifier (the subject, and the e-mail
 // addresses and phone numbers targets report through IdentifierLister);
 // after a backup is restored, ReErase files a new erasure for every user
-// erased since the backup was taken.
+// erased since the backup was taken, in the scope they were erased in.
 //
 // Export answers an access request with one JSON document built by the
 // same graph. EraseAccount is the account-wide cascade package retention
@@ -98,6 +104,15 @@
 //     name the requesting actor; hold reasons never reach a receipt.
 //   - Export lists a message under every kind that reaches it (message
 //     and authored_message); secrets (tokens, credentials) are never
-//     exported; files are included base64 up to MaxExportBlob.
+//     exported (sqltarget leaves out the columns in Spec.NoExport); files
+//     are included base64 up to MaxExportBlob.
+//   - DeleteRecord deletes only records with a parent kind; profiles are
+//     erased through Submit. An agent being erased who is also the
+//     request's (or Config's) ReassignTo passes their open tickets to the
+//     unassigned queue.
+//   - Subject holds above a record reached another way are matched by the
+//     ID of the root record at the top of its chain, which the built-in
+//     end-user targets (memhelpdesk, sqltarget roots keyed by the subject
+//     column) use as the subject ID.
 //   - Store.ClaimJob is the one query that spans accounts: the queue.
 package erasure

@@ -156,7 +156,13 @@ func (s *Service) newWalker(account gdprkit.AccountID, subject gdprkit.SubjectID
 		st.Counts = map[Kind]*counter{}
 	}
 	w := &walker{s: s, account: account, subject: subject, ps: ps, kinds: s.cfg.Graph.leafFirst(root), st: st, holds: holds}
-	w.anon = Anon{Subject: subject, Pseudonym: ps, Label: "Former user " + string(ps)[3:11], ReassignTo: st.ReassignTo}
+	reassign := st.ReassignTo
+	if reassign == subject {
+		// The agent being erased cannot take over their own work: it goes
+		// to the unassigned queue (anything else would never finish).
+		reassign = ""
+	}
+	w.anon = Anon{Subject: subject, Pseudonym: ps, Label: "Former user " + string(ps)[3:11], ReassignTo: reassign}
 	return w
 }
 
@@ -186,12 +192,88 @@ func (w *walker) subjectHold() (Hold, bool) {
 }
 
 func (w *walker) recordHold(k Kind, id string) (Hold, bool) {
-	for _, h := range w.holds {
-		if h.Kind == k && h.RecordID == id {
+	return recordHold(w.s.cfg.Graph, w.holds, k, id)
+}
+
+// recordHold returns the hold among holds placed on record id of kind k,
+// under k itself or under any kind with the same Records (a hold on a
+// ticket covers it when it is reached as an assigned ticket).
+func recordHold(g *Graph, holds []Hold, k Kind, id string) (Hold, bool) {
+	rec := g.infos[k].Records
+	for _, h := range holds {
+		if h.Kind == "" || h.RecordID != id {
+			continue
+		}
+		if h.Kind == k || (rec != "" && g.infos[h.Kind].Records == rec) {
 			return h, true
 		}
 	}
 	return Hold{}, false
+}
+
+// heldAbove returns, for those of ids (records of kind k) that have one,
+// an active hold on an ancestor: a record hold on a record above them, or
+// a subject hold on the subject whose root record they are under. It
+// climbs through the targets' ParentFinder (from k, or for a root kind
+// like authored_message from the child kind sharing its Records) and
+// stops where a target cannot say. Root record IDs are taken as subject
+// IDs, as the built-in end-user targets have them.
+func (s *Service) heldAbove(ctx context.Context, account gdprkit.AccountID, holds []Hold, k Kind, ids []string) (map[string]Hold, error) {
+	out := map[string]Hold{}
+	g := s.cfg.Graph
+	cur := g.placed(k)
+	if len(holds) == 0 || len(ids) == 0 || cur == "" {
+		return out, nil
+	}
+	at := make(map[string]string, len(ids)) // record asked about -> its ancestor of kind cur
+	for _, id := range ids {
+		at[id] = id
+	}
+	for len(at) > 0 {
+		parent := g.infos[cur].Parent
+		if parent == "" {
+			for id, root := range at {
+				ps := s.cfg.Pseudonymizer.Subject(account, gdprkit.SubjectID(root))
+				for _, h := range holds {
+					if h.SubjectPS != "" && h.SubjectPS == ps {
+						out[id] = h
+						break
+					}
+				}
+			}
+			return out, nil
+		}
+		pf, ok := g.byKind[cur].(ParentFinder)
+		if !ok {
+			return out, nil
+		}
+		var keys []string
+		seen := map[string]bool{}
+		for _, a := range at {
+			if !seen[a] {
+				seen[a] = true
+				keys = append(keys, a)
+			}
+		}
+		pm, err := pf.ParentsOf(ctx, account, keys)
+		if err != nil {
+			return nil, fmt.Errorf("erasure: parents of %s: %w", cur, err)
+		}
+		next := make(map[string]string, len(at))
+		for id, a := range at {
+			p, ok := pm[a]
+			if !ok {
+				continue
+			}
+			if h, ok := recordHold(g, holds, parent, p); ok {
+				out[id] = h
+				continue
+			}
+			next[id] = p
+		}
+		at, cur = next, parent
+	}
+	return out, nil
 }
 
 func (w *walker) noteHold(h Hold) {
@@ -367,8 +449,20 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 		}
 		f.Kept[ground]++
 	}
+	var above map[string]Hold
+	if len(f.Parents) == 0 && len(w.holds) > 0 && !f.NoAct && !f.Held {
+		// A root frame reaches records that may live under a held record
+		// (a message the subject wrote in a held ticket).
+		if above, err = w.s.heldAbove(ctx, w.account, w.holds, f.Kind, refIDs(refs)); err != nil {
+			return err
+		}
+	}
 	for _, r := range refs {
-		switch h, held := w.recordHold(f.Kind, r.ID); {
+		h, held := w.recordHold(f.Kind, r.ID)
+		if !held {
+			h, held = above[r.ID]
+		}
+		switch {
 		case f.NoAct:
 			f.Free = append(f.Free, r.ID)
 		case f.Held:

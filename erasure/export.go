@@ -184,15 +184,27 @@ var ErrHeld = errors.New("erasure: record under legal hold")
 // DeleteRecord permanently deletes one record of kind k and everything
 // under it in the graph, leaf first, in batches ("permanently delete this
 // ticket": its messages, attachments and files go with it). Only agents
-// and above may do it. A record under an active legal hold returns an
-// error wrapping ErrHeld and gdprkit.ErrForbidden, and nothing changes.
-// Deleting a record that is already gone succeeds.
+// and above may do it, and only for kinds with a parent: root kinds (user
+// and agent profiles) are erased through Submit, whose role checks apply.
+// If the record, a record under it, a record above it or the subject it
+// belongs to is under an active legal hold, it returns an error wrapping
+// ErrHeld and gdprkit.ErrForbidden, and nothing changes (holds above are
+// found through targets that implement ParentFinder; the subject is the
+// ID of the root record at the top). Deleting a record that is already
+// gone succeeds.
 func (s *Service) DeleteRecord(ctx context.Context, account gdprkit.AccountID, k Kind, id string, by gdprkit.ActorID) (map[Kind]int64, error) {
 	if err := account.Validate(); err != nil {
 		return nil, err
 	}
-	if _, ok := s.cfg.Graph.infos[k]; !ok || id == "" {
+	info, ok := s.cfg.Graph.infos[k]
+	if !ok || id == "" {
 		return nil, fmt.Errorf("%w: unknown kind %q or empty ID", gdprkit.ErrInvalid, k)
+	}
+	if info.Parent == "" {
+		// A root record is a person's profile (or their own work, like
+		// authored messages): deleting it is erasing them, which goes
+		// through Submit and its role checks, never around them.
+		return nil, fmt.Errorf("%w: %s is a root kind; erase its subject with an erasure request", gdprkit.ErrForbidden, k)
 	}
 	role, err := s.cfg.Directory.Role(ctx, account, gdprkit.SubjectID(by))
 	if err != nil || !role.AtLeast(gdprkit.RoleAgent) {
@@ -202,10 +214,16 @@ func (s *Service) DeleteRecord(ctx context.Context, account gdprkit.AccountID, k
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range holds {
-		if h.Kind == k && h.RecordID == id {
-			return nil, fmt.Errorf("%w: %w", ErrHeld, gdprkit.ErrForbidden)
-		}
+	held := func() error { return fmt.Errorf("%w: %w", ErrHeld, gdprkit.ErrForbidden) }
+	if _, ok := recordHold(s.cfg.Graph, holds, k, id); ok {
+		return nil, held()
+	}
+	above, err := s.heldAbove(ctx, account, holds, k, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(above) > 0 {
+		return nil, held()
 	}
 	// Collect the subtree's IDs, parents first, then delete leaf first.
 	ids := map[Kind][]string{k: {id}}
@@ -232,6 +250,13 @@ func (s *Service) DeleteRecord(ctx context.Context, account gdprkit.AccountID, k
 					break
 				}
 				after = refs[len(refs)-1].Next()
+			}
+		}
+	}
+	for kind, list := range ids {
+		for _, x := range list {
+			if _, ok := recordHold(s.cfg.Graph, holds, kind, x); ok {
+				return nil, held() // a held record below: nothing changes
 			}
 		}
 	}

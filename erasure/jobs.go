@@ -206,7 +206,7 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 	for _, t := range rcpt.Targets {
 		rcpt.Partial = rcpt.Partial || t.Kept > 0
 	}
-	tombs := []Tombstone{{Kind: "subject", Pseudonym: req.SubjectPS, ErasedAt: now, RequestID: req.ID}}
+	tombs := []Tombstone{{Kind: subjectTombstone(req.Scope), Pseudonym: req.SubjectPS, ErasedAt: now, RequestID: req.ID}}
 	for _, t := range st.Tombstones {
 		tombs = append(tombs, Tombstone{Kind: t.Kind, Pseudonym: t.Pseudonym, ErasedAt: now, RequestID: req.ID})
 	}
@@ -229,12 +229,23 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 	return nil
 }
 
+// subjectTombstone is the tombstone kind that records a completed erasure
+// of scope: "subject" for a full one, "subject:portal" for a portal one,
+// so that ReErase repeats what was done and no more.
+func subjectTombstone(sc Scope) string {
+	if sc == ScopePortal {
+		return "subject:portal"
+	}
+	return "subject"
+}
+
 // ReErase files a verified erasure request, by the system actor
 // "system:restore", for every user the directory lists whose pseudonym has
 // a subject tombstone dated at or after since: after a backup taken at
-// since is restored, one call erases again everyone erased since. Role
-// checks do not apply (those people were already erased once); the owner
-// is skipped. It returns the requests filed; workers carry them out.
+// since is restored, one call erases again everyone erased since, in the
+// scope they were erased in (a portal-only erasure is repeated portal-only;
+// a full one, or both, fully). Role checks do not apply (those people were
+// already erased once); the owner is skipped. It returns the requests filed; workers carry them out.
 func (s *Service) ReErase(ctx context.Context, account gdprkit.AccountID, since time.Time) ([]Request, error) {
 	if err := account.Validate(); err != nil {
 		return nil, err
@@ -243,10 +254,15 @@ func (s *Service) ReErase(ctx context.Context, account gdprkit.AccountID, since 
 	if err != nil {
 		return nil, err
 	}
-	dead := map[gdprkit.Pseudonym]bool{}
+	dead := map[gdprkit.Pseudonym]Scope{}
 	for _, t := range ts {
-		if t.Kind == "subject" {
-			dead[t.Pseudonym] = true
+		switch t.Kind {
+		case subjectTombstone(ScopeFull):
+			dead[t.Pseudonym] = ScopeFull
+		case subjectTombstone(ScopePortal):
+			if dead[t.Pseudonym] == "" {
+				dead[t.Pseudonym] = ScopePortal
+			}
 		}
 	}
 	var out []Request
@@ -265,7 +281,8 @@ func (s *Service) ReErase(ctx context.Context, account gdprkit.AccountID, since 
 		}
 		for _, sub := range subs {
 			ps := s.cfg.Pseudonymizer.Subject(account, sub)
-			if !dead[ps] {
+			scope := dead[ps]
+			if scope == "" {
 				continue
 			}
 			role, err := s.cfg.Directory.Role(ctx, account, sub)
@@ -273,9 +290,9 @@ func (s *Service) ReErase(ctx context.Context, account gdprkit.AccountID, since 
 				continue
 			}
 			now := s.now()
-			r := Request{ID: gdprkit.NewID(), Type: TypeErasure, Subject: sub, SubjectPS: ps, SubjectRole: role, Scope: ScopeFull,
+			r := Request{ID: gdprkit.NewID(), Type: TypeErasure, Subject: sub, SubjectPS: ps, SubjectRole: role, Scope: scope,
 				RequestedBy: "system:restore", ReceivedAt: now, Verified: true, VerifiedAt: now, DueAt: DueDate(now, 0), Status: StatusOpen}
-			body, err := json.Marshal(&jobState{Rules: rules, ReassignTo: s.cfg.ReassignTo, Scope: ScopeFull})
+			body, err := json.Marshal(&jobState{Rules: rules, ReassignTo: s.cfg.ReassignTo, Scope: scope})
 			if err != nil {
 				return out, err
 			}

@@ -68,7 +68,8 @@ type Config struct {
 	// Rules override targets' default rules by kind.
 	Rules map[Kind]Rule
 	// ReassignTo is the agent who takes over an erased agent's open
-	// tickets. Default: "" — the unassigned queue.
+	// tickets. Default: "" — the unassigned queue, which also takes the
+	// tickets of the ReassignTo agent themselves when they are erased.
 	ReassignTo gdprkit.SubjectID
 	// Recipients are notified of every completed erasure.
 	Recipients []Recipient
@@ -208,7 +209,8 @@ type Submission struct {
 	// Rules override Config.Rules and the targets' defaults for this
 	// request only.
 	Rules map[Kind]Rule
-	// ReassignTo overrides Config.ReassignTo.
+	// ReassignTo overrides Config.ReassignTo (the subject themselves means
+	// the unassigned queue).
 	ReassignTo gdprkit.SubjectID
 }
 

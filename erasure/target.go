@@ -239,6 +239,19 @@ type AccountEraser interface {
 	EraseAccount(ctx context.Context, account gdprkit.AccountID) (int, error)
 }
 
+// ParentFinder is implemented by child targets that can say which parent
+// record each of their records lives under. The engine uses it to honour a
+// legal hold on an ancestor (a held ticket, a held subject) when a record
+// is reached other than from that ancestor: permanently deleted with
+// Service.DeleteRecord, or found by a root kind that shares its Records
+// (authored_message reaches messages, assigned_ticket tickets). A child
+// target that does not implement it cannot see such holds.
+type ParentFinder interface {
+	// ParentsOf returns the parent record's ID of each of ids that exists
+	// in the account; IDs it does not know are left out.
+	ParentsOf(ctx context.Context, account gdprkit.AccountID, ids []string) (map[string]string, error)
+}
+
 // Graph is a validated set of targets: kinds unique, every parent present,
 // no cycles. It is immutable and safe for concurrent use.
 type Graph struct {
@@ -363,6 +376,26 @@ func (g *Graph) Targets() []TargetInfo {
 func (g *Graph) Target(k Kind) (Target, bool) {
 	t, ok := g.byKind[k]
 	return t, ok
+}
+
+// placed returns the kind whose parent chain places k's records: k when it
+// has a parent, else the child kind with the same Records (message for
+// authored_message, the first by name if several), else "".
+func (g *Graph) placed(k Kind) Kind {
+	info := g.infos[k]
+	if info.Parent != "" {
+		return k
+	}
+	if info.Records == "" {
+		return ""
+	}
+	best := Kind("")
+	for kind, i := range g.infos {
+		if i.Records == info.Records && i.Parent != "" && (best == "" || kind < best) {
+			best = kind
+		}
+	}
+	return best
 }
 
 // leafFirst returns the kinds under root (all kinds when root is ""),

@@ -129,7 +129,11 @@ func (h *Helpdesk) Targets() []erasure.Target {
 					d.Tickets[id] = t
 				}
 			},
-			export: func(d *Data, id string) any { return lookup(d.Tickets, id) }},
+			export: func(d *Data, id string) any { return lookup(d.Tickets, id) },
+			parent: func(d *Data, id string) (string, bool) {
+				t, ok := d.Tickets[id]
+				return string(t.Requester), ok && t.Requester != ""
+			}},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindMessage, Parent: erasure.KindTicket, Default: del, Actions: both, Description: "messages of those tickets", Records: "messages"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				set := toSet(q.Parents)
@@ -141,7 +145,11 @@ func (h *Helpdesk) Targets() []erasure.Target {
 			},
 			del:    func(d *Data, id string) { delete(d.Messages, id) },
 			anon:   anonMessage,
-			export: func(d *Data, id string) any { return lookup(d.Messages, id) }},
+			export: func(d *Data, id string) any { return lookup(d.Messages, id) },
+			parent: func(d *Data, id string) (string, bool) {
+				m, ok := d.Messages[id]
+				return m.Ticket, ok
+			}},
 		&wipeTarget{memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAttachment, Parent: erasure.KindMessage, Default: del, Actions: delOnly, Description: "attachments and inline images"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				set := toSet(q.Parents)
@@ -152,7 +160,11 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Attachments, id) },
-			export: func(d *Data, id string) any { return lookup(d.Attachments, id) }}},
+			export: func(d *Data, id string) any { return lookup(d.Attachments, id) },
+			parent: func(d *Data, id string) (string, bool) {
+				x, ok := d.Attachments[id]
+				return x.Message, ok
+			}}},
 		erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, h, h.Blobs),
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAgentProfile, Default: del, Actions: delOnly, Description: "agent profile: signature, groups"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
@@ -234,6 +246,25 @@ type memTarget struct {
 	del    func(d *Data, id string)
 	anon   func(d *Data, id string, a erasure.Anon)
 	export func(d *Data, id string) any
+	// parent, for child kinds, returns the ID of a record's parent.
+	parent func(d *Data, id string) (string, bool)
+}
+
+// ParentsOf implements erasure.ParentFinder.
+func (t *memTarget) ParentsOf(_ context.Context, a gdprkit.AccountID, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if t.parent == nil {
+		return out, nil
+	}
+	t.h.mu.Lock()
+	defer t.h.mu.Unlock()
+	d := t.h.data(a)
+	for _, id := range ids {
+		if p, ok := t.parent(d, id); ok {
+			out[id] = p
+		}
+	}
+	return out, nil
 }
 
 func (t *memTarget) Info() erasure.TargetInfo { return t.info }

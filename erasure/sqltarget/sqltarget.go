@@ -97,6 +97,10 @@ type Spec struct {
 	// Description and Records are copied to the TargetInfo.
 	Description string
 	Records     string
+	// NoExport names columns that access exports leave out: secrets such
+	// as password hashes or tokens, which erasure must never hand out.
+	// Export writes every other column.
+	NoExport []string
 }
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
@@ -134,6 +138,7 @@ func New(ctx context.Context, db *sql.DB, d Dialect, spec Spec) (*Target, error)
 			names = append(names, c)
 		}
 	}
+	names = append(names, spec.NoExport...)
 	cutsLink := false
 	for _, c := range spec.Columns {
 		names = append(names, c.Name)
@@ -485,8 +490,39 @@ func (t *Target) Anonymize(ctx context.Context, account gdprkit.AccountID, refs 
 	return nil
 }
 
-// Export implements erasure.Target: every column of each row, as a JSON
-// object.
+// ParentsOf implements erasure.ParentFinder for child specs: one SELECT
+// of the key and parent columns for the batch. A root spec knows no
+// parents and returns none.
+func (t *Target) ParentsOf(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error) {
+	out := map[string]string{}
+	if t.spec.ParentColumn == "" || len(keys) == 0 {
+		return out, nil
+	}
+	s := &stmt{t: t}
+	s.sql("SELECT ", t.quote(t.spec.Key), ", ", t.quote(t.spec.ParentColumn), " FROM ", t.quote(t.spec.Table))
+	t.where(s, account)
+	if err := s.in(t.spec.Key, keys); err != nil {
+		return nil, err
+	}
+	rows, err := t.db.QueryContext(ctx, s.b.String(), s.args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqltarget %s: parents: %w", t.spec.Kind, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent sql.NullString
+		if err := rows.Scan(&id, &parent); err != nil {
+			return nil, err
+		}
+		if id.Valid && parent.Valid {
+			out[id.String] = parent.String
+		}
+	}
+	return out, rows.Err()
+}
+
+// Export implements erasure.Target: every column of each row but those in
+// Spec.NoExport, as a JSON object.
 func (t *Target) Export(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []erasure.Ref) ([]json.RawMessage, error) {
 	if len(refs) == 0 {
 		return nil, nil
@@ -519,6 +555,9 @@ func (t *Target) Export(ctx context.Context, account gdprkit.AccountID, _ gdprki
 		}
 		m := make(map[string]any, len(cols))
 		for i, c := range cols {
+			if t.noExport(c) {
+				continue
+			}
 			if b, ok := vals[i].([]byte); ok {
 				m[c] = string(b)
 			} else {
@@ -532,6 +571,15 @@ func (t *Target) Export(ctx context.Context, account gdprkit.AccountID, _ gdprki
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+func (t *Target) noExport(col string) bool {
+	for _, c := range t.spec.NoExport {
+		if strings.EqualFold(c, col) {
+			return true
+		}
+	}
+	return false
 }
 
 // EraseAccount implements erasure.AccountEraser: it deletes every row of

@@ -117,6 +117,28 @@ func TestFindDeleteAnonymizeExport(t *testing.T) {
 			var row map[string]any
 			require.NoError(t, json.Unmarshal(out[0], &row))
 			assert.Equal(t, "note 10", row["body"])
+
+			// ParentsOf: the parent column of each key, in the account only.
+			pm, err := notes.ParentsOf(ctx, "a", []string{"3", "12", "99"})
+			require.NoError(t, err)
+			assert.Equal(t, map[string]string{"3": "ana", "12": "ana"}, pm)
+			pm, err = contacts.ParentsOf(ctx, "a", []string{"ana"})
+			require.NoError(t, err)
+			assert.Empty(t, pm, "a root has no parents")
+
+			// NoExport leaves secret columns out of access exports.
+			private, err := sqltarget.New(ctx, db.DB, dl, sqltarget.Spec{Kind: "contact", Table: "contacts", Key: "id", SubjectColumn: "id", AccountColumn: "tenant", NoExport: []string{"phone"}})
+			require.NoError(t, err)
+			out, err = private.Export(ctx, "a", "ana", []erasure.Ref{{ID: "ana"}})
+			require.NoError(t, err)
+			require.Len(t, out, 1)
+			row = nil
+			require.NoError(t, json.Unmarshal(out[0], &row))
+			assert.Equal(t, "Ana", row["name"])
+			assert.NotContains(t, row, "phone")
+			_, err = sqltarget.New(ctx, db.DB, dl, sqltarget.Spec{Kind: "contact", Table: "contacts", Key: "id", SubjectColumn: "id", NoExport: []string{"no_such_column"}})
+			require.ErrorIs(t, err, gdprkit.ErrInvalid)
+
 			require.NoError(t, notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "1"}, {ID: "10"}, {ID: "99"}}))
 			require.NoError(t, notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "1"}}), "idempotent")
 			refs, err := notes.Find(ctx, "a", erasure.Query{Parents: []string{"ana"}, Limit: 100})
