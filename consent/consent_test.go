@@ -302,3 +302,128 @@ func ExamplePreChat() {
 	// true
 	// grant prechat Store my chat.
 }
+
+// A proof relabelled with another subject must not verify: every record that
+// is not pseudonymised commits to the subject the proof names.
+func TestVerifyProofRejectsRelabelledSubject(t *testing.T) {
+	svc, _, _ := newService(t)
+	ctx := context.Background()
+	_, err := svc.Grant(ctx, acct, consent.Decision{Subject: "alice@example.com", Purpose: "marketing", Source: consent.SourcePortal})
+	require.NoError(t, err)
+	p, err := svc.ExportProof(ctx, acct, "alice@example.com")
+	require.NoError(t, err)
+	require.NoError(t, consent.VerifyProof(p))
+
+	for _, forged := range []gdprkit.SubjectID{"bob@example.com", ""} {
+		q := *p
+		q.Subject = forged
+		require.ErrorIs(t, consent.VerifyProof(&q), consent.ErrChainBroken, "relabelled as %q", forged)
+	}
+}
+
+// The status map must agree with each purpose's latest record in the proof.
+func TestVerifyProofRejectsForgedStatus(t *testing.T) {
+	svc, _, _ := newService(t)
+	ctx := context.Background()
+	d := consent.Decision{Subject: "alice@example.com", Purpose: "marketing", Source: consent.SourcePortal}
+	_, err := svc.Grant(ctx, acct, d)
+	require.NoError(t, err)
+	_, err = svc.Withdraw(ctx, acct, d)
+	require.NoError(t, err)
+	_, err = svc.Grant(ctx, acct, consent.Decision{Subject: "alice@example.com", Purpose: "chat", Source: consent.SourcePortal})
+	require.NoError(t, err)
+	p, err := svc.ExportProof(ctx, acct, "alice@example.com")
+	require.NoError(t, err)
+	require.Equal(t, map[string]consent.Status{"marketing": consent.StatusWithdrawn, "chat": consent.StatusGranted}, p.Status)
+	require.NoError(t, consent.VerifyProof(p))
+
+	for name, status := range map[string]map[string]consent.Status{
+		"withdrawn shown as granted": {"marketing": consent.StatusGranted, "chat": consent.StatusGranted},
+		"granted shown as withdrawn": {"marketing": consent.StatusWithdrawn, "chat": consent.StatusWithdrawn},
+		"granted shown as never":     {"marketing": consent.StatusWithdrawn, "chat": consent.StatusNeverGiven},
+		"purpose without records":    {"marketing": consent.StatusWithdrawn, "chat": consent.StatusGranted, "other": consent.StatusGranted},
+		"purpose left out":           {"chat": consent.StatusGranted},
+		"empty map":                  {},
+	} {
+		q := *p
+		q.Status = status
+		require.ErrorIs(t, consent.VerifyProof(&q), consent.ErrChainBroken, name)
+	}
+	q := *p
+	q.Status = nil
+	require.NoError(t, consent.VerifyProof(&q), "a proof without a status map claims no status")
+}
+
+// After erasure the records no longer carry the identifier: the proof still
+// verifies, names no subject, and cannot be relabelled with one. A later
+// grant carries the identifier again and vouches for the whole proof.
+func TestVerifyProofAfterPseudonymize(t *testing.T) {
+	svc, _, _ := newService(t)
+	ctx := context.Background()
+	d := consent.Decision{Subject: "alice@example.com", Purpose: "marketing", Source: consent.SourcePortal}
+	_, err := svc.Grant(ctx, acct, d)
+	require.NoError(t, err)
+	_, err = svc.Pseudonymize(ctx, acct, d.Subject, "system:erasure")
+	require.NoError(t, err)
+
+	p, err := svc.ExportProof(ctx, acct, d.Subject)
+	require.NoError(t, err)
+	require.Len(t, p.Records, 1)
+	assert.Empty(t, p.Subject, "no record can vouch for the identifier")
+	require.NoError(t, consent.VerifyProof(p), "the proof that consent existed survives erasure")
+	b, err := json.Marshal(p)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "alice")
+	q := *p
+	q.Subject = "bob@example.com"
+	require.ErrorIs(t, consent.VerifyProof(&q), consent.ErrChainBroken, "an erased proof relabelled")
+
+	d.Purpose = "chat"
+	_, err = svc.Grant(ctx, acct, d)
+	require.NoError(t, err)
+	p, err = svc.ExportProof(ctx, acct, d.Subject)
+	require.NoError(t, err)
+	require.Len(t, p.Records, 2)
+	assert.Equal(t, d.Subject, p.Subject)
+	require.NoError(t, consent.VerifyProof(p), "pseudonymised and identified records together")
+	p.Subject = "bob@example.com"
+	require.ErrorIs(t, consent.VerifyProof(p), consent.ErrChainBroken)
+}
+
+// Purpose "chat.version"'s checkbox would be named like purpose "chat"'s
+// version field, so a ticked box would read as unticked: such a Purposes
+// list (and a key offered twice) is refused, while "chat.version" alone works.
+func TestPreChatRejectsCollidingFieldNames(t *testing.T) {
+	svc, st, _ := newService(t)
+	ctx := context.Background()
+	_, err := svc.DefinePurpose(ctx, acct, consent.Purpose{Key: "chat.version", Name: "Versioned chat"})
+	require.NoError(t, err)
+	_, err = svc.PublishPolicy(ctx, acct, "chat.version", "text", false, "owner")
+	require.NoError(t, err)
+	// What the browser posts for the rendered form with both boxes ticked,
+	// in document order.
+	form := "consent.chat.version=1&consent.chat=yes&consent.chat.version.version=1&consent.chat.version=yes"
+	vals, err := url.ParseQuery(form)
+	require.NoError(t, err)
+	sub := consent.Submission{Subject: "v@example.com"}
+	for _, purposes := range [][]string{{"chat", "chat.version"}, {"chat.version", "chat"}, {"chat", "chat"}} {
+		pc := &consent.PreChat{Consent: svc, Purposes: purposes, Required: []string{"chat.version"}}
+		_, err = pc.Fields(ctx, acct)
+		require.ErrorIs(t, err, gdprkit.ErrInvalid, "Fields %v", purposes)
+		_, err = pc.Record(ctx, acct, postForm(vals), sub)
+		require.ErrorIs(t, err, gdprkit.ErrInvalid, "Record %v", purposes)
+	}
+	head, err := st.Head(ctx, acct)
+	require.NoError(t, err)
+	require.Zero(t, head.Seq, "refused forms record nothing")
+
+	pc := &consent.PreChat{Consent: svc, Purposes: []string{"marketing", "chat.version"}, Required: []string{"chat.version"}}
+	html, err := pc.Fields(ctx, acct)
+	require.NoError(t, err)
+	assert.Contains(t, string(html), `name="consent.chat.version" value="yes" required>`)
+	assert.Contains(t, string(html), `name="consent.chat.version.version" value="1"`)
+	rs, err := pc.Record(ctx, acct, postForm(url.Values{"consent.chat.version": {"yes"}, "consent.chat.version.version": {"1"}}), sub)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, "chat.version", rs[0].Purpose)
+}

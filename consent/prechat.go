@@ -19,7 +19,11 @@ import (
 // even if a new version is published while the form is open.
 //
 // Field names: "consent.<purpose>" is the checkbox (value "yes") and
-// "consent.<purpose>.version" the version shown.
+// "consent.<purpose>.version" the version shown. A purpose key may contain
+// '.', so purpose "<k>.version" would have the checkbox name of purpose
+// "<k>"'s version field: Fields and Record refuse a Purposes list holding
+// both (or one key twice) with an error wrapping gdprkit.ErrInvalid, rather
+// than render a form whose ticked boxes would be read as unticked.
 type PreChat struct {
 	// Consent is the service grants are recorded with. Required.
 	Consent *Service
@@ -47,6 +51,9 @@ type preChatItem struct {
 // Fields returns the HTML of the checkboxes for account, escaped by
 // html/template. A purpose without a published policy is an error.
 func (p *PreChat) Fields(ctx context.Context, account gdprkit.AccountID) (template.HTML, error) {
+	if err := p.checkNames(); err != nil {
+		return "", err
+	}
 	items := make([]preChatItem, 0, len(p.Purposes))
 	for _, key := range p.Purposes {
 		pu, err := p.Consent.Purpose(ctx, account, key)
@@ -64,6 +71,24 @@ func (p *PreChat) Fields(ctx context.Context, account gdprkit.AccountID) (templa
 		return "", err
 	}
 	return template.HTML(b.String()), nil // #nosec: produced by html/template
+}
+
+// checkNames reports purposes whose form fields would share a name.
+func (p *PreChat) checkNames() error {
+	keys := make(map[string]bool, len(p.Purposes))
+	for _, k := range p.Purposes {
+		if keys[k] {
+			return fmt.Errorf("%w: consent form: purpose %q is offered twice", gdprkit.ErrInvalid, truncate(k, 80))
+		}
+		keys[k] = true
+	}
+	for _, k := range p.Purposes {
+		if keys[k+".version"] {
+			return fmt.Errorf("%w: consent form: the checkbox of purpose %q would share the name of purpose %q's version field",
+				gdprkit.ErrInvalid, truncate(k+".version", 80), truncate(k, 80))
+		}
+	}
+	return nil
 }
 
 func (p *PreChat) required(key string) bool {
@@ -86,9 +111,12 @@ type Submission struct {
 // the version shown, the label as wording, and r's User-Agent, in one atomic
 // step. It returns the records (none when no box was ticked). A required
 // purpose left unticked, a missing or malformed version, or any other bad
-// input returns an error wrapping gdprkit.ErrInvalid or ErrNotFound and
-// records nothing.
+// input (including a Purposes list with colliding field names) returns an
+// error wrapping gdprkit.ErrInvalid or ErrNotFound and records nothing.
 func (p *PreChat) Record(ctx context.Context, account gdprkit.AccountID, r *http.Request, sub Submission) ([]Record, error) {
+	if err := p.checkNames(); err != nil {
+		return nil, err
+	}
 	if err := r.ParseForm(); err != nil {
 		return nil, fmt.Errorf("%w: consent form: %v", gdprkit.ErrInvalid, err)
 	}

@@ -17,12 +17,20 @@ const ProofFormat = "gdprkit-consent-proof-v1"
 // marshals to self-contained JSON that VerifyProof checks without access to
 // the store.
 type Proof struct {
-	Format      string            `json:"format"`
-	Account     gdprkit.AccountID `json:"account"`
+	Format  string            `json:"format"`
+	Account gdprkit.AccountID `json:"account"`
+	// Subject is the subject's identifier. Every record that is not
+	// pseudonymised commits to it, and VerifyProof checks that it does.
+	// ExportProof leaves it empty when every record has been pseudonymised
+	// (after erasure): nothing in the proof could then vouch for it.
 	Subject     gdprkit.SubjectID `json:"subject,omitempty"`
 	SubjectPS   gdprkit.Pseudonym `json:"subject_pseudonym"`
 	GeneratedAt time.Time         `json:"generated_at"`
 	// Status per purpose the subject has records for, at GeneratedAt.
+	// VerifyProof checks each entry against the purpose's latest record in
+	// the proof: withdrawn after a withdrawal; granted, needs_reconsent or
+	// expired after a grant (which of the three depends on the purpose's
+	// settings at GeneratedAt, which the proof does not hold).
 	Status map[string]Status `json:"status"`
 	// Policies holds each policy version the records refer to, once.
 	Policies []Policy `json:"policies"`
@@ -47,6 +55,10 @@ func (s *Service) ExportProof(ctx context.Context, account gdprkit.AccountID, su
 	}
 	p := &Proof{Format: ProofFormat, Account: account, Subject: subject, SubjectPS: s.ps.Subject(account, subject),
 		GeneratedAt: s.clock.Now(), Status: map[string]Status{}, Records: rs, Head: head}
+	if len(rs) > 0 && !carriesSubject(rs) {
+		// Erased: no record can tie the identifier to the proof any more.
+		p.Subject = ""
+	}
 	type pv struct {
 		purpose string
 		version int
@@ -82,8 +94,17 @@ func (s *Service) ExportProof(ctx context.Context, account gdprkit.AccountID, su
 // VerifyProof checks a proof on its own: every record's hash and
 // commitments, the links between consecutive records where they are
 // adjacent in the chain, that each record belongs to the proof's subject,
-// and that each record's policy hash matches the policy text included. It
-// returns an error wrapping ErrChainBroken on the first problem.
+// that each record's policy hash matches the policy text included, and that
+// the status map agrees with each purpose's latest record. It returns an
+// error wrapping ErrChainBroken on the first problem.
+//
+// A record belongs to the proof's subject when it carries the proof's
+// SubjectPS and, unless it is pseudonymised, the proof's Subject, which its
+// subject commitment binds. A pseudonymised record has lost its identifier
+// and salt, so it is tied to the subject by the pseudonym alone, which only
+// the host's key can recompute; a proof whose records are all pseudonymised
+// must therefore not name a Subject, and one with a record carrying the
+// identifier names the subject of its pseudonymised records too.
 func VerifyProof(p *Proof) error {
 	if p == nil || p.Format != ProofFormat {
 		return fmt.Errorf("%w: not a %s document", ErrChainBroken, ProofFormat)
@@ -95,10 +116,14 @@ func VerifyProof(p *Proof) error {
 		}
 		texts[fmt.Sprintf("%s\x00%d", pol.Purpose, pol.Version)] = pol.TextHash
 	}
+	latest := map[string]Action{}
 	for i := range p.Records {
 		r := &p.Records[i]
 		if r.SubjectPS != p.SubjectPS {
 			return fmt.Errorf("%w: record %d belongs to another subject", ErrChainBroken, r.Seq)
+		}
+		if !r.Pseudonymized && r.Subject != p.Subject {
+			return fmt.Errorf("%w: record %d belongs to another subject than the proof names", ErrChainBroken, r.Seq)
 		}
 		if err := checkRecord(p.Account, r); err != nil {
 			return err
@@ -118,6 +143,48 @@ func VerifyProof(p *Proof) error {
 		if r.Seq > p.Head.Seq {
 			return fmt.Errorf("%w: record %d lies beyond the head %d", ErrChainBroken, r.Seq, p.Head.Seq)
 		}
+		latest[r.Purpose] = r.Action
+	}
+	if p.Subject != "" && len(p.Records) > 0 && !carriesSubject(p.Records) {
+		return fmt.Errorf("%w: the proof names a subject but every record is pseudonymised", ErrChainBroken)
+	}
+	if p.Status != nil {
+		for purpose, st := range p.Status {
+			a, ok := latest[purpose]
+			if !ok {
+				return fmt.Errorf("%w: status for purpose %q, which has no record in the proof", ErrChainBroken, purpose)
+			}
+			if !statusFits(st, a) {
+				return fmt.Errorf("%w: status %s of purpose %q contradicts its latest record (%s)", ErrChainBroken, st, purpose, a)
+			}
+		}
+		for purpose := range latest {
+			if _, ok := p.Status[purpose]; !ok {
+				return fmt.Errorf("%w: no status for purpose %q", ErrChainBroken, purpose)
+			}
+		}
 	}
 	return nil
+}
+
+// carriesSubject reports whether any record still holds its identifier.
+func carriesSubject(rs []Record) bool {
+	for i := range rs {
+		if !rs[i].Pseudonymized {
+			return true
+		}
+	}
+	return false
+}
+
+// statusFits reports whether Check could have answered st when the latest
+// record's action was a.
+func statusFits(st Status, a Action) bool {
+	switch a {
+	case Withdraw:
+		return st == StatusWithdrawn
+	case Grant:
+		return st == StatusGranted || st == StatusNeedsReconsent || st == StatusExpired
+	}
+	return false
 }
