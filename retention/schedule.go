@@ -34,15 +34,36 @@ type Condition struct {
 	// Field is the time the age is measured from. Required.
 	Field string
 	// OlderThanDays and OlderThanMonths: the age. Months are calendar
-	// months (the cutoff is now.AddDate(0, -months, -days)). At least one
-	// must be positive.
+	// months: the cutoff is now moved back by the months, falling on the
+	// last day of the target month when it is shorter (March 31 minus one
+	// month is February 28, or 29 in a leap year, never March 3 as
+	// time.AddDate would give), then back by the days. At least one must
+	// be positive.
 	OlderThanDays   int
 	OlderThanMonths int
 }
 
-// Cutoff returns the time before which a record's Field makes it match.
+// Cutoff returns the time before which a record's Field makes it match:
+// now minus OlderThanMonths calendar months (clamped to the end of a
+// shorter month), minus OlderThanDays days, keeping the time of day.
 func (c Condition) Cutoff(now time.Time) time.Time {
-	return now.AddDate(0, -c.OlderThanMonths, -c.OlderThanDays)
+	return addMonths(now, -c.OlderThanMonths).AddDate(0, 0, -c.OlderThanDays)
+}
+
+// addMonths returns t moved by n calendar months, keeping the time of day;
+// when the target month is shorter than t's day of month, the result falls
+// on its last day. (The same rule as erasure.AddMonths, kept local so this
+// package does not depend on erasure.)
+func addMonths(t time.Time, n int) time.Time {
+	if n == 0 {
+		return t
+	}
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	if last := first.AddDate(0, 1, -1).Day(); d > last {
+		d = last
+	}
+	return time.Date(first.Year(), first.Month(), d, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 }
 
 // Selector is what a Target is asked for: records in Status (any when

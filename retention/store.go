@@ -30,8 +30,10 @@ type Store interface {
 	// one atomic step, only if the stored record's Version is expect
 	// (compare-and-set). rec.Version MUST be expect+1. It returns an error
 	// wrapping gdprkit.ErrConflict when the stored Version differs (another
-	// process got there first) and gdprkit.ErrNotFound when there is no
-	// record. Lease fields are stored as given.
+	// process, or a ClaimDue, got there first) and gdprkit.ErrNotFound when
+	// there is no record. Lease fields are stored as given: callers copy
+	// them from the record they read, which is safe because every change of
+	// the lease (ClaimDue included) changes Version.
 	SaveRecord(ctx context.Context, account gdprkit.AccountID, expect int64, rec Record, trs []TransitionRecord) error
 
 	// Transitions returns the account's transitions ordered by Seq.
@@ -40,10 +42,14 @@ type Store interface {
 	// ClaimDue leases up to limit accounts whose NextDue is at or before now
 	// and whose lease is free (no LeaseOwner, or LeaseUntil at or before
 	// now), earliest NextDue first: it sets their LeaseOwner to owner and
-	// LeaseUntil to now+leaseFor without changing Version, and returns their
-	// IDs. Two concurrent callers MUST NOT claim the same account. Its cost
-	// MUST grow with the number of due accounts, not with the number of
-	// accounts (an index on NextDue).
+	// LeaseUntil to now+leaseFor, increments their Version by one (and
+	// changes nothing else), and returns their IDs. The increment is what
+	// protects the lease: a SaveRecord prepared from the record as read
+	// before the claim (an event applied concurrently, a sweeper whose lease
+	// expired) MUST then fail with ErrConflict rather than write the old
+	// lease fields back. Two concurrent callers MUST NOT claim the same
+	// account. Its cost MUST grow with the number of due accounts, not with
+	// the number of accounts (an index on NextDue).
 	ClaimDue(ctx context.Context, now time.Time, limit int, owner string, leaseFor time.Duration) ([]gdprkit.AccountID, error)
 
 	// PutRule stores a retention rule, replacing the one with the same ID.
@@ -73,7 +79,9 @@ type Record struct {
 	// Since is when the account entered State: the scheduled time for a
 	// timer transition, the event's time otherwise.
 	Since time.Time
-	// Version counts saves; 1 after CreateRecord.
+	// Version counts writes (saves and ClaimDue's leases); 1 after
+	// CreateRecord. Transition Seqs are therefore increasing but not
+	// consecutive.
 	Version int64
 	// NextDue is when the sweeper must next look at the account: the
 	// earliest of the state's timer and the pending steps' time. Zero when

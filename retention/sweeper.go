@@ -114,7 +114,9 @@ type SweeperConfig struct {
 // Sweeper moves due accounts along their schedule and runs the steps of
 // their transitions. Several Sweepers, in one process or many, may run
 // against one Store: each account is leased by one at a time, and every
-// write is a compare-and-set, so each transition is stored once.
+// write is a compare-and-set, so each transition is stored once. A claim
+// changes the record's Version too, so no write prepared before it (an
+// event, a sweeper whose lease ran out) can undo it.
 //
 // Durability: a transition and the steps it queues are stored before any
 // step runs; each step is removed from the queue only after its hook
@@ -206,8 +208,12 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepReport, error) {
 // SweepAccount works on one account now, outside the due order (right
 // after an owner's deletion request, say): it takes the account's lease if
 // it is free, does what is due as Sweep would, and releases the lease. It
-// returns an error wrapping gdprkit.ErrLeaseLost when another sweeper holds
-// the account, and gdprkit.ErrNotFound when it has no lifecycle.
+// returns an error wrapping gdprkit.ErrLeaseLost when a sweeper holds the
+// account — any unexpired lease, this Sweeper's own included (its Sweep
+// may be running a step of the account right now), so an account is never
+// worked on twice at once; the holder reads the record again after its
+// next write loses to the event and runs what the event queued. It returns
+// gdprkit.ErrNotFound when the account has no lifecycle.
 func (w *Sweeper) SweepAccount(ctx context.Context, account gdprkit.AccountID) (SweepReport, error) {
 	var rep SweepReport
 	if err := account.Validate(); err != nil {
@@ -218,8 +224,8 @@ func (w *Sweeper) SweepAccount(ctx context.Context, account gdprkit.AccountID) (
 		return rep, err
 	}
 	now := w.svc.clock.Now()
-	if rec.LeaseOwner != "" && rec.LeaseOwner != w.cfg.Owner && rec.LeaseUntil.After(now) {
-		return rep, fmt.Errorf("%w: retention: account leased by another sweeper", gdprkit.ErrLeaseLost)
+	if rec.LeaseOwner != "" && rec.LeaseUntil.After(now) {
+		return rep, fmt.Errorf("%w: retention: account leased by a sweeper (%s)", gdprkit.ErrLeaseLost, rec.LeaseOwner)
 	}
 	next := rec
 	next.Version++

@@ -198,7 +198,10 @@ func (m *retentionMem) ClaimDue(ctx context.Context, now time.Time, limit int, o
 		if r.LeaseOwner != "" && r.LeaseUntil.After(now) {
 			continue
 		}
+		// Bump the version so a write prepared from the record before the
+		// claim loses its compare-and-set instead of erasing the lease.
 		r.LeaseOwner, r.LeaseUntil = owner, retUTC(now.Add(leaseFor))
+		r.Version++
 		m.records[k.account] = r
 		out = append(out, k.account)
 	}

@@ -232,7 +232,11 @@ func (s retentionSQL) ClaimDue(ctx context.Context, now time.Time, limit int, ow
 		for _, id := range out {
 			args = append(args, string(id))
 		}
-		_, err = tx.ExecContext(ctx, s.q("UPDATE gdpr_retention_accounts SET lease_owner = ?, lease_until = ? WHERE account_id IN "+placeholders(len(out))), args...)
+		// The claim bumps the version, so a write prepared from the record
+		// as it was before the claim (an event applied around it, a sweeper
+		// whose lease expired) loses its compare-and-set instead of
+		// overwriting the lease.
+		_, err = tx.ExecContext(ctx, s.q("UPDATE gdpr_retention_accounts SET lease_owner = ?, lease_until = ?, version = version + 1 WHERE account_id IN "+placeholders(len(out))), args...)
 		return err
 	})
 	if err != nil {

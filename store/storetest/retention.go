@@ -278,8 +278,8 @@ func runRetention(t *testing.T, f Factory) {
 				t.Fatalf("claimed %v, want the 5 due accounts earliest first %v", got, due)
 			}
 			r, _ := st.Record(ctx, due[0])
-			if r.LeaseOwner != "w1" || !r.LeaseUntil.Equal(now.Add(time.Minute)) || r.Version != 1 {
-				t.Fatalf("lease %q until %v, version %d", r.LeaseOwner, r.LeaseUntil, r.Version)
+			if r.LeaseOwner != "w1" || !r.LeaseUntil.Equal(now.Add(time.Minute)) || r.Version != 2 {
+				t.Fatalf("lease %q until %v, version %d; want w1 until %v, version 2 (a claim bumps the version)", r.LeaseOwner, r.LeaseUntil, r.Version, now.Add(time.Minute))
 			}
 			if got := claim("w2", now.Add(59*time.Second)); len(got) != 0 {
 				t.Fatalf("leased accounts claimed again: %v", got)
@@ -287,11 +287,51 @@ func runRetention(t *testing.T, f Factory) {
 			if got := claim("w2", now.Add(time.Minute)); len(got) != 5 {
 				t.Fatalf("expired leases not claimable: %v", got)
 			}
+			if r, _ := st.Record(ctx, due[0]); r.LeaseOwner != "w2" || r.Version != 3 {
+				t.Fatalf("re-claimed lease %q, version %d; want w2, version 3", r.LeaseOwner, r.Version)
+			}
 			if got := claim("w3", base.Add(2*time.Hour)); !slices.Equal(got, append(due, later)) {
 				t.Fatalf("claimed %v, want the expired leases then %s", got, later)
 			}
 			if _, err := st.ClaimDue(ctx, now, 0, "w", time.Minute); !errors.Is(err, gdprkit.ErrInvalid) {
 				t.Fatalf("limit 0: %v", err)
+			}
+		})
+
+		t.Run("a save prepared before a claim cannot erase the lease", func(t *testing.T) {
+			st := f(t).Retention()
+			base := time.Date(1997, 6, 7, 8, 9, 10, 0, time.UTC) // only this test uses 1997
+			a := NewAccount(t)
+			r := create(t, st, a, base)
+			// An event read r, then a sweeper claimed the account, then the
+			// event writes what it computed from r (lease fields included).
+			ids, err := st.ClaimDue(ctx, base, 1000, "w1", time.Hour)
+			if err != nil || !slices.Contains(ids, a) {
+				t.Fatalf("claim: %v %v", ids, err)
+			}
+			stale := r
+			stale.Version, stale.State, stale.Updated = r.Version+1, retention.StateActive, base
+			tr := retention.TransitionRecord{ID: gdprkit.NewID(), Account: a, Seq: stale.Version, From: retention.StateTrial, To: retention.StateActive,
+				Cause: retention.Cause{Kind: retention.CauseEvent, Name: "upgrade"}, Actor: "o", At: base, Recorded: base, Policy: "p"}
+			if err := st.SaveRecord(ctx, a, r.Version, stale, []retention.TransitionRecord{tr}); !errors.Is(err, gdprkit.ErrConflict) {
+				t.Fatalf("save from the record read before the claim: %v, want ErrConflict", err)
+			}
+			got, err := st.Record(ctx, a)
+			if err != nil || got.LeaseOwner != "w1" || !got.LeaseUntil.Equal(base.Add(time.Hour)) || got.State != retention.StateTrial {
+				t.Fatalf("after the stale save: %+v, %v; want w1's lease and the state unchanged", got, err)
+			}
+			if trs, _ := st.Transitions(ctx, a); len(trs) != 1 {
+				t.Fatalf("stale save stored %d transitions", len(trs))
+			}
+			// Retried from the fresh record, the event keeps the lease.
+			next := got
+			next.Version, next.State = got.Version+1, retention.StateActive
+			tr.Seq = next.Version
+			if err := st.SaveRecord(ctx, a, got.Version, next, []retention.TransitionRecord{tr}); err != nil {
+				t.Fatalf("save from the fresh record: %v", err)
+			}
+			if ids, err := st.ClaimDue(ctx, base.Add(time.Minute), 1000, "w2", time.Hour); err != nil || slices.Contains(ids, a) {
+				t.Fatalf("w2 claimed %v (%v) while w1's lease runs", ids, err)
 			}
 		})
 
