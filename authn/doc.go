@@ -36,7 +36,8 @@
 // bcrypt hash is an error), a refusal of ~700 common passwords shipped with
 // the package (Openwall's public-domain password.lst, entries of 8
 // characters or more, plus recent common ones), of the username and of
-// Config.ContextWords. A refusal is a *PolicyError saying why. Passwords
+// Config.ContextWords (both sides compared after NFKC and Unicode case
+// folding, so "STRASSE" contains "Straße"). A refusal is a *PolicyError saying why. Passwords
 // are hashed after NFKC; legacy bcrypt hashes are checked against the
 // password as typed, as the old system hashed it.
 //
@@ -52,7 +53,10 @@
 // code confirms the enrolment and its time step is recorded, so it cannot
 // then log in. Verification accepts Config.Skew steps of drift either way
 // (default 1), computes every step of the window and compares in constant
-// time without returning early, and does not allocate. A code is single
+// time without returning early, and does not allocate. Invalid parameters
+// match no code, and a stored record with invalid parameters makes
+// verification fail with an error (wrapping ErrUnauthenticated and
+// ErrInvalid), never a panic. A code is single
 // use: the store advances the last accepted step with a compare-and-set.
 //
 // Secrets are sealed with XChaCha20-Poly1305 under a KeyRing; each record
@@ -94,14 +98,22 @@
 // revoked when their password or TOTP changes and when the user is
 // disabled or erased; RevokeAccount does it for a whole account (retention
 // calls it on suspension). Regenerating recovery codes does not revoke.
+// So that a login or CreateToken running concurrently with such a change
+// cannot leave a credential behind, each reads the user again after
+// storing its session or token and undoes it if the user was disabled,
+// erased or changed their password meanwhile; and AuthenticateSession (one
+// extra read of the user per request) and AuthenticateAPI refuse, and
+// delete or revoke, a session or token whose user is gone or disabled or
+// whose CreatedAt is before the user's PasswordChangedAt (compared in
+// microseconds, as stored).
 //
 // # Choices where the issue is silent
 //
 //   - Usernames are compared after NFKC and Unicode case folding and stored
 //     only in that canonical form; the host keeps the display form.
 //   - Login challenges are stateless: sealed with the key ring, bound to
-//     account, user and a fingerprint of the password hash, valid for
-//     5 minutes. Replaying one only permits further (throttled, single-use)
+//     account, user and a fingerprint of the password hash (the one stored
+//     after that login upgraded it, if it did), valid for 5 minutes. Replaying one only permits further (throttled, single-use)
 //     second-factor attempts.
 //   - A password change through ChangePassword or SetPassword revokes the
 //     caller's own session too; the host logs the user in again.

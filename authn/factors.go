@@ -107,7 +107,14 @@ func (s *Service) ConfirmTOTP(ctx context.Context, account gdprkit.AccountID, us
 }
 
 // checkCode opens the record's secret and checks code at the current time.
+// Stored parameters are validated first: a tampered record is an error
+// wrapping gdprkit.ErrUnauthenticated and gdprkit.ErrInvalid, as a tampered
+// password hash is, not a panic.
 func (s *Service) checkCode(account gdprkit.AccountID, rec TOTPRecord, code string) (int64, bool, error) {
+	if err := rec.Params.withDefaults().validate(); err != nil {
+		s.log.Error("authn: stored TOTP parameters unusable", "err", err)
+		return 0, false, fmt.Errorf("%w: authn: stored TOTP parameters unusable: %w", gdprkit.ErrUnauthenticated, err)
+	}
 	secret, err := s.keys.open(rec.KeyID, rec.Sealed, totpAAD(account, rec.UserID, rec.ID))
 	if err != nil {
 		s.log.Error("authn: cannot open TOTP secret", "err", err)
@@ -307,7 +314,10 @@ func validScope(s string) bool {
 }
 
 // CreateToken issues an API token for the user and returns it with its
-// stored record. The token is shown once; only its SHA-256 is stored.
+// stored record. The token is shown once; only its SHA-256 is stored. A
+// disabled user gets none (gdprkit.ErrForbidden); when the user is disabled
+// or changes their password while the token is being created, the token is
+// revoked again and the error wraps gdprkit.ErrConflict.
 func (s *Service) CreateToken(ctx context.Context, account gdprkit.AccountID, userID string, spec TokenSpec) (string, APIToken, error) {
 	if err := checkAccountUser(account, userID); err != nil {
 		return "", APIToken{}, err
@@ -345,6 +355,20 @@ func (s *Service) CreateToken(ctx context.Context, account gdprkit.AccountID, us
 	}
 	if err := s.st.CreateToken(ctx, account, t); err != nil {
 		return "", APIToken{}, fmt.Errorf("authn: create token: %w", err)
+	}
+	// DisableUser, SetPassword or ChangePassword may have revoked the
+	// user's tokens since u was read, before this one was stored: read the
+	// user again and take the token back if so (they write the user before
+	// revoking, so a change this read misses revokes the token after it).
+	cur, err := s.st.User(ctx, account, userID)
+	if err != nil || cur.Disabled || !cur.PasswordChangedAt.Equal(u.PasswordChangedAt) {
+		if rerr := s.st.RevokeToken(ctx, account, userID, t.ID, s.clock.Now()); rerr != nil && !errors.Is(rerr, gdprkit.ErrNotFound) {
+			s.log.Warn("authn: cannot revoke a token that lost a race", "err", rerr)
+		}
+		if err != nil {
+			return "", APIToken{}, fmt.Errorf("authn: create token: %w", err)
+		}
+		return "", APIToken{}, fmt.Errorf("%w: the user was disabled or changed their password while the token was created", gdprkit.ErrConflict)
 	}
 	s.event(ctx, account, EventTokenCreated, userID, map[string]string{"token": t.ID, "scopes": strconv.Itoa(len(t.Scopes))})
 	return tok, t, nil

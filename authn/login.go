@@ -106,7 +106,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	case !errors.Is(err, gdprkit.ErrNotFound):
 		return LoginResult{}, fmt.Errorf("authn: login: %w", err)
 	}
-	tok, sess, err := s.newSession(ctx, req.Account, u.ID, false)
+	tok, sess, err := s.startSession(ctx, req.Account, u, false)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -145,10 +145,8 @@ func (s *Service) passwordStep(ctx context.Context, account gdprkit.AccountID, u
 		s.event(ctx, account, EventLoginFailed, "", map[string]string{"reason": "unknown_user", "surface": string(surface)})
 		return User{}, errBadCredentials
 	}
-	if err := s.checkPassword(ctx, account, u, password); err != nil {
-		return User{}, err
-	}
-	return u, nil
+	// u now carries the hash actually stored (upgraded by a rehash).
+	return s.checkPassword(ctx, account, u, password)
 }
 
 // SecondFactorRequest completes a login that returned a challenge.
@@ -196,7 +194,7 @@ func (s *Service) CompleteLogin(ctx context.Context, req SecondFactorRequest) (L
 	if err != nil {
 		return LoginResult{}, err
 	}
-	tok, sess, err := s.newSession(ctx, req.Account, u.ID, true)
+	tok, sess, err := s.startSession(ctx, req.Account, u, true)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -285,6 +283,42 @@ func (s *Service) newSession(ctx context.Context, account gdprkit.AccountID, use
 	return tok, sess, nil
 }
 
+// startSession creates a session for u, read (and verified) at the start
+// of the login, then reads the user again: when u was disabled, erased or
+// had their password changed meanwhile (DisableUser, SetPassword or
+// ChangePassword ran during the KDF), the revocation that followed may have
+// missed the new session, so it is deleted and the login fails. Each of
+// those changes writes the user before revoking, so a change this read
+// does not see revokes the session after it.
+func (s *Service) startSession(ctx context.Context, account gdprkit.AccountID, u User, second bool) (string, Session, error) {
+	tok, sess, err := s.newSession(ctx, account, u.ID, second)
+	if err != nil {
+		return "", Session{}, err
+	}
+	cur, err := s.st.User(ctx, account, u.ID)
+	if err == nil && !cur.Disabled && cur.PasswordChangedAt.Equal(u.PasswordChangedAt) {
+		return tok, sess, nil
+	}
+	if derr := s.st.DeleteSession(ctx, account, u.ID, sess.ID); derr != nil && !errors.Is(derr, gdprkit.ErrNotFound) {
+		s.log.Warn("authn: cannot delete the session of a login that lost a race", "err", derr)
+	}
+	if err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+		return "", Session{}, fmt.Errorf("authn: login: %w", err)
+	}
+	s.event(ctx, account, EventLoginFailed, u.ID, map[string]string{"reason": "changed_during_login"})
+	return "", Session{}, errBadCredentials
+}
+
+// credentialPredates reports whether a session or token created at created
+// is older than the user's last password change, so the revocation of that
+// change should have ended it. Both times are compared at the microsecond
+// precision stores keep: CreateUser and ImportUser set PasswordChangedAt
+// from the same clock reading as CreatedAt, and a session or token created
+// within the same microsecond as the password was set is not older.
+func credentialPredates(u User, created time.Time) bool {
+	return u.PasswordChangedAt.Truncate(time.Microsecond).After(created.Truncate(time.Microsecond))
+}
+
 // SessionRequest authenticates a request that carries a session token.
 type SessionRequest struct {
 	Account gdprkit.AccountID
@@ -295,10 +329,12 @@ type SessionRequest struct {
 }
 
 // AuthenticateSession checks a session token: the gates, then that the
-// session exists and has passed neither its idle nor its absolute timeout.
-// An expired session is deleted. LastSeenAt is written at most once per
-// Config.SessionTouch. Errors wrap gdprkit.ErrUnauthenticated or the gates'
-// errors.
+// session exists and has passed neither its idle nor its absolute timeout,
+// then (one read of the user) that its user still exists, is not disabled
+// and has not changed their password since the session was created. A
+// session failing any of these is deleted. LastSeenAt is written at most
+// once per Config.SessionTouch. Errors wrap gdprkit.ErrUnauthenticated or
+// the gates' errors.
 func (s *Service) AuthenticateSession(ctx context.Context, req SessionRequest) (Principal, error) {
 	if req.Surface == "" {
 		req.Surface = gdprkit.SurfaceAgentPanel
@@ -326,6 +362,28 @@ func (s *Service) AuthenticateSession(ctx context.Context, req SessionRequest) (
 			s.log.Warn("authn: cannot delete expired session", "err", err)
 		}
 		s.event(ctx, req.Account, EventSessionRejected, sess.UserID, map[string]string{"reason": "expired"})
+		return Principal{}, bad
+	}
+	// A login racing DisableUser, SetPassword or ChangePassword may have
+	// stored its session after their revocation ran: check the user too.
+	u, err := s.st.User(ctx, req.Account, sess.UserID)
+	if err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+		return Principal{}, fmt.Errorf("authn: session: %w", err)
+	}
+	why := ""
+	switch {
+	case err != nil:
+		why = "unknown_user"
+	case u.Disabled:
+		why = "disabled"
+	case credentialPredates(u, sess.CreatedAt):
+		why = "password_changed"
+	}
+	if why != "" {
+		if err := s.st.DeleteSession(ctx, req.Account, sess.UserID, sess.ID); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+			s.log.Warn("authn: cannot delete a revoked session", "err", err)
+		}
+		s.event(ctx, req.Account, EventSessionRejected, sess.UserID, map[string]string{"reason": why})
 		return Principal{}, bad
 	}
 	if now.Sub(sess.LastSeenAt) >= s.cfg.SessionTouch {
@@ -405,8 +463,10 @@ type APIRequest struct {
 }
 
 // AuthenticateAPI checks "username + API token" or "username + password".
-// A token must belong to the named user, be live and unexpired; its
-// LastUsedAt is recorded in batches. A password is accepted only for users
+// A token must belong to the named user, who must not be disabled, be live
+// and unexpired, and not be older than the user's last password change; its
+// LastUsedAt is recorded in batches. A live token refused because its user
+// is disabled or changed their password is revoked. A password is accepted only for users
 // without TOTP: for them a password alone is not enough, and the error
 // (wrapping gdprkit.ErrForbidden) tells them to use a token. Errors
 // otherwise wrap gdprkit.ErrUnauthenticated, ErrLocked or the gates' errors.
@@ -460,8 +520,16 @@ func (s *Service) AuthenticateAPI(ctx context.Context, req APIRequest) (Principa
 		why = "disabled"
 	case !t.RevokedAt.IsZero():
 		why = "revoked"
+	case credentialPredates(u, t.CreatedAt):
+		why = "password_changed"
 	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
 		why = "expired"
+	}
+	if (why == "disabled" || why == "password_changed") && t.RevokedAt.IsZero() {
+		// A token created while a revocation ran (see CreateToken).
+		if err := s.st.RevokeToken(ctx, req.Account, t.UserID, t.ID, now); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+			s.log.Warn("authn: cannot revoke a token that outlived its user's revocation", "err", err)
+		}
 	}
 	if why != "" {
 		s.event(ctx, req.Account, EventTokenFailed, t.UserID, map[string]string{"reason": why, "token": t.ID})

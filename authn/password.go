@@ -288,11 +288,15 @@ func (p *PasswordPolicy) Check(password, username string) error {
 	if _, bad := p.blocked[lower]; bad {
 		return &PolicyError{Reason: "blocklisted", msg: "password is on the list of commonly used passwords; choose another"}
 	}
-	if username != "" && strings.Contains(lower, foldUsername(username)) && utf8.RuneCountInString(username) >= 3 {
+	// The username and context words are compared under the folding
+	// usernames get (NFKC, then Unicode case folding), applied to both
+	// sides: strings.ToLower keeps "ß" where folding writes "ss".
+	folded := foldUsername(n)
+	if username != "" && strings.Contains(folded, foldUsername(username)) && utf8.RuneCountInString(username) >= 3 {
 		return &PolicyError{Reason: "context_word", msg: "password must not contain the username"}
 	}
 	for _, w := range p.context {
-		if strings.Contains(lower, w) {
+		if strings.Contains(folded, w) {
 			return &PolicyError{Reason: "context_word", msg: "password must not contain the name of this service"}
 		}
 	}

@@ -315,7 +315,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	var words []string
 	for _, w := range cfg.ContextWords {
-		if w = strings.ToLower(norm.NFKC.String(w)); utf8.RuneCountInString(w) >= 4 {
+		if w = foldUsername(w); utf8.RuneCountInString(w) >= 4 {
 			words = append(words, w)
 		}
 	}
@@ -624,17 +624,20 @@ func (s *Service) ChangePassword(ctx context.Context, account gdprkit.AccountID,
 	if err := s.policy.Check(password, u.Username); err != nil {
 		return err
 	}
-	if err := s.checkPassword(ctx, account, u, current); err != nil {
+	if _, err := s.checkPassword(ctx, account, u, current); err != nil {
 		return err
 	}
 	return s.setPassword(ctx, account, u, password)
 }
 
 // checkPassword verifies password for a known user with throttling, and
-// upgrades a weak hash on success.
-func (s *Service) checkPassword(ctx context.Context, account gdprkit.AccountID, u User, password string) error {
+// upgrades a weak hash on success. It returns u with PasswordHash set to
+// the hash now stored: the upgraded one when the rehash took effect, so
+// that a login challenge sealed next is bound to what openChallenge will
+// read.
+func (s *Service) checkPassword(ctx context.Context, account gdprkit.AccountID, u User, password string) (User, error) {
 	if err := s.beginAttempt(ctx, account, u.ID, FactorPassword); err != nil {
-		return err
+		return User{}, err
 	}
 	ok, rehash, err := s.hasher.verify(ctx, u.PasswordHash, password)
 	if err != nil {
@@ -642,7 +645,7 @@ func (s *Service) checkPassword(ctx context.Context, account gdprkit.AccountID, 
 			s.log.Error("authn: stored password hash unusable", "err", err)
 		}
 		s.event(ctx, account, EventLoginFailed, u.ID, map[string]string{"reason": "verify_error"})
-		return fmt.Errorf("%w: %w", gdprkit.ErrUnauthenticated, err)
+		return User{}, fmt.Errorf("%w: %w", gdprkit.ErrUnauthenticated, err)
 	}
 	if !ok || u.Disabled {
 		r := "bad_password"
@@ -650,28 +653,33 @@ func (s *Service) checkPassword(ctx context.Context, account gdprkit.AccountID, 
 			r = "disabled"
 		}
 		s.event(ctx, account, EventLoginFailed, u.ID, map[string]string{"reason": r, "factor": string(FactorPassword)})
-		return fmt.Errorf("%w: wrong username or password", gdprkit.ErrUnauthenticated)
+		return User{}, fmt.Errorf("%w: wrong username or password", gdprkit.ErrUnauthenticated)
 	}
 	s.forgive(ctx, account, u.ID, FactorPassword)
 	if rehash {
-		s.rehash(ctx, account, u, password)
+		if h, ok := s.rehash(ctx, account, u, password); ok {
+			u.PasswordHash = h
+		}
 	}
-	return nil
+	return u, nil
 }
 
-// rehash upgrades a weak hash; failure never fails the login.
-func (s *Service) rehash(ctx context.Context, account gdprkit.AccountID, u User, password string) {
+// rehash upgrades a weak hash and returns the new hash when the
+// compare-and-set stored it; failure never fails the login.
+func (s *Service) rehash(ctx context.Context, account gdprkit.AccountID, u User, password string) (string, bool) {
 	h, err := s.hasher.hash(ctx, password)
 	if err == nil {
 		var ok bool
 		ok, err = s.st.RehashPassword(ctx, account, u.ID, u.PasswordHash, h)
 		if err == nil && ok {
 			s.event(ctx, account, EventPasswordRehashed, u.ID, nil)
+			return h, true
 		}
 	}
 	if err != nil {
 		s.log.Warn("authn: password rehash failed; login continues", "err", err)
 	}
+	return "", false
 }
 
 // DisableUser stops the user from authenticating and revokes all their

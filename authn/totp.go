@@ -243,9 +243,14 @@ func parseCode(code string, digits int) (uint32, bool) {
 // constant time, without returning early, so the time taken does not depend
 // on which step (if any) matched. Single use is the caller's business: the
 // Service refuses any step at or below the last one accepted. It does not
-// allocate.
+// allocate. Invalid parameters (after the zero-value defaults: an unknown
+// algorithm, digits other than 6 or 8, a period outside 1 to 300 seconds)
+// match nothing: VerifyTOTP returns (0, false).
 func VerifyTOTP(key []byte, code string, t time.Time, p TOTPParams, skew int) (matched int64, ok bool) {
 	p = p.withDefaults()
+	if p.validate() != nil {
+		return 0, false
+	}
 	want, valid := parseCode(code, p.Digits)
 	if skew < 0 {
 		skew = 0

@@ -58,13 +58,17 @@ func (f *Filter) ActorRecords(ctx context.Context, account gdprkit.AccountID, ac
 // version (retried when another change wins). The rules themselves do not
 // change. It is idempotent, returns how many entries changed, and is what
 // erasure calls when the admin who added rules is erased (it implements
-// erasure.ActorRefs).
+// erasure.ActorRefs). A replacement equal to actor changes nothing: the
+// result is (0, nil), without reading the store.
 func (f *Filter) AnonymizeActor(ctx context.Context, account gdprkit.AccountID, actor gdprkit.SubjectID, replacement gdprkit.ActorID) (int, error) {
 	if err := account.Validate(); err != nil {
 		return 0, err
 	}
 	if err := replacement.Validate(); err != nil {
 		return 0, err
+	}
+	if string(replacement) == string(actor) {
+		return 0, nil // nothing would change; the loop below would not end
 	}
 	changed := 0
 	for conflicts := 0; ; {

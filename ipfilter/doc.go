@@ -45,6 +45,9 @@
 //     error and the middleware answers 503: it fails closed. When a refresh
 //     fails, the last rules keep applying and the store is asked again after
 //     RefreshInterval.
+//   - A surface that fails ValidateSurface (a misspelling such as "API")
+//     is an error wrapping gdprkit.ErrInvalid with a decision that is not
+//     Allowed, never an open surface; the middleware answers 503.
 //   - An unknown client address (a trusted proxy sent an unusable header, or
 //     the peer is a Unix socket) is denied on any surface that has rules,
 //     even a deny list only, and allowed on surfaces without rules.

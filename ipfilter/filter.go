@@ -260,10 +260,13 @@ func ValidateSurface(s gdprkit.Surface) error {
 // is tried again after RefreshInterval); if there is none yet, Decide
 // returns the store's error (wrapping gdprkit.ErrUnavailable for a transient
 // failure) and a Decision that is not Allowed: callers must fail closed.
-// An invalid account ID or surface is an error wrapping gdprkit.ErrInvalid.
+// An invalid account ID or a surface that fails ValidateSurface (such as
+// "API" for gdprkit.SurfaceAPI) is an error wrapping gdprkit.ErrInvalid,
+// with a Decision that is not Allowed: a misspelt surface never bypasses
+// the rules.
 func (f *Filter) Decide(ctx context.Context, account gdprkit.AccountID, surface gdprkit.Surface, ip netip.Addr) (Decision, error) {
-	if surface == "" {
-		return DeniedNoAddress, fmt.Errorf("%w: ipfilter: empty surface", gdprkit.ErrInvalid)
+	if err := ValidateSurface(surface); err != nil {
+		return DeniedNoAddress, err
 	}
 	snap, err := f.snapshot(ctx, account)
 	if err != nil {
@@ -394,7 +397,8 @@ type Change struct {
 	ActorIP netip.Addr
 	// ActorSurface is the surface the admin is using to make the change.
 	// Default: Surface. The lockout guard only applies when they are the
-	// same, since other surfaces are not changed.
+	// same, since other surfaces are not changed. When set it must pass
+	// ValidateSurface, so a misspelling cannot skip the guard.
 	ActorSurface gdprkit.Surface
 	// ExpectedVersion is the RuleSet.Version the admin's edit started from,
 	// or AnyVersion. A different current version fails with
@@ -415,7 +419,7 @@ type Result struct {
 // SetRules validates and stores a change, and applies it to this Filter's
 // cache at once (other processes pick it up within RefreshInterval).
 //
-// Nothing is stored when: an ID or surface is invalid, any entry fails
+// Nothing is stored when: an ID, Surface or ActorSurface is invalid, any entry fails
 // ParsePrefix or has a bad note, or a list is longer than MaxEntries (all
 // wrap gdprkit.ErrInvalid; every bad entry is reported as an *EntryError);
 // the version moved (gdprkit.ErrConflict); or the new rules would deny
@@ -432,6 +436,9 @@ func (f *Filter) SetRules(ctx context.Context, c Change) (Result, error) {
 		return Result{}, err
 	}
 	actorSurface := cmpOr(c.ActorSurface, c.Surface)
+	if err := ValidateSurface(actorSurface); err != nil {
+		return Result{}, fmt.Errorf("ActorSurface: %w", err)
+	}
 	if len(c.Allow) > f.maxEnt || len(c.Deny) > f.maxEnt {
 		return Result{}, fmt.Errorf("%w: ipfilter: a list holds more than %d entries", gdprkit.ErrInvalid, f.maxEnt)
 	}

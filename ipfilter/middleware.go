@@ -22,8 +22,9 @@ func (f *Filter) ClientIP(r *http.Request) (netip.Addr, error) { return f.extrac
 //
 // A denied request gets 403 with the body "Forbidden" and nothing about the
 // rules or the address seen; the denial is audited (EventDenied, rate
-// limited). When the rules cannot be read and nothing is cached, the answer
-// is 503, failing closed. An unusable client address counts as unknown:
+// limited). When the rules cannot be read and nothing is cached, or resolve
+// names an invalid account or surface (see Decide), the answer is 503 and
+// the error is logged, failing closed. An unusable client address counts as unknown:
 // allowed only where the surface has no rules at all.
 func (f *Filter) Middleware(resolve Resolver) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
