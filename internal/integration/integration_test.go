@@ -30,12 +30,18 @@ var (
 	_ authn.IPGate      = (*ipfilter.Filter)(nil)
 )
 
-func TestLoginHonoursLifecycleAndIPRules(t *testing.T) {
+// everyStore opens, per test, the memory store and every SQL dialect
+// testdb has (SQLite always; PostgreSQL and MySQL when configured).
+func everyStore(t *testing.T) map[string]func(t *testing.T) store.Store {
 	stores := map[string]func(t *testing.T) store.Store{"memstore": func(*testing.T) store.Store { return memstore.New() }}
 	for _, d := range testdb.Dialects(t) {
 		stores[string(d)] = func(t *testing.T) store.Store { s, _ := testdb.OpenStore(t, d); return s }
 	}
-	for name, open := range stores {
+	return stores
+}
+
+func TestLoginHonoursLifecycleAndIPRules(t *testing.T) {
+	for name, open := range everyStore(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()

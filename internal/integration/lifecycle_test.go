@@ -16,7 +16,6 @@ import (
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/erasure/memhelpdesk"
 	"github.com/gdprkit/gdprkit/fakeclock"
-	"github.com/gdprkit/gdprkit/internal/testdb"
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
@@ -164,11 +163,7 @@ func TestErasingAnAdminAnonymisesTheRulesTheyAdded(t *testing.T) {
 }
 
 func TestAbandonedTrialEndsWithNothingLeft(t *testing.T) {
-	stores := map[string]func(t *testing.T) store.Store{"memstore": func(*testing.T) store.Store { return memstore.New() }}
-	for _, d := range testdb.Dialects(t) {
-		stores[string(d)] = func(t *testing.T) store.Store { s, _ := testdb.OpenStore(t, d); return s }
-	}
-	for name, open := range stores {
+	for name, open := range everyStore(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()

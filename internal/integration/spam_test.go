@@ -9,10 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdprkit/gdprkit/fakeclock"
-	"github.com/gdprkit/gdprkit/internal/testdb"
 	"github.com/gdprkit/gdprkit/spam"
-	"github.com/gdprkit/gdprkit/store"
-	"github.com/gdprkit/gdprkit/store/memstore"
 	"github.com/gdprkit/gdprkit/store/storetest"
 )
 
@@ -22,11 +19,7 @@ import (
 // first batch deletes the rest, and a fresh Filter over the same store
 // sees the same model and no lessons.
 func TestSpamLessonsExpireOnEveryStore(t *testing.T) {
-	stores := map[string]func(t *testing.T) store.Store{"memstore": func(*testing.T) store.Store { return memstore.New() }}
-	for _, d := range testdb.Dialects(t) {
-		stores[string(d)] = func(t *testing.T) store.Store { s, _ := testdb.OpenStore(t, d); return s }
-	}
-	for name, open := range stores {
+	for name, open := range everyStore(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
