@@ -55,6 +55,13 @@ type Config struct {
 	// TrustedProxies, when set, lets ipfilter read X-Forwarded-For from
 	// these peers. Default: none; the TCP peer is the client.
 	Proxy ipfilter.ProxyConfig
+	// SendPortalLink e-mails a customer the link to their portal after they
+	// write through the contact form (link is a path on this app). Only a
+	// new customer in demo mode is shown the link on the page instead:
+	// anyone may type an existing customer's address into the form, and
+	// the link opens that customer's tickets and data. Without it, outside
+	// that case, the link is not handed out at all.
+	SendPortalLink func(ctx context.Context, email, link string) error
 }
 
 // App is the helpdesk: the gdprkit services, the host's own tables and the

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/consent"
@@ -20,6 +23,16 @@ const (
 	agentPass = "quiet-meadow-compass-17"
 )
 
+// randomPassword returns 24 random lower-case letters and digits (120
+// bits), which pass authn's policy.
+func randomPassword() (string, error) {
+	b := make([]byte, 15)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b)), nil
+}
+
 // DemoLogin is one printed demo login.
 type DemoLogin struct {
 	Role, Name, Username, Password, PortalLink string
@@ -29,6 +42,8 @@ type DemoLogin struct {
 // agent, customers with tickets (one with an attachment, one spam), the
 // contact form's consent purposes with their policy texts, and a little
 // spam training. It does nothing when the account already has users.
+// Outside demo mode the owner's and agent's passwords are random, and
+// returned here only.
 func (a *App) Seed(ctx context.Context) ([]DemoLogin, error) {
 	us, err := a.users(ctx, "")
 	if err != nil {
@@ -46,6 +61,17 @@ func (a *App) Seed(ctx context.Context) ([]DemoLogin, error) {
 	}{
 		{User{ID: "u-owner", Role: roleOwner, Name: "Olivia Owner", Email: "olivia@helpdesk.example"}, ownerUser, ownerPass},
 		{User{ID: "u-agent", Role: roleAgent, Name: "Alex Agent", Email: "alex@helpdesk.example"}, agentUser, agentPass},
+	}
+	if !a.cfg.Demo {
+		// Outside demo mode the staff logins get passwords of their own,
+		// printed once at the first start: the demo's are public.
+		for i := range staff {
+			pw, err := randomPassword()
+			if err != nil {
+				return nil, err
+			}
+			staff[i].pw = pw
+		}
 	}
 	var logins []DemoLogin
 	for _, s := range staff {

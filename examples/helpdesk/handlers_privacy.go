@@ -192,9 +192,22 @@ func (a *App) export(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusNotFound, "No such person.")
 		return
 	}
+	// File the access request as the staff member: Submit applies the role
+	// rules (an agent may not export the owner or another agent) and keeps
+	// a record of who exported whom.
+	req, err := a.Erasure.Submit(r.Context(), a.acct, erasure.Submission{Type: erasure.TypeAccess, Subject: gdprkit.SubjectID(sub),
+		By: gdprkit.ActorID(me(r).ID), Verified: true})
+	if errors.Is(err, gdprkit.ErrForbidden) {
+		a.fail(w, r, http.StatusForbidden, "You may not export this person's data.")
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="access-export-`+safeName(sub)+`.json"`)
-	if _, err := a.Erasure.ExportSubject(r.Context(), a.acct, gdprkit.SubjectID(sub), w); err != nil {
+	if err := a.Erasure.Export(r.Context(), a.acct, req.ID, w); err != nil {
 		a.log.Error("export", "err", err)
 	}
 }

@@ -40,6 +40,7 @@ type contactData struct {
 	Consent                    template.HTML
 	Name, Email, Subject, Body string
 	PortalLink                 string
+	LinkSent                   bool // the portal link went by e-mail (or would have)
 	TicketID                   int64
 	Unavailable                bool
 }
@@ -125,7 +126,22 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "contact", "Thank you", contactData{TicketID: tid, PortalLink: "/portal/login?t=" + a.portalToken(cust.ID)})
+	done := contactData{TicketID: tid}
+	link := "/portal/login?t=" + a.portalToken(cust.ID)
+	switch {
+	case isNew && a.cfg.Demo:
+		// The demo shortcut: a new customer's own link, shown on the page.
+		done.PortalLink = link
+	case a.cfg.SendPortalLink != nil:
+		if err := a.cfg.SendPortalLink(ctx, cust.Email, link); err != nil {
+			a.log.Warn("helpdesk: cannot e-mail a portal link", "err", err)
+		}
+		done.LinkSent = true
+	default:
+		done.LinkSent = true // said alike either way, so the page tells nobody whether the address is known
+		a.log.Warn("helpdesk: no SendPortalLink configured; the customer gets no portal link")
+	}
+	a.render(w, r, http.StatusOK, "contact", "Thank you", done)
 }
 
 // inboxRow is one ticket in the inbox with the filter's verdict.
