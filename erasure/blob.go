@@ -32,6 +32,15 @@ type BlobIndex interface {
 	BlobKeys(ctx context.Context, account gdprkit.AccountID, parents []string, after string, limit int) ([]string, error)
 }
 
+// BlobParentIndex is a BlobIndex that can also say which parent record
+// each blob belongs to, so that a hold above a file (a held ticket) keeps
+// Service.DeleteRecord from deleting it.
+type BlobParentIndex interface {
+	BlobIndex
+	// BlobParents returns the parent record of each of keys it knows.
+	BlobParents(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error)
+}
+
 // MaxExportBlob is the largest blob whose content an access export
 // includes (base64); larger ones are listed with their size only.
 const MaxExportBlob = 8 << 20
@@ -53,6 +62,15 @@ type blobTarget struct {
 func (t blobTarget) Info() TargetInfo {
 	return TargetInfo{Kind: t.kind, Parent: t.parent, Default: Rule{Action: Delete}, Actions: []Action{Delete},
 		Description: "stored files (attachments, inline images)"}
+}
+
+// ParentsOf implements ParentFinder when the index is a BlobParentIndex;
+// otherwise it names no parents.
+func (t blobTarget) ParentsOf(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error) {
+	if pi, ok := t.index.(BlobParentIndex); ok {
+		return pi.BlobParents(ctx, account, keys)
+	}
+	return map[string]string{}, nil
 }
 
 func (t blobTarget) Find(ctx context.Context, account gdprkit.AccountID, q Query) ([]Ref, error) {

@@ -65,7 +65,9 @@
 // ParentFinder let the engine climb from a record to its ancestors).
 // Held records are kept and the receipt says the request was partly
 // fulfilled under Art. 17(3). DeleteRecord refuses to delete anything a
-// hold covers, above, at or below the record. Registered Recipients
+// hold covers, above, at or below the record, and while any hold is active
+// it also refuses a record whose ancestry a target cannot tell (blob
+// indexes tell it through BlobParentIndex). Registered Recipients
 // (processors, integrations) are notified after the cascade (Art. 19) and
 // each notification is recorded. The Receipt names the subject only by a
 // keyed pseudonym and lists, per kind, the counts deleted, anonymised and

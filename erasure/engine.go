@@ -218,12 +218,15 @@ func recordHold(g *Graph, holds []Hold, k Kind, id string) (Hold, bool) {
 // like authored_message from the child kind sharing its Records) and
 // stops where a target cannot say. Root record IDs are taken as subject
 // IDs, as the built-in end-user targets have them.
-func (s *Service) heldAbove(ctx context.Context, account gdprkit.AccountID, holds []Hold, k Kind, ids []string) (map[string]Hold, error) {
-	out := map[string]Hold{}
+//
+// blind lists those of ids whose climb stopped at a target that is not a
+// ParentFinder, so whether a hold covers them is unknown.
+func (s *Service) heldAbove(ctx context.Context, account gdprkit.AccountID, holds []Hold, k Kind, ids []string) (out map[string]Hold, blind []string, err error) {
+	out = map[string]Hold{}
 	g := s.cfg.Graph
 	cur := g.placed(k)
 	if len(holds) == 0 || len(ids) == 0 || cur == "" {
-		return out, nil
+		return out, nil, nil
 	}
 	at := make(map[string]string, len(ids)) // record asked about -> its ancestor of kind cur
 	for _, id := range ids {
@@ -241,11 +244,14 @@ func (s *Service) heldAbove(ctx context.Context, account gdprkit.AccountID, hold
 					}
 				}
 			}
-			return out, nil
+			return out, nil, nil
 		}
 		pf, ok := g.byKind[cur].(ParentFinder)
 		if !ok {
-			return out, nil
+			for id := range at {
+				blind = append(blind, id)
+			}
+			return out, blind, nil
 		}
 		var keys []string
 		seen := map[string]bool{}
@@ -257,7 +263,7 @@ func (s *Service) heldAbove(ctx context.Context, account gdprkit.AccountID, hold
 		}
 		pm, err := pf.ParentsOf(ctx, account, keys)
 		if err != nil {
-			return nil, fmt.Errorf("erasure: parents of %s: %w", cur, err)
+			return nil, nil, fmt.Errorf("erasure: parents of %s: %w", cur, err)
 		}
 		next := make(map[string]string, len(at))
 		for id, a := range at {
@@ -273,7 +279,7 @@ func (s *Service) heldAbove(ctx context.Context, account gdprkit.AccountID, hold
 		}
 		at, cur = next, parent
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 func (w *walker) noteHold(h Hold) {
@@ -453,7 +459,9 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 	if len(f.Parents) == 0 && len(w.holds) > 0 && !f.NoAct && !f.Held {
 		// A root frame reaches records that may live under a held record
 		// (a message the subject wrote in a held ticket).
-		if above, err = w.s.heldAbove(ctx, w.account, w.holds, f.Kind, refIDs(refs)); err != nil {
+		// Records whose ancestry a target cannot tell are treated as not
+		// held (see ParentFinder).
+		if above, _, err = w.s.heldAbove(ctx, w.account, w.holds, f.Kind, refIDs(refs)); err != nil {
 			return err
 		}
 	}

@@ -190,7 +190,9 @@ var ErrHeld = errors.New("erasure: record under legal hold")
 // belongs to is under an active legal hold, it returns an error wrapping
 // ErrHeld and gdprkit.ErrForbidden, and nothing changes (holds above are
 // found through targets that implement ParentFinder; the subject is the
-// ID of the root record at the top). Deleting a record that is already
+// ID of the root record at the top). While any hold is active, a record
+// whose ancestry some target on the way up cannot tell is refused the
+// same way: it might be held. Deleting a record that is already
 // gone succeeds.
 func (s *Service) DeleteRecord(ctx context.Context, account gdprkit.AccountID, k Kind, id string, by gdprkit.ActorID) (map[Kind]int64, error) {
 	if err := account.Validate(); err != nil {
@@ -218,12 +220,17 @@ func (s *Service) DeleteRecord(ctx context.Context, account gdprkit.AccountID, k
 	if _, ok := recordHold(s.cfg.Graph, holds, k, id); ok {
 		return nil, held()
 	}
-	above, err := s.heldAbove(ctx, account, holds, k, []string{id})
+	above, blind, err := s.heldAbove(ctx, account, holds, k, []string{id})
 	if err != nil {
 		return nil, err
 	}
 	if len(above) > 0 {
 		return nil, held()
+	}
+	if len(blind) > 0 {
+		// Fail closed: while holds are active, a record whose ancestors a
+		// target cannot name might be under one.
+		return nil, fmt.Errorf("%w: %w: holds are active and the %s target cannot say which records %s is under", ErrHeld, gdprkit.ErrForbidden, k, id)
 	}
 	// Collect the subtree's IDs, parents first, then delete leaf first.
 	ids := map[Kind][]string{k: {id}}

@@ -261,6 +261,21 @@ func (h *Helpdesk) BlobKeys(_ context.Context, a gdprkit.AccountID, parents []st
 	return out, nil
 }
 
+// BlobParents implements erasure.BlobParentIndex: the attachment of each
+// blob key.
+func (h *Helpdesk) BlobParents(_ context.Context, a gdprkit.AccountID, keys []string) (map[string]string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	set := toSet(keys)
+	out := map[string]string{}
+	for _, at := range h.data(a).Attachments {
+		if set[at.BlobKey] {
+			out[at.BlobKey] = at.ID
+		}
+	}
+	return out, nil
+}
+
 func toSet(ids []string) map[string]bool {
 	m := make(map[string]bool, len(ids))
 	for _, id := range ids {

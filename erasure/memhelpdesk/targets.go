@@ -66,6 +66,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Identities, id) },
+			parent: func(d *Data, id string) (string, bool) { x, ok := d.Identities[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Identities, id) }}},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindPortalProfile, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "customer-portal profile"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
@@ -76,6 +77,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Portal, id) },
+			parent: func(d *Data, id string) (string, bool) { x, ok := d.Portal[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Portal, id) }},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindOAuthToken, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "OAuth tokens"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
@@ -85,7 +87,8 @@ func (h *Helpdesk) Targets() []erasure.Target {
 					}
 				}
 			},
-			del: func(d *Data, id string) { delete(d.Tokens, id) },
+			del:    func(d *Data, id string) { delete(d.Tokens, id) },
+			parent: func(d *Data, id string) (string, bool) { x, ok := d.Tokens[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any {
 				t, ok := d.Tokens[id]
 				if !ok {
@@ -103,6 +106,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Sessions, id) },
+			parent: func(d *Data, id string) (string, bool) { x, ok := d.Sessions[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Sessions, id) }},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindSavedSearch, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "saved searches"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
@@ -113,6 +117,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Searches, id) },
+			parent: func(d *Data, id string) (string, bool) { x, ok := d.Searches[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Searches, id) }},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindTicket, Parent: erasure.KindEndUser, Default: del, Actions: both, Description: "tickets the user requested, trashed ones included", Records: "tickets"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {

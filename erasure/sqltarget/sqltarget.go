@@ -631,8 +631,15 @@ func (b *BlobIndex) BlobKeys(ctx context.Context, account gdprkit.AccountID, par
 	return ids(refs), nil
 }
 
+// BlobParents implements erasure.BlobParentIndex: one SELECT of the key
+// and ID columns for the batch.
+func (b *BlobIndex) BlobParents(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error) {
+	return b.t.ParentsOf(ctx, account, keys)
+}
+
 var (
-	_ erasure.Target        = (*Target)(nil)
-	_ erasure.AccountEraser = (*Target)(nil)
-	_ erasure.BlobIndex     = (*BlobIndex)(nil)
+	_ erasure.Target          = (*Target)(nil)
+	_ erasure.AccountEraser   = (*Target)(nil)
+	_ erasure.ParentFinder    = (*Target)(nil)
+	_ erasure.BlobParentIndex = (*BlobIndex)(nil)
 )
