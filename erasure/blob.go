@@ -48,9 +48,26 @@ const MaxExportBlob = 8 << 20
 // BlobTarget returns a target of kind k, child of parent, for the files
 // that index maps the parent's records to, stored in blobs. It can only
 // delete. Find skips keys whose blob is already gone and reports each
-// blob's size, so plans and receipts count bytes.
+// blob's size, so plans and receipts count bytes. When index is a
+// BlobParentIndex the target is also a ParentFinder; otherwise it is not,
+// so Service.DeleteRecord knows it cannot tell a file's ancestry.
 func BlobTarget(k, parent Kind, index BlobIndex, blobs BlobStore) Target {
-	return blobTarget{kind: k, parent: parent, index: index, blobs: blobs}
+	t := blobTarget{kind: k, parent: parent, index: index, blobs: blobs}
+	if pi, ok := index.(BlobParentIndex); ok {
+		return blobParentTarget{t, pi}
+	}
+	return t
+}
+
+// blobParentTarget is a blobTarget whose index names each blob's parent.
+type blobParentTarget struct {
+	blobTarget
+	pi BlobParentIndex
+}
+
+// ParentsOf implements ParentFinder.
+func (t blobParentTarget) ParentsOf(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error) {
+	return t.pi.BlobParents(ctx, account, keys)
 }
 
 type blobTarget struct {
@@ -62,15 +79,6 @@ type blobTarget struct {
 func (t blobTarget) Info() TargetInfo {
 	return TargetInfo{Kind: t.kind, Parent: t.parent, Default: Rule{Action: Delete}, Actions: []Action{Delete},
 		Description: "stored files (attachments, inline images)"}
-}
-
-// ParentsOf implements ParentFinder when the index is a BlobParentIndex;
-// otherwise it names no parents.
-func (t blobTarget) ParentsOf(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error) {
-	if pi, ok := t.index.(BlobParentIndex); ok {
-		return pi.BlobParents(ctx, account, keys)
-	}
-	return map[string]string{}, nil
 }
 
 func (t blobTarget) Find(ctx context.Context, account gdprkit.AccountID, q Query) ([]Ref, error) {

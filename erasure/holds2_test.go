@@ -1,6 +1,7 @@
 package erasure_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -110,4 +111,22 @@ func TestDeleteRecordFailsClosedWithoutParentFinder(t *testing.T) {
 	_, err = e.svc.DeleteRecord(ctx, e.acct, erasure.KindMessage, "m-t-ana-0-0", "agent1")
 	require.NoError(t, err)
 	assert.NotContains(t, e.dump().Messages, "m-t-ana-0-0")
+}
+
+// plainIndex is a BlobIndex that cannot name a blob's parent.
+type plainIndex struct{}
+
+func (plainIndex) BlobKeys(context.Context, gdprkit.AccountID, []string, string, int) ([]string, error) {
+	return nil, nil
+}
+
+// A blob target claims to find parents only when its index can: one over a
+// plain index is no ParentFinder, so DeleteRecord fails closed on its files
+// while a hold is active instead of taking "no parent named" for "not held".
+func TestBlobTargetIsAParentFinderOnlyWithAParentIndex(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	_, ok := erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, plainIndex{}, e.hd.Blobs).(erasure.ParentFinder)
+	assert.False(t, ok)
+	_, ok = erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, e.hd, e.hd.Blobs).(erasure.ParentFinder)
+	assert.True(t, ok)
 }
