@@ -361,7 +361,7 @@ func (s *Service) CreateToken(ctx context.Context, account gdprkit.AccountID, us
 	// user again and take the token back if so (they write the user before
 	// revoking, so a change this read misses revokes the token after it).
 	cur, err := s.st.User(ctx, account, userID)
-	if err != nil || cur.Disabled || !cur.PasswordChangedAt.Equal(u.PasswordChangedAt) {
+	if err != nil || revokedSince(u, cur) {
 		if rerr := s.st.RevokeToken(ctx, account, userID, t.ID, s.clock.Now()); rerr != nil && !errors.Is(rerr, gdprkit.ErrNotFound) {
 			s.log.Warn("authn: cannot revoke a token that lost a race", "err", rerr)
 		}

@@ -296,7 +296,7 @@ func (s *Service) startSession(ctx context.Context, account gdprkit.AccountID, u
 		return "", Session{}, err
 	}
 	cur, err := s.st.User(ctx, account, u.ID)
-	if err == nil && !cur.Disabled && cur.PasswordChangedAt.Equal(u.PasswordChangedAt) {
+	if err == nil && !revokedSince(u, cur) {
 		return tok, sess, nil
 	}
 	if derr := s.st.DeleteSession(ctx, account, u.ID, sess.ID); derr != nil && !errors.Is(derr, gdprkit.ErrNotFound) {
@@ -307,6 +307,13 @@ func (s *Service) startSession(ctx context.Context, account gdprkit.AccountID, u
 	}
 	s.event(ctx, account, EventLoginFailed, u.ID, map[string]string{"reason": "changed_during_login"})
 	return "", Session{}, errBadCredentials
+}
+
+// revokedSince reports whether cur, a fresh read of the user read earlier
+// as u, has since been disabled or had their password changed: the changes
+// that revoke every session and token.
+func revokedSince(u, cur User) bool {
+	return cur.Disabled || !cur.PasswordChangedAt.Equal(u.PasswordChangedAt)
 }
 
 // credentialPredates reports whether a session or token created at created
