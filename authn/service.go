@@ -787,6 +787,13 @@ func (c Credentials) EraseUser(ctx context.Context, account gdprkit.AccountID, u
 	return n.Total(), err
 }
 
+// EraseAccount deletes every authn record of the account and returns how
+// many there were, for account deletion through the erasure graph.
+func (c Credentials) EraseAccount(ctx context.Context, account gdprkit.AccountID) (int, error) {
+	n, err := c.s.DeleteAccount(ctx, account)
+	return n.Total(), err
+}
+
 // RevokeAccount ends every session and revokes every API token of the
 // account, as when it is suspended. Credentials and TOTP stay, so the
 // account's users can log in again once the AccountGate allows it.

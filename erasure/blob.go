@@ -6,38 +6,48 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gdprkit/gdprkit"
 )
 
 // BlobStore holds files: attachments and inline images on disk or in object
 // storage. Keys are the host's own (a path, an object name). Every method
-// is scoped to an account. erasure/fsblob implements it on a directory; an
-// object-storage client fits the same three methods.
+// is scoped to an account and works on batches, so a store with a native
+// batch call (object storage's multi-delete) uses it and one without works
+// through a batch in parallel, bounded (erasure/fsblob does). Missing blobs
+// are never an error.
 type BlobStore interface {
-	// Stat returns the blob's size, or an error wrapping
-	// gdprkit.ErrNotFound when it does not exist.
-	Stat(ctx context.Context, account gdprkit.AccountID, key string) (int64, error)
-	// Read returns the blob's content.
+	// Stat returns the size of each of keys that exists; missing keys are
+	// left out.
+	Stat(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]int64, error)
+	// Read returns one blob's content, or an error wrapping
+	// gdprkit.ErrNotFound.
 	Read(ctx context.Context, account gdprkit.AccountID, key string) ([]byte, error)
-	// Delete removes the blob; a missing blob is not an error.
-	Delete(ctx context.Context, account gdprkit.AccountID, key string) error
+	// Delete removes the blobs and returns how many existed. When it
+	// returns without error, every one of keys is gone (durably, as the
+	// store's documentation says).
+	Delete(ctx context.Context, account gdprkit.AccountID, keys []string) (int, error)
+	// Walk calls fn for every blob of the account, in ascending key order,
+	// until fn returns an error (which Walk returns). A store that cannot
+	// tell an account's blobs from others' returns ErrUnsupported.
+	Walk(ctx context.Context, account gdprkit.AccountID, fn func(key string, size int64) error) error
+	// DeleteAccount removes every blob of the account and returns how
+	// many there were; ErrUnsupported when the store cannot tell them.
+	DeleteAccount(ctx context.Context, account gdprkit.AccountID) (int, error)
 }
 
 // BlobIndex tells the blob target which blobs belong to which parent
 // records (attachment rows that store the key).
 type BlobIndex interface {
 	// BlobKeys returns up to limit keys of the blobs of the given parent
-	// records, strictly after after, in ascending byte order.
+	// records — of every record of the account when parents is nil —
+	// strictly after after, in ascending byte order.
 	BlobKeys(ctx context.Context, account gdprkit.AccountID, parents []string, after string, limit int) ([]string, error)
-}
-
-// BlobParentIndex is a BlobIndex that can also say which parent record
-// each blob belongs to, so that a hold above a file (a held ticket) keeps
-// Service.DeleteRecord from deleting it.
-type BlobParentIndex interface {
-	BlobIndex
-	// BlobParents returns the parent record of each of keys it knows.
+	// BlobParents returns the parent record of each of keys it knows. An
+	// index that cannot tell returns ErrUnsupported; then legal holds above
+	// a file are seen only from above, and Service.DeleteRecord refuses to
+	// delete files while holds are active.
 	BlobParents(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error)
 }
 
@@ -48,26 +58,14 @@ const MaxExportBlob = 8 << 20
 // BlobTarget returns a target of kind k, child of parent, for the files
 // that index maps the parent's records to, stored in blobs. It can only
 // delete. Find skips keys whose blob is already gone and reports each
-// blob's size, so plans and receipts count bytes. When index is a
-// BlobParentIndex the target is also a ParentFinder; otherwise it is not,
-// so Service.DeleteRecord knows it cannot tell a file's ancestry.
+// blob's size (one Stat per page), so plans and receipts count bytes;
+// Delete removes a page with one call of the store. EraseAccount removes
+// the files of every record the index still lists, then whatever the
+// store holds for the account, so an account's files go even when their
+// attachment records went first. Residue reports files whose key holds
+// one of the subject's identifiers.
 func BlobTarget(k, parent Kind, index BlobIndex, blobs BlobStore) Target {
-	t := blobTarget{kind: k, parent: parent, index: index, blobs: blobs}
-	if pi, ok := index.(BlobParentIndex); ok {
-		return blobParentTarget{t, pi}
-	}
-	return t
-}
-
-// blobParentTarget is a blobTarget whose index names each blob's parent.
-type blobParentTarget struct {
-	blobTarget
-	pi BlobParentIndex
-}
-
-// ParentsOf implements ParentFinder.
-func (t blobParentTarget) ParentsOf(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error) {
-	return t.pi.BlobParents(ctx, account, keys)
+	return blobTarget{kind: k, parent: parent, index: index, blobs: blobs}
 }
 
 type blobTarget struct {
@@ -78,7 +76,7 @@ type blobTarget struct {
 
 func (t blobTarget) Info() TargetInfo {
 	return TargetInfo{Kind: t.kind, Parent: t.parent, Default: Rule{Action: Delete}, Actions: []Action{Delete},
-		Description: "stored files (attachments, inline images)"}
+		Description: "stored files (attachments, inline images)", Caps: Caps{Parents: true, EraseAccount: true, Residue: true}}
 }
 
 func (t blobTarget) Find(ctx context.Context, account gdprkit.AccountID, q Query) ([]Ref, error) {
@@ -92,18 +90,20 @@ func (t blobTarget) Find(ctx context.Context, account gdprkit.AccountID, q Query
 		if err != nil {
 			return nil, err
 		}
+		if len(keys) == 0 {
+			break
+		}
+		sizes, err := t.blobs.Stat(ctx, account, keys)
+		if err != nil {
+			return nil, err
+		}
 		for _, k := range keys {
 			if len(out) == q.Limit {
 				break
 			}
-			n, err := t.blobs.Stat(ctx, account, k)
-			if errors.Is(err, gdprkit.ErrNotFound) {
-				continue
+			if n, ok := sizes[k]; ok {
+				out = append(out, Ref{ID: k, Bytes: n})
 			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Ref{ID: k, Bytes: n})
 		}
 		if len(keys) < q.Limit {
 			break
@@ -113,32 +113,38 @@ func (t blobTarget) Find(ctx context.Context, account gdprkit.AccountID, q Query
 	return out, nil
 }
 
-func (t blobTarget) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []Ref) error {
-	for _, r := range refs {
-		if err := t.blobs.Delete(ctx, account, r.ID); err != nil {
-			return fmt.Errorf("delete blob: %w", err)
-		}
+func (t blobTarget) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []Ref) (Change, error) {
+	if len(refs) == 0 {
+		return Change{}, nil
 	}
-	return nil
+	n, err := t.blobs.Delete(ctx, account, refIDs(refs))
+	if err != nil {
+		return Change{}, fmt.Errorf("delete blobs: %w", err)
+	}
+	return Change{Records: int64(n)}, nil
 }
 
-func (t blobTarget) Anonymize(context.Context, gdprkit.AccountID, []Ref, Anon) error {
-	return fmt.Errorf("%w: files cannot be anonymised", gdprkit.ErrInvalid)
+func (t blobTarget) Anonymize(context.Context, gdprkit.AccountID, []Ref, Anon) (Change, error) {
+	return Change{}, fmt.Errorf("%w: files cannot be anonymised", ErrUnsupported)
 }
 
 func (t blobTarget) Export(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []Ref) ([]json.RawMessage, error) {
+	sizes, err := t.blobs.Stat(ctx, account, refIDs(refs))
+	if err != nil {
+		return nil, err
+	}
 	var out []json.RawMessage
 	for _, r := range refs {
-		n, err := t.blobs.Stat(ctx, account, r.ID)
-		if errors.Is(err, gdprkit.ErrNotFound) {
+		n, ok := sizes[r.ID]
+		if !ok {
 			continue
-		}
-		if err != nil {
-			return nil, err
 		}
 		v := map[string]any{"key": r.ID, "bytes": n}
 		if n <= MaxExportBlob {
 			b, err := t.blobs.Read(ctx, account, r.ID)
+			if errors.Is(err, gdprkit.ErrNotFound) {
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -154,3 +160,75 @@ func (t blobTarget) Export(ctx context.Context, account gdprkit.AccountID, _ gdp
 	}
 	return out, nil
 }
+
+func (t blobTarget) ParentsOf(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error) {
+	return t.index.BlobParents(ctx, account, keys)
+}
+
+func (blobTarget) Identifiers(context.Context, gdprkit.AccountID, []Ref) ([]Identifier, error) {
+	return nil, ErrUnsupported
+}
+
+// blobPage is how many keys EraseAccount takes from the index at a time.
+const blobPage = 500
+
+func (t blobTarget) EraseAccount(ctx context.Context, account gdprkit.AccountID) (Change, error) {
+	var ch Change
+	after := ""
+	for {
+		keys, err := t.index.BlobKeys(ctx, account, nil, after, blobPage)
+		if err != nil {
+			return ch, fmt.Errorf("list blobs: %w", err)
+		}
+		if len(keys) == 0 {
+			break
+		}
+		n, err := t.blobs.Delete(ctx, account, keys)
+		if err != nil {
+			return ch, fmt.Errorf("delete blobs: %w", err)
+		}
+		ch.Records += int64(n)
+		if len(keys) < blobPage {
+			break
+		}
+		after = keys[len(keys)-1]
+	}
+	n, err := t.blobs.DeleteAccount(ctx, account)
+	if err != nil && !errors.Is(err, ErrUnsupported) {
+		return ch, fmt.Errorf("delete the account's blobs: %w", err)
+	}
+	ch.Records += int64(n)
+	return ch, nil
+}
+
+func (blobTarget) Predict(context.Context, gdprkit.AccountID, []Ref, Action, Anon) (Change, error) {
+	return Change{}, ErrUnsupported
+}
+
+func (t blobTarget) Residue(ctx context.Context, account gdprkit.AccountID, q ResidueQuery) ([]Finding, error) {
+	var out []Finding
+	errFull := errors.New("full")
+	err := t.blobs.Walk(ctx, account, func(key string, _ int64) error {
+		low := strings.ToLower(key)
+		for _, id := range q.Identifiers {
+			if v := strings.ToLower(id.Value); len(v) >= minNeedle && strings.Contains(low, v) {
+				out = append(out, Finding{Kind: t.kind, Record: key, Identifier: id.Kind})
+				if len(out) >= q.Limit {
+					return errFull
+				}
+				break
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrUnsupported) || errors.Is(err, errFull) {
+		err = nil
+	}
+	return out, err
+}
+
+func (blobTarget) Check(context.Context, string) error { return ErrUnsupported }
+
+// minNeedle is the shortest identifier a residue search looks for: shorter
+// values ("Al", "42") match too much to mean anything.
+const minNeedle = 4

@@ -2,25 +2,12 @@ package erasure
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/gdprkit/gdprkit"
 )
-
-// IdentifierLister is implemented by targets whose records hold
-// identifiers (e-mail addresses, phone numbers). Before their records are
-// erased the engine asks for them and keeps a keyed pseudonym of each as a
-// tombstone.
-type IdentifierLister interface {
-	Identifiers(ctx context.Context, account gdprkit.AccountID, refs []Ref) ([]Identifier, error)
-}
-
-// Identifier is one identifier of a subject, by kind ("email", "phone").
-type Identifier struct {
-	Kind  string `json:"kind"`
-	Value string `json:"value"`
-}
 
 // The engine walks the graph depth first, one batch of records at a time:
 // it finds a batch of a kind, erases everything under exactly that batch
@@ -33,32 +20,49 @@ type Identifier struct {
 // counts every record exactly once.
 
 // jobState is the durable checkpoint of a job (and the in-memory state of
-// a plan or a synchronous cascade).
+// a plan or a synchronous cascade). Fields marked personal are cleared
+// when the job finishes.
 type jobState struct {
-	Rules      map[Kind]Rule     `json:"rules"`
-	ReassignTo gdprkit.SubjectID `json:"reassign_to,omitempty"`
-	Scope      Scope             `json:"scope"`
+	Rules map[Kind]Rule `json:"rules"`
+	// ReassignTo is the ID of the agent who takes over, as submitted;
+	// ReassignKey is that agent's key (personal while running).
+	ReassignTo  gdprkit.SubjectID `json:"reassign_to,omitempty"`
+	ReassignKey gdprkit.SubjectID `json:"reassign_key,omitempty"`
+	Scope       Scope             `json:"scope"`
+	// Class and Key resolve the subject (Directory.Lookup at Submit);
+	// Key is personal while running.
+	Class string            `json:"class,omitempty"`
+	Key   gdprkit.SubjectID `json:"key,omitempty"`
+
+	// Identified is set once the subject's identifiers were collected
+	// into Idents (personal while running).
+	Identified bool         `json:"identified,omitempty"`
+	Idents     []Identifier `json:"idents,omitempty"`
+	// Planned is the dry run's count per kind, taken when the job first
+	// runs: what progress is measured against.
+	Planned map[Kind]int64 `json:"planned,omitempty"`
 
 	Pass int `json:"pass"`
-	// Root indexes the root kinds of the current pass.
+	// Root indexes the graph's root-level steps in the current pass.
 	Root  int     `json:"root"`
 	Stack []frame `json:"stack,omitempty"`
 	// PassWork counts records deleted or anonymised in the current pass.
 	PassWork int64             `json:"pass_work"`
 	Counts   map[Kind]*counter `json:"counts,omitempty"`
 	// Remember holds the IDs of erased root records that have children,
-	// so verification passes still find children that appeared under them.
+	// so verification passes still find children that appeared under them
+	// (personal while running: they may be subject keys).
 	Remember map[Kind][]string `json:"remember,omitempty"`
 	// Erased is set once a pass found nothing left to do.
-	Erased     bool           `json:"erased,omitempty"`
-	Holds      []HoldApplied  `json:"holds,omitempty"`
-	Notified   []Notice       `json:"notified,omitempty"`
-	Tombstones []tombstoneRef `json:"tombstones,omitempty"`
+	Erased     bool          `json:"erased,omitempty"`
+	Holds      []HoldApplied `json:"holds,omitempty"`
+	Notified   []Notice      `json:"notified,omitempty"`
+	Deviations []string      `json:"deviations,omitempty"`
 }
 
-type tombstoneRef struct {
-	Kind      string            `json:"k"`
-	Pseudonym gdprkit.Pseudonym `json:"p"`
+// scrub clears what identifies the subject, for a finished job.
+func (st *jobState) scrub() {
+	st.ReassignKey, st.Key, st.Idents, st.Remember, st.Stack = "", "", nil, nil, nil
 }
 
 // frame is one level of the walk: the records of Kind under Parents (or
@@ -69,10 +73,14 @@ type frame struct {
 	// Held: everything under this frame is kept, on Ground.
 	Held   bool   `json:"h,omitempty"`
 	Ground string `json:"g,omitempty"`
-	// NoAct: the frame only leads to its children (a scope's path, or
-	// remembered roots); Only restricts those children to one kind.
-	NoAct bool   `json:"n,omitempty"`
-	Only  Kind   `json:"o,omitempty"`
+	// NoAct: the frame only leads to its children (a scope's path, a
+	// root whose own records act in a later step, or remembered roots);
+	// Only restricts those children to one kind. NoKids: the frame acts
+	// on its records only (their children went in an earlier step).
+	NoAct  bool `json:"n,omitempty"`
+	NoKids bool `json:"nk,omitempty"`
+	Only   Kind `json:"o,omitempty"`
+	// After is the position of the next Find.
 	After string `json:"a,omitempty"`
 	// Last: the current batch is the last page.
 	Last bool `json:"l,omitempty"`
@@ -83,10 +91,20 @@ type frame struct {
 	Free     []string         `json:"free,omitempty"`
 	HeldIDs  []string         `json:"held,omitempty"`
 	Kept     map[string]int64 `json:"kept,omitempty"`
+	// Pinned are IDs of the batch that must stay because records under
+	// them are kept; they are kept too.
+	Pinned []string `json:"pin,omitempty"`
+	// Pred is what the target predicted, at Find, its action would also
+	// change (database cascades): counted for a batch resumed after a
+	// crash, whose first application's report was lost.
+	Pred *Change `json:"pred,omitempty"`
 	// Child is the position among (child kinds × {free, held}).
 	Child int `json:"c,omitempty"`
 	// Remembered: the batch is remembered roots (no action, no count).
 	Remembered bool `json:"r,omitempty"`
+	// fresh: the batch was found by this process (not loaded from a
+	// checkpoint), so its action is its first.
+	fresh bool
 }
 
 // counter counts one kind's records. Deleted and anonymised records are
@@ -96,8 +114,10 @@ type frame struct {
 type counter struct {
 	Deleted     int64            `json:"d,omitempty"`
 	Anonymized  int64            `json:"a,omitempty"`
+	Rows        int64            `json:"rw,omitempty"`
 	Kept        int64            `json:"k,omitempty"`
 	Bytes       int64            `json:"b,omitempty"`
+	Effects     []Effect         `json:"e,omitempty"`
 	Grounds     map[string]int64 `json:"g,omitempty"`
 	PassKept    int64            `json:"pk,omitempty"`
 	PassGrounds map[string]int64 `json:"pg,omitempty"`
@@ -127,6 +147,9 @@ const maxPasses = 8
 // maxRemember caps the remembered root IDs per kind.
 const maxRemember = 1000
 
+// maxIdentifiers caps the identifiers collected for one subject.
+const maxIdentifiers = 200
+
 // listPages is how many batches one read of an export list fetches.
 const listPages = 10
 
@@ -135,9 +158,10 @@ const listPages = 10
 type walker struct {
 	s       *Service
 	account gdprkit.AccountID
-	subject gdprkit.SubjectID
+	subject gdprkit.SubjectID // the subject's ID (pseudonyms, holds)
+	key     gdprkit.SubjectID // what root targets find by
 	ps      gdprkit.Pseudonym
-	kinds   []Kind // in scope, leaf first (receipt order)
+	kinds   []Kind // in scope, in the order they act (receipt order)
 	st      *jobState
 	holds   []Hold
 	dry     bool
@@ -155,15 +179,32 @@ func (s *Service) newWalker(account gdprkit.AccountID, subject gdprkit.SubjectID
 	if st.Counts == nil {
 		st.Counts = map[Kind]*counter{}
 	}
-	w := &walker{s: s, account: account, subject: subject, ps: ps, kinds: s.cfg.Graph.leafFirst(root), st: st, holds: holds}
-	reassign := st.ReassignTo
-	if reassign == subject {
+	key := st.Key
+	if key == "" {
+		key = subject
+	}
+	w := &walker{s: s, account: account, subject: subject, key: key, ps: ps, st: st, holds: holds}
+	for _, k := range s.cfg.Graph.inScope(root) {
+		if w.inClass(k) {
+			w.kinds = append(w.kinds, k)
+		}
+	}
+	reassign := st.ReassignKey
+	if reassign == "" {
+		reassign = st.ReassignTo
+	}
+	if st.ReassignTo == subject || reassign == key {
 		// The agent being erased cannot take over their own work: it goes
 		// to the unassigned queue (anything else would never finish).
 		reassign = ""
 	}
-	w.anon = Anon{Subject: subject, Pseudonym: ps, Label: "Former user " + string(ps)[3:11], ReassignTo: reassign}
+	w.anon = Anon{Subject: key, Pseudonym: ps, Label: "Former user " + string(ps)[3:11], ReassignTo: reassign, Identifiers: st.Idents}
 	return w
+}
+
+// inClass reports whether kind k's root applies to the subject's class.
+func (w *walker) inClass(k Kind) bool {
+	return w.s.cfg.Graph.infos[w.s.cfg.Graph.rootOf(k)].forClass(w.st.Class)
 }
 
 func (w *walker) target(k Kind) (Target, error) {
@@ -214,13 +255,13 @@ func recordHold(g *Graph, holds []Hold, k Kind, id string) (Hold, bool) {
 // heldAbove returns, for those of ids (records of kind k) that have one,
 // an active hold on an ancestor: a record hold on a record above them, or
 // a subject hold on the subject whose root record they are under. It
-// climbs through the targets' ParentFinder (from k, or for a root kind
-// like authored_message from the child kind sharing its Records) and
-// stops where a target cannot say. Root record IDs are taken as subject
-// IDs, as the built-in end-user targets have them.
+// climbs through the targets' ParentsOf (from k, or for a root kind like
+// authored_message from the child kind sharing its Records) and stops
+// where a target cannot say (no Caps.Parents). Root record IDs are taken
+// as subject IDs, as the built-in end-user targets have them.
 //
-// blind lists those of ids whose climb stopped at a target that is not a
-// ParentFinder, so whether a hold covers them is unknown.
+// blind lists those of ids whose climb stopped at a target without
+// Caps.Parents, so whether a hold covers them is unknown.
 func (s *Service) heldAbove(ctx context.Context, account gdprkit.AccountID, holds []Hold, k Kind, ids []string) (out map[string]Hold, blind []string, err error) {
 	out = map[string]Hold{}
 	g := s.cfg.Graph
@@ -246,11 +287,11 @@ func (s *Service) heldAbove(ctx context.Context, account gdprkit.AccountID, hold
 			}
 			return out, nil, nil
 		}
-		pf, ok := g.byKind[cur].(ParentFinder)
-		if !ok {
+		if !g.infos[cur].Caps.Parents {
 			for id := range at {
 				blind = append(blind, id)
 			}
+			sort.Strings(blind)
 			return out, blind, nil
 		}
 		var keys []string
@@ -261,7 +302,15 @@ func (s *Service) heldAbove(ctx context.Context, account gdprkit.AccountID, hold
 				keys = append(keys, a)
 			}
 		}
-		pm, err := pf.ParentsOf(ctx, account, keys)
+		sort.Strings(keys)
+		pm, err := g.byKind[cur].ParentsOf(ctx, account, keys)
+		if errors.Is(err, ErrUnsupported) {
+			for id := range at {
+				blind = append(blind, id)
+			}
+			sort.Strings(blind)
+			return out, blind, nil
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("erasure: parents of %s: %w", cur, err)
 		}
@@ -293,7 +342,10 @@ func (w *walker) noteHold(h Hold) {
 
 func holdGround(h Hold) string { return "legal hold " + h.ID + ": " + h.Ground }
 
-const parentHeldGround = "legal hold on a parent record (Art. 17(3))"
+const (
+	parentHeldGround = "legal hold on a parent record (Art. 17(3))"
+	pinnedGround     = "kept because records under it are kept"
+)
 
 // rootFrames returns the frames that start a pass.
 func (w *walker) rootFrames() []frame {
@@ -307,8 +359,11 @@ func (w *walker) rootFrames() []frame {
 		}
 		roots = append(roots, f)
 	} else {
-		for _, k := range g.roots() {
-			roots = append(roots, frame{Kind: k})
+		for _, s := range g.steps {
+			if !g.infos[s.Kind].forClass(w.st.Class) {
+				continue
+			}
+			roots = append(roots, frame{Kind: s.Kind, NoAct: s.Mode == stepChildren, NoKids: s.Mode == stepAct})
 		}
 	}
 	if h, ok := w.subjectHold(); ok {
@@ -321,6 +376,9 @@ func (w *walker) rootFrames() []frame {
 
 // children returns the kinds under f's kind that the walk visits.
 func (w *walker) children(f *frame) []Kind {
+	if f.NoKids {
+		return nil
+	}
 	if f.Only != "" {
 		return []Kind{f.Only}
 	}
@@ -339,12 +397,17 @@ func (w *walker) counter(k Kind) *counter {
 // run executes (or, when dry, counts) the cascade from the checkpoint in
 // w.st until a pass finds nothing left to do.
 func (w *walker) run(ctx context.Context) error {
+	if !w.st.Identified {
+		if err := w.identify(ctx); err != nil {
+			return err
+		}
+	}
 	roots := w.rootFrames()
 	for !w.st.Erased {
 		if len(w.st.Stack) == 0 {
 			if w.st.Root < len(roots) {
 				f := roots[w.st.Root]
-				if rem := w.st.Remember[f.Kind]; w.st.Pass > 0 && len(rem) > 0 && !f.Held {
+				if rem := w.st.Remember[f.Kind]; w.st.Pass > 0 && len(rem) > 0 && !f.Held && !f.NoKids {
 					f.HasBatch, f.Remembered, f.Free = true, true, append([]string(nil), rem...)
 				}
 				w.st.Stack = append(w.st.Stack, f)
@@ -371,7 +434,57 @@ func (w *walker) run(ctx context.Context) error {
 	return nil
 }
 
-// pop removes the top frame and moves its parent (or the pass) on.
+// identify collects the subject's identifiers from every kind in scope
+// that lists them, before anything changes: targets that remove them
+// from other records (JSON recipients, free text) need them while the
+// records naming them still exist, and tombstones keep their pseudonyms.
+func (w *walker) identify(ctx context.Context) error {
+	cache := map[Kind][]string{}
+	seen := map[Identifier]bool{}
+	for _, id := range w.st.Idents {
+		seen[id] = true
+	}
+	for _, k := range w.kinds {
+		if !w.s.cfg.Graph.infos[k].Caps.Identifiers {
+			continue
+		}
+		ids, err := w.list(ctx, k, cache)
+		if err != nil {
+			return err
+		}
+		t := w.s.cfg.Graph.byKind[k]
+		for i := 0; i < len(ids); i += w.s.cfg.BatchSize {
+			part := ids[i:min(i+w.s.cfg.BatchSize, len(ids))]
+			got, err := t.Identifiers(ctx, w.account, toRefs(part))
+			if err != nil {
+				return fmt.Errorf("erasure: identifiers of %s: %w", k, err)
+			}
+			for _, x := range got {
+				if x.Value == "" || seen[x] || len(w.st.Idents) >= maxIdentifiers {
+					continue
+				}
+				seen[x] = true
+				w.st.Idents = append(w.st.Idents, x)
+			}
+		}
+	}
+	sort.Slice(w.st.Idents, func(i, j int) bool {
+		a, b := w.st.Idents[i], w.st.Idents[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Value < b.Value
+	})
+	w.st.Identified = true
+	w.anon.Identifiers = w.st.Idents
+	if w.save != nil && !w.dry {
+		return w.save(ctx)
+	}
+	return nil
+}
+
+// pop removes the top frame and moves its parent (or the pass) on,
+// passing up the IDs the frame's parent batch must keep.
 func (w *walker) pop() {
 	w.st.Stack = w.st.Stack[:len(w.st.Stack)-1]
 	if n := len(w.st.Stack); n > 0 {
@@ -414,17 +527,70 @@ func (w *walker) advance(ctx context.Context) error {
 	}
 	// Every child of the batch is done: act on the batch itself.
 	if !f.Remembered && !f.NoAct {
-		if err := w.apply(ctx, f); err != nil {
+		ch, err := w.apply(ctx, f)
+		if err != nil {
 			return err
 		}
-		w.commit(f)
+		if err := w.commit(f, ch); err != nil {
+			if errors.Is(err, ErrDeviation) && w.save != nil {
+				// What changed is counted and recorded before the run
+				// stops: a deviation is never lost from the record.
+				if serr := w.save(ctx); serr != nil {
+					return errors.Join(err, serr)
+				}
+			}
+			return err
+		}
 	}
+	w.pin(ctx, f)
 	last := f.Last
-	f.HasBatch, f.Remembered, f.Act, f.Free, f.HeldIDs, f.Kept, f.Child = false, false, nil, nil, nil, nil, 0
+	f.HasBatch, f.Remembered, f.Act, f.Free, f.HeldIDs, f.Kept, f.Pinned, f.Pred, f.Child, f.fresh = false, false, nil, nil, nil, nil, nil, nil, 0, false
 	if last {
 		w.pop()
 	}
 	return nil
+}
+
+// pin passes up to the parent frame the parents of the records this batch
+// kept (held, pinned, or kept by rule), so they are kept too: a record is
+// never deleted or anonymised while records under it are kept, so no
+// database cascade can take a kept record with its parent, and a later
+// erasure (after a hold ends) still finds the kept records under it.
+func (w *walker) pin(ctx context.Context, f *frame) {
+	if len(w.st.Stack) < 2 || len(f.Parents) == 0 || f.NoAct {
+		return
+	}
+	parent := &w.st.Stack[len(w.st.Stack)-2]
+	if parent.Held || parent.NoAct || parent.Remembered {
+		return
+	}
+	kept := append(append([]string(nil), f.HeldIDs...), f.Pinned...)
+	if w.rule(f.Kind).Action == Keep {
+		kept = append(kept, f.Free...)
+	}
+	if len(kept) == 0 {
+		return
+	}
+	up := f.Parents // not knowing which parent holds what, keep them all
+	if len(f.Parents) > 1 && w.s.cfg.Graph.infos[f.Kind].Caps.Parents {
+		if pm, err := w.s.cfg.Graph.byKind[f.Kind].ParentsOf(ctx, w.account, kept); err == nil && len(pm) == len(kept) {
+			up = up[:0:0]
+			for _, p := range pm {
+				up = append(up, p)
+			}
+		}
+	}
+	set := map[string]bool{}
+	for _, id := range parent.Pinned {
+		set[id] = true
+	}
+	for _, id := range up {
+		if !set[id] {
+			set[id] = true
+			parent.Pinned = append(parent.Pinned, id)
+		}
+	}
+	sort.Strings(parent.Pinned)
 }
 
 // findBatch finds the next page of f's kind, classifies it, and saves the
@@ -435,9 +601,16 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 		return err
 	}
 	limit := w.s.cfg.BatchSize
-	refs, err := t.Find(ctx, w.account, Query{Subject: w.subject, Parents: f.Parents, After: f.After, Limit: limit})
+	q := Query{Subject: w.key, Parents: f.Parents, After: f.After, Limit: limit}
+	if len(f.Parents) == 0 {
+		q.Identifiers = w.st.Idents
+	}
+	refs, err := t.Find(ctx, w.account, q)
 	if err != nil {
 		return fmt.Errorf("erasure: find %s: %w", f.Kind, err)
+	}
+	if len(refs) > limit {
+		return fmt.Errorf("%w: %s: Find returned %d records for a limit of %d", gdprkit.ErrInvalid, f.Kind, len(refs), limit)
 	}
 	if len(refs) == 0 {
 		w.pop()
@@ -448,7 +621,7 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 		refs = w.notGone(f.Kind, refs)
 	}
 	rule := w.rule(f.Kind)
-	f.HasBatch, f.Child = true, 0
+	f.HasBatch, f.Child, f.fresh = true, 0, true
 	keep := func(ground string) {
 		if f.Kept == nil {
 			f.Kept = map[string]int64{}
@@ -456,11 +629,11 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 		f.Kept[ground]++
 	}
 	var above map[string]Hold
-	if len(f.Parents) == 0 && len(w.holds) > 0 && !f.NoAct && !f.Held {
+	if len(f.Parents) == 0 && len(w.holds) > 0 && !f.Held {
 		// A root frame reaches records that may live under a held record
-		// (a message the subject wrote in a held ticket).
-		// Records whose ancestry a target cannot tell are treated as not
-		// held (see ParentFinder).
+		// (a message the subject wrote in a held ticket). Records whose
+		// ancestry a target cannot tell are treated as not held (see
+		// Caps.Parents).
 		if above, _, err = w.s.heldAbove(ctx, w.account, w.holds, f.Kind, refIDs(refs)); err != nil {
 			return err
 		}
@@ -471,8 +644,6 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 			h, held = above[r.ID]
 		}
 		switch {
-		case f.NoAct:
-			f.Free = append(f.Free, r.ID)
 		case f.Held:
 			if sh, ok := w.subjectHold(); ok && len(f.Parents) == 0 {
 				w.noteHold(sh)
@@ -483,6 +654,8 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 			w.noteHold(h)
 			keep(holdGround(h))
 			f.HeldIDs = append(f.HeldIDs, r.ID)
+		case f.NoAct:
+			f.Free = append(f.Free, r.ID)
 		case rule.Action == Keep:
 			keep(rule.Ground)
 			f.Free = append(f.Free, r.ID)
@@ -492,11 +665,21 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 			f.Free = append(f.Free, r.ID)
 		}
 	}
-	if w.dry || f.NoAct {
+	if f.NoAct {
+		f.Kept = nil
 		return nil
 	}
-	if err := w.tombstones(ctx, t, f); err != nil {
-		return err
+	if len(f.Act) > 0 && w.s.cfg.Graph.infos[f.Kind].Caps.Predict && !w.dry {
+		ch, err := t.Predict(ctx, w.account, f.Act, rule.Action, w.anonFor(rule))
+		if err != nil {
+			return fmt.Errorf("erasure: predict %s: %w", f.Kind, err)
+		}
+		if len(ch.Effects) > 0 {
+			f.Pred = &Change{Effects: ch.Effects}
+		}
+	}
+	if w.dry {
+		return nil
 	}
 	if w.save != nil {
 		return w.save(ctx)
@@ -504,73 +687,113 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 	return nil
 }
 
-func (w *walker) tombstones(ctx context.Context, t Target, f *frame) error {
-	il, ok := t.(IdentifierLister)
-	if !ok || len(f.Act) == 0 {
-		return nil
-	}
-	ids, err := il.Identifiers(ctx, w.account, f.Act)
-	if err != nil {
-		return fmt.Errorf("erasure: identifiers of %s: %w", f.Kind, err)
-	}
-	for _, id := range ids {
-		tr := tombstoneRef{Kind: id.Kind, Pseudonym: w.s.cfg.Pseudonymizer.Pseudonym(w.account, id.Kind, id.Value)}
-		dup := false
-		for _, x := range w.st.Tombstones {
-			if x == tr {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			w.st.Tombstones = append(w.st.Tombstones, tr)
-		}
-	}
-	return nil
+func (w *walker) anonFor(rule Rule) Anon {
+	a := w.anon
+	a.Fields = rule.Fields
+	return a
 }
 
-func (w *walker) apply(ctx context.Context, f *frame) error {
+// apply acts on the batch (or, dry, predicts what acting would change).
+// Records pinned by kept records under them are kept instead.
+func (w *walker) apply(ctx context.Context, f *frame) (Change, error) {
+	if len(f.Pinned) > 0 {
+		pinned := map[string]bool{}
+		for _, id := range f.Pinned {
+			pinned[id] = true
+		}
+		act := f.Act[:0:0]
+		for _, r := range f.Act {
+			if pinned[r.ID] {
+				if f.Kept == nil {
+					f.Kept = map[string]int64{}
+				}
+				f.Kept[pinnedGround]++
+				continue
+			}
+			act = append(act, r)
+		}
+		f.Act = act
+	}
 	if len(f.Act) == 0 {
-		return nil
+		return Change{}, nil
 	}
 	rule := w.rule(f.Kind)
+	t, err := w.target(f.Kind)
+	if err != nil {
+		return Change{}, err
+	}
 	if w.dry {
 		if rule.Action == Delete {
 			w.markGone(f.Kind, f.Act)
 		}
-		return nil
+		ch := Change{Records: int64(len(f.Act))}
+		if w.s.cfg.Graph.infos[f.Kind].Caps.Predict {
+			p, err := t.Predict(ctx, w.account, f.Act, rule.Action, w.anonFor(rule))
+			if err != nil {
+				return Change{}, fmt.Errorf("erasure: predict %s: %w", f.Kind, err)
+			}
+			ch.Rows, ch.Effects = p.Rows, p.Effects
+			if p.Records > 0 && p.Records < ch.Records {
+				ch.Records = p.Records
+			}
+		}
+		for _, r := range f.Act {
+			ch.Bytes += r.Bytes
+		}
+		return ch, nil
 	}
-	t, err := w.target(f.Kind)
-	if err != nil {
-		return err
-	}
+	var ch Change
 	switch rule.Action {
 	case Delete:
-		err = t.Delete(ctx, w.account, w.subject, f.Act)
+		ch, err = t.Delete(ctx, w.account, w.key, f.Act)
 	case Anonymize:
-		a := w.anon
-		a.Fields = rule.Fields
-		err = t.Anonymize(ctx, w.account, f.Act, a)
+		ch, err = t.Anonymize(ctx, w.account, f.Act, w.anonFor(rule))
 	}
 	if err != nil {
-		return fmt.Errorf("erasure: %s %s: %w", rule.Action, f.Kind, err)
+		return Change{}, fmt.Errorf("erasure: %s %s: %w", rule.Action, f.Kind, err)
 	}
-	return nil
+	return ch, nil
 }
 
-func (w *walker) commit(f *frame) {
+// ErrDeviation is wrapped when what a target changed differs from what the
+// engine asked for: more records than it was given, or a verify step that
+// found changes the plan did not predict. A job that meets it ends failed,
+// with its counts and the deviation recorded; it is never reported done.
+var ErrDeviation = errors.New("erasure: the change differs from the plan")
+
+// commit counts the batch's change. A fresh batch's Change is what the
+// target reports; a batch resumed from a checkpoint may have been applied
+// before the crash, so its records count as changed and its effects are
+// the ones predicted when it was found.
+func (w *walker) commit(f *frame, ch Change) error {
 	c := w.counter(f.Kind)
 	n := int64(len(f.Act))
+	var deviation error
+	if ch.Records > n {
+		msg := fmt.Sprintf("%s: %d records changed for %d asked", f.Kind, ch.Records, n)
+		w.st.Deviations = append(w.st.Deviations, msg)
+		deviation = fmt.Errorf("%w: %w: %s", ErrDeviation, gdprkit.ErrConflict, msg)
+	} else if !f.fresh && !w.dry {
+		ch.Records = n
+		if f.Pred != nil && len(ch.Effects) == 0 {
+			ch.Effects = f.Pred.Effects
+		}
+	}
 	switch w.rule(f.Kind).Action {
 	case Delete:
-		c.Deleted += n
-		for _, r := range f.Act {
-			c.Bytes += r.Bytes
+		c.Deleted += ch.Records
+		c.Bytes += ch.Bytes
+		if ch.Bytes == 0 && !w.dry {
+			for _, r := range f.Act {
+				c.Bytes += r.Bytes
+			}
 		}
 	case Anonymize:
-		c.Anonymized += n
+		c.Anonymized += ch.Records
 	}
-	w.st.PassWork += n
+	c.Rows += ch.rows()
+	c.Effects = addEffects(c.Effects, ch.Effects)
+	w.st.PassWork += ch.Records
 	for g, k := range f.Kept {
 		c.PassKept += k
 		if c.PassGrounds == nil {
@@ -588,6 +811,10 @@ func (w *walker) commit(f *frame) {
 			}
 		}
 	}
+	if deviation != nil {
+		f.HasBatch, f.Act = false, nil // counted: never apply it again
+	}
+	return deviation
 }
 
 func (w *walker) markGone(k Kind, refs []Ref) {
@@ -622,7 +849,8 @@ func (w *walker) notGone(k Kind, refs []Ref) []Ref {
 	return out
 }
 
-// list finds every record of k for the subject, for exports.
+// list finds every record of k for the subject, for exports and
+// identifiers.
 func (w *walker) list(ctx context.Context, k Kind, cache map[Kind][]string) ([]string, error) {
 	if l, ok := cache[k]; ok {
 		return l, nil
@@ -648,7 +876,11 @@ func (w *walker) list(ctx context.Context, k Kind, cache map[Kind][]string) ([]s
 	for _, c := range chunks {
 		after := ""
 		for {
-			refs, err := t.Find(ctx, w.account, Query{Subject: w.subject, Parents: c, After: after, Limit: limit})
+			q := Query{Subject: w.key, Parents: c, After: after, Limit: limit}
+			if c == nil {
+				q.Identifiers = w.st.Idents
+			}
+			refs, err := t.Find(ctx, w.account, q)
 			if err != nil {
 				return nil, fmt.Errorf("erasure: find %s: %w", k, err)
 			}
@@ -665,13 +897,17 @@ func (w *walker) list(ctx context.Context, k Kind, cache map[Kind][]string) ([]s
 	return out, nil
 }
 
-// results turns the counters into receipt lines, leaf first.
+// results turns the counters into receipt lines, in the order kinds act.
 func (w *walker) results() []TargetResult {
 	out := make([]TargetResult, 0, len(w.kinds))
 	for _, k := range w.kinds {
 		r := TargetResult{Kind: k, Action: w.rule(k).Action}
 		if c := w.st.Counts[k]; c != nil {
 			r.Deleted, r.Anonymized, r.Kept, r.Bytes = c.Deleted, c.Anonymized, c.Kept, c.Bytes
+			if c.Rows != c.Deleted+c.Anonymized {
+				r.Rows = c.Rows
+			}
+			r.Cascaded = append([]Effect(nil), c.Effects...)
 			for g := range c.Grounds {
 				r.Grounds = append(r.Grounds, g)
 			}
@@ -680,4 +916,20 @@ func (w *walker) results() []TargetResult {
 		out = append(out, r)
 	}
 	return out
+}
+
+func refIDs(refs []Ref) []string {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+func toRefs(ids []string) []Ref {
+	refs := make([]Ref, len(ids))
+	for i, id := range ids {
+		refs[i] = Ref{ID: id}
+	}
+	return refs
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/kitdata"
 	"github.com/gdprkit/gdprkit/erasure/memhelpdesk"
 	"github.com/gdprkit/gdprkit/fakeclock"
 	"github.com/gdprkit/gdprkit/spam"
@@ -36,7 +37,7 @@ func Example() {
 
 	graph, _ := erasure.NewGraph(hd.Targets()...)
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
-	svc, _ := erasure.New(memstore.New().Erasure(), erasure.Config{Graph: graph, Directory: hd, Pseudonymizer: ps,
+	svc, _ := erasure.New(erasure.Config{Store: memstore.New().Erasure(), Graph: graph, Directory: hd, Pseudonymizer: ps,
 		Clock: fakeclock.New(time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC))})
 
 	plan, _ := svc.Plan(ctx, "acme", "ana", erasure.ScopeFull, nil)
@@ -52,11 +53,11 @@ func Example() {
 	_, err := svc.VerifyReceipts(ctx, "acme")
 	fmt.Println("receipt", rc.Seq, "partial:", rc.Partial, "chain ok:", err == nil, "files left:", hd.Blobs.Len("acme"))
 	// Output:
+	// would delete 1 identity (0 bytes)
 	// would delete 1 blob (2048 bytes)
 	// would delete 1 attachment (0 bytes)
 	// would delete 1 message (0 bytes)
 	// would delete 1 ticket (0 bytes)
-	// would delete 1 identity (0 bytes)
 	// would delete 1 end_user (0 bytes)
 	// due 2026-02-28
 	// receipt 1 partial: false chain ok: true files left: 0
@@ -70,7 +71,7 @@ func ExampleService_Authorize() {
 	}
 	graph, _ := erasure.NewGraph(hd.Targets()...)
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
-	svc, _ := erasure.New(memstore.New().Erasure(), erasure.Config{Graph: graph, Directory: hd, Pseudonymizer: ps})
+	svc, _ := erasure.New(erasure.Config{Store: memstore.New().Erasure(), Graph: graph, Directory: hd, Pseudonymizer: ps})
 	ctx := context.Background()
 	for _, c := range []struct {
 		by      gdprkit.ActorID
@@ -101,20 +102,20 @@ func ExampleSpamLessonTarget() {
 	// The host trains on a message's body under the message's ID…
 	_, _ = filter.Train(ctx, "acme", "m1", spam.Chat("Hi, Ana Lima here"), spam.Ham)
 	// …and tells the target so.
-	trained := func(_ context.Context, a gdprkit.AccountID, ids []string) ([]erasure.SpamTrained, error) {
-		var out []erasure.SpamTrained
+	trained := func(_ context.Context, a gdprkit.AccountID, ids []string) ([]kitdata.SpamTrained, error) {
+		var out []kitdata.SpamTrained
 		hd.Update(a, func(d *memhelpdesk.Data) {
 			for _, id := range ids {
 				if m, ok := d.Messages[id]; ok {
-					out = append(out, erasure.SpamTrained{Record: id, Example: spam.Example{ID: id, Message: spam.Chat(m.Body)}})
+					out = append(out, kitdata.SpamTrained{Record: id, Example: spam.Example{ID: id, Message: spam.Chat(m.Body)}})
 				}
 			}
 		})
 		return out, nil
 	}
-	graph, _ := erasure.NewGraph(append(hd.Targets(), erasure.SpamLessonTarget(filter, erasure.KindMessage, trained))...)
+	graph, _ := erasure.NewGraph(append(hd.Targets(), kitdata.SpamLessonTarget(filter, erasure.KindMessage, trained))...)
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
-	svc, _ := erasure.New(memstore.New().Erasure(), erasure.Config{Graph: graph, Directory: hd, Pseudonymizer: ps})
+	svc, _ := erasure.New(erasure.Config{Store: memstore.New().Erasure(), Graph: graph, Directory: hd, Pseudonymizer: ps})
 
 	_, _ = svc.Submit(ctx, "acme", erasure.Submission{Type: erasure.TypeErasure, Subject: "ana", By: "admin", Verified: true})
 	_, _ = svc.RunOnce(ctx, "worker-1")

@@ -35,7 +35,7 @@ func TestFaultAtEveryCallOnSQLHostTables(t *testing.T) {
 				g, err := erasure.NewGraph(erasuretest.WrapTargets(h.targets, f)...)
 				require.NoError(t, err)
 				clock := fakeclock.New(t0)
-				svc, err := erasure.New(erasuretest.WrapStore(st.Erasure(), f), erasure.Config{Graph: g, Directory: h, Pseudonymizer: ps, Clock: clock, BatchSize: 2})
+				svc, err := erasure.New(erasure.Config{Store: erasuretest.WrapStore(st.Erasure(), f), Graph: g, Directory: h, Pseudonymizer: ps, Clock: clock, BatchSize: 2})
 				require.NoError(t, err)
 				r, err := svc.Submit(ctx, acct, erasure.Submission{Type: erasure.TypeErasure, Subject: "ana", By: "admin", Verified: true})
 				require.NoError(t, err)
@@ -60,7 +60,7 @@ func TestFaultAtEveryCallOnSQLHostTables(t *testing.T) {
 				assert.Equal(t, bob, h.rowsOf(t, acct, "bob"), "fault at call %d: bob untouched", n)
 				left = h.rowsOf(t, acct, "ana")
 				for _, k := range anaFiles {
-					if _, err := h.blobs.Stat(ctx, acct, k); err == nil {
+					if sz, _ := h.blobs.Stat(ctx, acct, []string{k}); len(sz) > 0 {
 						left += " file " + k + " left"
 					}
 				}
@@ -106,7 +106,7 @@ func (h *sqlHost) rowsOf(t *testing.T, a gdprkit.AccountID, user string) string 
 	for rows.Next() {
 		var key, body, author string
 		require.NoError(t, rows.Scan(&key, &body, &author))
-		if _, err := h.blobs.Stat(ctx, a, key); err == nil {
+		if sz, _ := h.blobs.Stat(ctx, a, []string{key}); len(sz) > 0 {
 			files++
 		}
 		detail = append(detail, fmt.Sprint(body, author))

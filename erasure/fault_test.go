@@ -83,7 +83,8 @@ func (e *env) bobView() string {
 	d := e.dump()
 	v := map[string]any{"user": d.Users["bob"], "portal": d.Portal["pp-bob"], "ticket": d.Tickets["t-bob"],
 		"m0": d.Messages["m-bob-0"], "m2": d.Messages["m-bob-2"], "att": d.Attachments["a-bob"]}
-	n, _ := e.hd.Blobs.Stat(ctx, e.acct, "blobs/a-bob")
+	sz, _ := e.hd.Blobs.Stat(ctx, e.acct, []string{"blobs/a-bob"})
+	n := sz["blobs/a-bob"]
 	v["blob"] = n
 	b, _ := json.Marshal(v)
 	return string(b)

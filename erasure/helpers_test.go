@@ -15,6 +15,7 @@ import (
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/erasure/erasuretest"
+	"github.com/gdprkit/gdprkit/erasure/kitdata"
 	"github.com/gdprkit/gdprkit/erasure/memhelpdesk"
 	"github.com/gdprkit/gdprkit/fakeclock"
 	"github.com/gdprkit/gdprkit/store/memstore"
@@ -36,6 +37,19 @@ func (c *creds) CountUser(_ context.Context, a gdprkit.AccountID, u gdprkit.Subj
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n[string(a)+"/"+string(u)], nil
+}
+
+func (c *creds) EraseAccount(_ context.Context, a gdprkit.AccountID) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for k, v := range c.n {
+		if strings.HasPrefix(k, string(a)+"/") {
+			n += v
+			delete(c.n, k)
+		}
+	}
+	return n, nil
 }
 
 func (c *creds) EraseUser(_ context.Context, a gdprkit.AccountID, u gdprkit.SubjectID) (int, error) {
@@ -108,7 +122,7 @@ func newEnv(t *testing.T, o envOpt) *env {
 	if e.store == nil {
 		e.store = e.ms.Erasure()
 	}
-	targets := append(e.hd.Targets(), erasure.ConsentTarget(e.consent), erasure.CredentialsTarget(e.creds))
+	targets := append(e.hd.Targets(), kitdata.ConsentTarget(e.consent), kitdata.CredentialsTarget(e.creds))
 	targets = append(targets, o.extra...)
 	if o.faults {
 		e.store = erasuretest.WrapStore(e.store, e.faults)
@@ -116,11 +130,11 @@ func newEnv(t *testing.T, o envOpt) *env {
 	}
 	g, err := erasure.NewGraph(targets...)
 	require.NoError(t, err)
-	cfg := erasure.Config{Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock, Audit: e.audit, BatchSize: o.batch, Rules: o.rules}
+	cfg := erasure.Config{Store: e.store, Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock, Audit: e.audit, BatchSize: o.batch, Rules: o.rules}
 	if o.recipients {
 		cfg.Recipients = []erasure.Recipient{{Name: "crm", Notifier: e.notes}}
 	}
-	e.svc, err = erasure.New(e.store, cfg)
+	e.svc, err = erasure.New(cfg)
 	require.NoError(t, err)
 	return e
 }

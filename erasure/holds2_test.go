@@ -9,6 +9,8 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/kitdata"
+	"github.com/gdprkit/gdprkit/erasure/memhelpdesk"
 )
 
 // A file of an attachment in a held ticket could be permanently deleted:
@@ -81,7 +83,15 @@ func TestPlanMatchesReceiptWithHolds(t *testing.T) {
 
 // opaque hides a target's ParentsOf: a host target that cannot say which
 // records its records are under.
+// opaque hides its target's parent lookup: a child target that cannot say
+// which records it lives under.
 type opaque struct{ erasure.Target }
+
+func (o opaque) Info() erasure.TargetInfo {
+	info := o.Target.Info()
+	info.Caps.Parents = false
+	return info
+}
 
 // While holds are active, DeleteRecord refuses a record whose ancestry a
 // target cannot tell (it might be held); without holds it deletes it.
@@ -89,7 +99,7 @@ func TestDeleteRecordFailsClosedWithoutParentFinder(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	e.seed()
 	var ts []erasure.Target
-	for _, x := range append(e.hd.Targets(), erasure.CredentialsTarget(e.creds)) {
+	for _, x := range append(e.hd.Targets(), kitdata.CredentialsTarget(e.creds)) {
 		if x.Info().Kind == erasure.KindMessage {
 			x = opaque{x}
 		}
@@ -98,7 +108,7 @@ func TestDeleteRecordFailsClosedWithoutParentFinder(t *testing.T) {
 	g, err := erasure.NewGraph(ts...)
 	require.NoError(t, err)
 	ps, _ := gdprkit.NewPseudonymizer(key)
-	e.svc, err = erasure.New(e.store, erasure.Config{Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock})
+	e.svc, err = erasure.New(erasure.Config{Store: e.store, Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock})
 	require.NoError(t, err)
 
 	h, err := e.svc.PlaceHold(ctx, e.acct, erasure.HoldSpec{Kind: erasure.KindTicket, RecordID: "t-ana-1", Ground: "Art. 17(3)(e)", By: "admin"})
@@ -114,19 +124,39 @@ func TestDeleteRecordFailsClosedWithoutParentFinder(t *testing.T) {
 }
 
 // plainIndex is a BlobIndex that cannot name a blob's parent.
-type plainIndex struct{}
+type plainIndex struct{ *memhelpdesk.Helpdesk }
 
-func (plainIndex) BlobKeys(context.Context, gdprkit.AccountID, []string, string, int) ([]string, error) {
-	return nil, nil
+func (plainIndex) BlobParents(context.Context, gdprkit.AccountID, []string) (map[string]string, error) {
+	return nil, erasure.ErrUnsupported
 }
 
-// A blob target claims to find parents only when its index can: one over a
-// plain index is no ParentFinder, so DeleteRecord fails closed on its files
-// while a hold is active instead of taking "no parent named" for "not held".
-func TestBlobTargetIsAParentFinderOnlyWithAParentIndex(t *testing.T) {
+// A blob target over an index that cannot name a file's parent makes
+// DeleteRecord fail closed on its files while a hold is active, instead of
+// taking "no parent named" for "not held"; once the hold ends, the file
+// can be deleted.
+func TestBlobTargetFailsClosedWithoutParentIndex(t *testing.T) {
 	e := newEnv(t, envOpt{})
-	_, ok := erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, plainIndex{}, e.hd.Blobs).(erasure.ParentFinder)
-	assert.False(t, ok)
-	_, ok = erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, e.hd, e.hd.Blobs).(erasure.ParentFinder)
-	assert.True(t, ok)
+	e.seed()
+	var ts []erasure.Target
+	for _, x := range e.hd.Targets() {
+		if x.Info().Kind == erasure.KindBlob {
+			x = erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, plainIndex{e.hd}, e.hd.Blobs)
+		}
+		ts = append(ts, x)
+	}
+	g, err := erasure.NewGraph(ts...)
+	require.NoError(t, err)
+	ps, _ := gdprkit.NewPseudonymizer(key)
+	e.svc, err = erasure.New(erasure.Config{Store: e.store, Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock})
+	require.NoError(t, err)
+	h, err := e.svc.PlaceHold(ctx, e.acct, erasure.HoldSpec{Kind: erasure.KindTicket, RecordID: "t-ana-1", Ground: "Art. 17(3)(e)", By: "admin"})
+	require.NoError(t, err)
+	_, err = e.svc.DeleteRecord(ctx, e.acct, erasure.KindBlob, "blobs/a-m-t-ana-0-0", "agent1")
+	assert.ErrorIs(t, err, erasure.ErrHeld)
+	assert.Equal(t, 7, e.hd.Blobs.Len(e.acct))
+	require.NoError(t, e.svc.ReleaseHold(ctx, e.acct, h.ID, "admin"))
+	got, err := e.svc.DeleteRecord(ctx, e.acct, erasure.KindBlob, "blobs/a-m-t-ana-0-0", "agent1")
+	require.NoError(t, err)
+	assert.Equal(t, map[erasure.Kind]int64{erasure.KindBlob: 1}, got)
+	assert.Equal(t, 6, e.hd.Blobs.Len(e.acct))
 }

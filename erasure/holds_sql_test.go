@@ -57,8 +57,9 @@ func TestHoldsReachRecordsFoundAnotherWayOnSQL(t *testing.T) {
 			}
 			_, err = e.svc.DeleteRecord(ctx, acct, erasure.KindBlob, fmt.Sprintf("att/%d", bobMsg), "admin")
 			assert.ErrorIs(t, err, erasure.ErrHeld, "the file of the held ticket's attachment")
-			_, err = h.blobs.Stat(ctx, acct, fmt.Sprintf("att/%d", bobMsg))
-			require.NoError(t, err, "the file is still there")
+			sz, err := h.blobs.Stat(ctx, acct, []string{fmt.Sprintf("att/%d", bobMsg)})
+			require.NoError(t, err)
+			require.Len(t, sz, 1, "the file is still there")
 			assert.Equal(t, 2, h.count(t, "SELECT COUNT(*) FROM hd_messages WHERE account_id = ? AND ticket_id = ?", "acme", bobTicket))
 			assert.Equal(t, 1, h.count(t, "SELECT COUNT(*) FROM hd_tickets WHERE account_id = ? AND requester_id = ?", "acme", "cid"))
 			// bob's other ticket is not held.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/kitdata"
 )
 
 // DeleteRecord once accepted root kinds, so an agent could permanently
@@ -105,10 +106,10 @@ func TestReEraseKeepsThePortalScope(t *testing.T) {
 func TestErasingTheConfiguredReassigneeCompletes(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	e.seed()
-	g, err := erasure.NewGraph(append(e.hd.Targets(), erasure.CredentialsTarget(e.creds))...)
+	g, err := erasure.NewGraph(append(e.hd.Targets(), kitdata.CredentialsTarget(e.creds))...)
 	require.NoError(t, err)
 	ps, _ := gdprkit.NewPseudonymizer(key)
-	e.svc, err = erasure.New(e.store, erasure.Config{Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock, ReassignTo: "agent1"})
+	e.svc, err = erasure.New(erasure.Config{Store: e.store, Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock, ReassignTo: "agent1"})
 	require.NoError(t, err)
 	r := e.erase("agent1", "admin")
 	assert.Empty(t, e.drain())

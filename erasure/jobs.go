@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gdprkit/gdprkit"
@@ -13,12 +15,16 @@ import (
 
 // Plan is the dry run of an erasure: what would happen, per kind.
 type Plan struct {
+	// SubjectPS is the subject's keyed pseudonym.
 	SubjectPS gdprkit.Pseudonym `json:"subject_ps"`
-	Scope     Scope             `json:"scope"`
-	// Targets has one line per kind, leaf first; Deleted, Anonymized and
-	// Kept say what would be deleted, anonymised and kept.
+	// Scope is the scope planned.
+	Scope Scope `json:"scope"`
+	// Targets has one line per kind, in the order the kinds will act;
+	// Deleted, Anonymized and Kept say what would be deleted, anonymised
+	// and kept, and Cascaded what the database would change by itself.
 	Targets []PlannedTarget `json:"targets"`
-	Holds   []HoldApplied   `json:"holds,omitempty"`
+	// Holds lists the legal holds that would keep records.
+	Holds []HoldApplied `json:"holds,omitempty"`
 }
 
 // PlannedTarget is one kind's line in a Plan.
@@ -29,8 +35,9 @@ type PlannedTarget struct {
 }
 
 // Plan counts, without changing anything, what an erasure of subject
-// would delete, anonymise and keep, and why. rules override the defaults
-// as in Submission.Rules.
+// would delete, anonymise and keep, and why, in the order it would happen.
+// rules override the defaults as in Submission.Rules. A binding that no
+// longer matches its database (Caps.Check) is an error here too.
 func (s *Service) Plan(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, scope Scope, rules map[Kind]Rule) (Plan, error) {
 	if err := account.Validate(); err != nil {
 		return Plan{}, err
@@ -48,11 +55,18 @@ func (s *Service) Plan(ctx context.Context, account gdprkit.AccountID, subject g
 	if err != nil {
 		return Plan{}, err
 	}
+	if err := s.check(ctx, "plan-"+gdprkit.NewID()); err != nil {
+		return Plan{}, err
+	}
+	sub, _, err := s.lookup(ctx, account, subject)
+	if err != nil {
+		return Plan{}, err
+	}
 	holds, err := s.ActiveHolds(ctx, account)
 	if err != nil {
 		return Plan{}, err
 	}
-	st := &jobState{Rules: merged, Scope: scope}
+	st := &jobState{Rules: merged, Scope: scope, Class: sub.Class, Key: sub.Key}
 	w := s.newWalker(account, subject, st, holds)
 	w.dry = true
 	if err := w.run(ctx); err != nil {
@@ -72,19 +86,35 @@ func (s *Service) Plan(ctx context.Context, account gdprkit.AccountID, subject g
 			why += " (" + rule.Ground + ")"
 		}
 		if r.Kept > 0 && rule.Action != Keep {
-			why += "; some records under legal hold"
+			why += "; some records kept (legal hold, or records under them kept)"
 		}
 		p.Targets = append(p.Targets, PlannedTarget{TargetResult: r, Why: why})
 	}
 	return p, nil
 }
 
+// Permanent reports whether err is one a retry cannot cure: the input or
+// binding is invalid, a constraint or trigger refused the write, the action
+// is forbidden, a deviation was found. Errors that errors.Is
+// gdprkit.ErrUnavailable (the database unreachable, a lost connection, a
+// context that ended) are never permanent, nor are errors the engine
+// cannot classify.
+func Permanent(err error) bool {
+	if err == nil || errors.Is(err, gdprkit.ErrUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return errors.Is(err, gdprkit.ErrInvalid) || errors.Is(err, gdprkit.ErrConflict) || errors.Is(err, gdprkit.ErrForbidden) ||
+		errors.Is(err, ErrDeviation) || errors.Is(err, gdprkit.ErrNotFound)
+}
+
 // RunOnce claims the job due first, across all accounts, and runs it to
 // completion or to its first failure. It reports whether it found a job.
-// A failed run is given back with a backoff (and marked failed after
-// Config.MaxAttempts); its error is returned too. A run whose lease was
-// taken over stops without writing and returns an error wrapping
-// gdprkit.ErrLeaseLost.
+// A failed run is given back with a backoff and its error is returned too;
+// it is marked failed after Config.MaxAttempts runs, or
+// Config.MaxPermanentAttempts when the error is Permanent. Every failed
+// run is an audit event (erasure.run_failed), and so is the job's failure
+// (erasure.failed). A run whose lease was taken over stops without
+// writing and returns an error wrapping gdprkit.ErrLeaseLost.
 func (s *Service) RunOnce(ctx context.Context, owner string) (bool, error) {
 	token := gdprkit.NewID()
 	now := s.now()
@@ -106,25 +136,65 @@ func (s *Service) RunOnce(ctx context.Context, owner string) (bool, error) {
 	if runErr == nil || errors.Is(runErr, gdprkit.ErrLeaseLost) {
 		return true, runErr
 	}
+	s.giveBack(ctx, job, token, saved, runErr)
+	return true, runErr
+}
+
+// giveBack stores a failed run's last checkpoint, its error and when to
+// try again; a deviation is stored as part of the state. When the store
+// itself is unavailable it keeps trying for a while (with the context of
+// the run if it still lives, else a short one of its own), so a job
+// interrupted by a database restart is free again within seconds of the
+// database's return instead of waiting out its lease.
+func (s *Service) giveBack(ctx context.Context, job Job, token string, saved []byte, runErr error) {
 	attempts := job.Attempts + 1
-	failed := attempts >= s.cfg.MaxAttempts
-	body := saved
-	backoff := time.Second << min(attempts-1, 12)
-	backoff = min(backoff, time.Hour)
-	now = s.now()
+	permanent := Permanent(runErr)
+	limit := s.cfg.MaxAttempts
+	if permanent {
+		limit = min(limit, s.cfg.MaxPermanentAttempts)
+	}
+	failed := attempts >= limit
+	backoff := min(time.Second<<min(attempts-1, 12), time.Hour)
+	if permanent {
+		backoff = min(backoff, time.Minute)
+	}
 	msg := runErr.Error()
 	if len(msg) > 1000 {
-		msg = msg[:1000]
+		msg = strings.ToValidUTF8(msg[:1000], "")
 	}
-	if err := s.store.RetryJob(ctx, job.Account, job.ID, token, Retry{State: body, Attempts: attempts, LastError: msg,
-		Next: now.Add(backoff), Failed: failed, At: now}); err != nil {
-		s.log.Warn("erasure: cannot give the job back; its lease will expire", "job", job.ID, "err", err)
+	body := saved
+	if errors.Is(runErr, ErrDeviation) {
+		failed = true // the deviation and its counts are in the saved state
 	}
+	gctx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		gctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+	}
+	for try := 0; ; try++ {
+		now := s.now()
+		err := s.store.RetryJob(gctx, job.Account, job.ID, token, Retry{State: body, Attempts: attempts, LastError: msg,
+			Next: now.Add(backoff), Failed: failed, At: now})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, gdprkit.ErrUnavailable) || try >= 30 || gctx.Err() != nil {
+			s.log.Warn("erasure: cannot give the job back; its lease will expire", "job", job.ID, "err", err)
+			break
+		}
+		select {
+		case <-gctx.Done():
+		case <-time.After(time.Duration(min(try+1, 5)) * 200 * time.Millisecond):
+		}
+	}
+	attrs := map[string]string{"request": job.RequestID, "job": job.ID, "attempts": strconv.Itoa(attempts),
+		"permanent": strconv.FormatBool(permanent), "error": msg}
+	s.emit(gctx, job.Account, "erasure.run_failed", "", "", attrs)
 	if failed {
-		s.emit(ctx, job.Account, "erasure.failed", "", "", map[string]string{"request": job.RequestID, "job": job.ID, "attempts": strconv.Itoa(attempts)})
+		s.emit(gctx, job.Account, "erasure.failed", "", "", attrs)
 	}
-	s.log.Info("erasure: job run failed; will retry", "job", job.ID, "attempt", attempts, "failed", failed)
-	return true, runErr
+	s.log.Info("erasure: job run failed", "job", job.ID, "attempt", attempts, "failed", failed, "permanent", permanent)
 }
 
 // Work runs jobs until ctx ends, sleeping idle between empty polls.
@@ -150,6 +220,26 @@ func (s *Service) Work(ctx context.Context, owner string, idle time.Duration) er
 	}
 }
 
+// RunUntilIdle runs due jobs until none is due, and returns how many runs
+// it made and the errors of the runs that failed (the jobs themselves are
+// given back or failed as RunOnce says). For tests, tools and a "run now"
+// button; a server runs Work.
+func (s *Service) RunUntilIdle(ctx context.Context, owner string) (int, []error) {
+	var errs []error
+	runs := 0
+	for ctx.Err() == nil {
+		found, err := s.RunOnce(ctx, owner)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if !found {
+			break
+		}
+		runs++
+	}
+	return runs, errs
+}
+
 func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobState, saved *[]byte) error {
 	req, err := s.store.Request(ctx, job.Account, job.RequestID)
 	if err != nil {
@@ -167,9 +257,20 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 		return nil
 	}
 	if !st.Erased {
+		if err := s.check(ctx, "job-"+token); err != nil {
+			return err
+		}
 		hs, err := s.ActiveHolds(ctx, job.Account)
 		if err != nil {
 			return err
+		}
+		if st.Planned == nil {
+			if err := s.planJob(ctx, job.Account, req.Subject, st, hs); err != nil {
+				return err
+			}
+			if err := save(ctx); err != nil {
+				return err
+			}
 		}
 		w := s.newWalker(job.Account, req.Subject, st, hs)
 		w.save = save
@@ -179,6 +280,9 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 		if err := save(ctx); err != nil {
 			return err
 		}
+	}
+	if len(st.Deviations) > 0 {
+		return fmt.Errorf("%w: %s", ErrDeviation, strings.Join(st.Deviations, "; "))
 	}
 	for _, rc := range s.cfg.Recipients {
 		done := false
@@ -207,9 +311,18 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 		rcpt.Partial = rcpt.Partial || t.Kept > 0
 	}
 	tombs := []Tombstone{{Kind: subjectTombstone(req.Scope), Pseudonym: req.SubjectPS, ErasedAt: now, RequestID: req.ID}}
-	for _, t := range st.Tombstones {
-		tombs = append(tombs, Tombstone{Kind: t.Kind, Pseudonym: t.Pseudonym, ErasedAt: now, RequestID: req.ID})
+	seen := map[string]bool{}
+	for _, id := range st.Idents {
+		if id.Kind == "name" {
+			continue // names are not unique enough to re-erase by
+		}
+		ps := s.cfg.Pseudonymizer.Pseudonym(job.Account, id.Kind, id.Value)
+		if !seen[id.Kind+"/"+string(ps)] {
+			seen[id.Kind+"/"+string(ps)] = true
+			tombs = append(tombs, Tombstone{Kind: id.Kind, Pseudonym: ps, ErasedAt: now, RequestID: req.ID})
+		}
 	}
+	st.scrub()
 	body, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -229,6 +342,167 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 	return nil
 }
 
+// planJob counts, before a job's first write, what it will change per
+// kind: the measure of its progress.
+func (s *Service) planJob(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, st *jobState, holds []Hold) error {
+	dry := &jobState{Rules: st.Rules, ReassignTo: st.ReassignTo, ReassignKey: st.ReassignKey, Scope: st.Scope, Class: st.Class, Key: st.Key}
+	w := s.newWalker(account, subject, dry, holds)
+	w.dry = true
+	if err := w.run(ctx); err != nil {
+		return err
+	}
+	st.Planned = map[Kind]int64{}
+	for k, c := range dry.Counts {
+		if n := c.Deleted + c.Anonymized; n > 0 {
+			st.Planned[k] = n
+		}
+	}
+	st.Identified, st.Idents = true, dry.Idents
+	return nil
+}
+
+// Progress is one kind's progress in a job.
+type Progress struct {
+	// Kind is the target.
+	Kind Kind `json:"kind"`
+	// Planned is how many records the dry run before the first write
+	// counted to delete or anonymise.
+	Planned int64 `json:"planned"`
+	// Done is how many were deleted or anonymised so far.
+	Done int64 `json:"done"`
+	// Kept is how many were kept so far (holds, Keep rules).
+	Kept int64 `json:"kept,omitempty"`
+}
+
+// JobInfo is what a host (or an admin screen) sees of an erasure job.
+type JobInfo struct {
+	// ID is the job's ID and RequestID its request's.
+	ID        string `json:"id"`
+	RequestID string `json:"request_id"`
+	// Status is where the job stands.
+	Status JobStatus `json:"status"`
+	// Attempts counts the failed runs; LastError is the last one's error
+	// (table and constraint names, never values).
+	Attempts  int    `json:"attempts"`
+	LastError string `json:"last_error,omitempty"`
+	// NextRunAt is when a queued job is due.
+	NextRunAt time.Time `json:"next_run_at"`
+	// CreatedAt and UpdatedAt bound the job's life so far.
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Pass is the verification pass the walk is in (0 for the first).
+	Pass int `json:"pass"`
+	// Progress has one line per kind with planned or done work, in the
+	// order kinds act.
+	Progress []Progress `json:"progress,omitempty"`
+	// Done and Planned total the progress lines.
+	Done    int64 `json:"done"`
+	Planned int64 `json:"planned"`
+	// Remaining estimates the time left from the pace so far (zero when
+	// unknown or finished).
+	Remaining time.Duration `json:"remaining,omitempty"`
+	// Deviations lists what changed differently from the plan; a job
+	// with deviations ends failed.
+	Deviations []string `json:"deviations,omitempty"`
+}
+
+// Job returns the job of an erasure request: status, attempts, last
+// error, and done / planned per kind with an estimate of the time left.
+// It returns an error wrapping gdprkit.ErrNotFound for an unknown request
+// or one without a job (an access request).
+func (s *Service) Job(ctx context.Context, account gdprkit.AccountID, requestID string) (JobInfo, error) {
+	if err := account.Validate(); err != nil {
+		return JobInfo{}, err
+	}
+	req, err := s.store.Request(ctx, account, requestID)
+	if err != nil {
+		return JobInfo{}, err
+	}
+	if req.JobID == "" {
+		return JobInfo{}, fmt.Errorf("%w: request %s has no erasure job", gdprkit.ErrNotFound, requestID)
+	}
+	job, err := s.store.Job(ctx, account, req.JobID)
+	if err != nil {
+		return JobInfo{}, err
+	}
+	info := JobInfo{ID: job.ID, RequestID: job.RequestID, Status: job.Status, Attempts: job.Attempts, LastError: job.LastError,
+		NextRunAt: job.NextRunAt, CreatedAt: job.CreatedAt, UpdatedAt: job.UpdatedAt}
+	var st jobState
+	if len(job.State) > 0 {
+		if err := json.Unmarshal(job.State, &st); err != nil {
+			return JobInfo{}, fmt.Errorf("erasure: read job state: %w", err)
+		}
+	}
+	info.Pass, info.Deviations = st.Pass, st.Deviations
+	for _, k := range s.cfg.Graph.order {
+		p := Progress{Kind: k, Planned: st.Planned[k]}
+		if c := st.Counts[k]; c != nil {
+			p.Done, p.Kept = c.Deleted+c.Anonymized, max(c.Kept, c.PassKept)
+		}
+		if p.Planned == 0 && p.Done == 0 && p.Kept == 0 {
+			continue
+		}
+		info.Progress = append(info.Progress, p)
+		info.Done += p.Done
+		info.Planned += p.Planned
+	}
+	if (job.Status == JobRunning || job.Status == JobQueued) && info.Done > 0 && info.Planned > info.Done {
+		elapsed := job.UpdatedAt.Sub(job.CreatedAt)
+		if elapsed > 0 {
+			info.Remaining = time.Duration(float64(elapsed) / float64(info.Done) * float64(info.Planned-info.Done))
+		}
+	}
+	return info, nil
+}
+
+// Jobs returns the jobs of the account's erasure requests that match f
+// (open ones by default), as Job describes them: an admin screen lists
+// failed jobs with their errors and offers Retry.
+func (s *Service) Jobs(ctx context.Context, account gdprkit.AccountID, f RequestFilter) ([]JobInfo, error) {
+	rs, err := s.Requests(ctx, account, f)
+	if err != nil {
+		return nil, err
+	}
+	var out []JobInfo
+	for _, r := range rs {
+		if r.JobID == "" {
+			continue
+		}
+		j, err := s.Job(ctx, account, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
+
+// Retry queues a failed erasure job again, from its last checkpoint, with
+// its attempts reset, and reopens its request: after an admin removed the
+// cause (a trigger, a constraint, a binding). It returns an error wrapping
+// gdprkit.ErrConflict when the job has not failed.
+func (s *Service) Retry(ctx context.Context, account gdprkit.AccountID, requestID string, by gdprkit.ActorID) error {
+	if err := account.Validate(); err != nil {
+		return err
+	}
+	if err := by.Validate(); err != nil {
+		return err
+	}
+	req, err := s.store.Request(ctx, account, requestID)
+	if err != nil {
+		return err
+	}
+	if req.JobID == "" {
+		return fmt.Errorf("%w: request %s has no erasure job", gdprkit.ErrNotFound, requestID)
+	}
+	if err := s.store.RequeueJob(ctx, account, req.JobID, s.now()); err != nil {
+		return fmt.Errorf("erasure: retry: %w", err)
+	}
+	s.emit(ctx, account, "erasure.retried", by, req.SubjectPS, map[string]string{"request": req.ID, "job": req.JobID})
+	return nil
+}
+
 // subjectTombstone is the tombstone kind that records a completed erasure
 // of scope: "subject" for a full one, "subject:portal" for a portal one,
 // so that ReErase repeats what was done and no more.
@@ -245,7 +519,8 @@ func subjectTombstone(sc Scope) string {
 // since is restored, one call erases again everyone erased since, in the
 // scope they were erased in (a portal-only erasure is repeated portal-only;
 // a full one, or both, fully). Role checks do not apply (those people were
-// already erased once); the owner is skipped. It returns the requests filed; workers carry them out.
+// already erased once); the owner is skipped. It returns the requests
+// filed; workers carry them out.
 func (s *Service) ReErase(ctx context.Context, account gdprkit.AccountID, since time.Time) ([]Request, error) {
 	if err := account.Validate(); err != nil {
 		return nil, err
@@ -273,26 +548,34 @@ func (s *Service) ReErase(ctx context.Context, account gdprkit.AccountID, since 
 	if err != nil {
 		return nil, err
 	}
-	var after gdprkit.SubjectID
+	reassignKey, err := s.reassignee(ctx, account, s.cfg.ReassignTo, "")
+	if err != nil {
+		return nil, err
+	}
+	cursor := ""
 	for {
-		subs, err := s.cfg.Directory.Subjects(ctx, account, after, 500)
+		ids, next, err := s.cfg.Directory.Subjects(ctx, account, cursor, 500)
 		if err != nil {
 			return out, err
 		}
-		for _, sub := range subs {
-			ps := s.cfg.Pseudonymizer.Subject(account, sub)
+		for _, id := range ids {
+			ps := s.cfg.Pseudonymizer.Subject(account, id)
 			scope := dead[ps]
 			if scope == "" {
 				continue
 			}
-			role, err := s.cfg.Directory.Role(ctx, account, sub)
-			if err != nil || role == gdprkit.RoleOwner {
+			sub, known, err := s.lookup(ctx, account, id)
+			if err != nil || !known || sub.Role == gdprkit.RoleOwner {
 				continue
 			}
 			now := s.now()
-			r := Request{ID: gdprkit.NewID(), Type: TypeErasure, Subject: sub, SubjectPS: ps, SubjectRole: role, Scope: scope,
+			r := Request{ID: gdprkit.NewID(), Type: TypeErasure, Subject: id, SubjectPS: ps, SubjectRole: sub.Role, Scope: scope,
 				RequestedBy: "system:restore", ReceivedAt: now, Verified: true, VerifiedAt: now, DueAt: DueDate(now, 0), Status: StatusOpen}
-			body, err := json.Marshal(&jobState{Rules: rules, ReassignTo: s.cfg.ReassignTo, Scope: scope})
+			st := &jobState{Rules: rules, ReassignTo: s.cfg.ReassignTo, ReassignKey: reassignKey, Scope: scope, Class: sub.Class, Key: sub.Key}
+			if st.Key == id {
+				st.Key = ""
+			}
+			body, err := json.Marshal(st)
 			if err != nil {
 				return out, err
 			}
@@ -303,10 +586,10 @@ func (s *Service) ReErase(ctx context.Context, account gdprkit.AccountID, since 
 			}
 			out = append(out, r)
 		}
-		if len(subs) < 500 {
+		if next == "" || len(ids) == 0 {
 			break
 		}
-		after = subs[len(subs)-1]
+		cursor = next
 	}
 	s.emit(ctx, account, "erasure.re_erased", "system:restore", "", map[string]string{"requests": strconv.Itoa(len(out)), "since": since.UTC().Format(time.RFC3339)})
 	return out, nil

@@ -30,7 +30,7 @@ type Receipt struct {
 	// finished.
 	ReceivedAt  time.Time `json:"received_at"`
 	CompletedAt time.Time `json:"completed_at"`
-	// Targets has one entry per kind, leaf first.
+	// Targets has one entry per kind, in the order the kinds acted.
 	Targets []TargetResult `json:"targets"`
 	// Holds lists the legal holds that kept records.
 	Holds []HoldApplied `json:"holds,omitempty"`
@@ -53,8 +53,14 @@ type TargetResult struct {
 	Deleted    int64  `json:"deleted"`
 	Anonymized int64  `json:"anonymized"`
 	Kept       int64  `json:"kept"`
+	// Rows, when set, is how many rows those records spanned (a record
+	// may be a group of rows); unset, it equals Deleted + Anonymized.
+	Rows int64 `json:"rows,omitempty"`
 	// Bytes is the size of the deleted blobs.
 	Bytes int64 `json:"bytes,omitempty"`
+	// Cascaded is what the database changed by itself when these records
+	// went: rows it deleted or set to NULL through foreign keys.
+	Cascaded []Effect `json:"cascaded,omitempty"`
 	// Grounds names why records were kept.
 	Grounds []string `json:"grounds,omitempty"`
 }

@@ -16,12 +16,30 @@ import (
 // Directory tells the engine who is who in an account. The host's user
 // store implements it (memhelpdesk has one).
 type Directory interface {
-	// Role returns the user's role, or an error wrapping
-	// gdprkit.ErrNotFound for an unknown user.
-	Role(ctx context.Context, account gdprkit.AccountID, user gdprkit.SubjectID) (gdprkit.Role, error)
-	// Subjects returns up to limit users with IDs after after, in
-	// ascending byte order.
-	Subjects(ctx context.Context, account gdprkit.AccountID, after gdprkit.SubjectID, limit int) ([]gdprkit.SubjectID, error)
+	// Lookup describes one user, or returns an error wrapping
+	// gdprkit.ErrNotFound for an unknown one.
+	Lookup(ctx context.Context, account gdprkit.AccountID, id gdprkit.SubjectID) (Subject, error)
+	// Subjects returns up to limit users after the position cursor ("" for
+	// the first page), in any order that is stable across calls, and the
+	// cursor of the next page ("" when there is none).
+	Subjects(ctx context.Context, account gdprkit.AccountID, cursor string, limit int) (ids []gdprkit.SubjectID, next string, err error)
+}
+
+// Subject is a user as the Directory knows them.
+type Subject struct {
+	// ID is the subject's ID in requests, holds and pseudonyms.
+	ID gdprkit.SubjectID
+	// Role places the subject in the role hierarchy.
+	Role gdprkit.Role
+	// Class names which kind of person this is, for hosts that keep
+	// people in several tables with keys of their own ("customer" keyed
+	// by a login string, "agent" by an integer): root targets whose
+	// TargetInfo.Classes is not empty run only for subjects of those
+	// classes. "" is the default class.
+	Class string
+	// Key is what root targets find the subject's records by (the
+	// customer's login, the agent's integer ID). Default: ID.
+	Key gdprkit.SubjectID
 }
 
 // Notifier is a recipient of personal data (a processor, an integration)
@@ -55,9 +73,11 @@ type Notification struct {
 	ErasedAt  time.Time
 }
 
-// Config configures a Service. Graph, Directory and Pseudonymizer are
-// required; every other zero value is a documented default.
+// Config configures a Service. Store, Graph, Directory and Pseudonymizer
+// are required; every other zero value is a documented default.
 type Config struct {
+	// Store keeps requests, jobs, receipts, tombstones and holds. Required.
+	Store Store
 	// Graph is the cascade. Required.
 	Graph *Graph
 	// Directory resolves roles and lists users. Required.
@@ -84,8 +104,16 @@ type Config struct {
 	// checkpoint. Default: 5 minutes.
 	Lease time.Duration
 	// MaxAttempts is how many failed runs a job gets before it is marked
-	// failed. Default: 20. Retries back off from 1 s, doubling, up to 1 h.
+	// failed, for errors a retry may cure (the database unreachable, a
+	// lost connection, records changing underneath). Default: 20.
+	// Retries back off from 1 s, doubling, up to 1 h.
 	MaxAttempts int
+	// MaxPermanentAttempts is how many runs a job gets when its error is
+	// one a retry cannot cure (a constraint violation, an invalid
+	// binding, a refused action: see Permanent). Default: 2, the second
+	// after a short backoff in case the cause was a transient schema
+	// change. A failed job can be retried by hand with Service.Retry.
+	MaxPermanentAttempts int
 	// Clock supplies time. Default: gdprkit.SystemClock.
 	Clock gdprkit.Clock
 	// Audit receives erasure.* events. Default: discard.
@@ -106,13 +134,11 @@ type Service struct {
 	log   *slog.Logger
 }
 
-// New returns a Service over s. It validates cfg.Rules against the graph.
-func New(s Store, cfg Config) (*Service, error) {
-	if s == nil {
-		return nil, errors.New("erasure: nil Store")
-	}
-	if cfg.Graph == nil || cfg.Directory == nil || cfg.Pseudonymizer == nil {
-		return nil, errors.New("erasure: Config.Graph, Directory and Pseudonymizer are required")
+// New returns a Service. It validates cfg.Rules against the graph and
+// returns an error wrapping gdprkit.ErrInvalid for a bad config.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Graph == nil || cfg.Directory == nil || cfg.Pseudonymizer == nil {
+		return nil, fmt.Errorf("%w: erasure: Config.Store, Graph, Directory and Pseudonymizer are required", gdprkit.ErrInvalid)
 	}
 	for k, r := range cfg.Rules {
 		info, ok := cfg.Graph.infos[k]
@@ -142,10 +168,13 @@ func New(s Store, cfg Config) (*Service, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 20
 	}
+	if cfg.MaxPermanentAttempts <= 0 {
+		cfg.MaxPermanentAttempts = 2
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: s, cfg: cfg, clock: gdprkit.ClockOrSystem(cfg.Clock),
+	return &Service{store: cfg.Store, cfg: cfg, clock: gdprkit.ClockOrSystem(cfg.Clock),
 		audit: gdprkit.SinkOrDiscard(cfg.Audit), log: cfg.Logger}, nil
 }
 
@@ -158,6 +187,24 @@ func (s *Service) emit(ctx context.Context, account gdprkit.AccountID, typ gdprk
 	}
 }
 
+// lookup resolves a subject through the Directory; an unknown subject
+// (an anonymous chat visitor named by e-mail) is an end user of the
+// default class whose key is their ID.
+func (s *Service) lookup(ctx context.Context, account gdprkit.AccountID, id gdprkit.SubjectID) (Subject, bool, error) {
+	sub, err := s.cfg.Directory.Lookup(ctx, account, id)
+	if errors.Is(err, gdprkit.ErrNotFound) {
+		return Subject{ID: id, Role: gdprkit.RoleEndUser, Key: id}, false, nil
+	}
+	if err != nil {
+		return Subject{}, false, fmt.Errorf("erasure: look up a subject: %w", err)
+	}
+	sub.ID = id
+	if sub.Key == "" {
+		sub.Key = id
+	}
+	return sub, true, nil
+}
+
 // Authorize reports whether by may erase subject within scope, following
 // the role hierarchy: the owner and admins may erase any user they
 // outrank (admins: agents and end users; the owner: admins too), agents
@@ -167,30 +214,68 @@ func (s *Service) emit(ctx context.Context, account gdprkit.AccountID, typ gdprk
 // It returns the subject's role (RoleEndUser for a subject the directory
 // does not know, such as an anonymous chat visitor).
 func (s *Service) Authorize(ctx context.Context, account gdprkit.AccountID, by gdprkit.ActorID, subject gdprkit.SubjectID, scope Scope) (gdprkit.Role, error) {
-	subRole, err := s.cfg.Directory.Role(ctx, account, subject)
-	if errors.Is(err, gdprkit.ErrNotFound) {
-		subRole, err = gdprkit.RoleEndUser, nil
-	}
+	sub, err := s.authorize(ctx, account, by, subject, scope)
+	return sub.Role, err
+}
+
+func (s *Service) authorize(ctx context.Context, account gdprkit.AccountID, by gdprkit.ActorID, subject gdprkit.SubjectID, scope Scope) (Subject, error) {
+	sub, _, err := s.lookup(ctx, account, subject)
 	if err != nil {
-		return 0, fmt.Errorf("erasure: subject role: %w", err)
+		return Subject{}, err
 	}
-	if subRole == gdprkit.RoleOwner {
-		return 0, fmt.Errorf("%w: the account owner cannot be erased while the account lives", gdprkit.ErrForbidden)
+	if sub.Role == gdprkit.RoleOwner {
+		return Subject{}, fmt.Errorf("%w: the account owner cannot be erased while the account lives", gdprkit.ErrForbidden)
 	}
-	actRole, err := s.cfg.Directory.Role(ctx, account, gdprkit.SubjectID(by))
-	if errors.Is(err, gdprkit.ErrNotFound) {
-		return 0, fmt.Errorf("%w: unknown actor", gdprkit.ErrForbidden)
-	}
+	actor, known, err := s.lookup(ctx, account, gdprkit.SubjectID(by))
 	if err != nil {
-		return 0, fmt.Errorf("erasure: actor role: %w", err)
+		return Subject{}, err
+	}
+	if !known {
+		return Subject{}, fmt.Errorf("%w: unknown actor", gdprkit.ErrForbidden)
 	}
 	switch {
-	case actRole.AtLeast(gdprkit.RoleAgent) && actRole.Outranks(subRole):
-		return subRole, nil
-	case gdprkit.SubjectID(by) == subject && subRole == gdprkit.RoleEndUser && scope == ScopePortal:
-		return subRole, nil
+	case actor.Role.AtLeast(gdprkit.RoleAgent) && actor.Role.Outranks(sub.Role):
+		return sub, nil
+	case gdprkit.SubjectID(by) == subject && sub.Role == gdprkit.RoleEndUser && scope == ScopePortal:
+		return sub, nil
 	}
-	return 0, fmt.Errorf("%w: a %s may not erase a %s (scope %s)", gdprkit.ErrForbidden, actRole, subRole, scope)
+	return Subject{}, fmt.Errorf("%w: %s may not erase %s (scope %s)", gdprkit.ErrForbidden, article(actor.Role), article(sub.Role), scope)
+}
+
+// article returns "an admin", "a customer": the role with its article.
+func article(r gdprkit.Role) string {
+	n := r.String()
+	switch n {
+	case "end_user":
+		n = "end user"
+	}
+	if n != "" && strings.ContainsRune("aeiou", rune(n[0])) {
+		return "an " + n
+	}
+	return "a " + n
+}
+
+// reassignee checks the agent who is to take over the subject's work: they
+// must exist, be an agent or above, and not be the subject (who means the
+// unassigned queue). It returns their key ("" for the queue).
+func (s *Service) reassignee(ctx context.Context, account gdprkit.AccountID, to, subject gdprkit.SubjectID) (gdprkit.SubjectID, error) {
+	if to == "" || to == subject {
+		return "", nil
+	}
+	if err := to.Validate(); err != nil {
+		return "", err
+	}
+	a, known, err := s.lookup(ctx, account, to)
+	if err != nil {
+		return "", err
+	}
+	if !known {
+		return "", fmt.Errorf("%w: the agent to reassign work to (%q) does not exist", gdprkit.ErrInvalid, truncate(string(to), 64))
+	}
+	if !a.Role.AtLeast(gdprkit.RoleAgent) {
+		return "", fmt.Errorf("%w: work can be reassigned only to an agent, not to %s", gdprkit.ErrInvalid, article(a.Role))
+	}
+	return a.Key, nil
 }
 
 // Submission is a request as it arrives.
@@ -210,7 +295,9 @@ type Submission struct {
 	// request only.
 	Rules map[Kind]Rule
 	// ReassignTo overrides Config.ReassignTo (the subject themselves means
-	// the unassigned queue).
+	// the unassigned queue). It must name an existing agent or above:
+	// Submit refuses anything else with gdprkit.ErrInvalid, so the job never
+	// fails half-way on it.
 	ReassignTo gdprkit.SubjectID
 }
 
@@ -247,17 +334,33 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 	if err != nil {
 		return Request{}, err
 	}
-	var role gdprkit.Role
+	var subject Subject
 	if sub.Type == TypeAccess && gdprkit.SubjectID(sub.By) == sub.Subject {
-		role, err = s.cfg.Directory.Role(ctx, account, sub.Subject)
-		if errors.Is(err, gdprkit.ErrNotFound) {
-			role, err = gdprkit.RoleEndUser, nil
-		}
+		subject, _, err = s.lookup(ctx, account, sub.Subject)
 	} else {
-		role, err = s.Authorize(ctx, account, sub.By, sub.Subject, sub.Scope)
+		subject, err = s.authorize(ctx, account, sub.By, sub.Subject, sub.Scope)
 	}
 	if err != nil {
 		return Request{}, err
+	}
+	var job *Job
+	var st jobState
+	if sub.Type == TypeErasure {
+		reassign := sub.ReassignTo
+		if reassign == "" {
+			reassign = s.cfg.ReassignTo
+		}
+		key, err := s.reassignee(ctx, account, reassign, sub.Subject)
+		if err != nil {
+			return Request{}, err
+		}
+		st = jobState{Rules: rules, ReassignTo: reassign, ReassignKey: key, Scope: sub.Scope, Class: subject.Class, Key: subject.Key}
+		if st.Key == sub.Subject {
+			st.Key = ""
+		}
+		if err := s.check(ctx, "submit-"+gdprkit.NewID()); err != nil {
+			return Request{}, err
+		}
 	}
 	now := s.now()
 	if sub.ReceivedAt.IsZero() {
@@ -265,18 +368,12 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 	}
 	sub.ReceivedAt = sub.ReceivedAt.UTC().Truncate(time.Microsecond)
 	r := Request{ID: gdprkit.NewID(), Type: sub.Type, Subject: sub.Subject, SubjectPS: s.cfg.Pseudonymizer.Subject(account, sub.Subject),
-		SubjectRole: role, Scope: sub.Scope, RequestedBy: sub.By, ReceivedAt: sub.ReceivedAt, Verified: sub.Verified,
+		SubjectRole: subject.Role, Scope: sub.Scope, RequestedBy: sub.By, ReceivedAt: sub.ReceivedAt, Verified: sub.Verified,
 		DueAt: DueDate(sub.ReceivedAt, 0), Status: StatusOpen}
 	if sub.Verified {
 		r.VerifiedAt = now
 	}
-	var job *Job
 	if sub.Type == TypeErasure {
-		reassign := sub.ReassignTo
-		if reassign == "" {
-			reassign = s.cfg.ReassignTo
-		}
-		st := jobState{Rules: rules, ReassignTo: reassign, Scope: sub.Scope}
 		body, err := json.Marshal(&st)
 		if err != nil {
 			return Request{}, err
@@ -374,6 +471,14 @@ func (s *Service) Reject(ctx context.Context, account gdprkit.AccountID, id stri
 	}
 	s.emit(ctx, account, "erasure.rejected", by, "", map[string]string{"request": id})
 	return nil
+}
+
+// Requests lists the account's requests matching f, ordered by due date.
+func (s *Service) Requests(ctx context.Context, account gdprkit.AccountID, f RequestFilter) ([]Request, error) {
+	if err := account.Validate(); err != nil {
+		return nil, err
+	}
+	return s.store.Requests(ctx, account, f)
 }
 
 // Overdue lists open requests whose due date has passed, earliest first.
@@ -505,4 +610,19 @@ func actorOf(by gdprkit.ActorID, subject gdprkit.SubjectID) gdprkit.ActorID {
 		return "subject"
 	}
 	return by
+}
+
+// check runs every target's Check (Caps.Check) once for run: a binding
+// that no longer matches its database is refused before anything is
+// written.
+func (s *Service) check(ctx context.Context, run string) error {
+	for _, k := range s.cfg.Graph.order {
+		if !s.cfg.Graph.infos[k].Caps.Check {
+			continue
+		}
+		if err := s.cfg.Graph.byKind[k].Check(ctx, run); err != nil {
+			return fmt.Errorf("erasure: target %s no longer matches its store: %w", k, err)
+		}
+	}
+	return nil
 }

@@ -67,7 +67,7 @@ func TestSQLTargetsEraseHostTables(t *testing.T) {
 			for rows.Next() {
 				var k string
 				require.NoError(t, rows.Scan(&k))
-				if _, err := h.blobs.Stat(ctx, "globex", k); err == nil {
+				if sz, _ := h.blobs.Stat(ctx, "globex", []string{k}); len(sz) > 0 {
 					left++
 				}
 			}
@@ -83,7 +83,8 @@ func TestSQLTargetsEraseHostTables(t *testing.T) {
 			require.NoError(t, json.Unmarshal(buf.Bytes(), &doc))
 			assert.Contains(t, buf.String(), "bob@example.com")
 
-			require.NoError(t, e.svc.EraseAccount(ctx, acct))
+			_, err = e.svc.EraseAccount(ctx, acct)
+			require.NoError(t, err)
 			for _, tb := range []string{"hd_users", "hd_tickets", "hd_messages", "hd_attachments"} {
 				assert.Zero(t, h.count(t, "SELECT COUNT(*) FROM "+tb+" WHERE account_id = ?", "acme"), tb)
 			}

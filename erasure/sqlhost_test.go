@@ -45,7 +45,7 @@ func newSQLHost(tb testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlHost {
 		_, err := db.Exec(st)
 		require.NoError(tb, err, st)
 	}
-	blobs, err := fsblob.New(tb.TempDir())
+	blobs, err := fsblob.New(fsblob.Config{Dir: tb.TempDir()})
 	require.NoError(tb, err)
 	h := &sqlHost{db: db, dialect: sqltarget.Dialect(d), blobs: blobs}
 	ctx := context.Background()
@@ -74,36 +74,40 @@ func newSQLHost(tb testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlHost {
 
 // directory implements erasure.Directory over hd_users: everybody is an
 // end user except "admin".
-func (h *sqlHost) Role(ctx context.Context, a gdprkit.AccountID, u gdprkit.SubjectID) (gdprkit.Role, error) {
+func (h *sqlHost) Lookup(ctx context.Context, a gdprkit.AccountID, u gdprkit.SubjectID) (erasure.Subject, error) {
 	if u == "admin" {
-		return gdprkit.RoleAdmin, nil
+		return erasure.Subject{Role: gdprkit.RoleAdmin}, nil
 	}
 	var n int
 	err := h.db.QueryRowContext(ctx, h.rebind("SELECT COUNT(*) FROM hd_users WHERE account_id = ? AND id = ?"), string(a), string(u)).Scan(&n)
 	if err != nil {
-		return 0, err
+		return erasure.Subject{}, err
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("user: %w", gdprkit.ErrNotFound)
+		return erasure.Subject{}, fmt.Errorf("user: %w", gdprkit.ErrNotFound)
 	}
-	return gdprkit.RoleEndUser, nil
+	return erasure.Subject{Role: gdprkit.RoleEndUser}, nil
 }
 
-func (h *sqlHost) Subjects(ctx context.Context, a gdprkit.AccountID, after gdprkit.SubjectID, limit int) ([]gdprkit.SubjectID, error) {
-	rows, err := h.db.QueryContext(ctx, h.rebind("SELECT id FROM hd_users WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"), string(a), string(after), limit)
+func (h *sqlHost) Subjects(ctx context.Context, a gdprkit.AccountID, cursor string, limit int) ([]gdprkit.SubjectID, string, error) {
+	rows, err := h.db.QueryContext(ctx, h.rebind("SELECT id FROM hd_users WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"), string(a), cursor, limit)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer rows.Close()
 	var out []gdprkit.SubjectID
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		out = append(out, gdprkit.SubjectID(id))
 	}
-	return out, rows.Err()
+	next := ""
+	if len(out) == limit {
+		next = string(out[len(out)-1])
+	}
+	return out, next, rows.Err()
 }
 
 func (h *sqlHost) rebind(q string) string {
@@ -197,7 +201,7 @@ func newSQLEnv(tb testing.TB, d sqlstore.Dialect, batch int) *sqlEnv {
 	ps, err := gdprkit.NewPseudonymizer(key)
 	require.NoError(tb, err)
 	clock := fakeclock.New(t0)
-	svc, err := erasure.New(st.Erasure(), erasure.Config{Graph: g, Directory: h, Pseudonymizer: ps, Clock: clock, BatchSize: batch})
+	svc, err := erasure.New(erasure.Config{Store: st.Erasure(), Graph: g, Directory: h, Pseudonymizer: ps, Clock: clock, BatchSize: batch})
 	require.NoError(tb, err)
 	return &sqlEnv{host: h, svc: svc, store: st.Erasure(), clock: clock}
 }

@@ -73,6 +73,13 @@ type Store interface {
 	// (StatusFailed).
 	RetryJob(ctx context.Context, account gdprkit.AccountID, id, token string, f Retry) error
 
+	// RequeueJob sets a JobFailed job back to JobQueued with Attempts 0
+	// and NextRunAt = at, keeping its state and last error, and sets its
+	// request back to StatusOpen, in one atomic step. It returns an error
+	// wrapping gdprkit.ErrNotFound when there is no such job and
+	// gdprkit.ErrConflict when it has not failed.
+	RequeueJob(ctx context.Context, account gdprkit.AccountID, id string, at time.Time) error
+
 	// FinishJob completes a running job in one atomic step, guarded by
 	// token like SaveJob (a second FinishJob of the same job MUST fail with
 	// gdprkit.ErrLeaseLost): it calls seal with the account's receipt chain

@@ -143,8 +143,9 @@ func (r Ref) Next() string {
 
 // Query asks a target for a page of the subject's records.
 type Query struct {
-	// Subject is the data subject. Root targets (no parent) find by it;
-	// child targets may ignore it.
+	// Subject is the data subject's key (Subject.Key: the subject's ID
+	// unless the Directory says otherwise). Root targets (no parent) find
+	// by it; child targets may ignore it.
 	Subject gdprkit.SubjectID
 	// Parents holds IDs of records of the parent kind: a child target
 	// returns its records that belong to any of them. Empty for roots.
@@ -155,22 +156,80 @@ type Query struct {
 	After string
 	// Limit is the largest number of refs to return (≥ 1).
 	Limit int
+	// Identifiers are the subject's known identifiers, for root targets
+	// that find records by the identifiers they mention (recipients in a
+	// JSON column, a name in free text). Empty for DeleteRecord and
+	// account erasure.
+	Identifiers []Identifier
+	// All asks for every record of the account, whoever it belongs to and
+	// whatever its parent: account deletion asks it of targets with
+	// Caps.EraseAccount while legal holds are active, to delete what no
+	// hold covers one record at a time. Subject and Parents are empty.
+	All bool
 }
 
 // Anon tells Anonymize how to anonymise.
 type Anon struct {
-	// Subject is whose link to cut.
+	// Subject is whose link to cut: the key root targets find the subject
+	// by (Subject.Key, which is the subject's ID unless the Directory says
+	// otherwise).
 	Subject gdprkit.SubjectID
 	// Pseudonym is the subject's keyed pseudonym, for fields replaced by it.
 	Pseudonym gdprkit.Pseudonym
 	// Label is a short display name that replaces the subject's name where
-	// a thread must still read ("Former agent 3f9a1c2e").
+	// a thread must still read ("Former user 3f9a1c2e").
 	Label string
-	// ReassignTo is the agent that takes over reassigned work; empty means
-	// the unassigned queue.
+	// ReassignTo is the key of the agent that takes over reassigned work;
+	// empty means the unassigned queue.
 	ReassignTo gdprkit.SubjectID
 	// Fields is the rule's per-field policy.
 	Fields map[string]Action
+	// Identifiers are the subject's known identifiers (e-mail addresses,
+	// phone numbers, names), for targets that remove them from other
+	// records' JSON, lists or free text.
+	Identifiers []Identifier
+}
+
+// Identifier is one identifier of a subject, by kind ("email", "phone",
+// "name", "login").
+type Identifier struct {
+	// Kind says what the value is: "email", "phone", "name", "login", or a
+	// host's own kind.
+	Kind string `json:"kind"`
+	// Value is the identifier itself.
+	Value string `json:"value"`
+}
+
+// Caps declares what a target can do beyond the five methods every
+// target implements in earnest (Info, Find, Delete, Anonymize, Export).
+// The engine calls an optional method only when its capability is set, so
+// a wrapper that forwards the Target interface keeps every capability of
+// the target it wraps: capabilities are data, not interfaces found by
+// type assertion.
+type Caps struct {
+	// Parents: ParentsOf says which parent record each record lives
+	// under, so legal holds on an ancestor are honoured when a record is
+	// reached another way (Service.DeleteRecord, a root kind sharing its
+	// Records). A child target without it cannot see such holds.
+	Parents bool `json:"parents,omitempty"`
+	// Identifiers: Identifiers lists the e-mail addresses, phone numbers
+	// and names the records hold; the engine keeps a keyed pseudonym of
+	// each as a tombstone and hands them to other targets (Anon and Query
+	// Identifiers) before anything changes.
+	Identifiers bool `json:"identifiers,omitempty"`
+	// EraseAccount: EraseAccount removes every record of an account, for
+	// account deletion.
+	EraseAccount bool `json:"erase_account,omitempty"`
+	// Predict: Predict counts what Delete or Anonymize would change
+	// without changing it — rows a database cascade would delete or set
+	// NULL, rows of a group — so a plan shows it.
+	Predict bool `json:"predict,omitempty"`
+	// Residue: Residue searches the target's records for identifiers
+	// that should be gone.
+	Residue bool `json:"residue,omitempty"`
+	// Check: Check verifies, before a job writes anything, that what the
+	// target was built against (a live database schema) still holds.
+	Check bool `json:"check,omitempty"`
 }
 
 // TargetInfo describes a target.
@@ -193,6 +252,20 @@ type TargetInfo struct {
 	// messages), which lets a dry run see that a record deleted by one is
 	// not there for the other.
 	Records string `json:"records,omitempty"`
+	// After lists kinds whose records must be deleted or anonymised
+	// before this kind's (a row that references another must go before
+	// it). erasure/sqltarget fills it from the database's foreign keys;
+	// hosts may add their own. See Graph for how the order is derived.
+	After []Kind `json:"after,omitempty"`
+	// Classes, when not empty, limits a root target to subjects of these
+	// classes (Subject.Class): customers kept in one table and agents in
+	// another. Children follow their root. Empty: every subject.
+	Classes []string `json:"classes,omitempty"`
+	// NoExport keeps the kind out of access exports (internal records
+	// such as an agent's assistant prompts); it is still erased.
+	NoExport bool `json:"no_export,omitempty"`
+	// Caps declares the optional methods the target implements.
+	Caps Caps `json:"caps"`
 }
 
 func (i TargetInfo) can(a Action) bool {
@@ -204,223 +277,213 @@ func (i TargetInfo) can(a Action) bool {
 	return false
 }
 
+func (i TargetInfo) forClass(class string) bool {
+	if len(i.Classes) == 0 {
+		return true
+	}
+	for _, c := range i.Classes {
+		if c == class {
+			return true
+		}
+	}
+	return false
+}
+
+// Change is what one call of Delete, Anonymize or EraseAccount changed
+// (or, from Predict, would change).
+type Change struct {
+	// Records is how many of the given records this call changed: rows
+	// affected, never the number of refs it was given. A record already
+	// deleted or anonymised (a batch applied again after a crash) counts
+	// zero.
+	Records int64 `json:"records"`
+	// Rows is how many rows (or entries) those records span: more than
+	// Records when a record is a group of rows (key/value rows sharing a
+	// session ID, a table without a primary key bound by its parent
+	// column). Zero means the same as Records.
+	Rows int64 `json:"rows,omitempty"`
+	// Bytes is the size of deleted files.
+	Bytes int64 `json:"bytes,omitempty"`
+	// Effects is what else changed because of the call, outside the
+	// target's own records: rows a database deleted or set to NULL by
+	// itself through foreign keys (ON DELETE CASCADE / SET NULL).
+	Effects []Effect `json:"effects,omitempty"`
+}
+
+// rows returns Rows, or Records when Rows is not set.
+func (c Change) rows() int64 {
+	if c.Rows > 0 {
+		return c.Rows
+	}
+	return c.Records
+}
+
+// Effect is a change a target's action caused outside its own records.
+type Effect struct {
+	// Table is where the rows are.
+	Table string `json:"table"`
+	// Column is the referencing column, for EffectNulled.
+	Column string `json:"column,omitempty"`
+	// Action is EffectDeleted or EffectNulled.
+	Action string `json:"action"`
+	// Rows is how many rows.
+	Rows int64 `json:"rows"`
+}
+
+// The effect actions.
+const (
+	// EffectDeleted: the database deleted the rows (ON DELETE CASCADE).
+	EffectDeleted = "deleted"
+	// EffectNulled: the database set the column to NULL (ON DELETE SET
+	// NULL).
+	EffectNulled = "set null"
+)
+
+// addEffects merges b into a, summing rows of the same table, column and
+// action, and returns a in a stable order.
+func addEffects(a, b []Effect) []Effect {
+	for _, e := range b {
+		found := false
+		for i := range a {
+			if a[i].Table == e.Table && a[i].Column == e.Column && a[i].Action == e.Action {
+				a[i].Rows += e.Rows
+				found = true
+				break
+			}
+		}
+		if !found {
+			a = append(a, e)
+		}
+	}
+	sort.Slice(a, func(i, j int) bool {
+		if a[i].Table != a[j].Table {
+			return a[i].Table < a[j].Table
+		}
+		if a[i].Column != a[j].Column {
+			return a[i].Column < a[j].Column
+		}
+		return a[i].Action < a[j].Action
+	})
+	return a
+}
+
+// ResidueQuery asks a target for records that still hold a subject's
+// identifiers.
+type ResidueQuery struct {
+	// Subject is the subject's key.
+	Subject gdprkit.SubjectID
+	// Identifiers are the values to look for (e-mail addresses, phone
+	// numbers, names, the subject's own key).
+	Identifiers []Identifier
+	// Limit caps the findings (≥ 1).
+	Limit int
+}
+
+// Finding is one place where a searched identifier is still present.
+type Finding struct {
+	// Kind is the target that holds it.
+	Kind Kind `json:"kind"`
+	// Record is the record's ID.
+	Record string `json:"record"`
+	// Field is the column or field ("" when the record as a whole, such
+	// as a file's key).
+	Field string `json:"field,omitempty"`
+	// Identifier is the kind of identifier found ("email", "name", …),
+	// never its value.
+	Identifier string `json:"identifier"`
+}
+
 // Target is one kind of data in the cascade. Implementations must be safe
 // for concurrent use, and every method must act only in the given account.
+//
+// It is one interface: the optional methods (ParentsOf, Identifiers,
+// EraseAccount, Predict, Residue, Check) are called only when Info().Caps
+// says the target has them, so a target that lacks one embeds Base, which
+// answers ErrUnsupported, and a wrapper that forwards all eleven methods
+// (or embeds the Target it wraps) keeps every capability.
 //
 // The engine relies on these rules:
 //
 //   - Find returns at most q.Limit refs, strictly after q.After, in an
-//     order of the target's choosing that is stable across calls.
-//   - Delete and Anonymize are idempotent: applied again to the same refs
-//     (some or all already done) they succeed and change nothing more.
+//     order of the target's choosing that is stable across calls. Fewer
+//     than q.Limit refs means there are no more.
+//   - Delete and Anonymize act on exactly the given refs, no others, and
+//     are idempotent: applied again to the same refs (some or all already
+//     done) they succeed and change nothing more. Their Change says how
+//     many records they really changed.
 //   - After Delete or Anonymize, Find for the same subject no longer
 //     returns those records (anonymising cuts the link to the subject).
 //   - Export returns one JSON value per ref still present.
-//   - The subject passed to Delete and Export is the one whose records
-//     were found (empty when DeleteRecord removes a record's subtree);
-//     targets that find by parent may ignore it.
+//   - The subject passed to Delete and Export is the key the records were
+//     found by (empty when DeleteRecord removes a record's subtree or an
+//     account is erased); targets that find by parent may ignore it.
 type Target interface {
-	// Info describes the target: its kind, parent edge and policy.
+	// Info describes the target: its kind, parent edge, policy and
+	// capabilities.
 	Info() TargetInfo
 	// Find returns the next batch of the subject's (or the parents') records.
 	Find(ctx context.Context, account gdprkit.AccountID, q Query) ([]Ref, error)
 	// Delete removes the records.
-	Delete(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, refs []Ref) error
+	Delete(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, refs []Ref) (Change, error)
 	// Anonymize blanks or replaces the records' personal fields.
-	Anonymize(ctx context.Context, account gdprkit.AccountID, refs []Ref, a Anon) error
+	Anonymize(ctx context.Context, account gdprkit.AccountID, refs []Ref, a Anon) (Change, error)
 	// Export returns the records as JSON values.
 	Export(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, refs []Ref) ([]json.RawMessage, error)
-}
 
-// AccountEraser is implemented by targets that can remove every record of
-// an account in one go; EraseAccount calls it after the per-subject
-// cascade to remove what belongs to nobody in particular.
-type AccountEraser interface {
-	EraseAccount(ctx context.Context, account gdprkit.AccountID) (int, error)
-}
-
-// ParentFinder is implemented by child targets that can say which parent
-// record each of their records lives under. The engine uses it to honour a
-// legal hold on an ancestor (a held ticket, a held subject) when a record
-// is reached other than from that ancestor: permanently deleted with
-// Service.DeleteRecord, or found by a root kind that shares its Records
-// (authored_message reaches messages, assigned_ticket tickets). A child
-// target that does not implement it cannot see such holds.
-type ParentFinder interface {
 	// ParentsOf returns the parent record's ID of each of ids that exists
-	// in the account; IDs it does not know are left out.
+	// in the account; IDs it does not know are left out (Caps.Parents).
 	ParentsOf(ctx context.Context, account gdprkit.AccountID, ids []string) (map[string]string, error)
+	// Identifiers lists the identifiers the records hold
+	// (Caps.Identifiers).
+	Identifiers(ctx context.Context, account gdprkit.AccountID, refs []Ref) ([]Identifier, error)
+	// EraseAccount removes every record of the account
+	// (Caps.EraseAccount). It is idempotent.
+	EraseAccount(ctx context.Context, account gdprkit.AccountID) (Change, error)
+	// Predict counts what action (Delete or Anonymize, with a for
+	// Anonymize) would change on refs, changing nothing (Caps.Predict).
+	Predict(ctx context.Context, account gdprkit.AccountID, refs []Ref, action Action, a Anon) (Change, error)
+	// Residue returns records that still hold any of q.Identifiers
+	// (Caps.Residue).
+	Residue(ctx context.Context, account gdprkit.AccountID, q ResidueQuery) ([]Finding, error)
+	// Check verifies that the target still matches what it was built
+	// against, before a job or plan touches anything (Caps.Check). run
+	// identifies one job run or plan: targets built together may check
+	// once per run.
+	Check(ctx context.Context, run string) error
 }
 
-// Graph is a validated set of targets: kinds unique, every parent present,
-// no cycles. It is immutable and safe for concurrent use.
-type Graph struct {
-	byKind map[Kind]Target
-	infos  map[Kind]TargetInfo
-	order  []Kind // parents before children, ties by kind name
-	kids   map[Kind][]Kind
-	height map[Kind]int // 1 for a leaf
+// Base is embedded by targets to provide the optional methods they do not
+// implement: each returns ErrUnsupported, and the engine never calls them
+// while TargetInfo.Caps says the capability is absent.
+type Base struct{}
+
+// ParentsOf returns ErrUnsupported.
+func (Base) ParentsOf(context.Context, gdprkit.AccountID, []string) (map[string]string, error) {
+	return nil, ErrUnsupported
 }
 
-// NewGraph validates targets and builds a graph. It returns an error
-// wrapping gdprkit.ErrInvalid for a bad kind, a duplicate, a missing parent,
-// a cycle, or a default rule the target cannot apply.
-func NewGraph(targets ...Target) (*Graph, error) {
-	g := &Graph{byKind: map[Kind]Target{}, infos: map[Kind]TargetInfo{}}
-	for _, t := range targets {
-		if t == nil {
-			return nil, fmt.Errorf("%w: nil target", gdprkit.ErrInvalid)
-		}
-		info := t.Info()
-		if err := info.Kind.Validate(); err != nil {
-			return nil, err
-		}
-		if _, dup := g.byKind[info.Kind]; dup {
-			return nil, fmt.Errorf("%w: two targets of kind %q", gdprkit.ErrInvalid, info.Kind)
-		}
-		if len(info.Actions) == 0 {
-			return nil, fmt.Errorf("%w: target %q supports no action", gdprkit.ErrInvalid, info.Kind)
-		}
-		if err := info.Default.validate(info.Kind, info); err != nil {
-			return nil, err
-		}
-		g.byKind[info.Kind] = t
-		g.infos[info.Kind] = info
-	}
-	depth := map[Kind]int{}
-	var visit func(k Kind, seen map[Kind]bool) (int, error)
-	visit = func(k Kind, seen map[Kind]bool) (int, error) {
-		if d, ok := depth[k]; ok {
-			return d, nil
-		}
-		if seen[k] {
-			return 0, fmt.Errorf("%w: cycle through kind %q", gdprkit.ErrInvalid, k)
-		}
-		seen[k] = true
-		p := g.infos[k].Parent
-		d := 0
-		if p != "" {
-			if _, ok := g.infos[p]; !ok {
-				return 0, fmt.Errorf("%w: kind %q names unknown parent %q", gdprkit.ErrInvalid, k, p)
-			}
-			pd, err := visit(p, seen)
-			if err != nil {
-				return 0, err
-			}
-			d = pd + 1
-		}
-		depth[k] = d
-		return d, nil
-	}
-	for k := range g.infos {
-		if _, err := visit(k, map[Kind]bool{}); err != nil {
-			return nil, err
-		}
-		g.order = append(g.order, k)
-	}
-	sort.Slice(g.order, func(i, j int) bool {
-		a, b := g.order[i], g.order[j]
-		if depth[a] != depth[b] {
-			return depth[a] < depth[b]
-		}
-		return a < b
-	})
-	g.kids = map[Kind][]Kind{}
-	g.height = map[Kind]int{}
-	for i := len(g.order) - 1; i >= 0; i-- {
-		k := g.order[i]
-		if g.height[k] == 0 {
-			g.height[k] = 1
-		}
-		if p := g.infos[k].Parent; p != "" {
-			g.kids[p] = append([]Kind{k}, g.kids[p]...)
-			g.height[p] = max(g.height[p], g.height[k]+1)
-		}
-	}
-	return g, nil
+// Identifiers returns ErrUnsupported.
+func (Base) Identifiers(context.Context, gdprkit.AccountID, []Ref) ([]Identifier, error) {
+	return nil, ErrUnsupported
 }
 
-// roots returns the root kinds, deepest subtree first (ties by name), so
-// an end user's own tickets and messages go before the root targets that
-// reach some of the same records another way (authored_message).
-func (g *Graph) roots() []Kind {
-	var out []Kind
-	for _, k := range g.order {
-		if g.infos[k].Parent == "" {
-			out = append(out, k)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return g.height[out[i]] > g.height[out[j]] })
-	return out
+// EraseAccount returns ErrUnsupported.
+func (Base) EraseAccount(context.Context, gdprkit.AccountID) (Change, error) {
+	return Change{}, ErrUnsupported
 }
 
-// path returns the kinds from k's root down to k.
-func (g *Graph) path(k Kind) []Kind {
-	var out []Kind
-	for ; k != ""; k = g.infos[k].Parent {
-		out = append([]Kind{k}, out...)
-	}
-	return out
+// Predict returns ErrUnsupported.
+func (Base) Predict(context.Context, gdprkit.AccountID, []Ref, Action, Anon) (Change, error) {
+	return Change{}, ErrUnsupported
 }
 
-// Targets describes the graph's targets, parents before children.
-func (g *Graph) Targets() []TargetInfo {
-	out := make([]TargetInfo, len(g.order))
-	for i, k := range g.order {
-		out[i] = g.infos[k]
-	}
-	return out
+// Residue returns ErrUnsupported.
+func (Base) Residue(context.Context, gdprkit.AccountID, ResidueQuery) ([]Finding, error) {
+	return nil, ErrUnsupported
 }
 
-// Target returns the target of kind k.
-func (g *Graph) Target(k Kind) (Target, bool) {
-	t, ok := g.byKind[k]
-	return t, ok
-}
-
-// placed returns the kind whose parent chain places k's records: k when it
-// has a parent, else the child kind with the same Records (message for
-// authored_message, the first by name if several), else "".
-func (g *Graph) placed(k Kind) Kind {
-	info := g.infos[k]
-	if info.Parent != "" {
-		return k
-	}
-	if info.Records == "" {
-		return ""
-	}
-	best := Kind("")
-	for kind, i := range g.infos {
-		if i.Records == info.Records && i.Parent != "" && (best == "" || kind < best) {
-			best = kind
-		}
-	}
-	return best
-}
-
-// leafFirst returns the kinds under root (all kinds when root is ""),
-// children before parents.
-func (g *Graph) leafFirst(root Kind) []Kind {
-	var out []Kind
-	for i := len(g.order) - 1; i >= 0; i-- {
-		k := g.order[i]
-		if root == "" || g.under(k, root) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// under reports whether k is root or a descendant of it.
-func (g *Graph) under(k, root Kind) bool {
-	for k != "" {
-		if k == root {
-			return true
-		}
-		k = g.infos[k].Parent
-	}
-	return false
-}
+// Check returns ErrUnsupported.
+func (Base) Check(context.Context, string) error { return ErrUnsupported }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

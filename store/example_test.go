@@ -10,20 +10,16 @@ import (
 	"github.com/gdprkit/gdprkit/store/memstore"
 )
 
-// ExampleDeleteAccountData removes everything gdprkit's own stores hold for
-// one account, as a retention sweeper does when a terminated account's data
-// must go.
-func ExampleDeleteAccountData() {
+// Example hands each service its own part of one adapter: the aggregate
+// store is only a set of accessors, so a host can swap any one domain for
+// its own implementation.
+func Example() {
 	ctx := context.Background()
 	var st store.Store = memstore.New()
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
 	svc, _ := consent.New(st.Consent(), consent.Config{Pseudonymizer: ps})
-	svc.DefinePurpose(ctx, "acme", consent.Purpose{Key: "chat", Name: "Chat"})
-	svc.PublishPolicy(ctx, "acme", "chat", "Kept 12 months.", false, "owner")
-	svc.Grant(ctx, "acme", consent.Decision{Subject: "ana", Purpose: "chat", Source: consent.SourcePreChat})
-
-	err := store.DeleteAccountData(ctx, st, "acme")
-	purposes, _ := svc.Purposes(ctx, "acme")
+	_, _ = svc.DefinePurpose(ctx, "acme", consent.Purpose{Key: "chat", Name: "Chat"})
+	purposes, err := svc.Purposes(ctx, "acme")
 	fmt.Println(err, len(purposes))
-	// Output: <nil> 0
+	// Output: <nil> 1
 }

@@ -138,6 +138,10 @@ func (w *store) RetryJob(ctx context.Context, a gdprkit.AccountID, id, token str
 	return call(w.f, func() error { return w.s.RetryJob(ctx, a, id, token, r) })
 }
 
+func (w *store) RequeueJob(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	return call(w.f, func() error { return w.s.RequeueJob(ctx, a, id, at) })
+}
+
 func (w *store) FinishJob(ctx context.Context, a gdprkit.AccountID, id, token string, fin erasure.Finish) (r erasure.Receipt, err error) {
 	err = call(w.f, func() (e error) { r, e = w.s.FinishJob(ctx, a, id, token, fin); return })
 	return
@@ -181,32 +185,10 @@ func (w *store) ScrubAccount(ctx context.Context, a gdprkit.AccountID, at time.T
 	return
 }
 
-// WrapTarget returns t with every call counted by f, like WrapStore. The
-// wrapper keeps t's IdentifierLister and AccountEraser.
-func WrapTarget(t erasure.Target, f *Faults) erasure.Target {
-	b := target{t, f}
-	_, il := t.(erasure.IdentifierLister)
-	_, ae := t.(erasure.AccountEraser)
-	switch {
-	case il && ae:
-		return &struct {
-			*target
-			idLister
-			acctEraser
-		}{&b, idLister{&b}, acctEraser{&b}}
-	case il:
-		return &struct {
-			*target
-			idLister
-		}{&b, idLister{&b}}
-	case ae:
-		return &struct {
-			*target
-			acctEraser
-		}{&b, acctEraser{&b}}
-	}
-	return &b
-}
+// WrapTarget returns t with every call counted by f, like WrapStore. It
+// forwards the one erasure.Target interface, so the wrapped target keeps
+// every capability (TargetInfo.Caps) of t.
+func WrapTarget(t erasure.Target, f *Faults) erasure.Target { return &target{t, f} }
 
 // WrapTargets wraps every target.
 func WrapTargets(ts []erasure.Target, f *Faults) []erasure.Target {
@@ -229,12 +211,14 @@ func (w *target) Find(ctx context.Context, a gdprkit.AccountID, q erasure.Query)
 	return
 }
 
-func (w *target) Delete(ctx context.Context, a gdprkit.AccountID, s gdprkit.SubjectID, refs []erasure.Ref) error {
-	return call(w.f, func() error { return w.t.Delete(ctx, a, s, refs) })
+func (w *target) Delete(ctx context.Context, a gdprkit.AccountID, s gdprkit.SubjectID, refs []erasure.Ref) (c erasure.Change, err error) {
+	err = call(w.f, func() (e error) { c, e = w.t.Delete(ctx, a, s, refs); return })
+	return
 }
 
-func (w *target) Anonymize(ctx context.Context, a gdprkit.AccountID, refs []erasure.Ref, an erasure.Anon) error {
-	return call(w.f, func() error { return w.t.Anonymize(ctx, a, refs, an) })
+func (w *target) Anonymize(ctx context.Context, a gdprkit.AccountID, refs []erasure.Ref, an erasure.Anon) (c erasure.Change, err error) {
+	err = call(w.f, func() (e error) { c, e = w.t.Anonymize(ctx, a, refs, an); return })
+	return
 }
 
 func (w *target) Export(ctx context.Context, a gdprkit.AccountID, s gdprkit.SubjectID, refs []erasure.Ref) (r []json.RawMessage, err error) {
@@ -242,16 +226,31 @@ func (w *target) Export(ctx context.Context, a gdprkit.AccountID, s gdprkit.Subj
 	return
 }
 
-type idLister struct{ w *target }
-
-func (l idLister) Identifiers(ctx context.Context, a gdprkit.AccountID, refs []erasure.Ref) (r []erasure.Identifier, err error) {
-	err = call(l.w.f, func() (e error) { r, e = l.w.t.(erasure.IdentifierLister).Identifiers(ctx, a, refs); return })
+func (w *target) ParentsOf(ctx context.Context, a gdprkit.AccountID, ids []string) (m map[string]string, err error) {
+	err = call(w.f, func() (e error) { m, e = w.t.ParentsOf(ctx, a, ids); return })
 	return
 }
 
-type acctEraser struct{ w *target }
-
-func (l acctEraser) EraseAccount(ctx context.Context, a gdprkit.AccountID) (n int, err error) {
-	err = call(l.w.f, func() (e error) { n, e = l.w.t.(erasure.AccountEraser).EraseAccount(ctx, a); return })
+func (w *target) Identifiers(ctx context.Context, a gdprkit.AccountID, refs []erasure.Ref) (r []erasure.Identifier, err error) {
+	err = call(w.f, func() (e error) { r, e = w.t.Identifiers(ctx, a, refs); return })
 	return
+}
+
+func (w *target) EraseAccount(ctx context.Context, a gdprkit.AccountID) (c erasure.Change, err error) {
+	err = call(w.f, func() (e error) { c, e = w.t.EraseAccount(ctx, a); return })
+	return
+}
+
+func (w *target) Predict(ctx context.Context, a gdprkit.AccountID, refs []erasure.Ref, act erasure.Action, an erasure.Anon) (c erasure.Change, err error) {
+	err = call(w.f, func() (e error) { c, e = w.t.Predict(ctx, a, refs, act, an); return })
+	return
+}
+
+func (w *target) Residue(ctx context.Context, a gdprkit.AccountID, q erasure.ResidueQuery) (r []erasure.Finding, err error) {
+	err = call(w.f, func() (e error) { r, e = w.t.Residue(ctx, a, q); return })
+	return
+}
+
+func (w *target) Check(ctx context.Context, run string) error {
+	return call(w.f, func() error { return w.t.Check(ctx, run) })
 }

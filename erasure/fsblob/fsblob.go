@@ -1,12 +1,26 @@
-// Package fsblob is an erasure.BlobStore on a directory: the blob of key
-// k in account a is the file <root>/<a>/<k>. Keys may contain slashes
-// (sub-directories) but no "..", no absolute paths and no empty segments,
-// so a key can never reach outside its account's directory. An object
-// storage client fits the same three methods (Stat, Read, Delete).
+// Package fsblob is an erasure.BlobStore on a directory.
 //
-// Delete removes the file and then the directories it leaves empty, up to
-// the account's directory; deleting a missing file is not an error, so
-// every call is idempotent.
+// Two layouts: PerAccount (the default) keeps the blob of key k in account
+// a at <Dir>/<a>/<k>, so an account's files can be walked and deleted as a
+// whole; Shared keeps it at <Dir>/<k>, the host's own upload layout
+// (uploads/ab/cd/<uuid>-photo.jpg) where keys are unique across accounts
+// and the host's attachment table says which account a file belongs to —
+// then Walk and DeleteAccount answer erasure.ErrUnsupported and account
+// deletion finds the files through the blob index. Keys may contain
+// slashes (sub-directories) but no "..", no absolute paths and no empty
+// segments, so a key can never reach outside its directory.
+//
+// Delete works through a batch with bounded parallelism (Config.Parallel
+// files at a time), then removes each folder the batch left empty once,
+// deepest first, up to the account's directory (or Dir). Durability: when
+// Delete returns, the files are unlinked and, unless Config.NoSync is set,
+// every folder that lost an entry has been synced once (fsync of the
+// directory), so the deletion survives a power cut; with NoSync it is on
+// disk when the file system next commits (seconds on ext4). Deleting a
+// missing file is not an error, so every call is idempotent. The bytes of
+// a deleted file stay on the device until the file system reuses or trims
+// them; full-disk encryption or discard (TRIM) is the host's tool against
+// that.
 package fsblob
 
 import (
@@ -16,37 +30,85 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
 )
 
+// Layout says where a key's file lives.
+type Layout int
+
+const (
+	// PerAccount: <Dir>/<account>/<key>.
+	PerAccount Layout = iota
+	// Shared: <Dir>/<key>, keys unique across accounts (the host's own
+	// upload layout).
+	Shared
+)
+
+// Config configures a Store. Dir is required.
+type Config struct {
+	// Dir is the root directory; it is created if needed.
+	Dir string
+	// Layout places files. Default PerAccount.
+	Layout Layout
+	// Parallel is how many files a batch works on at once. Default 16.
+	Parallel int
+	// NoSync skips the directory syncs after a deletion (see the package
+	// doc for what that means for durability).
+	NoSync bool
+}
+
 // Store is a directory of blobs. It is safe for concurrent use.
 type Store struct {
 	root string
+	cfg  Config
 }
 
-// New returns a Store rooted at dir, creating it if needed.
-func New(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+// New returns a Store rooted at cfg.Dir, creating it if needed.
+func New(cfg Config) (*Store, error) {
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("%w: fsblob: Config.Dir is required", gdprkit.ErrInvalid)
+	}
+	if cfg.Layout != PerAccount && cfg.Layout != Shared {
+		return nil, fmt.Errorf("%w: fsblob: unknown layout %d", gdprkit.ErrInvalid, cfg.Layout)
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 16
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := filepath.Abs(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
 	}
-	return &Store{root: abs}, nil
+	return &Store{root: abs, cfg: cfg}, nil
+}
+
+// top returns the directory an account's files live under.
+func (s *Store) top(a gdprkit.AccountID) (string, error) {
+	if err := a.Validate(); err != nil {
+		return "", err
+	}
+	if s.cfg.Layout == Shared {
+		return s.root, nil
+	}
+	if strings.ContainsAny(string(a), `/\`) || string(a) == "." || string(a) == ".." {
+		return "", fmt.Errorf("%w: fsblob: account %q cannot name a directory", gdprkit.ErrInvalid, a)
+	}
+	return filepath.Join(s.root, string(a)), nil
 }
 
 // path maps (account, key) to a file path, refusing keys that would
 // escape.
 func (s *Store) path(a gdprkit.AccountID, key string) (string, error) {
-	if err := a.Validate(); err != nil {
+	top, err := s.top(a)
+	if err != nil {
 		return "", err
-	}
-	if strings.ContainsAny(string(a), `/\`) || string(a) == "." || string(a) == ".." {
-		return "", fmt.Errorf("%w: fsblob: account %q cannot name a directory", gdprkit.ErrInvalid, a)
 	}
 	if key == "" || len(key) > 1024 || strings.HasPrefix(key, "/") || strings.Contains(key, `\`) || strings.ContainsRune(key, 0) {
 		return "", fmt.Errorf("%w: fsblob: bad key", gdprkit.ErrInvalid)
@@ -56,7 +118,20 @@ func (s *Store) path(a gdprkit.AccountID, key string) (string, error) {
 			return "", fmt.Errorf("%w: fsblob: bad key", gdprkit.ErrInvalid)
 		}
 	}
-	return filepath.Join(s.root, string(a), filepath.FromSlash(key)), nil
+	return filepath.Join(top, filepath.FromSlash(key)), nil
+}
+
+// paths maps every key, or fails on the first bad one (before any change).
+func (s *Store) paths(a gdprkit.AccountID, keys []string) ([]string, error) {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		p, err := s.path(a, k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
 }
 
 // Put writes a blob (creating directories), replacing any old content.
@@ -79,23 +154,89 @@ func (s *Store) Put(_ context.Context, a gdprkit.AccountID, key string, content 
 	return nil
 }
 
+// parallel runs fn for i in [0, n) on at most Config.Parallel goroutines
+// and returns the first error.
+func (s *Store) parallel(ctx context.Context, n int, fn func(i int) error) error {
+	if n == 1 || s.cfg.Parallel == 1 {
+		for i := range n {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("fsblob: %w: %w", gdprkit.ErrUnavailable, err)
+			}
+			if err := fn(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  int
+	)
+	for range min(s.cfg.Parallel, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if first != nil || next >= n {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				err := ctx.Err()
+				if err != nil {
+					err = fmt.Errorf("fsblob: %w: %w", gdprkit.ErrUnavailable, err)
+				} else {
+					err = fn(i)
+				}
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
 // Stat implements erasure.BlobStore.
-func (s *Store) Stat(_ context.Context, a gdprkit.AccountID, key string) (int64, error) {
-	p, err := s.path(a, key)
+func (s *Store) Stat(ctx context.Context, a gdprkit.AccountID, keys []string) (map[string]int64, error) {
+	ps, err := s.paths(a, keys)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	fi, err := os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, fmt.Errorf("fsblob: %w", gdprkit.ErrNotFound)
-	}
+	sizes := make([]int64, len(keys))
+	err = s.parallel(ctx, len(keys), func(i int) error {
+		sizes[i] = -1
+		fi, err := os.Stat(ps[i])
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) || (err == nil && !fi.Mode().IsRegular()) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("fsblob: %w", err)
+		}
+		sizes[i] = fi.Size()
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("fsblob: %w", err)
+		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return 0, fmt.Errorf("fsblob: not a regular file: %w", gdprkit.ErrNotFound)
+	out := make(map[string]int64, len(keys))
+	for i, k := range keys {
+		if sizes[i] >= 0 {
+			out[k] = sizes[i]
+		}
 	}
-	return fi.Size(), nil
+	return out, nil
 }
 
 // Read implements erasure.BlobStore.
@@ -114,22 +255,179 @@ func (s *Store) Read(_ context.Context, a gdprkit.AccountID, key string) ([]byte
 	return b, nil
 }
 
-// Delete implements erasure.BlobStore.
-func (s *Store) Delete(_ context.Context, a gdprkit.AccountID, key string) error {
-	p, err := s.path(a, key)
+// Delete implements erasure.BlobStore: the files in parallel, then each
+// folder left empty once (deepest first), then one sync per folder that
+// lost an entry.
+func (s *Store) Delete(ctx context.Context, a gdprkit.AccountID, keys []string) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	ps, err := s.paths(a, keys)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	top, _ := s.top(a)
+	existed := make([]bool, len(ps))
+	err = s.parallel(ctx, len(ps), func(i int) error {
+		err := os.Remove(ps[i])
+		if err == nil {
+			existed[i] = true
+			return nil
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		return fmt.Errorf("fsblob: %w", err)
+	})
+	n := 0
+	dirs := map[string]bool{}
+	for i, p := range ps {
+		if existed[i] {
+			n++
+		}
+		dirs[filepath.Dir(p)] = true
 	}
-	top := filepath.Join(s.root, string(a))
-	for dir := filepath.Dir(p); dir != top && strings.HasPrefix(dir, top); dir = filepath.Dir(dir) {
-		if os.Remove(dir) != nil { // not empty (or gone): stop
-			break
+	if err != nil {
+		return n, err
+	}
+	return n, s.tidy(top, dirs)
+}
+
+// tidy removes the folders in dirs (and their parents up to top) that are
+// empty, deepest first, each once, and syncs every surviving folder that
+// lost an entry.
+func (s *Store) tidy(top string, dirs map[string]bool) error {
+	list := make([]string, 0, len(dirs))
+	for d := range dirs {
+		list = append(list, d)
+	}
+	depth := func(p string) int { return strings.Count(p, string(filepath.Separator)) }
+	sort.Slice(list, func(i, j int) bool {
+		if di, dj := depth(list[i]), depth(list[j]); di != dj {
+			return di > dj
+		}
+		return list[i] < list[j]
+	})
+	touched := map[string]bool{}
+	removed := map[string]bool{}
+	for len(list) > 0 {
+		d := list[0]
+		list = list[1:]
+		if removed[d] || d == top || !strings.HasPrefix(d, top+string(filepath.Separator)) {
+			touched[d] = true
+			continue
+		}
+		if os.Remove(d) != nil { // not empty (or gone): it stays
+			touched[d] = true
+			continue
+		}
+		removed[d] = true
+		parent := filepath.Dir(d)
+		if !dirs[parent] {
+			dirs[parent] = true
+			// insert keeping deepest-first order
+			i := sort.Search(len(list), func(i int) bool {
+				di, dp := depth(list[i]), depth(parent)
+				return di < dp || (di == dp && list[i] >= parent)
+			})
+			list = append(list[:i], append([]string{parent}, list[i:]...)...)
+		}
+	}
+	if s.cfg.NoSync {
+		return nil
+	}
+	for d := range touched {
+		if removed[d] {
+			continue
+		}
+		if err := syncDir(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("fsblob: sync %w", err)
 		}
 	}
 	return nil
+}
+
+func syncDir(d string) error {
+	f, err := os.Open(d)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// Walk implements erasure.BlobStore: every file of the account, directory
+// by directory in name order. With the Shared layout it returns
+// erasure.ErrUnsupported.
+func (s *Store) Walk(ctx context.Context, a gdprkit.AccountID, fn func(key string, size int64) error) error {
+	if s.cfg.Layout == Shared {
+		if err := a.Validate(); err != nil {
+			return err
+		}
+		return fmt.Errorf("fsblob: the shared layout cannot tell accounts apart: %w", erasure.ErrUnsupported)
+	}
+	top, err := s.top(a)
+	if err != nil {
+		return err
+	}
+	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%w: %w", gdprkit.ErrUnavailable, err)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		rel, err := filepath.Rel(top, p)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel), fi.Size())
+	})
+	if err != nil {
+		return fmt.Errorf("fsblob: walk: %w", err)
+	}
+	return nil
+}
+
+// DeleteAccount implements erasure.BlobStore: it removes the account's
+// directory and everything in it, and returns how many files there were.
+// With the Shared layout it returns erasure.ErrUnsupported.
+func (s *Store) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (int, error) {
+	var keys []string
+	if err := s.Walk(ctx, a, func(key string, _ int64) error {
+		keys = append(keys, key)
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := 0; i < len(keys); i += 1000 {
+		m, err := s.Delete(ctx, a, keys[i:min(i+1000, len(keys))])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	top, _ := s.top(a)
+	if err := os.RemoveAll(top); err != nil {
+		return n, fmt.Errorf("fsblob: %w", err)
+	}
+	if !s.cfg.NoSync {
+		if err := syncDir(s.root); err != nil {
+			return n, fmt.Errorf("fsblob: sync %w", err)
+		}
+	}
+	return n, nil
 }
 
 var _ erasure.BlobStore = (*Store)(nil)

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -215,42 +216,46 @@ func (h *Helpdesk) setTrashed(a gdprkit.AccountID, ticket string, at time.Time) 
 	return nil
 }
 
-// Role implements erasure.Directory.
-func (h *Helpdesk) Role(_ context.Context, a gdprkit.AccountID, user gdprkit.SubjectID) (gdprkit.Role, error) {
+// Lookup implements erasure.Directory: every user has the default class
+// and is found by their ID.
+func (h *Helpdesk) Lookup(_ context.Context, a gdprkit.AccountID, user gdprkit.SubjectID) (erasure.Subject, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	u, ok := h.data(a).Users[user]
 	if !ok {
-		return gdprkit.RoleNone, fmt.Errorf("user: %w", gdprkit.ErrNotFound)
+		return erasure.Subject{}, fmt.Errorf("user: %w", gdprkit.ErrNotFound)
 	}
-	return u.Role, nil
+	return erasure.Subject{ID: u.ID, Role: u.Role, Key: u.ID}, nil
 }
 
-// Subjects implements erasure.Directory.
-func (h *Helpdesk) Subjects(_ context.Context, a gdprkit.AccountID, after gdprkit.SubjectID, limit int) ([]gdprkit.SubjectID, error) {
+// Subjects implements erasure.Directory: users in ID order, the cursor
+// being the last ID of the page.
+func (h *Helpdesk) Subjects(_ context.Context, a gdprkit.AccountID, cursor string, limit int) ([]gdprkit.SubjectID, string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []gdprkit.SubjectID
 	for id := range h.data(a).Users {
-		if id > after {
+		if string(id) > cursor {
 			out = append(out, id)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	if len(out) > limit {
 		out = out[:limit]
+		return out, string(out[len(out)-1]), nil
 	}
-	return out, nil
+	return out, "", nil
 }
 
-// BlobKeys implements erasure.BlobIndex over the attachments.
+// BlobKeys implements erasure.BlobIndex over the attachments (of every
+// attachment of the account when parents is nil).
 func (h *Helpdesk) BlobKeys(_ context.Context, a gdprkit.AccountID, parents []string, after string, limit int) ([]string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	set := toSet(parents)
 	var out []string
 	for _, at := range h.data(a).Attachments {
-		if set[at.ID] && at.BlobKey > after {
+		if (parents == nil || set[at.ID]) && at.BlobKey > after {
 			out = append(out, at.BlobKey)
 		}
 	}
@@ -261,8 +266,8 @@ func (h *Helpdesk) BlobKeys(_ context.Context, a gdprkit.AccountID, parents []st
 	return out, nil
 }
 
-// BlobParents implements erasure.BlobParentIndex: the attachment of each
-// blob key.
+// BlobParents implements erasure.BlobIndex: the attachment of each blob
+// key.
 func (h *Helpdesk) BlobParents(_ context.Context, a gdprkit.AccountID, keys []string) (map[string]string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -316,14 +321,16 @@ func (b *Blobs) Len(a gdprkit.AccountID) int {
 }
 
 // Stat implements erasure.BlobStore.
-func (b *Blobs) Stat(_ context.Context, a gdprkit.AccountID, key string) (int64, error) {
+func (b *Blobs) Stat(_ context.Context, a gdprkit.AccountID, keys []string) (map[string]int64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	v, ok := b.m[blobKey(a, key)]
-	if !ok {
-		return 0, fmt.Errorf("blob: %w", gdprkit.ErrNotFound)
+	out := map[string]int64{}
+	for _, k := range keys {
+		if v, ok := b.m[blobKey(a, k)]; ok {
+			out[k] = int64(len(v))
+		}
 	}
-	return int64(len(v)), nil
+	return out, nil
 }
 
 // Read implements erasure.BlobStore.
@@ -338,11 +345,54 @@ func (b *Blobs) Read(_ context.Context, a gdprkit.AccountID, key string) ([]byte
 }
 
 // Delete implements erasure.BlobStore.
-func (b *Blobs) Delete(_ context.Context, a gdprkit.AccountID, key string) error {
+func (b *Blobs) Delete(_ context.Context, a gdprkit.AccountID, keys []string) (int, error) {
 	b.mu.Lock()
-	delete(b.m, blobKey(a, key))
+	defer b.mu.Unlock()
+	n := 0
+	for _, k := range keys {
+		if _, ok := b.m[blobKey(a, k)]; ok {
+			delete(b.m, blobKey(a, k))
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Walk implements erasure.BlobStore.
+func (b *Blobs) Walk(_ context.Context, a gdprkit.AccountID, fn func(key string, size int64) error) error {
+	b.mu.Lock()
+	prefix := string(a) + "\x00"
+	var keys []string
+	sizes := map[string]int64{}
+	for k, v := range b.m {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k[len(prefix):])
+			sizes[k[len(prefix):]] = int64(len(v))
+		}
+	}
 	b.mu.Unlock()
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := fn(k, sizes[k]); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// DeleteAccount implements erasure.BlobStore.
+func (b *Blobs) DeleteAccount(_ context.Context, a gdprkit.AccountID) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	prefix := string(a) + "\x00"
+	n := 0
+	for k := range b.m {
+		if strings.HasPrefix(k, prefix) {
+			delete(b.m, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 var _ erasure.Directory = (*Helpdesk)(nil)

@@ -49,6 +49,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del: func(d *Data, id string) { delete(d.Users, gdprkit.SubjectID(id)) },
+			all: func(d *Data) []string { return ids(d.Users) },
 			anon: func(d *Data, id string, a erasure.Anon) {
 				if u, ok := d.Users[gdprkit.SubjectID(id)]; ok {
 					delete(d.Users, u.ID)
@@ -66,6 +67,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Identities, id) },
+			all:    func(d *Data) []string { return ids(d.Identities) },
 			parent: func(d *Data, id string) (string, bool) { x, ok := d.Identities[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Identities, id) }}},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindPortalProfile, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "customer-portal profile"},
@@ -77,6 +79,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Portal, id) },
+			all:    func(d *Data) []string { return ids(d.Portal) },
 			parent: func(d *Data, id string) (string, bool) { x, ok := d.Portal[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Portal, id) }},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindOAuthToken, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "OAuth tokens"},
@@ -88,6 +91,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Tokens, id) },
+			all:    func(d *Data) []string { return ids(d.Tokens) },
 			parent: func(d *Data, id string) (string, bool) { x, ok := d.Tokens[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any {
 				t, ok := d.Tokens[id]
@@ -106,6 +110,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Sessions, id) },
+			all:    func(d *Data) []string { return ids(d.Sessions) },
 			parent: func(d *Data, id string) (string, bool) { x, ok := d.Sessions[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Sessions, id) }},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindSavedSearch, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "saved searches"},
@@ -117,6 +122,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Searches, id) },
+			all:    func(d *Data) []string { return ids(d.Searches) },
 			parent: func(d *Data, id string) (string, bool) { x, ok := d.Searches[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Searches, id) }},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindTicket, Parent: erasure.KindEndUser, Default: del, Actions: both, Description: "tickets the user requested, trashed ones included", Records: "tickets"},
@@ -128,6 +134,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del: func(d *Data, id string) { delete(d.Tickets, id) },
+			all: func(d *Data) []string { return ids(d.Tickets) },
 			anon: func(d *Data, id string, a erasure.Anon) {
 				if t, ok := d.Tickets[id]; ok {
 					t.Requester, t.RequesterName = "", a.Label
@@ -149,13 +156,14 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Messages, id) },
+			all:    func(d *Data) []string { return ids(d.Messages) },
 			anon:   anonMessage,
 			export: func(d *Data, id string) any { return lookup(d.Messages, id) },
 			parent: func(d *Data, id string) (string, bool) {
 				m, ok := d.Messages[id]
 				return m.Ticket, ok
 			}},
-		&wipeTarget{memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAttachment, Parent: erasure.KindMessage, Default: del, Actions: delOnly, Description: "attachments and inline images"},
+		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAttachment, Parent: erasure.KindMessage, Default: del, Actions: delOnly, Description: "attachments and inline images"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				set := toSet(q.Parents)
 				for id, x := range d.Attachments {
@@ -165,11 +173,12 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Attachments, id) },
+			all:    func(d *Data) []string { return ids(d.Attachments) },
 			export: func(d *Data, id string) any { return lookup(d.Attachments, id) },
 			parent: func(d *Data, id string) (string, bool) {
 				x, ok := d.Attachments[id]
 				return x.Message, ok
-			}}},
+			}},
 		erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, h, h.Blobs),
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAgentProfile, Default: del, Actions: delOnly, Description: "agent profile: signature, groups"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
@@ -180,6 +189,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			del:    func(d *Data, id string) { delete(d.Agents, id) },
+			all:    func(d *Data) []string { return ids(d.Agents) },
 			export: func(d *Data, id string) any { return lookup(d.Agents, id) }},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAssignedTicket, Default: erasure.Rule{Action: erasure.Anonymize},
 			Actions: []erasure.Action{erasure.Anonymize}, Description: "tickets assigned to the agent: open ones reassigned, closed ones unlinked", Records: "tickets"},
@@ -245,6 +255,7 @@ func lookup[K comparable, V any](m map[K]V, k K) any {
 
 // memTarget is a target over one map of Data.
 type memTarget struct {
+	erasure.Base
 	h      *Helpdesk
 	info   erasure.TargetInfo
 	find   func(d *Data, q erasure.Query, emit func(string))
@@ -253,9 +264,12 @@ type memTarget struct {
 	export func(d *Data, id string) any
 	// parent, for child kinds, returns the ID of a record's parent.
 	parent func(d *Data, id string) (string, bool)
+	// all lists every record of the account, for account deletion; nil
+	// for kinds that reach records another kind owns.
+	all func(d *Data) []string
 }
 
-// ParentsOf implements erasure.ParentFinder.
+// ParentsOf implements erasure.Target (Caps.Parents).
 func (t *memTarget) ParentsOf(_ context.Context, a gdprkit.AccountID, ids []string) (map[string]string, error) {
 	out := map[string]string{}
 	if t.parent == nil {
@@ -272,16 +286,30 @@ func (t *memTarget) ParentsOf(_ context.Context, a gdprkit.AccountID, ids []stri
 	return out, nil
 }
 
-func (t *memTarget) Info() erasure.TargetInfo { return t.info }
+func (t *memTarget) Info() erasure.TargetInfo {
+	info := t.info
+	info.Caps.Parents = t.parent != nil
+	info.Caps.EraseAccount = t.all != nil
+	return info
+}
 
 func (t *memTarget) Find(_ context.Context, a gdprkit.AccountID, q erasure.Query) ([]erasure.Ref, error) {
 	t.h.mu.Lock()
 	var ids []string
-	t.find(t.h.data(a), q, func(id string) {
+	emit := func(id string) {
 		if id > q.After {
 			ids = append(ids, id)
 		}
-	})
+	}
+	if q.All {
+		if t.all != nil {
+			for _, id := range t.all(t.h.data(a)) {
+				emit(id)
+			}
+		}
+	} else {
+		t.find(t.h.data(a), q, emit)
+	}
 	t.h.mu.Unlock()
 	sort.Strings(ids)
 	if len(ids) > q.Limit {
@@ -294,30 +322,59 @@ func (t *memTarget) Find(_ context.Context, a gdprkit.AccountID, q erasure.Query
 	return out, nil
 }
 
-func (t *memTarget) Delete(_ context.Context, a gdprkit.AccountID, _ gdprkit.SubjectID, refs []erasure.Ref) error {
+// Delete implements erasure.Target: it counts the records that were
+// there.
+func (t *memTarget) Delete(_ context.Context, a gdprkit.AccountID, _ gdprkit.SubjectID, refs []erasure.Ref) (erasure.Change, error) {
 	if t.del == nil {
-		return erasure.ErrUnsupported
+		return erasure.Change{}, erasure.ErrUnsupported
 	}
 	t.h.mu.Lock()
 	defer t.h.mu.Unlock()
 	d := t.h.data(a)
+	var n int64
 	for _, r := range refs {
+		if t.export(d, r.ID) != nil {
+			n++
+		}
 		t.del(d, r.ID)
 	}
-	return nil
+	return erasure.Change{Records: n}, nil
 }
 
-func (t *memTarget) Anonymize(_ context.Context, a gdprkit.AccountID, refs []erasure.Ref, an erasure.Anon) error {
+// Anonymize implements erasure.Target: it counts the records it changed.
+func (t *memTarget) Anonymize(_ context.Context, a gdprkit.AccountID, refs []erasure.Ref, an erasure.Anon) (erasure.Change, error) {
 	if t.anon == nil {
-		return erasure.ErrUnsupported
+		return erasure.Change{}, erasure.ErrUnsupported
 	}
 	t.h.mu.Lock()
 	defer t.h.mu.Unlock()
 	d := t.h.data(a)
+	var n int64
 	for _, r := range refs {
+		before, _ := json.Marshal(t.export(d, r.ID))
 		t.anon(d, r.ID, an)
+		after, _ := json.Marshal(t.export(d, r.ID))
+		if string(before) != string(after) {
+			n++
+		}
 	}
-	return nil
+	return erasure.Change{Records: n}, nil
+}
+
+// EraseAccount implements erasure.Target (Caps.EraseAccount): every
+// record of the kind in the account goes.
+func (t *memTarget) EraseAccount(_ context.Context, a gdprkit.AccountID) (erasure.Change, error) {
+	if t.all == nil {
+		return erasure.Change{}, erasure.ErrUnsupported
+	}
+	t.h.mu.Lock()
+	defer t.h.mu.Unlock()
+	d := t.h.data(a)
+	ids := t.all(d)
+	for _, id := range ids {
+		t.del(d, id)
+	}
+	return erasure.Change{Records: int64(len(ids))}, nil
 }
 
 func (t *memTarget) Export(_ context.Context, a gdprkit.AccountID, _ gdprkit.SubjectID, refs []erasure.Ref) ([]json.RawMessage, error) {
@@ -342,6 +399,13 @@ func (t *memTarget) Export(_ context.Context, a gdprkit.AccountID, _ gdprkit.Sub
 // identityTarget also lists identifiers for tombstones.
 type identityTarget struct{ memTarget }
 
+// Info implements erasure.Target: identities list their identifiers.
+func (t *identityTarget) Info() erasure.TargetInfo {
+	info := t.memTarget.Info()
+	info.Caps.Identifiers = true
+	return info
+}
+
 func (t *identityTarget) Identifiers(_ context.Context, a gdprkit.AccountID, refs []erasure.Ref) ([]erasure.Identifier, error) {
 	t.h.mu.Lock()
 	defer t.h.mu.Unlock()
@@ -355,20 +419,11 @@ func (t *identityTarget) Identifiers(_ context.Context, a gdprkit.AccountID, ref
 	return out, nil
 }
 
-// wipeTarget is the attachment target; as an erasure.AccountEraser it
-// removes whatever the per-subject cascade left in the account (records
-// that belong to no user any more) with their files.
-type wipeTarget struct{ memTarget }
-
-func (t *wipeTarget) EraseAccount(_ context.Context, a gdprkit.AccountID) (int, error) {
-	t.h.mu.Lock()
-	defer t.h.mu.Unlock()
-	d := t.h.data(a)
-	n := len(d.Users) + len(d.Identities) + len(d.Portal) + len(d.Tokens) + len(d.Sessions) + len(d.Searches) +
-		len(d.Agents) + len(d.Tickets) + len(d.Messages) + len(d.Attachments)
-	for _, at := range d.Attachments {
-		_ = t.h.Blobs.Delete(context.Background(), a, at.BlobKey)
+func ids[K ~string, V any](m map[K]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, string(k))
 	}
-	t.h.accounts[a] = newData()
-	return n, nil
+	sort.Strings(out)
+	return out
 }

@@ -108,6 +108,7 @@ var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 // Target is a validated table target. It implements erasure.Target and
 // erasure.AccountEraser.
 type Target struct {
+	erasure.Base
 	db      *sql.DB
 	d       Dialect
 	spec    Spec
@@ -192,7 +193,8 @@ func New(ctx context.Context, db *sql.DB, d Dialect, spec Spec) (*Target, error)
 	if desc == "" {
 		desc = "rows of table " + spec.Table
 	}
-	t.info = erasure.TargetInfo{Kind: spec.Kind, Parent: spec.Parent, Default: spec.Default, Actions: actions, Description: desc, Records: spec.Records}
+	t.info = erasure.TargetInfo{Kind: spec.Kind, Parent: spec.Parent, Default: spec.Default, Actions: actions, Description: desc, Records: spec.Records,
+		Caps: erasure.Caps{Parents: spec.ParentColumn != "", EraseAccount: spec.AccountColumn != ""}}
 	return t, nil
 }
 
@@ -331,7 +333,9 @@ func (t *Target) Find(ctx context.Context, account gdprkit.AccountID, q erasure.
 		s.sql("SELECT ", key, " FROM ", t.quote(t.spec.Table))
 	}
 	t.where(s, account)
-	if t.spec.Parent == "" {
+	if q.All {
+		s.sql("1 = 1")
+	} else if t.spec.Parent == "" {
 		v, err := t.val(t.spec.SubjectColumn, string(q.Subject))
 		if err != nil {
 			return nil, nil // an ID that cannot be in an integer column has no rows
@@ -412,31 +416,33 @@ func ids(refs []erasure.Ref) []string {
 }
 
 // Delete implements erasure.Target: one DELETE for the batch.
-func (t *Target) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []erasure.Ref) error {
+func (t *Target) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []erasure.Ref) (erasure.Change, error) {
 	if len(refs) == 0 {
-		return nil
+		return erasure.Change{}, nil
 	}
 	s := &stmt{t: t}
 	s.sql("DELETE FROM ", t.quote(t.spec.Table))
 	t.where(s, account)
 	if err := s.in(t.spec.Key, ids(refs)); err != nil {
-		return err
+		return erasure.Change{}, err
 	}
-	if _, err := t.db.ExecContext(ctx, s.b.String(), s.args...); err != nil {
-		return fmt.Errorf("sqltarget %s: delete: %w", t.spec.Kind, err)
+	res, err := t.db.ExecContext(ctx, s.b.String(), s.args...)
+	if err != nil {
+		return erasure.Change{}, fmt.Errorf("sqltarget %s: delete: %w", t.spec.Kind, err)
 	}
-	return nil
+	n, _ := res.RowsAffected()
+	return erasure.Change{Records: n}, nil
 }
 
 // Anonymize implements erasure.Target: one UPDATE for the batch. a.Fields
 // may override a column: Keep leaves it, Delete sets NULL, Anonymize sets
 // the pseudonym.
-func (t *Target) Anonymize(ctx context.Context, account gdprkit.AccountID, refs []erasure.Ref, a erasure.Anon) error {
+func (t *Target) Anonymize(ctx context.Context, account gdprkit.AccountID, refs []erasure.Ref, a erasure.Anon) (erasure.Change, error) {
 	if len(t.spec.Columns) == 0 {
-		return erasure.ErrUnsupported
+		return erasure.Change{}, erasure.ErrUnsupported
 	}
 	if len(refs) == 0 {
-		return nil
+		return erasure.Change{}, nil
 	}
 	s := &stmt{t: t}
 	s.sql("UPDATE ", t.quote(t.spec.Table), " SET ")
@@ -478,16 +484,18 @@ func (t *Target) Anonymize(ctx context.Context, account gdprkit.AccountID, refs 
 		}
 	}
 	if n == 0 {
-		return nil
+		return erasure.Change{}, nil
 	}
 	t.where(s, account)
 	if err := s.in(t.spec.Key, ids(refs)); err != nil {
-		return err
+		return erasure.Change{}, err
 	}
-	if _, err := t.db.ExecContext(ctx, s.b.String(), s.args...); err != nil {
-		return fmt.Errorf("sqltarget %s: anonymize: %w", t.spec.Kind, err)
+	res, err := t.db.ExecContext(ctx, s.b.String(), s.args...)
+	if err != nil {
+		return erasure.Change{}, fmt.Errorf("sqltarget %s: anonymize: %w", t.spec.Kind, err)
 	}
-	return nil
+	rows, _ := res.RowsAffected()
+	return erasure.Change{Records: rows}, nil
 }
 
 // ParentsOf implements erasure.ParentFinder for child specs: one SELECT
@@ -585,18 +593,18 @@ func (t *Target) noExport(col string) bool {
 // EraseAccount implements erasure.AccountEraser: it deletes every row of
 // the account when the spec has an AccountColumn, and does nothing
 // otherwise.
-func (t *Target) EraseAccount(ctx context.Context, account gdprkit.AccountID) (int, error) {
+func (t *Target) EraseAccount(ctx context.Context, account gdprkit.AccountID) (erasure.Change, error) {
 	if t.spec.AccountColumn == "" {
-		return 0, nil
+		return erasure.Change{}, erasure.ErrUnsupported
 	}
 	s := &stmt{t: t}
 	s.sql("DELETE FROM ", t.quote(t.spec.Table), " WHERE ", t.quote(t.spec.AccountColumn), " = ").arg(string(account))
 	res, err := t.db.ExecContext(ctx, s.b.String(), s.args...)
 	if err != nil {
-		return 0, fmt.Errorf("sqltarget %s: erase account: %w", t.spec.Kind, err)
+		return erasure.Change{}, fmt.Errorf("sqltarget %s: erase account: %w", t.spec.Kind, err)
 	}
 	n, _ := res.RowsAffected()
-	return int(n), nil
+	return erasure.Change{Records: n}, nil
 }
 
 // BlobIndexSpec declares the table that maps parent records to blob keys
@@ -624,7 +632,7 @@ func NewBlobIndex(ctx context.Context, db *sql.DB, d Dialect, spec BlobIndexSpec
 
 // BlobKeys implements erasure.BlobIndex.
 func (b *BlobIndex) BlobKeys(ctx context.Context, account gdprkit.AccountID, parents []string, after string, limit int) ([]string, error) {
-	refs, err := b.t.Find(ctx, account, erasure.Query{Parents: parents, After: after, Limit: limit})
+	refs, err := b.t.Find(ctx, account, erasure.Query{Parents: parents, After: after, Limit: limit, All: parents == nil})
 	if err != nil {
 		return nil, err
 	}
@@ -638,8 +646,6 @@ func (b *BlobIndex) BlobParents(ctx context.Context, account gdprkit.AccountID, 
 }
 
 var (
-	_ erasure.Target          = (*Target)(nil)
-	_ erasure.AccountEraser   = (*Target)(nil)
-	_ erasure.ParentFinder    = (*Target)(nil)
-	_ erasure.BlobParentIndex = (*BlobIndex)(nil)
+	_ erasure.Target    = (*Target)(nil)
+	_ erasure.BlobIndex = (*BlobIndex)(nil)
 )

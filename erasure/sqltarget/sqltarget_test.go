@@ -139,20 +139,20 @@ func TestFindDeleteAnonymizeExport(t *testing.T) {
 			_, err = sqltarget.New(ctx, db.DB, dl, sqltarget.Spec{Kind: "contact", Table: "contacts", Key: "id", SubjectColumn: "id", NoExport: []string{"no_such_column"}})
 			require.ErrorIs(t, err, gdprkit.ErrInvalid)
 
-			require.NoError(t, notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "1"}, {ID: "10"}, {ID: "99"}}))
-			require.NoError(t, notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "1"}}), "idempotent")
+			require.NoError(t, second(notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "1"}, {ID: "10"}, {ID: "99"}})))
+			require.NoError(t, second(notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "1"}})), "idempotent")
 			refs, err := notes.Find(ctx, "a", erasure.Query{Parents: []string{"ana"}, Limit: 100})
 			require.NoError(t, err)
 			assert.Len(t, refs, 10)
 			refs, err = notes.Find(ctx, "b", erasure.Query{Parents: []string{"ana"}, Limit: 100})
 			require.NoError(t, err)
 			assert.Len(t, refs, 12, "the other tenant is untouched")
-			require.ErrorIs(t, notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "x'; --"}}), gdprkit.ErrInvalid)
+			require.ErrorIs(t, second(notes.Delete(ctx, "a", "ana", []erasure.Ref{{ID: "x'; --"}})), gdprkit.ErrInvalid)
 
 			refs, err = contacts.Find(ctx, "a", erasure.Query{Subject: "ana", Limit: 10})
 			require.NoError(t, err)
 			require.Len(t, refs, 1)
-			require.NoError(t, contacts.Anonymize(ctx, "a", refs, erasure.Anon{Subject: "ana", Pseudonym: "ps_abc"}))
+			require.NoError(t, second(contacts.Anonymize(ctx, "a", refs, erasure.Anon{Subject: "ana", Pseudonym: "ps_abc"})))
 			refs, err = contacts.Find(ctx, "a", erasure.Query{Subject: "ana", Limit: 10})
 			require.NoError(t, err)
 			assert.Empty(t, refs, "an anonymised row no longer points at the subject")
@@ -163,7 +163,7 @@ func TestFindDeleteAnonymizeExport(t *testing.T) {
 			assert.False(t, phone.Valid)
 			n, err := notes.EraseAccount(ctx, "a")
 			require.NoError(t, err)
-			assert.Equal(t, 10, n)
+			assert.EqualValues(t, 10, n.Records)
 		})
 	}
 }
@@ -188,8 +188,8 @@ func TestReassignAndLabel(t *testing.T) {
 			tickets, err := sqltarget.New(ctx, db.DB, sqltarget.Dialect(d), sqltarget.Spec{Kind: "assigned_ticket", Table: "tickets", Key: "id", SubjectColumn: "assignee",
 				Columns: []sqltarget.Column{{Name: "assignee", Action: sqltarget.Reassign}, {Name: "assignee_name", Action: sqltarget.Label}}})
 			require.NoError(t, err)
-			require.NoError(t, tickets.Anonymize(ctx, "a", []erasure.Ref{{ID: "t1"}, {ID: "t2"}}, erasure.Anon{Subject: "aldo", ReassignTo: "bea", Label: "Former agent 3f9a"}))
-			require.NoError(t, tickets.Anonymize(ctx, "a", []erasure.Ref{{ID: "t3"}}, erasure.Anon{Subject: "aldo", Label: "Former agent 3f9a"}))
+			require.NoError(t, second(tickets.Anonymize(ctx, "a", []erasure.Ref{{ID: "t1"}, {ID: "t2"}}, erasure.Anon{Subject: "aldo", ReassignTo: "bea", Label: "Former agent 3f9a"})))
+			require.NoError(t, second(tickets.Anonymize(ctx, "a", []erasure.Ref{{ID: "t3"}}, erasure.Anon{Subject: "aldo", Label: "Former agent 3f9a"})))
 			rows, err := db.Query("SELECT id, assignee, assignee_name FROM tickets ORDER BY id")
 			require.NoError(t, err)
 			defer rows.Close()
@@ -228,3 +228,5 @@ func Example() {
 	// true - a typo is caught when the target is registered
 	// 1 [delete anonymize]
 }
+
+func second[T any](_ T, err error) error { return err }

@@ -18,6 +18,7 @@ import (
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/erasure/fsblob"
+	"github.com/gdprkit/gdprkit/erasure/kitdata"
 	"github.com/gdprkit/gdprkit/erasure/sqltarget"
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
@@ -166,7 +167,7 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	if a.Spam, err = spam.New(st.Spam(), spam.Config{Key: subkey(cfg.Secret, "spam"), Clock: a.clock, Audit: a.audit, Logger: cfg.Logger, Refresh: -1}); err != nil {
 		return nil, err
 	}
-	if a.Blobs, err = fsblob.New(cfg.BlobDir); err != nil {
+	if a.Blobs, err = fsblob.New(fsblob.Config{Dir: cfg.BlobDir}); err != nil {
 		return nil, err
 	}
 	targets, err := a.erasureTargets(ctx)
@@ -177,14 +178,16 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.Erasure, err = erasure.New(st.Erasure(), erasure.Config{Graph: graph, Directory: directory{a}, Pseudonymizer: ps,
+	if a.Erasure, err = erasure.New(erasure.Config{Store: st.Erasure(), Graph: graph, Directory: directory{a}, Pseudonymizer: ps,
 		Clock: a.clock, Audit: a.audit, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	if a.Sweeper, err = retention.NewSweeper(a.Life, retention.SweeperConfig{Owner: "helpdesk",
 		ConfigRemover: retention.ConfigRemoverFunc(a.removeConfig),
-		StoreEraser:   retention.DataEraserFunc(a.eraseStoreData),
-		HostEraser:    retention.DataEraserFunc(a.Erasure.EraseAccount),
+		HostEraser: retention.DataEraserFunc(func(ctx context.Context, acct gdprkit.AccountID) error {
+			_, err := a.Erasure.EraseAccount(ctx, acct)
+			return err
+		}),
 		BackupExpirer: retention.BackupExpirerFunc(func(context.Context, gdprkit.AccountID) error { return nil }),
 	}); err != nil {
 		return nil, err
@@ -308,16 +311,6 @@ func (a *App) removeConfig(ctx context.Context, acct gdprkit.AccountID) error {
 	return nil
 }
 
-// eraseStoreData is retention's StepEraseStoreData: gdprkit's own data of
-// the account (credentials, spam model) goes; consent records and erasure
-// receipts stay as proof, pseudonymised by the host erasure.
-func (a *App) eraseStoreData(ctx context.Context, acct gdprkit.AccountID) error {
-	if _, err := a.Auth.DeleteAccount(ctx, acct); err != nil {
-		return err
-	}
-	return a.Spam.Reset(ctx, acct)
-}
-
 // erasureTargets binds the hd_ tables and the attachment folder to the
 // standard helpdesk graph.
 func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
@@ -355,10 +348,10 @@ func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
 		mk(sqltarget.Spec{Kind: erasure.KindAuthoredMessage, Table: "hd_messages", Key: "id", SubjectColumn: "author_id", Records: "messages", Default: anon,
 			Description: "messages the user wrote in other people's tickets: authorship anonymised",
 			Columns:     []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Label}}}),
-		erasure.ConsentTarget(a.Consent),
-		erasure.CredentialsTarget(a.Auth.Credentials()),
-		erasure.ActorRefsTarget("ip_rule_author", "IP allow/deny entries the user added: kept, authorship anonymised", a.IPs),
-		erasure.SpamLessonTarget(a.Spam, erasure.KindMessage, a.spamTrained),
+		kitdata.ConsentTarget(a.Consent),
+		kitdata.CredentialsTarget(a.Auth.Credentials()),
+		kitdata.ActorRefsTarget("ip_rule_author", "IP allow/deny entries the user added: kept, authorship anonymised", a.IPs),
+		kitdata.SpamLessonTarget(a.Spam, erasure.KindMessage, a.spamTrained),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -369,30 +362,34 @@ func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
 // directory is erasure's view of hd_users.
 type directory struct{ a *App }
 
-func (d directory) Role(ctx context.Context, acct gdprkit.AccountID, u gdprkit.SubjectID) (gdprkit.Role, error) {
+func (d directory) Lookup(ctx context.Context, acct gdprkit.AccountID, u gdprkit.SubjectID) (erasure.Subject, error) {
 	if u == gdprkit.SubjectID(systemActor) {
-		return gdprkit.RoleAdmin, nil // the retention rules act as an admin
+		return erasure.Subject{ID: u, Role: gdprkit.RoleAdmin, Key: u}, nil // the retention rules act as an admin
 	}
 	usr, err := d.a.user(ctx, acct, string(u))
 	if err != nil {
-		return 0, err
+		return erasure.Subject{}, err
 	}
-	return usr.GRole(), nil
+	return erasure.Subject{ID: u, Role: usr.GRole(), Key: u}, nil
 }
 
-func (d directory) Subjects(ctx context.Context, acct gdprkit.AccountID, after gdprkit.SubjectID, limit int) ([]gdprkit.SubjectID, error) {
-	rows, err := d.a.db.QueryContext(ctx, d.a.q("SELECT id FROM hd_users WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"), string(acct), string(after), limit)
+func (d directory) Subjects(ctx context.Context, acct gdprkit.AccountID, cursor string, limit int) ([]gdprkit.SubjectID, string, error) {
+	rows, err := d.a.db.QueryContext(ctx, d.a.q("SELECT id FROM hd_users WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"), string(acct), cursor, limit)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer rows.Close()
 	var out []gdprkit.SubjectID
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		out = append(out, gdprkit.SubjectID(id))
 	}
-	return out, rows.Err()
+	next := ""
+	if len(out) == limit {
+		next = string(out[len(out)-1])
+	}
+	return out, next, rows.Err()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/kitdata"
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
@@ -453,7 +454,7 @@ func (t ticketRetention) Delete(ctx context.Context, acct gdprkit.AccountID, ids
 // a ticket's first message, as ticketMessage builds it, under trainingID.
 // Of the given hd_messages IDs it returns those that are the first message
 // of their ticket, in one query.
-func (a *App) spamTrained(ctx context.Context, acct gdprkit.AccountID, records []string) ([]erasure.SpamTrained, error) {
+func (a *App) spamTrained(ctx context.Context, acct gdprkit.AccountID, records []string) ([]kitdata.SpamTrained, error) {
 	args := []any{string(acct)}
 	for _, r := range records {
 		id, err := strconv.ParseInt(r, 10, 64)
@@ -473,7 +474,7 @@ func (a *App) spamTrained(ctx context.Context, acct gdprkit.AccountID, records [
 		return nil, err
 	}
 	defer rows.Close()
-	var out []erasure.SpamTrained
+	var out []kitdata.SpamTrained
 	for rows.Next() {
 		var mid int64
 		var t Ticket
@@ -482,7 +483,7 @@ func (a *App) spamTrained(ctx context.Context, acct gdprkit.AccountID, records [
 			return nil, err
 		}
 		t.Messages = []Message{{Body: body}}
-		out = append(out, erasure.SpamTrained{Record: strconv.FormatInt(mid, 10), Example: spam.Example{ID: trainingID(t), Message: ticketMessage(t)}})
+		out = append(out, kitdata.SpamTrained{Record: strconv.FormatInt(mid, 10), Example: spam.Example{ID: trainingID(t), Message: ticketMessage(t)}})
 	}
 	return out, rows.Err()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gdprkit/gdprkit/authn"
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/kitdata"
 	"github.com/gdprkit/gdprkit/erasure/memhelpdesk"
 	"github.com/gdprkit/gdprkit/fakeclock"
 	"github.com/gdprkit/gdprkit/ipfilter"
@@ -57,21 +58,26 @@ func newWorld(t *testing.T, st store.Store) *world {
 	require.NoError(t, err)
 	w.spam, err = spam.New(st.Spam(), spam.Config{Key: []byte("spam-key-0123456789"), Clock: w.clock})
 	require.NoError(t, err)
-	targets := append(w.hd.Targets(), erasure.ConsentTarget(w.consent), erasure.CredentialsTarget(w.auth.Credentials()),
-		erasure.ActorRefsTarget("ip_rule_author", "IP rules the user added: kept, authorship anonymised", w.ips))
+	// One graph for the host's data and gdprkit's own: erasing a person
+	// and deleting an account both go through it.
+	targets := append(w.hd.Targets(), kitdata.ConsentTarget(w.consent), kitdata.CredentialsTarget(w.auth.Credentials()),
+		kitdata.ActorRefsTarget("ip_rule_author", "IP rules the user added: kept, authorship anonymised", w.ips),
+		kitdata.SpamLessonTarget(w.spam, erasure.KindMessage, func(context.Context, gdprkit.AccountID, []string) ([]kitdata.SpamTrained, error) {
+			return nil, nil // this host never trains on messages
+		}))
 	graph, err := erasure.NewGraph(targets...)
 	require.NoError(t, err)
-	w.erasure, err = erasure.New(st.Erasure(), erasure.Config{Graph: graph, Directory: w.hd, Pseudonymizer: ps, Clock: w.clock})
+	w.erasure, err = erasure.New(erasure.Config{Store: st.Erasure(), Graph: graph, Directory: w.hd, Pseudonymizer: ps, Clock: w.clock})
 	require.NoError(t, err)
 	w.sweeper, err = retention.NewSweeper(w.life, retention.SweeperConfig{
 		ConfigRemover: retention.ConfigRemoverFunc(func(ctx context.Context, a gdprkit.AccountID) error {
 			// The account's configuration: its IP rules.
 			return w.ips.DeleteAccount(ctx, a, "system:retention")
 		}),
-		StoreEraser: retention.DataEraserFunc(func(ctx context.Context, a gdprkit.AccountID) error {
-			return store.DeleteAccountData(ctx, st, a)
+		HostEraser: retention.DataEraserFunc(func(ctx context.Context, a gdprkit.AccountID) error {
+			_, err := w.erasure.EraseAccount(ctx, a)
+			return err
 		}),
-		HostEraser: w.erasure,
 		BackupExpirer: retention.BackupExpirerFunc(func(_ context.Context, a gdprkit.AccountID) error {
 			w.expired[a]++
 			return nil

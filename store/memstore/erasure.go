@@ -263,6 +263,25 @@ func (m *erasureMem) RetryJob(_ context.Context, a gdprkit.AccountID, id, token 
 	return nil
 }
 
+func (m *erasureMem) RequeueJob(_ context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.acct(a)
+	j, ok := m.jobs[id]
+	if !ok || j.Account != a {
+		return fmt.Errorf("erasure job %q: %w", id, gdprkit.ErrNotFound)
+	}
+	if j.Status != erasure.JobFailed {
+		return fmt.Errorf("erasure job %q is %s, not failed: %w", id, j.Status, gdprkit.ErrConflict)
+	}
+	j.Status, j.Attempts, j.NextRunAt, j.UpdatedAt = erasure.JobQueued, 0, erUTC(at), erUTC(at)
+	if r, ok := c.requests[j.RequestID]; ok && r.Status == erasure.StatusFailed {
+		r.Status, r.ClosedAt = erasure.StatusOpen, time.Time{}
+		c.requests[r.ID] = r
+	}
+	return nil
+}
+
 func (m *erasureMem) FinishJob(_ context.Context, a gdprkit.AccountID, id, token string, f erasure.Finish) (erasure.Receipt, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -255,6 +255,29 @@ func (e erasureSQL) RetryJob(ctx context.Context, a gdprkit.AccountID, id, token
 	})
 }
 
+func (e erasureSQL) RequeueJob(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	return e.tx(ctx, "requeue erasure job", func(tx *sql.Tx) error {
+		var status, request string
+		err := tx.QueryRowContext(ctx, e.q("SELECT status, request_id FROM gdpr_erasure_jobs WHERE account_id = ? AND id = ?"+e.d.forUpdate()), string(a), id).Scan(&status, &request)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("erasure job %q: %w", id, gdprkit.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if erasure.JobStatus(status) != erasure.JobFailed {
+			return fmt.Errorf("erasure job %q is %s, not failed: %w", id, status, gdprkit.ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_jobs SET status = ?, attempts = 0, next_run_at = ?, updated_at = ? WHERE account_id = ? AND id = ?"),
+			string(erasure.JobQueued), e.ts(at), e.ts(at), string(a), id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_requests SET status = ?, closed_at = NULL WHERE account_id = ? AND id = ? AND status = ?"),
+			string(erasure.StatusOpen), string(a), request, string(erasure.StatusFailed))
+		return err
+	})
+}
+
 // tombstoneChunk is how many tombstones one INSERT writes (5 parameters
 // each, well under every dialect's parameter limit).
 const tombstoneChunk = 500

@@ -1,4 +1,4 @@
-package erasure
+package kitdata
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/spam"
 )
 
@@ -15,8 +16,11 @@ import (
 type SpamLessons interface {
 	// Lessons returns the lessons recorded for the host's message IDs.
 	Lessons(ctx context.Context, account gdprkit.AccountID, ids []string) (map[string]spam.Lesson, error)
-	// ForgetBatch untrains the messages, in one store batch.
+	// ForgetBatch untrains the messages, in one store batch, and returns
+	// how many lessons it forgot.
 	ForgetBatch(ctx context.Context, account gdprkit.AccountID, ex []spam.Example) (int, error)
+	// Reset erases an account's whole model.
+	Reset(ctx context.Context, account gdprkit.AccountID) error
 }
 
 // SpamTrained is one record of the parent kind as the host trained the
@@ -49,19 +53,20 @@ type SpamTrainedFunc func(ctx context.Context, account gdprkit.AccountID, record
 // trained must return it unchanged; a lesson older than the filter's
 // LessonTTL is no longer recorded, and its message's contribution to the
 // model's counts stays, linked to nothing.
-func SpamLessonTarget(l SpamLessons, parent Kind, trained SpamTrainedFunc) Target {
+func SpamLessonTarget(l SpamLessons, parent erasure.Kind, trained SpamTrainedFunc) erasure.Target {
 	return spamLessonTarget{l: l, parent: parent, trained: trained}
 }
 
 type spamLessonTarget struct {
+	erasure.Base
 	l       SpamLessons
-	parent  Kind
+	parent  erasure.Kind
 	trained SpamTrainedFunc
 }
 
-func (t spamLessonTarget) Info() TargetInfo {
-	return TargetInfo{Kind: KindSpamLesson, Parent: t.parent, Default: Rule{Action: Delete}, Actions: []Action{Delete},
-		Description: "what the spam filter learned from those messages (untrained)"}
+func (t spamLessonTarget) Info() erasure.TargetInfo {
+	return erasure.TargetInfo{Kind: erasure.KindSpamLesson, Parent: t.parent, Default: erasure.Rule{Action: erasure.Delete}, Actions: []erasure.Action{erasure.Delete},
+		Description: "what the spam filter learned from those messages (untrained)", Caps: erasure.Caps{EraseAccount: true}}
 }
 
 // lessons returns the trained records among records that still have a
@@ -92,21 +97,21 @@ func (t spamLessonTarget) lessons(ctx context.Context, account gdprkit.AccountID
 	return out, ls, nil
 }
 
-func (t spamLessonTarget) Find(ctx context.Context, account gdprkit.AccountID, q Query) ([]Ref, error) {
+func (t spamLessonTarget) Find(ctx context.Context, account gdprkit.AccountID, q erasure.Query) ([]erasure.Ref, error) {
 	tr, _, err := t.lessons(ctx, account, q.Parents)
 	if err != nil {
 		return nil, err
 	}
-	var out []Ref
+	var out []erasure.Ref
 	for _, x := range tr {
 		if x.Record > q.After && len(out) < q.Limit {
-			out = append(out, Ref{ID: x.Record})
+			out = append(out, erasure.Ref{ID: x.Record})
 		}
 	}
 	return out, nil
 }
 
-func refIDs(refs []Ref) []string {
+func refIDs(refs []erasure.Ref) []string {
 	ids := make([]string, len(refs))
 	for i, r := range refs {
 		ids[i] = r.ID
@@ -116,13 +121,13 @@ func refIDs(refs []Ref) []string {
 
 // Delete untrains the refs' messages; ForgetBatch itself skips those
 // without a lesson, so it needs no lookup of its own.
-func (t spamLessonTarget) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []Ref) error {
+func (t spamLessonTarget) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []erasure.Ref) (erasure.Change, error) {
 	if len(refs) == 0 {
-		return nil
+		return erasure.Change{}, nil
 	}
 	tr, err := t.trained(ctx, account, refIDs(refs))
 	if err != nil {
-		return fmt.Errorf("spam lessons: read trained messages: %w", err)
+		return erasure.Change{}, fmt.Errorf("spam lessons: read trained messages: %w", err)
 	}
 	ex := make([]spam.Example, 0, len(tr))
 	seen := make(map[string]bool, len(tr))
@@ -132,15 +137,39 @@ func (t spamLessonTarget) Delete(ctx context.Context, account gdprkit.AccountID,
 			ex = append(ex, x.Example)
 		}
 	}
-	_, err = t.l.ForgetBatch(ctx, account, ex)
-	return err
+	ls, err := t.l.Lessons(ctx, account, lessonIDs(ex))
+	if err != nil {
+		return erasure.Change{}, err
+	}
+	var changed int64
+	for _, x := range tr {
+		if _, ok := ls[x.Example.ID]; ok {
+			changed++ // a record whose lesson is still there is untrained now
+		}
+	}
+	if _, err = t.l.ForgetBatch(ctx, account, ex); err != nil {
+		return erasure.Change{}, err
+	}
+	return erasure.Change{Records: min(changed, int64(len(refs)))}, nil
 }
 
-func (spamLessonTarget) Anonymize(context.Context, gdprkit.AccountID, []Ref, Anon) error {
-	return ErrUnsupported
+func lessonIDs(ex []spam.Example) []string {
+	out := make([]string, len(ex))
+	for i, x := range ex {
+		out[i] = x.ID
+	}
+	return out
 }
 
-func (t spamLessonTarget) Export(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []Ref) ([]json.RawMessage, error) {
+func (spamLessonTarget) Anonymize(context.Context, gdprkit.AccountID, []erasure.Ref, erasure.Anon) (erasure.Change, error) {
+	return erasure.Change{}, erasure.ErrUnsupported
+}
+
+func (t spamLessonTarget) EraseAccount(ctx context.Context, account gdprkit.AccountID) (erasure.Change, error) {
+	return erasure.Change{}, t.l.Reset(ctx, account)
+}
+
+func (t spamLessonTarget) Export(ctx context.Context, account gdprkit.AccountID, _ gdprkit.SubjectID, refs []erasure.Ref) ([]json.RawMessage, error) {
 	tr, ls, err := t.lessons(ctx, account, refIDs(refs))
 	if err != nil {
 		return nil, err

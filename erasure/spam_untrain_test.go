@@ -11,6 +11,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/kitdata"
 	"github.com/gdprkit/gdprkit/erasure/memhelpdesk"
 	"github.com/gdprkit/gdprkit/spam"
 	"github.com/gdprkit/gdprkit/store/memstore"
@@ -19,16 +20,16 @@ import (
 // trainedFromHelpdesk is how this test's host trains the filter: on a
 // ticket's first message ("-0"), as its subject and body, under the
 // message's ID.
-func trainedFromHelpdesk(hd *memhelpdesk.Helpdesk) erasure.SpamTrainedFunc {
-	return func(_ context.Context, a gdprkit.AccountID, records []string) ([]erasure.SpamTrained, error) {
-		var out []erasure.SpamTrained
+func trainedFromHelpdesk(hd *memhelpdesk.Helpdesk) kitdata.SpamTrainedFunc {
+	return func(_ context.Context, a gdprkit.AccountID, records []string) ([]kitdata.SpamTrained, error) {
+		var out []kitdata.SpamTrained
 		hd.Update(a, func(d *memhelpdesk.Data) {
 			for _, id := range records {
 				m, ok := d.Messages[id]
 				if !ok || id[len(id)-2:] != "-0" {
 					continue
 				}
-				out = append(out, erasure.SpamTrained{Record: id,
+				out = append(out, kitdata.SpamTrained{Record: id,
 					Example: spam.Example{ID: id, Message: spam.Message{Subject: d.Tickets[m.Ticket].Subject, Text: m.Body}}})
 			}
 		})
@@ -41,7 +42,7 @@ func TestEraseEndUserUntrainsTheSpamFilter(t *testing.T) {
 	require.NoError(t, err)
 	hd := memhelpdesk.New()
 	e := newEnv(t, envOpt{batch: 2, hd: hd, extra: []erasure.Target{
-		erasure.SpamLessonTarget(f, erasure.KindMessage, trainedFromHelpdesk(hd))}})
+		kitdata.SpamLessonTarget(f, erasure.KindMessage, trainedFromHelpdesk(hd))}})
 	e.seed()
 
 	// Agents marked ana's three tickets and bob's one.

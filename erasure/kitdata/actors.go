@@ -1,4 +1,4 @@
-package erasure
+package kitdata
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/erasure"
 )
 
 // ActorRefs is what ActorRefsTarget needs from a store of records that name
@@ -19,6 +20,8 @@ type ActorRefs interface {
 	// AnonymizeActor replaces user by replacement as the author of every
 	// such record and returns how many changed.
 	AnonymizeActor(ctx context.Context, account gdprkit.AccountID, user gdprkit.SubjectID, replacement gdprkit.ActorID) (int, error)
+	// DeleteAccount removes every record of the account.
+	DeleteAccount(ctx context.Context, account gdprkit.AccountID, actor gdprkit.ActorID) error
 }
 
 // ActorRefsTarget returns a root target of kind k over records whose
@@ -26,18 +29,20 @@ type ActorRefs interface {
 // authored by the erasure's label "Former user …"), and exports the
 // records for access requests. Anonymize changes every such record of the
 // subject at once, whatever refs it is given.
-func ActorRefsTarget(k Kind, description string, r ActorRefs) Target {
+func ActorRefsTarget(k erasure.Kind, description string, r ActorRefs) erasure.Target {
 	return actorRefsTarget{kind: k, desc: description, r: r}
 }
 
 type actorRefsTarget struct {
-	kind Kind
+	erasure.Base
+	kind erasure.Kind
 	desc string
 	r    ActorRefs
 }
 
-func (t actorRefsTarget) Info() TargetInfo {
-	return TargetInfo{Kind: t.kind, Default: Rule{Action: Anonymize}, Actions: []Action{Anonymize}, Description: t.desc}
+func (t actorRefsTarget) Info() erasure.TargetInfo {
+	return erasure.TargetInfo{Kind: t.kind, Default: erasure.Rule{Action: erasure.Anonymize}, Actions: []erasure.Action{erasure.Anonymize},
+		Description: t.desc, Caps: erasure.Caps{EraseAccount: true}}
 }
 
 func (t actorRefsTarget) records(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID) ([]string, map[string]json.RawMessage, error) {
@@ -56,7 +61,7 @@ func (t actorRefsTarget) records(ctx context.Context, account gdprkit.AccountID,
 	return sorted, byID, nil
 }
 
-func (t actorRefsTarget) Find(ctx context.Context, account gdprkit.AccountID, q Query) ([]Ref, error) {
+func (t actorRefsTarget) Find(ctx context.Context, account gdprkit.AccountID, q erasure.Query) ([]erasure.Ref, error) {
 	if q.Subject == "" {
 		return nil, nil
 	}
@@ -64,32 +69,36 @@ func (t actorRefsTarget) Find(ctx context.Context, account gdprkit.AccountID, q 
 	if err != nil {
 		return nil, err
 	}
-	var out []Ref
+	var out []erasure.Ref
 	for _, id := range ids {
 		if id > q.After && len(out) < q.Limit {
-			out = append(out, Ref{ID: id})
+			out = append(out, erasure.Ref{ID: id})
 		}
 	}
 	return out, nil
 }
 
-func (actorRefsTarget) Delete(context.Context, gdprkit.AccountID, gdprkit.SubjectID, []Ref) error {
-	return ErrUnsupported
+func (actorRefsTarget) Delete(context.Context, gdprkit.AccountID, gdprkit.SubjectID, []erasure.Ref) (erasure.Change, error) {
+	return erasure.Change{}, erasure.ErrUnsupported
 }
 
-func (t actorRefsTarget) Anonymize(ctx context.Context, account gdprkit.AccountID, refs []Ref, a Anon) error {
+func (t actorRefsTarget) Anonymize(ctx context.Context, account gdprkit.AccountID, refs []erasure.Ref, a erasure.Anon) (erasure.Change, error) {
 	if len(refs) == 0 || a.Subject == "" {
-		return nil
+		return erasure.Change{}, nil
 	}
 	label := a.Label
 	if label == "" {
 		label = string(a.Pseudonym)
 	}
-	_, err := t.r.AnonymizeActor(ctx, account, a.Subject, gdprkit.ActorID(label))
-	return err
+	n, err := t.r.AnonymizeActor(ctx, account, a.Subject, gdprkit.ActorID(label))
+	return erasure.Change{Records: int64(min(n, len(refs)))}, err
 }
 
-func (t actorRefsTarget) Export(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, refs []Ref) ([]json.RawMessage, error) {
+func (t actorRefsTarget) EraseAccount(ctx context.Context, account gdprkit.AccountID) (erasure.Change, error) {
+	return erasure.Change{}, t.r.DeleteAccount(ctx, account, "system:erasure")
+}
+
+func (t actorRefsTarget) Export(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, refs []erasure.Ref) ([]json.RawMessage, error) {
 	_, byID, err := t.records(ctx, account, subject)
 	if err != nil {
 		return nil, err
