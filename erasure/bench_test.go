@@ -6,6 +6,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -18,7 +19,7 @@ import (
 //	go test -run '^$' -bench BenchmarkErase -benchtime 3x ./erasure/
 func BenchmarkErase(b *testing.B) {
 	const tickets, msgs = 1000, 10
-	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres} {
+	for _, d := range []sqldb.Dialect{sqlstore.SQLite, sqlstore.Postgres} {
 		b.Run(string(d), func(b *testing.B) {
 			for _, others := range []int{0, 10} {
 				name := "alone"

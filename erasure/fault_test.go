@@ -11,6 +11,7 @@ import (
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/internal/testdb"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -130,7 +131,7 @@ func TestFaultAtEveryCallOnSQL(t *testing.T) {
 
 func newAccount() gdprkit.AccountID { return gdprkit.AccountID("acct-" + gdprkit.NewID()) }
 
-func mysqlStep(d sqlstore.Dialect) int {
+func mysqlStep(d sqldb.Dialect) int {
 	if d == sqlstore.MySQL {
 		return 3
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/gdprkit/gdprkit/erasure/sqltarget"
 	"github.com/gdprkit/gdprkit/fakeclock"
 	"github.com/gdprkit/gdprkit/internal/testdb"
-	"github.com/gdprkit/gdprkit/store/sqlstore"
+	"github.com/gdprkit/gdprkit/sqldb"
 )
 
 // A host's own helpdesk tables, as an application would have them: string
@@ -39,7 +39,7 @@ type sqlHost struct {
 	nextID  int64
 }
 
-func newSQLHost(tb testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlHost {
+func newSQLHost(tb testing.TB, db *sql.DB, d sqldb.Dialect) *sqlHost {
 	tb.Helper()
 	for _, st := range hostDDL {
 		_, err := db.Exec(st)
@@ -192,7 +192,7 @@ type sqlEnv struct {
 	clock *fakeclock.Clock
 }
 
-func newSQLEnv(tb testing.TB, d sqlstore.Dialect, batch int) *sqlEnv {
+func newSQLEnv(tb testing.TB, d sqldb.Dialect, batch int) *sqlEnv {
 	tb.Helper()
 	st, db := testdb.OpenStore(tb, d)
 	h := newSQLHost(tb, db.DB, d)

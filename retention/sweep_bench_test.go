@@ -11,6 +11,7 @@ import (
 	"github.com/gdprkit/gdprkit/fakeclock"
 	"github.com/gdprkit/gdprkit/internal/testdb"
 	"github.com/gdprkit/gdprkit/retention"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -27,7 +28,7 @@ import (
 //
 //	go test ./retention -run '^$' -bench BenchmarkSweep -benchtime 5x
 func BenchmarkSweep(b *testing.B) {
-	dialects := []sqlstore.Dialect{sqlstore.SQLite}
+	dialects := []sqldb.Dialect{sqlstore.SQLite}
 	if ds := testdb.Dialects(b); len(ds) > 1 && ds[1] == sqlstore.Postgres {
 		dialects = append(dialects, sqlstore.Postgres)
 	}
@@ -69,7 +70,7 @@ func BenchmarkSweep(b *testing.B) {
 	}
 }
 
-func benchTime(d sqlstore.Dialect, t time.Time) any {
+func benchTime(d sqldb.Dialect, t time.Time) any {
 	if d == sqlstore.SQLite {
 		return t.UTC().Format("2006-01-02T15:04:05.000000Z")
 	}
@@ -143,7 +144,7 @@ func seedAccounts(b *testing.B, db *testdb.DB, total, nDue int, now time.Time) [
 }
 
 // rebind turns ? placeholders into $1, $2, … for PostgreSQL.
-func rebind(q string, d sqlstore.Dialect) string {
+func rebind(q string, d sqldb.Dialect) string {
 	if d != sqlstore.Postgres {
 		return q
 	}

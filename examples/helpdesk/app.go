@@ -23,6 +23,7 @@ import (
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -31,7 +32,7 @@ type Config struct {
 	// DB is the host's database; gdprkit's gdpr_ tables and the example's
 	// hd_ tables live side by side in it.
 	DB      *sql.DB
-	Dialect sqlstore.Dialect
+	Dialect sqldb.Dialect
 	// BlobDir holds attachment files (one folder per account).
 	BlobDir string
 	// Secret (at least 32 bytes) is the root of every key the app derives:
@@ -71,7 +72,7 @@ type App struct {
 	cfg     Config
 	acct    gdprkit.AccountID
 	db      *sql.DB
-	dialect sqlstore.Dialect
+	dialect sqldb.Dialect
 	store   *sqlstore.Store
 	clock   gdprkit.Clock
 	fake    Advancer

@@ -24,6 +24,7 @@ import (
 	"github.com/gdprkit/gdprkit/authn"
 	"github.com/gdprkit/gdprkit/fakeclock"
 	"github.com/gdprkit/gdprkit/internal/testdb"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -50,7 +51,7 @@ func newEnv(t *testing.T, tlsOn bool) *env {
 }
 
 // newEnvDB is newEnv on a given database.
-func newEnvDB(t *testing.T, db *sql.DB, dialect sqlstore.Dialect, tlsOn bool) *env {
+func newEnvDB(t *testing.T, db *sql.DB, dialect sqldb.Dialect, tlsOn bool) *env {
 	t.Helper()
 	dir := t.TempDir()
 	clock := fakeclock.New(t0)

@@ -54,6 +54,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
 	_ "modernc.org/sqlite"             // embedded, pure-Go SQLite driver
 
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -149,7 +150,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 // openDB opens the database the -db flag names and returns a base path for
 // the files kept next to it.
-func openDB(dsn string, demo bool) (*sql.DB, sqlstore.Dialect, string, error) {
+func openDB(dsn string, demo bool) (*sql.DB, sqldb.Dialect, string, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)

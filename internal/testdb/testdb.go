@@ -27,6 +27,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
 
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -39,7 +40,7 @@ const (
 // DB is an open test database and its dialect.
 type DB struct {
 	*sql.DB
-	Dialect sqlstore.Dialect
+	Dialect sqldb.Dialect
 	// DSN opens the same namespace again (for a second "process").
 	DSN string
 	// Driver is the database/sql driver name for DSN.
@@ -48,13 +49,13 @@ type DB struct {
 
 // Dialects lists the dialects available in this environment, SQLite first.
 // Under CI it fails the test when PostgreSQL or MySQL is not configured.
-func Dialects(t testing.TB) []sqlstore.Dialect {
+func Dialects(t testing.TB) []sqldb.Dialect {
 	t.Helper()
-	ds := []sqlstore.Dialect{sqlstore.SQLite}
+	ds := []sqldb.Dialect{sqldb.SQLite}
 	for _, c := range []struct {
 		env string
-		d   sqlstore.Dialect
-	}{{EnvPostgres, sqlstore.Postgres}, {EnvMySQL, sqlstore.MySQL}} {
+		d   sqldb.Dialect
+	}{{EnvPostgres, sqldb.Postgres}, {EnvMySQL, sqldb.MySQL}} {
 		if os.Getenv(c.env) != "" {
 			ds = append(ds, c.d)
 		} else if os.Getenv("CI") != "" {
@@ -67,14 +68,14 @@ func Dialects(t testing.TB) []sqlstore.Dialect {
 // Open returns a fresh, empty database of dialect d, or skips the test (fails
 // it under CI) when d is not configured. The database is closed and its
 // namespace dropped at the end of the test.
-func Open(t testing.TB, d sqlstore.Dialect) *DB {
+func Open(t testing.TB, d sqldb.Dialect) *DB {
 	t.Helper()
 	switch d {
-	case sqlstore.SQLite:
+	case sqldb.SQLite:
 		return openSQLite(t)
-	case sqlstore.Postgres:
+	case sqldb.Postgres:
 		return openPostgres(t, need(t, EnvPostgres))
-	case sqlstore.MySQL:
+	case sqldb.MySQL:
 		return openMySQL(t, need(t, EnvMySQL))
 	}
 	t.Fatalf("testdb: unknown dialect %q", d)
@@ -82,7 +83,7 @@ func Open(t testing.TB, d sqlstore.Dialect) *DB {
 }
 
 // OpenStore is Open followed by sqlstore.New and Migrate.
-func OpenStore(t testing.TB, d sqlstore.Dialect) (*sqlstore.Store, *DB) {
+func OpenStore(t testing.TB, d sqldb.Dialect) (*sqlstore.Store, *DB) {
 	t.Helper()
 	db := Open(t, d)
 	s, err := sqlstore.New(db.DB, d)
@@ -128,9 +129,9 @@ func randName(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-func configure(db *sql.DB, d sqlstore.Dialect) {
+func configure(db *sql.DB, d sqldb.Dialect) {
 	switch d {
-	case sqlstore.SQLite:
+	case sqldb.SQLite:
 		db.SetMaxOpenConns(8)
 	default:
 		db.SetMaxOpenConns(20)
@@ -145,9 +146,9 @@ func openSQLite(t testing.TB) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	configure(db, sqlstore.SQLite)
+	configure(db, sqldb.SQLite)
 	t.Cleanup(func() { db.Close() })
-	return &DB{DB: db, Dialect: sqlstore.SQLite, DSN: dsn, Driver: "sqlite"}
+	return &DB{DB: db, Dialect: sqldb.SQLite, DSN: dsn, Driver: "sqlite"}
 }
 
 func openPostgres(t testing.TB, base string) *DB {
@@ -166,7 +167,7 @@ func openPostgres(t testing.TB, base string) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	configure(db, sqlstore.Postgres)
+	configure(db, sqldb.Postgres)
 	t.Cleanup(func() {
 		db.Close()
 		a, err := sql.Open("pgx", base)
@@ -175,7 +176,7 @@ func openPostgres(t testing.TB, base string) *DB {
 			a.Close()
 		}
 	})
-	return &DB{DB: db, Dialect: sqlstore.Postgres, DSN: dsn, Driver: "pgx"}
+	return &DB{DB: db, Dialect: sqldb.Postgres, DSN: dsn, Driver: "pgx"}
 }
 
 // withParam adds a runtime parameter to a URL or key=value PostgreSQL DSN.
@@ -214,7 +215,7 @@ func openMySQL(t testing.TB, base string) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	configure(db, sqlstore.MySQL)
+	configure(db, sqldb.MySQL)
 	t.Cleanup(func() {
 		db.Close()
 		c2, _ := mysql.ParseDSN(base)
@@ -224,5 +225,5 @@ func openMySQL(t testing.TB, base string) *DB {
 			a.Close()
 		}
 	})
-	return &DB{DB: db, Dialect: sqlstore.MySQL, DSN: dsn, Driver: "mysql"}
+	return &DB{DB: db, Dialect: sqldb.MySQL, DSN: dsn, Driver: "mysql"}
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gdprkit/gdprkit/sqldb"
 )
 
 //go:embed migrations
@@ -21,9 +23,9 @@ var migrationFS embed.FS
 // holding files named NNNN_description.sql, for hosts that apply schemas with
 // their own tool. Each file is a list of statements separated by lines that
 // hold only "-- +statement".
-func Migrations(d Dialect) (fs.FS, error) {
-	if !d.valid() {
-		return nil, fmt.Errorf("sqlstore: unknown dialect %q", d)
+func Migrations(d sqldb.Dialect) (fs.FS, error) {
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
 	return fs.Sub(migrationFS, path.Join("migrations", string(d)))
 }
@@ -57,7 +59,7 @@ func onlyComments(s string) bool {
 }
 
 // LoadMigrations returns dialect's migrations in version order.
-func LoadMigrations(d Dialect) ([]Migration, error) {
+func LoadMigrations(d sqldb.Dialect) ([]Migration, error) {
 	fsys, err := Migrations(d)
 	if err != nil {
 		return nil, err
@@ -103,14 +105,14 @@ func LoadMigrations(d Dialect) ([]Migration, error) {
 //     lock GET_LOCK('gdpr_migrate') for the run; statements are written to be
 //     re-runnable (IF NOT EXISTS) in case a process died half-way.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := LoadMigrations(s.d)
+	ms, err := LoadMigrations(s.d.Dialect)
 	if err != nil {
 		return err
 	}
 	if err := s.createMigrationsTable(ctx); err != nil {
 		return err
 	}
-	if s.d == MySQL {
+	if s.d.Dialect == MySQL {
 		return s.migrateMySQL(ctx, ms)
 	}
 	for _, m := range ms {
@@ -136,7 +138,7 @@ func (s *Store) createMigrationsTable(ctx context.Context) error {
 		// with a unique violation on the catalog (23505) or with "relation
 		// already exists" (42P07), IF NOT EXISTS notwithstanding. Look again:
 		// the next attempt sees the winner's table.
-		if classify(err) == classOther && !duplicateObject(err) {
+		if !isConflict(err) && !sqldb.Retryable(err) && !duplicateObject(err) {
 			break
 		}
 		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
@@ -156,11 +158,11 @@ func (s *Store) applied(ctx context.Context, q interface {
 	for rows.Next() {
 		var v int
 		if err := rows.Scan(&v); err != nil {
-			return nil, err
+			return nil, mapErr(err, "read migrations")
 		}
 		done[v] = true
 	}
-	return done, rows.Err()
+	return done, mapErr(rows.Err(), "read migrations")
 }
 
 func (s *Store) applyTx(ctx context.Context, m Migration) error {
@@ -187,8 +189,7 @@ func (s *Store) applyTx(ctx context.Context, m Migration) error {
 		if err == nil {
 			return nil
 		}
-		c := classify(err)
-		if (c == classConflict || c == classRetry) && attempt < 20 {
+		if (isConflict(err) || sqldb.Retryable(err)) && attempt < 20 {
 			// Another process applied (or is applying) it; look again.
 			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 			continue
@@ -223,7 +224,7 @@ func (s *Store) migrateMySQL(ctx context.Context, ms []Migration) (err error) {
 		}
 		for _, st := range m.Statements() {
 			if _, err := conn.ExecContext(ctx, st); err != nil && !mysqlAlreadyDone(err) {
-				return fmt.Errorf("sqlstore: migration %04d_%s: %w", m.Version, m.Name, err)
+				return fmt.Errorf("sqlstore: migration %04d_%s: %w", m.Version, m.Name, sqldb.Classify(err))
 			}
 		}
 		if _, err := conn.ExecContext(ctx, "INSERT INTO gdpr_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
@@ -232,23 +233,4 @@ func (s *Store) migrateMySQL(ctx context.Context, ms []Migration) (err error) {
 		}
 	}
 	return nil
-}
-
-// mysqlAlreadyDone reports errors a re-run of a half-applied migration may
-// meet: duplicate index name (1061) or duplicate column (1060).
-func mysqlAlreadyDone(err error) bool {
-	m := mysqlErrRe.FindStringSubmatch(err.Error())
-	return m != nil && (m[1] == "1061" || m[1] == "1060")
-}
-
-// duplicateObject reports PostgreSQL's duplicate_table (42P07) and
-// duplicate_object (42710), which a concurrent CREATE … IF NOT EXISTS can
-// raise while the other session's create commits.
-func duplicateObject(err error) bool {
-	var ps sqlStater
-	if !errors.As(err, &ps) {
-		return false
-	}
-	st := ps.SQLState()
-	return st == "42P07" || st == "42710"
 }

@@ -202,7 +202,7 @@ func (s retentionSQL) ClaimDue(ctx context.Context, now time.Time, limit int, ow
 		// would lock (and make other sweepers skip) every row: force the
 		// due index so the scan stops after limit rows.
 		hint := ""
-		if s.d == MySQL {
+		if s.d.Dialect == MySQL {
 			hint = " FORCE INDEX (gdpr_retention_accounts_due)"
 		}
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT account_id FROM gdpr_retention_accounts`+hint+`

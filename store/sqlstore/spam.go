@@ -21,7 +21,7 @@ const spamChunk = 1000
 
 // greatest returns the SQL for the larger of two expressions.
 func (s spamSQL) greatest(a, b string) string {
-	if s.d == SQLite {
+	if s.d.Dialect == SQLite {
 		return "MAX(" + a + ", " + b + ")"
 	}
 	return "GREATEST(" + a + ", " + b + ")"
@@ -118,7 +118,7 @@ func (s spamSQL) Learn(ctx context.Context, a gdprkit.AccountID, b spam.Batch) e
 		}
 		if b.Ham != 0 || b.Spam != 0 {
 			var q string
-			if s.d == MySQL {
+			if s.d.Dialect == MySQL {
 				q = "INSERT INTO gdpr_spam_models (account_id, ham, spam) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE ham = ham + VALUES(ham), spam = spam + VALUES(spam)"
 			} else {
 				q = "INSERT INTO gdpr_spam_models (account_id, ham, spam) VALUES (?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET ham = gdpr_spam_models.ham + excluded.ham, spam = gdpr_spam_models.spam + excluded.spam"
@@ -144,7 +144,7 @@ func (s spamSQL) Learn(ctx context.Context, a gdprkit.AccountID, b spam.Batch) e
 					down = append(down, t.Hash)
 				}
 			}
-			if s.d == MySQL {
+			if s.d.Dialect == MySQL {
 				sb.WriteString(" ON DUPLICATE KEY UPDATE ham = ham + VALUES(ham), spam = spam + VALUES(spam), day = GREATEST(day, VALUES(day))")
 			} else {
 				sb.WriteString(" ON CONFLICT (account_id, hash) DO UPDATE SET ham = gdpr_spam_tokens.ham + excluded.ham, spam = gdpr_spam_tokens.spam + excluded.spam, day = " +

@@ -10,8 +10,17 @@
 // Choices made here: timestamps are stored as UTC with microsecond precision
 // (TIMESTAMP(6) on MySQL, TIMESTAMPTZ on PostgreSQL, RFC 3339 text on
 // SQLite); transactions that fail with a deadlock, serialization failure or
-// SQLITE_BUSY are retried up to ten times with jittered backoff; driver
-// errors are mapped to gdprkit.ErrConflict, ErrNotFound and ErrUnavailable.
+// SQLITE_BUSY are retried up to ten times with jittered backoff.
+//
+// Errors: every method returns errors that wrap a gdprkit sentinel, mapped
+// by sqldb.Classify in one place. A missing row is gdprkit.ErrNotFound, a
+// key violation gdprkit.ErrConflict, data the database refuses
+// gdprkit.ErrInvalid, and a database that cannot be reached, a transaction
+// that kept deadlocking or a context that ended gdprkit.ErrUnavailable
+// (nothing was changed; try again later). Driver messages, which can quote
+// key values, never appear in the error text; the driver's error stays
+// reachable with errors.As.
+//
 // Library packages never import a driver; the tests and examples use
 // modernc.org/sqlite, github.com/jackc/pgx/v5/stdlib and
 // github.com/go-sql-driver/mysql.
@@ -20,13 +29,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
 
 	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/sqldb"
 )
 
 // Options configure a Store. The zero value is valid.
@@ -40,18 +49,19 @@ type Options struct {
 // processes may share one database.
 type Store struct {
 	db     *sql.DB
-	d      Dialect
+	d      dialect
 	logger *slog.Logger
 }
 
-// New returns a Store over db speaking dialect. It does not touch the
-// database; call Migrate before first use.
-func New(db *sql.DB, dialect Dialect, opts ...Options) (*Store, error) {
+// New returns a Store over db speaking d. It does not touch the database;
+// call Migrate before first use. A nil db or an unknown dialect is an error
+// wrapping gdprkit.ErrInvalid.
+func New(db *sql.DB, d sqldb.Dialect, opts ...Options) (*Store, error) {
 	if db == nil {
-		return nil, errors.New("sqlstore: nil *sql.DB")
+		return nil, fmt.Errorf("sqlstore: nil *sql.DB: %w", gdprkit.ErrInvalid)
 	}
-	if !dialect.valid() {
-		return nil, fmt.Errorf("sqlstore: unknown dialect %q", dialect)
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
 	var o Options
 	if len(opts) > 0 {
@@ -60,24 +70,38 @@ func New(db *sql.DB, dialect Dialect, opts ...Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: db, d: dialect, logger: o.Logger}, nil
+	return &Store{db: db, d: dialect{d}, logger: o.Logger}, nil
 }
 
 // DB returns the database the store was built on.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Dialect returns the store's dialect.
-func (s *Store) Dialect() Dialect { return s.d }
+func (s *Store) Dialect() sqldb.Dialect { return s.d.Dialect }
+
+// Checkpoint, on SQLite, moves the write-ahead log into the database file
+// and truncates it (see sqldb.Checkpoint): with the secure_delete that
+// SQLiteDSN turns on, rows deleted before the call are then gone from both
+// the .db and the -wal file. Run it after an erasure or account deletion.
+// On PostgreSQL and MySQL it does nothing. An error wraps
+// gdprkit.ErrUnavailable when the log is in use or the database cannot be
+// reached.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	return sqldb.Checkpoint(ctx, s.db, s.d.Dialect)
+}
 
 // q rebinds a query written with '?' placeholders for the dialect.
-func (s *Store) q(query string) string { return s.d.rebind(query) }
+func (s *Store) q(query string) string { return s.d.Rebind(query) }
 
 const maxTxAttempts = 10
 
 // tx runs fn in a transaction, committing when it returns nil and rolling
 // back otherwise. A deadlock, serialization failure or busy database is
 // retried with backoff; fn must therefore be safe to run again (it only
-// talks to the database through tx). The error is mapped with mapErr.
+// talks to the database through tx). The error is mapped with mapErr; when
+// ctx ended during the transaction, whatever the driver reported after the
+// rollback (sql.ErrTxDone, …) is reported as the ended context, that is
+// gdprkit.ErrUnavailable.
 func (s *Store) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
@@ -85,15 +109,18 @@ func (s *Store) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) 
 			d := time.Duration(1<<min(attempt, 6))*time.Millisecond + time.Duration(rand.Int64N(int64(5*time.Millisecond)))
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return mapErr(ctx.Err(), what)
 			case <-time.After(d):
 			}
 		}
 		err = s.tryTx(ctx, fn)
-		if err == nil || classify(err) != classRetry {
+		if err == nil || !sqldb.Retryable(err) {
 			break
 		}
 		s.logger.Debug("sqlstore: retrying transaction", "op", what, "attempt", attempt+1)
+	}
+	if err != nil && ctx.Err() != nil && !classified(err) {
+		err = ctx.Err()
 	}
 	return mapErr(err, what)
 }
@@ -118,7 +145,7 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error
 // a fixed-width layout so that text order is time order.
 func (s *Store) ts(t time.Time) any {
 	t = t.UTC().Truncate(time.Microsecond)
-	if s.d == SQLite {
+	if s.d.Dialect == SQLite {
 		return t.Format(sqliteTime)
 	}
 	return t
