@@ -66,10 +66,10 @@ func (s *Service) EraseAccount(ctx context.Context, account gdprkit.AccountID) (
 	if err := account.Validate(); err != nil {
 		return res, err
 	}
-	if err := s.check(ctx, "account-"+gdprkit.NewID()); err != nil {
+	rules := s.accountRules()
+	if err := s.check(ctx, "account-"+gdprkit.NewID(), rules); err != nil {
 		return res, err
 	}
-	rules := s.accountRules()
 	holds, err := s.ActiveHolds(ctx, account)
 	if err != nil {
 		return res, err

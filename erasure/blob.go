@@ -227,7 +227,7 @@ func (t blobTarget) Residue(ctx context.Context, account gdprkit.AccountID, q Re
 	return out, err
 }
 
-func (blobTarget) Check(context.Context, string) error { return ErrUnsupported }
+func (blobTarget) Check(context.Context, CheckRequest) error { return ErrUnsupported }
 
 // minNeedle is the shortest identifier a residue search looks for: shorter
 // values ("Al", "42") match too much to mean anything.

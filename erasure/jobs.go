@@ -55,7 +55,7 @@ func (s *Service) Plan(ctx context.Context, account gdprkit.AccountID, subject g
 	if err != nil {
 		return Plan{}, err
 	}
-	if err := s.check(ctx, "plan-"+gdprkit.NewID()); err != nil {
+	if err := s.check(ctx, "plan-"+gdprkit.NewID(), merged); err != nil {
 		return Plan{}, err
 	}
 	sub, _, err := s.lookup(ctx, account, subject)
@@ -257,7 +257,7 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 		return nil
 	}
 	if !st.Erased {
-		if err := s.check(ctx, "job-"+token); err != nil {
+		if err := s.check(ctx, "job-"+token, st.Rules); err != nil {
 			return err
 		}
 		hs, err := s.ActiveHolds(ctx, job.Account)

@@ -358,7 +358,7 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 		if st.Key == sub.Subject {
 			st.Key = ""
 		}
-		if err := s.check(ctx, "submit-"+gdprkit.NewID()); err != nil {
+		if err := s.check(ctx, "submit-"+gdprkit.NewID(), rules); err != nil {
 			return Request{}, err
 		}
 	}
@@ -612,16 +612,20 @@ func actorOf(by gdprkit.ActorID, subject gdprkit.SubjectID) gdprkit.ActorID {
 	return by
 }
 
-// check runs every target's Check (Caps.Check) once for run: a binding
-// that no longer matches its database is refused before anything is
-// written.
-func (s *Service) check(ctx context.Context, run string) error {
+// check runs every target's Check (Caps.Check) once for run with the
+// rules a request will apply: a binding that no longer matches its
+// database, or rules it cannot apply safely, are refused before anything
+// is written.
+func (s *Service) check(ctx context.Context, run string, rules map[Kind]Rule) error {
+	if rules == nil {
+		rules = s.accountRules()
+	}
 	for _, k := range s.cfg.Graph.order {
 		if !s.cfg.Graph.infos[k].Caps.Check {
 			continue
 		}
-		if err := s.cfg.Graph.byKind[k].Check(ctx, run); err != nil {
-			return fmt.Errorf("erasure: target %s no longer matches its store: %w", k, err)
+		if err := s.cfg.Graph.byKind[k].Check(ctx, CheckRequest{Run: run, Rules: rules}); err != nil {
+			return fmt.Errorf("erasure: target %s refuses the request: %w", k, err)
 		}
 	}
 	return nil

@@ -33,7 +33,7 @@ var hostDDL = []string{
 
 type sqlHost struct {
 	db      *sql.DB
-	dialect sqltarget.Dialect
+	dialect sqldb.Dialect
 	blobs   *fsblob.Store
 	targets []erasure.Target
 	nextID  int64
@@ -47,28 +47,23 @@ func newSQLHost(tb testing.TB, db *sql.DB, d sqldb.Dialect) *sqlHost {
 	}
 	blobs, err := fsblob.New(fsblob.Config{Dir: tb.TempDir()})
 	require.NoError(tb, err)
-	h := &sqlHost{db: db, dialect: sqltarget.Dialect(d), blobs: blobs}
-	ctx := context.Background()
-	mk := func(s sqltarget.Spec) erasure.Target {
-		s.AccountColumn = "account_id"
-		t, err := sqltarget.New(ctx, db, h.dialect, s)
-		require.NoError(tb, err)
-		return t
-	}
-	idx, err := sqltarget.NewBlobIndex(ctx, db, h.dialect, sqltarget.BlobIndexSpec{Table: "hd_attachments", IDColumn: "id", KeyColumn: "blob_key", AccountColumn: "account_id"})
+	h := &sqlHost{db: db, dialect: d, blobs: blobs}
+	b, err := sqltarget.Bind(context.Background(), sqltarget.Config{DB: db, Dialect: d,
+		Specs: []sqltarget.Spec{
+			{Kind: erasure.KindEndUser, Table: "hd_users", Key: "id", SubjectColumn: "id", AccountColumn: "account_id"},
+			{Kind: erasure.KindTicket, Parent: erasure.KindEndUser, Table: "hd_tickets", Key: "id", ParentColumn: "requester_id", AccountColumn: "account_id",
+				Columns: []sqltarget.Column{{Name: "requester_id", Action: sqltarget.Null}, {Name: "requester_name", Action: sqltarget.Fixed, Value: "Former user"}}},
+			{Kind: erasure.KindMessage, Parent: erasure.KindTicket, Table: "hd_messages", Key: "id", ParentColumn: "ticket_id", AccountColumn: "account_id"},
+			{Kind: erasure.KindAttachment, Parent: erasure.KindMessage, Table: "hd_attachments", Key: "id", ParentColumn: "message_id", AccountColumn: "account_id"},
+			{Kind: erasure.KindAuthoredMessage, Table: "hd_messages", Key: "id", SubjectColumn: "author_id", AccountColumn: "account_id",
+				Default: erasure.Rule{Action: erasure.Anonymize},
+				Columns: []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Fixed, Value: "Former user"}}},
+		},
+		Blobs: []sqltarget.BlobSpec{{Kind: erasure.KindBlob, Parent: erasure.KindAttachment, Table: "hd_attachments", KeyColumn: "blob_key",
+			ParentColumn: "id", AccountColumn: "account_id", Store: blobs}},
+	})
 	require.NoError(tb, err)
-	h.targets = []erasure.Target{
-		mk(sqltarget.Spec{Kind: erasure.KindEndUser, Table: "hd_users", Key: "id", SubjectColumn: "id",
-			Columns: []sqltarget.Column{{Name: "id", Action: sqltarget.Pseudonym}, {Name: "name", Action: sqltarget.Fixed, Value: "Former user"}, {Name: "email", Action: sqltarget.Null}}}),
-		mk(sqltarget.Spec{Kind: erasure.KindTicket, Parent: erasure.KindEndUser, Table: "hd_tickets", Key: "id", ParentColumn: "requester_id", Records: "tickets",
-			Columns: []sqltarget.Column{{Name: "requester_id", Action: sqltarget.Null}, {Name: "requester_name", Action: sqltarget.Fixed, Value: "Former user"}}}),
-		mk(sqltarget.Spec{Kind: erasure.KindMessage, Parent: erasure.KindTicket, Table: "hd_messages", Key: "id", ParentColumn: "ticket_id", Records: "messages"}),
-		mk(sqltarget.Spec{Kind: erasure.KindAttachment, Parent: erasure.KindMessage, Table: "hd_attachments", Key: "id", ParentColumn: "message_id"}),
-		erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, idx, blobs),
-		mk(sqltarget.Spec{Kind: erasure.KindAuthoredMessage, Table: "hd_messages", Key: "id", SubjectColumn: "author_id", Records: "messages",
-			Default: erasure.Rule{Action: erasure.Anonymize},
-			Columns: []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Fixed, Value: "Former user"}}}),
-	}
+	h.targets = b.Targets()
 	return h
 }
 
@@ -111,7 +106,7 @@ func (h *sqlHost) Subjects(ctx context.Context, a gdprkit.AccountID, cursor stri
 }
 
 func (h *sqlHost) rebind(q string) string {
-	if h.dialect != sqltarget.Postgres {
+	if h.dialect != sqldb.Postgres {
 		return q
 	}
 	n := 0

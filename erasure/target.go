@@ -446,10 +446,21 @@ type Target interface {
 	// (Caps.Residue).
 	Residue(ctx context.Context, account gdprkit.AccountID, q ResidueQuery) ([]Finding, error)
 	// Check verifies that the target still matches what it was built
-	// against, before a job or plan touches anything (Caps.Check). run
-	// identifies one job run or plan: targets built together may check
-	// once per run.
-	Check(ctx context.Context, run string) error
+	// against and that the request's rules are safe on it, before a job or
+	// plan touches anything (Caps.Check).
+	Check(ctx context.Context, c CheckRequest) error
+}
+
+// CheckRequest is what Target.Check verifies.
+type CheckRequest struct {
+	// Run identifies one job run, plan or submission: targets built
+	// together (one schema binding) may check once per run.
+	Run string
+	// Rules are the rules the request will apply, every kind of the graph
+	// included: a binding refuses rules whose effects its database would
+	// turn against other data (a delete that a foreign key would cascade
+	// into kept rows).
+	Rules map[Kind]Rule
 }
 
 // Base is embedded by targets to provide the optional methods they do not
@@ -483,7 +494,7 @@ func (Base) Residue(context.Context, gdprkit.AccountID, ResidueQuery) ([]Finding
 }
 
 // Check returns ErrUnsupported.
-func (Base) Check(context.Context, string) error { return ErrUnsupported }
+func (Base) Check(context.Context, CheckRequest) error { return ErrUnsupported }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

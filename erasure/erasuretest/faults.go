@@ -251,6 +251,6 @@ func (w *target) Residue(ctx context.Context, a gdprkit.AccountID, q erasure.Res
 	return
 }
 
-func (w *target) Check(ctx context.Context, run string) error {
-	return call(w.f, func() error { return w.t.Check(ctx, run) })
+func (w *target) Check(ctx context.Context, c erasure.CheckRequest) error {
+	return call(w.f, func() error { return w.t.Check(ctx, c) })
 }

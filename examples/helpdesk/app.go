@@ -313,51 +313,44 @@ func (a *App) removeConfig(ctx context.Context, acct gdprkit.AccountID) error {
 }
 
 // erasureTargets binds the hd_ tables and the attachment folder to the
-// standard helpdesk graph.
+// standard helpdesk graph, checked against the live schema.
 func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
-	d := sqltarget.Dialect(a.dialect)
-	var errs []error
-	mk := func(s sqltarget.Spec) erasure.Target {
-		s.AccountColumn = "account_id"
-		t, err := sqltarget.New(ctx, a.db, d, s)
-		errs = append(errs, err)
-		return t
-	}
-	idx, err := sqltarget.NewBlobIndex(ctx, a.db, d, sqltarget.BlobIndexSpec{Table: "hd_attachments", IDColumn: "id", KeyColumn: "blob_key", AccountColumn: "account_id"})
+	anon := erasure.Rule{Action: erasure.Anonymize}
+	acct := "account_id"
+	b, err := sqltarget.Bind(ctx, sqltarget.Config{DB: a.db, Dialect: a.dialect,
+		Specs: []sqltarget.Spec{
+			{Kind: erasure.KindEndUser, Table: "hd_users", Key: "id", SubjectColumn: "id", AccountColumn: acct, Description: "user profile: name, e-mail",
+				Identifiers: map[string]string{"email": "email", "name": "name"}},
+			{Kind: erasure.KindPortalProfile, Parent: erasure.KindEndUser, Table: "hd_portal_profiles", Key: "user_id", ParentColumn: "user_id", AccountColumn: acct,
+				Description: "customer-portal profile: language, portal access"},
+			{Kind: erasure.KindTicket, Parent: erasure.KindEndUser, Table: "hd_tickets", Key: "id", ParentColumn: "requester_id", AccountColumn: acct,
+				Description: "tickets the user opened",
+				Columns:     []sqltarget.Column{{Name: "requester_id", Action: sqltarget.Null}, {Name: "requester_name", Action: sqltarget.Fixed, Value: "Former user"}}},
+			{Kind: erasure.KindMessage, Parent: erasure.KindTicket, Table: "hd_messages", Key: "id", ParentColumn: "ticket_id", AccountColumn: acct,
+				Description: "messages of those tickets"},
+			{Kind: erasure.KindAttachment, Parent: erasure.KindMessage, Table: "hd_attachments", Key: "id", ParentColumn: "message_id", AccountColumn: acct,
+				Description: "attachment records"},
+			{Kind: erasure.KindAgentProfile, Table: "hd_agent_profiles", Key: "user_id", SubjectColumn: "user_id", AccountColumn: acct,
+				Description: "agent profile: signature"},
+			{Kind: erasure.KindAssignedTicket, Table: "hd_tickets", Key: "id", SubjectColumn: "assignee_id", AccountColumn: acct, Default: anon, Actions: []erasure.Action{erasure.Anonymize},
+				Description: "tickets assigned to the agent: reassigned (to the request's agent, or the unassigned queue)",
+				Columns:     []sqltarget.Column{{Name: "assignee_id", Action: sqltarget.Reassign}}},
+			{Kind: erasure.KindAuthoredMessage, Table: "hd_messages", Key: "id", SubjectColumn: "author_id", AccountColumn: acct, Default: anon,
+				Description: "messages the user wrote in other people's tickets: authorship anonymised",
+				Columns:     []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Label}}},
+		},
+		Blobs: []sqltarget.BlobSpec{{Kind: erasure.KindBlob, Parent: erasure.KindAttachment, Table: "hd_attachments", KeyColumn: "blob_key",
+			ParentColumn: "id", AccountColumn: acct, Store: a.Blobs}},
+	})
 	if err != nil {
 		return nil, err
 	}
-	anon := erasure.Rule{Action: erasure.Anonymize}
-	ts := []erasure.Target{
-		mk(sqltarget.Spec{Kind: erasure.KindEndUser, Table: "hd_users", Key: "id", SubjectColumn: "id", Description: "user profile: name, e-mail",
-			Columns: []sqltarget.Column{{Name: "id", Action: sqltarget.Pseudonym}, {Name: "name", Action: sqltarget.Fixed, Value: "Former user"}, {Name: "email", Action: sqltarget.Null}}}),
-		mk(sqltarget.Spec{Kind: erasure.KindPortalProfile, Parent: erasure.KindEndUser, Table: "hd_portal_profiles", Key: "user_id", ParentColumn: "user_id",
-			Description: "customer-portal profile: language, portal access"}),
-		mk(sqltarget.Spec{Kind: erasure.KindTicket, Parent: erasure.KindEndUser, Table: "hd_tickets", Key: "id", ParentColumn: "requester_id", Records: "tickets",
-			Description: "tickets the user opened",
-			Columns:     []sqltarget.Column{{Name: "requester_id", Action: sqltarget.Null}, {Name: "requester_name", Action: sqltarget.Fixed, Value: "Former user"}}}),
-		mk(sqltarget.Spec{Kind: erasure.KindMessage, Parent: erasure.KindTicket, Table: "hd_messages", Key: "id", ParentColumn: "ticket_id", Records: "messages",
-			Description: "messages of those tickets"}),
-		mk(sqltarget.Spec{Kind: erasure.KindAttachment, Parent: erasure.KindMessage, Table: "hd_attachments", Key: "id", ParentColumn: "message_id",
-			Description: "attachment records"}),
-		erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, idx, a.Blobs),
-		mk(sqltarget.Spec{Kind: erasure.KindAgentProfile, Table: "hd_agent_profiles", Key: "user_id", SubjectColumn: "user_id",
-			Description: "agent profile: signature"}),
-		mk(sqltarget.Spec{Kind: erasure.KindAssignedTicket, Table: "hd_tickets", Key: "id", SubjectColumn: "assignee_id", Records: "tickets", Default: anon,
-			Description: "tickets assigned to the agent: reassigned (to the request's agent, or the unassigned queue)",
-			Columns:     []sqltarget.Column{{Name: "assignee_id", Action: sqltarget.Reassign}}}),
-		mk(sqltarget.Spec{Kind: erasure.KindAuthoredMessage, Table: "hd_messages", Key: "id", SubjectColumn: "author_id", Records: "messages", Default: anon,
-			Description: "messages the user wrote in other people's tickets: authorship anonymised",
-			Columns:     []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Label}}}),
+	return append(b.Targets(),
 		kitdata.ConsentTarget(a.Consent),
 		kitdata.CredentialsTarget(a.Auth.Credentials()),
 		kitdata.ActorRefsTarget("ip_rule_author", "IP allow/deny entries the user added: kept, authorship anonymised", a.IPs),
 		kitdata.SpamLessonTarget(a.Spam, erasure.KindMessage, a.spamTrained),
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return ts, nil
+	), nil
 }
 
 // directory is erasure's view of hd_users.

@@ -1,0 +1,156 @@
+package sqltarget
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/sqldb"
+)
+
+// blobTarget is the erasure.BlobTarget over a BlobSpec: the table is its
+// index, the spec's Store holds the files.
+type blobTarget struct {
+	b    *Binding
+	spec BlobSpec
+}
+
+var _ erasure.Target = (*blobTarget)(nil)
+
+func (t *blobTarget) target() erasure.Target {
+	return erasure.BlobTarget(t.spec.Kind, t.spec.Parent, blobIndex{t}, t.spec.Store)
+}
+
+func (t *blobTarget) Info() erasure.TargetInfo { return t.target().Info() }
+
+func (t *blobTarget) Find(ctx context.Context, a gdprkit.AccountID, q erasure.Query) ([]erasure.Ref, error) {
+	return t.target().Find(ctx, a, q)
+}
+
+func (t *blobTarget) Delete(ctx context.Context, a gdprkit.AccountID, s gdprkit.SubjectID, refs []erasure.Ref) (erasure.Change, error) {
+	return t.target().Delete(ctx, a, s, refs)
+}
+
+func (t *blobTarget) Anonymize(ctx context.Context, a gdprkit.AccountID, refs []erasure.Ref, an erasure.Anon) (erasure.Change, error) {
+	return t.target().Anonymize(ctx, a, refs, an)
+}
+
+func (t *blobTarget) Export(ctx context.Context, a gdprkit.AccountID, s gdprkit.SubjectID, refs []erasure.Ref) ([]json.RawMessage, error) {
+	return t.target().Export(ctx, a, s, refs)
+}
+
+func (t *blobTarget) ParentsOf(ctx context.Context, a gdprkit.AccountID, keys []string) (map[string]string, error) {
+	return t.target().ParentsOf(ctx, a, keys)
+}
+
+func (t *blobTarget) Identifiers(ctx context.Context, a gdprkit.AccountID, refs []erasure.Ref) ([]erasure.Identifier, error) {
+	return t.target().Identifiers(ctx, a, refs)
+}
+
+func (t *blobTarget) EraseAccount(ctx context.Context, a gdprkit.AccountID) (erasure.Change, error) {
+	return t.target().EraseAccount(ctx, a)
+}
+
+func (t *blobTarget) Predict(ctx context.Context, a gdprkit.AccountID, refs []erasure.Ref, act erasure.Action, an erasure.Anon) (erasure.Change, error) {
+	return t.target().Predict(ctx, a, refs, act, an)
+}
+
+func (t *blobTarget) Residue(ctx context.Context, a gdprkit.AccountID, q erasure.ResidueQuery) ([]erasure.Finding, error) {
+	return t.target().Residue(ctx, a, q)
+}
+
+func (t *blobTarget) Check(ctx context.Context, c erasure.CheckRequest) error {
+	return t.target().Check(ctx, c)
+}
+
+// blobIndex is an erasure.BlobIndex over the spec's table.
+type blobIndex struct{ t *blobTarget }
+
+func (x blobIndex) view() (view, error) {
+	f := x.t.b.state().facts[x.t.spec.Kind]
+	if f == nil {
+		return view{}, fmt.Errorf("%w: sqltarget %s: not bound", gdprkit.ErrInvalid, x.t.spec.Kind)
+	}
+	s := &Spec{Kind: x.t.spec.Kind, Table: x.t.spec.Table, Key: x.t.spec.KeyColumn, ParentColumn: x.t.spec.ParentColumn,
+		AccountColumn: x.t.spec.AccountColumn, Where: x.t.spec.Where}
+	return view{d: x.t.b.d, spec: s, f: f, kind: string(x.t.spec.Kind)}, nil
+}
+
+// BlobKeys implements erasure.BlobIndex: the file keys of the parent
+// records (of every row of the account when parents is nil), in key
+// order.
+func (x blobIndex) BlobKeys(ctx context.Context, account gdprkit.AccountID, parents []string, after string, limit int) ([]string, error) {
+	v, err := x.view()
+	if err != nil {
+		return nil, err
+	}
+	if parents != nil && len(parents) == 0 {
+		return nil, nil
+	}
+	key := v.col(x.t.spec.KeyColumn)
+	s := v.stmt()
+	s.sql("SELECT DISTINCT ", key, " FROM ", v.table(), " WHERE ")
+	v.filters(s, account)
+	if parents == nil {
+		s.sql(key, " IS NOT NULL")
+	} else if err := v.in(s, x.t.spec.ParentColumn, parents); err != nil {
+		return nil, err
+	}
+	if after != "" {
+		s.sql(" AND ", key, " > ").arg(after)
+	}
+	s.sql(" ORDER BY ", key, " LIMIT ").arg(limit)
+	rows, err := x.t.b.run.q().QueryContext(ctx, s.String(), s.args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqltarget %s: blob keys: %w", x.t.spec.Kind, sqldb.Classify(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k sql.NullString
+		if err := rows.Scan(&k); err != nil {
+			return nil, sqldb.Classify(err)
+		}
+		if k.Valid && k.String != "" {
+			out = append(out, k.String)
+		}
+	}
+	return out, sqldb.Classify(rows.Err())
+}
+
+// BlobParents implements erasure.BlobIndex: one SELECT of the key and
+// parent columns for the batch.
+func (x blobIndex) BlobParents(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	v, err := x.view()
+	if err != nil {
+		return nil, err
+	}
+	s := v.stmt()
+	s.sql("SELECT ", v.col(x.t.spec.KeyColumn), ", ", v.col(x.t.spec.ParentColumn), " FROM ", v.table(), " WHERE ")
+	v.filters(s, account)
+	if err := v.in(s, x.t.spec.KeyColumn, keys); err != nil {
+		return nil, err
+	}
+	rows, err := x.t.b.run.q().QueryContext(ctx, s.String(), s.args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqltarget %s: blob parents: %w", x.t.spec.Kind, sqldb.Classify(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, p sql.NullString
+		if err := rows.Scan(&k, &p); err != nil {
+			return nil, sqldb.Classify(err)
+		}
+		if k.Valid && p.Valid {
+			out[k.String] = p.String
+		}
+	}
+	return out, sqldb.Classify(rows.Err())
+}
