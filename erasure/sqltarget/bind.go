@@ -46,7 +46,7 @@ type state struct {
 // facts is what one target knows of its table.
 type facts struct {
 	table   *sqldb.Table
-	unique  bool            // the key is unique: a record is a row
+	unique  bool              // the key is unique: a record is a row
 	cols    map[string]string // spec name (lower) -> schema name
 	ints    map[string]bool   // schema column -> bound as integer
 	kinds   map[string]sqldb.Kind
