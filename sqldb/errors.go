@@ -159,7 +159,10 @@ var sentinels = []error{
 //   - any other error unchanged.
 //
 // Constraint, table and column names are taken from the driver error where
-// the database gives them; values never are.
+// the database gives them; values never are. PostgreSQL's names are read
+// from its message text (pgx exposes the message's fields only as struct
+// fields), so they are found only when the server writes messages in
+// English (lc_messages); the code is kept either way.
 func Classify(err error) error {
 	if err == nil {
 		return nil
