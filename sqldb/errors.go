@@ -67,7 +67,8 @@ type Error struct {
 	// Table is the table that owns the constraint or column, when known. For
 	// a foreign key violation it is the referencing (child) table.
 	Table string
-	// Column is the column involved, when the database names one.
+	// Column is the column involved, when the database names one; SQLite
+	// names every column of a violated multi-column key, comma-separated.
 	Column string
 
 	err error
