@@ -28,6 +28,9 @@ func Checkpoint(ctx context.Context, q Querier, d Dialect) error {
 	if d != SQLite {
 		return nil
 	}
+	if q == nil {
+		return fmt.Errorf("sqldb: checkpoint: nil Querier: %w", gdprkit.ErrInvalid)
+	}
 	rows, err := q.QueryContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	if err != nil {
 		return fmt.Errorf("sqldb: checkpoint: %w", Classify(err))

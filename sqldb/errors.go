@@ -67,7 +67,8 @@ type Error struct {
 	// Table is the table that owns the constraint or column, when known. For
 	// a foreign key violation it is the referencing (child) table.
 	Table string
-	// Column is the column involved, when the database names one.
+	// Column is the column involved, when the database names one; SQLite
+	// names every column of a violated multi-column key, comma-separated.
 	Column string
 
 	err error
@@ -159,7 +160,10 @@ var sentinels = []error{
 //   - any other error unchanged.
 //
 // Constraint, table and column names are taken from the driver error where
-// the database gives them; values never are.
+// the database gives them; values never are. PostgreSQL's names are read
+// from its message text (pgx exposes the message's fields only as struct
+// fields), so they are found only when the server writes messages in
+// English (lc_messages); the code is kept either way.
 func Classify(err error) error {
 	if err == nil {
 		return nil

@@ -215,8 +215,10 @@ const (
 // is never mistaken for the one the connection uses.
 //
 // It runs a fixed handful of catalog queries however many tables there are
-// (3 on PostgreSQL, 6 on MySQL/MariaDB, 4 on SQLite), never one per table,
-// and changes nothing.
+// (3 on PostgreSQL and SQLite, 6 on MariaDB, 5 on MySQL), never one per
+// table, and changes nothing. The queries may run on different connections
+// of a *sql.DB; when the current schema is a per-session setting (SET
+// search_path, USE), pass the *sql.Conn or *sql.Tx that made it.
 //
 // SQLite enforces foreign keys only on connections that ran PRAGMA
 // foreign_keys=ON (sqlstore.SQLiteDSN turns it on); ReadSchema reports the

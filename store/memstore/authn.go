@@ -91,7 +91,10 @@ func cloneSession(s authn.Session) authn.Session {
 	return s
 }
 
-func (m *authnMem) CreateUser(_ context.Context, a gdprkit.AccountID, u authn.User) error {
+func (m *authnMem) CreateUser(ctx context.Context, a gdprkit.AccountID, u authn.User) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -109,7 +112,10 @@ func (m *authnMem) CreateUser(_ context.Context, a gdprkit.AccountID, u authn.Us
 	return nil
 }
 
-func (m *authnMem) User(_ context.Context, a gdprkit.AccountID, id string) (authn.User, error) {
+func (m *authnMem) User(ctx context.Context, a gdprkit.AccountID, id string) (authn.User, error) {
+	if err := live(ctx); err != nil {
+		return authn.User{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.User{}, err
@@ -121,7 +127,10 @@ func (m *authnMem) User(_ context.Context, a gdprkit.AccountID, id string) (auth
 	return authn.User{}, fmt.Errorf("user: %w", gdprkit.ErrNotFound)
 }
 
-func (m *authnMem) UserByUsername(_ context.Context, a gdprkit.AccountID, username string) (authn.User, error) {
+func (m *authnMem) UserByUsername(ctx context.Context, a gdprkit.AccountID, username string) (authn.User, error) {
+	if err := live(ctx); err != nil {
+		return authn.User{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.User{}, err
@@ -133,7 +142,10 @@ func (m *authnMem) UserByUsername(_ context.Context, a gdprkit.AccountID, userna
 	return authn.User{}, fmt.Errorf("user: %w", gdprkit.ErrNotFound)
 }
 
-func (m *authnMem) SetPassword(_ context.Context, a gdprkit.AccountID, id, hash string, at time.Time) error {
+func (m *authnMem) SetPassword(ctx context.Context, a gdprkit.AccountID, id, hash string, at time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -148,7 +160,10 @@ func (m *authnMem) SetPassword(_ context.Context, a gdprkit.AccountID, id, hash 
 	return nil
 }
 
-func (m *authnMem) RehashPassword(_ context.Context, a gdprkit.AccountID, id, old, new string) (bool, error) {
+func (m *authnMem) RehashPassword(ctx context.Context, a gdprkit.AccountID, id, old, new string) (bool, error) {
+	if err := live(ctx); err != nil {
+		return false, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return false, err
@@ -163,7 +178,10 @@ func (m *authnMem) RehashPassword(_ context.Context, a gdprkit.AccountID, id, ol
 	return true, nil
 }
 
-func (m *authnMem) SetUserDisabled(_ context.Context, a gdprkit.AccountID, id string, disabled bool) error {
+func (m *authnMem) SetUserDisabled(ctx context.Context, a gdprkit.AccountID, id string, disabled bool) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -178,7 +196,10 @@ func (m *authnMem) SetUserDisabled(_ context.Context, a gdprkit.AccountID, id st
 	return nil
 }
 
-func (m *authnMem) DeleteUser(_ context.Context, a gdprkit.AccountID, id string) (authn.Counts, error) {
+func (m *authnMem) DeleteUser(ctx context.Context, a gdprkit.AccountID, id string) (authn.Counts, error) {
+	if err := live(ctx); err != nil {
+		return authn.Counts{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.Counts{}, err
@@ -187,7 +208,10 @@ func (m *authnMem) DeleteUser(_ context.Context, a gdprkit.AccountID, id string)
 	return c.user(id, true), nil
 }
 
-func (m *authnMem) CountUser(_ context.Context, a gdprkit.AccountID, id string) (authn.Counts, error) {
+func (m *authnMem) CountUser(ctx context.Context, a gdprkit.AccountID, id string) (authn.Counts, error) {
+	if err := live(ctx); err != nil {
+		return authn.Counts{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.Counts{}, err
@@ -247,7 +271,10 @@ func (c *authnAcct) user(id string, del bool) authn.Counts {
 	return n
 }
 
-func (m *authnMem) DeleteAccount(_ context.Context, a gdprkit.AccountID) (authn.Counts, error) {
+func (m *authnMem) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (authn.Counts, error) {
+	if err := live(ctx); err != nil {
+		return authn.Counts{}, err
+	}
 	var n authn.Counts
 	c, err := m.lock(a)
 	if err != nil {
@@ -263,7 +290,10 @@ func (m *authnMem) DeleteAccount(_ context.Context, a gdprkit.AccountID) (authn.
 	return n, nil
 }
 
-func (m *authnMem) Throttle(_ context.Context, a gdprkit.AccountID, user string, f authn.Factor) (authn.Throttle, error) {
+func (m *authnMem) Throttle(ctx context.Context, a gdprkit.AccountID, user string, f authn.Factor) (authn.Throttle, error) {
+	if err := live(ctx); err != nil {
+		return authn.Throttle{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.Throttle{}, err
@@ -272,7 +302,10 @@ func (m *authnMem) Throttle(_ context.Context, a gdprkit.AccountID, user string,
 	return c.throttle[throttleKey{user, f}], nil
 }
 
-func (m *authnMem) SwapThrottle(_ context.Context, a gdprkit.AccountID, user string, f authn.Factor, old int, t authn.Throttle) (bool, error) {
+func (m *authnMem) SwapThrottle(ctx context.Context, a gdprkit.AccountID, user string, f authn.Factor, old int, t authn.Throttle) (bool, error) {
+	if err := live(ctx); err != nil {
+		return false, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return false, err
@@ -287,7 +320,10 @@ func (m *authnMem) SwapThrottle(_ context.Context, a gdprkit.AccountID, user str
 	return true, nil
 }
 
-func (m *authnMem) ResetThrottle(_ context.Context, a gdprkit.AccountID, user string, f authn.Factor) error {
+func (m *authnMem) ResetThrottle(ctx context.Context, a gdprkit.AccountID, user string, f authn.Factor) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -301,7 +337,10 @@ func (m *authnMem) ResetThrottle(_ context.Context, a gdprkit.AccountID, user st
 	return nil
 }
 
-func (m *authnMem) PutPendingTOTP(_ context.Context, a gdprkit.AccountID, r authn.TOTPRecord) error {
+func (m *authnMem) PutPendingTOTP(ctx context.Context, a gdprkit.AccountID, r authn.TOTPRecord) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -314,7 +353,10 @@ func (m *authnMem) PutPendingTOTP(_ context.Context, a gdprkit.AccountID, r auth
 	return nil
 }
 
-func (m *authnMem) TOTP(_ context.Context, a gdprkit.AccountID, user string, pending bool) (authn.TOTPRecord, error) {
+func (m *authnMem) TOTP(ctx context.Context, a gdprkit.AccountID, user string, pending bool) (authn.TOTPRecord, error) {
+	if err := live(ctx); err != nil {
+		return authn.TOTPRecord{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.TOTPRecord{}, err
@@ -326,7 +368,10 @@ func (m *authnMem) TOTP(_ context.Context, a gdprkit.AccountID, user string, pen
 	return authn.TOTPRecord{}, fmt.Errorf("totp: %w", gdprkit.ErrNotFound)
 }
 
-func (m *authnMem) ActivateTOTP(_ context.Context, a gdprkit.AccountID, user, id string, step int64) error {
+func (m *authnMem) ActivateTOTP(ctx context.Context, a gdprkit.AccountID, user, id string, step int64) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -342,7 +387,10 @@ func (m *authnMem) ActivateTOTP(_ context.Context, a gdprkit.AccountID, user, id
 	return nil
 }
 
-func (m *authnMem) AdvanceTOTPStep(_ context.Context, a gdprkit.AccountID, user, id string, step int64) (bool, error) {
+func (m *authnMem) AdvanceTOTPStep(ctx context.Context, a gdprkit.AccountID, user, id string, step int64) (bool, error) {
+	if err := live(ctx); err != nil {
+		return false, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return false, err
@@ -357,7 +405,10 @@ func (m *authnMem) AdvanceTOTPStep(_ context.Context, a gdprkit.AccountID, user,
 	return true, nil
 }
 
-func (m *authnMem) DeleteTOTP(_ context.Context, a gdprkit.AccountID, user string) (int, error) {
+func (m *authnMem) DeleteTOTP(ctx context.Context, a gdprkit.AccountID, user string) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return 0, err
@@ -373,7 +424,10 @@ func (m *authnMem) DeleteTOTP(_ context.Context, a gdprkit.AccountID, user strin
 	return n, nil
 }
 
-func (m *authnMem) TOTPSealedWith(_ context.Context, a gdprkit.AccountID, notKeyID string, limit int) ([]authn.TOTPRecord, error) {
+func (m *authnMem) TOTPSealedWith(ctx context.Context, a gdprkit.AccountID, notKeyID string, limit int) ([]authn.TOTPRecord, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return nil, err
@@ -392,7 +446,10 @@ func (m *authnMem) TOTPSealedWith(_ context.Context, a gdprkit.AccountID, notKey
 	return out, nil
 }
 
-func (m *authnMem) ResealTOTP(_ context.Context, a gdprkit.AccountID, user, id, oldKeyID, keyID string, sealed []byte) (bool, error) {
+func (m *authnMem) ResealTOTP(ctx context.Context, a gdprkit.AccountID, user, id, oldKeyID, keyID string, sealed []byte) (bool, error) {
+	if err := live(ctx); err != nil {
+		return false, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return false, err
@@ -409,7 +466,10 @@ func (m *authnMem) ResealTOTP(_ context.Context, a gdprkit.AccountID, user, id, 
 	return false, nil
 }
 
-func (m *authnMem) ReplaceRecoveryCodes(_ context.Context, a gdprkit.AccountID, user string, hashes [][]byte, _ time.Time) error {
+func (m *authnMem) ReplaceRecoveryCodes(ctx context.Context, a gdprkit.AccountID, user string, hashes [][]byte, _ time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -423,7 +483,10 @@ func (m *authnMem) ReplaceRecoveryCodes(_ context.Context, a gdprkit.AccountID, 
 	return nil
 }
 
-func (m *authnMem) UseRecoveryCode(_ context.Context, a gdprkit.AccountID, user string, hash []byte) (bool, error) {
+func (m *authnMem) UseRecoveryCode(ctx context.Context, a gdprkit.AccountID, user string, hash []byte) (bool, error) {
+	if err := live(ctx); err != nil {
+		return false, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return false, err
@@ -436,7 +499,10 @@ func (m *authnMem) UseRecoveryCode(_ context.Context, a gdprkit.AccountID, user 
 	return false, nil
 }
 
-func (m *authnMem) RecoveryCodesLeft(_ context.Context, a gdprkit.AccountID, user string) (int, error) {
+func (m *authnMem) RecoveryCodesLeft(ctx context.Context, a gdprkit.AccountID, user string) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return 0, err
@@ -445,7 +511,10 @@ func (m *authnMem) RecoveryCodesLeft(_ context.Context, a gdprkit.AccountID, use
 	return len(c.recovery[user]), nil
 }
 
-func (m *authnMem) CreateToken(_ context.Context, a gdprkit.AccountID, t authn.APIToken) error {
+func (m *authnMem) CreateToken(ctx context.Context, a gdprkit.AccountID, t authn.APIToken) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -464,7 +533,10 @@ func (m *authnMem) CreateToken(_ context.Context, a gdprkit.AccountID, t authn.A
 	return nil
 }
 
-func (m *authnMem) TokenByHash(_ context.Context, a gdprkit.AccountID, hash []byte) (authn.APIToken, error) {
+func (m *authnMem) TokenByHash(ctx context.Context, a gdprkit.AccountID, hash []byte) (authn.APIToken, error) {
+	if err := live(ctx); err != nil {
+		return authn.APIToken{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.APIToken{}, err
@@ -476,7 +548,10 @@ func (m *authnMem) TokenByHash(_ context.Context, a gdprkit.AccountID, hash []by
 	return authn.APIToken{}, fmt.Errorf("token: %w", gdprkit.ErrNotFound)
 }
 
-func (m *authnMem) Tokens(_ context.Context, a gdprkit.AccountID, user string) ([]authn.APIToken, error) {
+func (m *authnMem) Tokens(ctx context.Context, a gdprkit.AccountID, user string) ([]authn.APIToken, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return nil, err
@@ -497,7 +572,10 @@ func (m *authnMem) Tokens(_ context.Context, a gdprkit.AccountID, user string) (
 	return out, nil
 }
 
-func (m *authnMem) RevokeToken(_ context.Context, a gdprkit.AccountID, user, id string, at time.Time) error {
+func (m *authnMem) RevokeToken(ctx context.Context, a gdprkit.AccountID, user, id string, at time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -514,7 +592,10 @@ func (m *authnMem) RevokeToken(_ context.Context, a gdprkit.AccountID, user, id 
 	return nil
 }
 
-func (m *authnMem) TouchTokens(_ context.Context, a gdprkit.AccountID, used map[string]time.Time) error {
+func (m *authnMem) TouchTokens(ctx context.Context, a gdprkit.AccountID, used map[string]time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -529,7 +610,10 @@ func (m *authnMem) TouchTokens(_ context.Context, a gdprkit.AccountID, used map[
 	return nil
 }
 
-func (m *authnMem) CreateSession(_ context.Context, a gdprkit.AccountID, s authn.Session) error {
+func (m *authnMem) CreateSession(ctx context.Context, a gdprkit.AccountID, s authn.Session) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -548,7 +632,10 @@ func (m *authnMem) CreateSession(_ context.Context, a gdprkit.AccountID, s authn
 	return nil
 }
 
-func (m *authnMem) SessionByHash(_ context.Context, a gdprkit.AccountID, hash []byte) (authn.Session, error) {
+func (m *authnMem) SessionByHash(ctx context.Context, a gdprkit.AccountID, hash []byte) (authn.Session, error) {
+	if err := live(ctx); err != nil {
+		return authn.Session{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.Session{}, err
@@ -560,7 +647,10 @@ func (m *authnMem) SessionByHash(_ context.Context, a gdprkit.AccountID, hash []
 	return authn.Session{}, fmt.Errorf("session: %w", gdprkit.ErrNotFound)
 }
 
-func (m *authnMem) Sessions(_ context.Context, a gdprkit.AccountID, user string) ([]authn.Session, error) {
+func (m *authnMem) Sessions(ctx context.Context, a gdprkit.AccountID, user string) ([]authn.Session, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return nil, err
@@ -581,7 +671,10 @@ func (m *authnMem) Sessions(_ context.Context, a gdprkit.AccountID, user string)
 	return out, nil
 }
 
-func (m *authnMem) TouchSession(_ context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+func (m *authnMem) TouchSession(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -594,7 +687,10 @@ func (m *authnMem) TouchSession(_ context.Context, a gdprkit.AccountID, id strin
 	return nil
 }
 
-func (m *authnMem) DeleteSession(_ context.Context, a gdprkit.AccountID, user, id string) error {
+func (m *authnMem) DeleteSession(ctx context.Context, a gdprkit.AccountID, user, id string) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return err
@@ -609,7 +705,10 @@ func (m *authnMem) DeleteSession(_ context.Context, a gdprkit.AccountID, user, i
 	return nil
 }
 
-func (m *authnMem) DeleteSessionsBefore(_ context.Context, a gdprkit.AccountID, expiredBefore, idleBefore time.Time) (int, error) {
+func (m *authnMem) DeleteSessionsBefore(ctx context.Context, a gdprkit.AccountID, expiredBefore, idleBefore time.Time) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return 0, err
@@ -646,7 +745,10 @@ func (c *authnAcct) revoke(match func(user string) bool, at time.Time) authn.Cou
 	return n
 }
 
-func (m *authnMem) RevokeUser(_ context.Context, a gdprkit.AccountID, user string, at time.Time) (authn.Counts, error) {
+func (m *authnMem) RevokeUser(ctx context.Context, a gdprkit.AccountID, user string, at time.Time) (authn.Counts, error) {
+	if err := live(ctx); err != nil {
+		return authn.Counts{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.Counts{}, err
@@ -655,7 +757,10 @@ func (m *authnMem) RevokeUser(_ context.Context, a gdprkit.AccountID, user strin
 	return c.revoke(func(u string) bool { return u == user }, at), nil
 }
 
-func (m *authnMem) RevokeAccount(_ context.Context, a gdprkit.AccountID, at time.Time) (authn.Counts, error) {
+func (m *authnMem) RevokeAccount(ctx context.Context, a gdprkit.AccountID, at time.Time) (authn.Counts, error) {
+	if err := live(ctx); err != nil {
+		return authn.Counts{}, err
+	}
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.Counts{}, err

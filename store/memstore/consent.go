@@ -45,7 +45,10 @@ func (m *consentMem) acct(a gdprkit.AccountID, create bool) *consentAcct {
 	return c
 }
 
-func (m *consentMem) CreatePurpose(_ context.Context, a gdprkit.AccountID, p consent.Purpose) error {
+func (m *consentMem) CreatePurpose(ctx context.Context, a gdprkit.AccountID, p consent.Purpose) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -60,7 +63,10 @@ func (m *consentMem) CreatePurpose(_ context.Context, a gdprkit.AccountID, p con
 	return nil
 }
 
-func (m *consentMem) Purpose(_ context.Context, a gdprkit.AccountID, key string) (consent.Purpose, error) {
+func (m *consentMem) Purpose(ctx context.Context, a gdprkit.AccountID, key string) (consent.Purpose, error) {
+	if err := live(ctx); err != nil {
+		return consent.Purpose{}, err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if c := m.acct(a, false); c != nil {
@@ -71,7 +77,10 @@ func (m *consentMem) Purpose(_ context.Context, a gdprkit.AccountID, key string)
 	return consent.Purpose{}, fmt.Errorf("purpose %q: %w", key, gdprkit.ErrNotFound)
 }
 
-func (m *consentMem) Purposes(_ context.Context, a gdprkit.AccountID) ([]consent.Purpose, error) {
+func (m *consentMem) Purposes(ctx context.Context, a gdprkit.AccountID) ([]consent.Purpose, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []consent.Purpose
@@ -84,7 +93,10 @@ func (m *consentMem) Purposes(_ context.Context, a gdprkit.AccountID) ([]consent
 	return out, nil
 }
 
-func (m *consentMem) PublishPolicy(_ context.Context, a gdprkit.AccountID, p consent.Policy) (consent.Policy, error) {
+func (m *consentMem) PublishPolicy(ctx context.Context, a gdprkit.AccountID, p consent.Policy) (consent.Policy, error) {
+	if err := live(ctx); err != nil {
+		return consent.Policy{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.acct(a, false)
@@ -105,7 +117,10 @@ func (m *consentMem) PublishPolicy(_ context.Context, a gdprkit.AccountID, p con
 	return p, nil
 }
 
-func (m *consentMem) Policy(_ context.Context, a gdprkit.AccountID, purpose string, version int) (consent.Policy, error) {
+func (m *consentMem) Policy(ctx context.Context, a gdprkit.AccountID, purpose string, version int) (consent.Policy, error) {
+	if err := live(ctx); err != nil {
+		return consent.Policy{}, err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if c := m.acct(a, false); c != nil {
@@ -117,7 +132,10 @@ func (m *consentMem) Policy(_ context.Context, a gdprkit.AccountID, purpose stri
 	return consent.Policy{}, fmt.Errorf("policy %q version %d: %w", purpose, version, gdprkit.ErrNotFound)
 }
 
-func (m *consentMem) Append(_ context.Context, a gdprkit.AccountID, drafts []consent.Record, seal func(consent.ChainHead, *consent.Record) error) ([]consent.Record, error) {
+func (m *consentMem) Append(ctx context.Context, a gdprkit.AccountID, drafts []consent.Record, seal func(consent.ChainHead, *consent.Record) error) ([]consent.Record, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
@@ -154,7 +172,10 @@ func (c *consentAcct) head() consent.ChainHead {
 	return consent.ChainHead{Seq: r.Seq, Hash: r.Hash}
 }
 
-func (m *consentMem) Lookup(_ context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, purpose string) (consent.Lookup, error) {
+func (m *consentMem) Lookup(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, purpose string) (consent.Lookup, error) {
+	if err := live(ctx); err != nil {
+		return consent.Lookup{}, err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	c := m.acct(a, false)
@@ -173,7 +194,10 @@ func (m *consentMem) Lookup(_ context.Context, a gdprkit.AccountID, subject gdpr
 	return l, nil
 }
 
-func (m *consentMem) SubjectRecords(_ context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) ([]consent.Record, error) {
+func (m *consentMem) SubjectRecords(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) ([]consent.Record, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	c := m.acct(a, false)
@@ -188,7 +212,10 @@ func (m *consentMem) SubjectRecords(_ context.Context, a gdprkit.AccountID, subj
 	return out, nil
 }
 
-func (m *consentMem) Records(_ context.Context, a gdprkit.AccountID, afterSeq int64, limit int) ([]consent.Record, error) {
+func (m *consentMem) Records(ctx context.Context, a gdprkit.AccountID, afterSeq int64, limit int) ([]consent.Record, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	c := m.acct(a, false)
@@ -199,7 +226,10 @@ func (m *consentMem) Records(_ context.Context, a gdprkit.AccountID, afterSeq in
 	return append([]consent.Record(nil), c.records[afterSeq:end]...), nil
 }
 
-func (m *consentMem) Head(_ context.Context, a gdprkit.AccountID) (consent.ChainHead, error) {
+func (m *consentMem) Head(ctx context.Context, a gdprkit.AccountID) (consent.ChainHead, error) {
+	if err := live(ctx); err != nil {
+		return consent.ChainHead{}, err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if c := m.acct(a, false); c != nil {
@@ -208,7 +238,10 @@ func (m *consentMem) Head(_ context.Context, a gdprkit.AccountID) (consent.Chain
 	return consent.ChainHead{}, nil
 }
 
-func (m *consentMem) Pseudonymize(_ context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) (int, error) {
+func (m *consentMem) Pseudonymize(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.acct(a, false)
@@ -227,7 +260,10 @@ func (m *consentMem) Pseudonymize(_ context.Context, a gdprkit.AccountID, subjec
 	return n, nil
 }
 
-func (m *consentMem) DeleteAccount(_ context.Context, a gdprkit.AccountID) (int, error) {
+func (m *consentMem) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.acct(a, false)

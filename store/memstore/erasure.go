@@ -75,7 +75,10 @@ func cloneReceipt(r erasure.Receipt) erasure.Receipt {
 	return r
 }
 
-func (m *erasureMem) CreateRequest(_ context.Context, a gdprkit.AccountID, r erasure.Request, job *erasure.Job) error {
+func (m *erasureMem) CreateRequest(ctx context.Context, a gdprkit.AccountID, r erasure.Request, job *erasure.Job) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -97,7 +100,10 @@ func (m *erasureMem) CreateRequest(_ context.Context, a gdprkit.AccountID, r era
 	return nil
 }
 
-func (m *erasureMem) Request(_ context.Context, a gdprkit.AccountID, id string) (erasure.Request, error) {
+func (m *erasureMem) Request(ctx context.Context, a gdprkit.AccountID, id string) (erasure.Request, error) {
+	if err := live(ctx); err != nil {
+		return erasure.Request{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.acct(a).requests[id]
@@ -107,7 +113,10 @@ func (m *erasureMem) Request(_ context.Context, a gdprkit.AccountID, id string) 
 	return r, nil
 }
 
-func (m *erasureMem) Requests(_ context.Context, a gdprkit.AccountID, f erasure.RequestFilter) ([]erasure.Request, error) {
+func (m *erasureMem) Requests(ctx context.Context, a gdprkit.AccountID, f erasure.RequestFilter) ([]erasure.Request, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []erasure.Request
@@ -147,7 +156,10 @@ func (m *erasureMem) openRequest(a gdprkit.AccountID, id string) (erasure.Reques
 	return r, nil
 }
 
-func (m *erasureMem) VerifyRequest(_ context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+func (m *erasureMem) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, err := m.openRequest(a, id)
@@ -162,7 +174,10 @@ func (m *erasureMem) VerifyRequest(_ context.Context, a gdprkit.AccountID, id st
 	return nil
 }
 
-func (m *erasureMem) ExtendRequest(_ context.Context, a gdprkit.AccountID, id string, due time.Time, reason string) error {
+func (m *erasureMem) ExtendRequest(ctx context.Context, a gdprkit.AccountID, id string, due time.Time, reason string) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, err := m.openRequest(a, id)
@@ -177,7 +192,10 @@ func (m *erasureMem) ExtendRequest(_ context.Context, a gdprkit.AccountID, id st
 	return nil
 }
 
-func (m *erasureMem) CloseRequest(_ context.Context, a gdprkit.AccountID, id string, status erasure.RequestStatus, at time.Time) error {
+func (m *erasureMem) CloseRequest(ctx context.Context, a gdprkit.AccountID, id string, status erasure.RequestStatus, at time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, err := m.openRequest(a, id)
@@ -192,7 +210,10 @@ func (m *erasureMem) CloseRequest(_ context.Context, a gdprkit.AccountID, id str
 	return nil
 }
 
-func (m *erasureMem) ClaimJob(_ context.Context, now time.Time, owner, token string, until time.Time) (erasure.Job, error) {
+func (m *erasureMem) ClaimJob(ctx context.Context, now time.Time, owner, token string, until time.Time) (erasure.Job, error) {
+	if err := live(ctx); err != nil {
+		return erasure.Job{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var best *erasure.Job
@@ -213,7 +234,10 @@ func (m *erasureMem) ClaimJob(_ context.Context, now time.Time, owner, token str
 	return cloneJob(*best), nil
 }
 
-func (m *erasureMem) Job(_ context.Context, a gdprkit.AccountID, id string) (erasure.Job, error) {
+func (m *erasureMem) Job(ctx context.Context, a gdprkit.AccountID, id string) (erasure.Job, error) {
+	if err := live(ctx); err != nil {
+		return erasure.Job{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	j := m.jobs[id]
@@ -231,7 +255,10 @@ func (m *erasureMem) leased(a gdprkit.AccountID, id, token string) (*erasure.Job
 	return j, nil
 }
 
-func (m *erasureMem) SaveJob(_ context.Context, a gdprkit.AccountID, id, token string, state []byte, until time.Time) error {
+func (m *erasureMem) SaveJob(ctx context.Context, a gdprkit.AccountID, id, token string, state []byte, until time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	j, err := m.leased(a, id, token)
@@ -242,7 +269,10 @@ func (m *erasureMem) SaveJob(_ context.Context, a gdprkit.AccountID, id, token s
 	return nil
 }
 
-func (m *erasureMem) RetryJob(_ context.Context, a gdprkit.AccountID, id, token string, f erasure.Retry) error {
+func (m *erasureMem) RetryJob(ctx context.Context, a gdprkit.AccountID, id, token string, f erasure.Retry) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	j, err := m.leased(a, id, token)
@@ -263,7 +293,10 @@ func (m *erasureMem) RetryJob(_ context.Context, a gdprkit.AccountID, id, token 
 	return nil
 }
 
-func (m *erasureMem) RequeueJob(_ context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+func (m *erasureMem) RequeueJob(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.acct(a)
@@ -282,7 +315,10 @@ func (m *erasureMem) RequeueJob(_ context.Context, a gdprkit.AccountID, id strin
 	return nil
 }
 
-func (m *erasureMem) FinishJob(_ context.Context, a gdprkit.AccountID, id, token string, f erasure.Finish) (erasure.Receipt, error) {
+func (m *erasureMem) FinishJob(ctx context.Context, a gdprkit.AccountID, id, token string, f erasure.Finish) (erasure.Receipt, error) {
+	if err := live(ctx); err != nil {
+		return erasure.Receipt{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	j, err := m.leased(a, id, token)
@@ -327,13 +363,19 @@ func receiptHead(c *erasureAcct) erasure.ChainHead {
 	return erasure.ChainHead{Seq: r.Seq, Hash: r.Hash}
 }
 
-func (m *erasureMem) ReceiptHead(_ context.Context, a gdprkit.AccountID) (erasure.ChainHead, error) {
+func (m *erasureMem) ReceiptHead(ctx context.Context, a gdprkit.AccountID) (erasure.ChainHead, error) {
+	if err := live(ctx); err != nil {
+		return erasure.ChainHead{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return receiptHead(m.acct(a)), nil
 }
 
-func (m *erasureMem) Receipts(_ context.Context, a gdprkit.AccountID, afterSeq int64, limit int) ([]erasure.Receipt, error) {
+func (m *erasureMem) Receipts(ctx context.Context, a gdprkit.AccountID, afterSeq int64, limit int) ([]erasure.Receipt, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.acct(a)
@@ -348,7 +390,10 @@ func (m *erasureMem) Receipts(_ context.Context, a gdprkit.AccountID, afterSeq i
 	return out, nil
 }
 
-func (m *erasureMem) ReceiptFor(_ context.Context, a gdprkit.AccountID, requestID string) (erasure.Receipt, error) {
+func (m *erasureMem) ReceiptFor(ctx context.Context, a gdprkit.AccountID, requestID string) (erasure.Receipt, error) {
+	if err := live(ctx); err != nil {
+		return erasure.Receipt{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.acct(a).receipts {
@@ -359,7 +404,10 @@ func (m *erasureMem) ReceiptFor(_ context.Context, a gdprkit.AccountID, requestI
 	return erasure.Receipt{}, fmt.Errorf("receipt of %q: %w", requestID, gdprkit.ErrNotFound)
 }
 
-func (m *erasureMem) Tombstones(_ context.Context, a gdprkit.AccountID, since time.Time) ([]erasure.Tombstone, error) {
+func (m *erasureMem) Tombstones(ctx context.Context, a gdprkit.AccountID, since time.Time) ([]erasure.Tombstone, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []erasure.Tombstone
@@ -380,7 +428,10 @@ func (m *erasureMem) Tombstones(_ context.Context, a gdprkit.AccountID, since ti
 	return out, nil
 }
 
-func (m *erasureMem) PutHold(_ context.Context, a gdprkit.AccountID, h erasure.Hold) error {
+func (m *erasureMem) PutHold(ctx context.Context, a gdprkit.AccountID, h erasure.Hold) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -395,7 +446,10 @@ func (m *erasureMem) PutHold(_ context.Context, a gdprkit.AccountID, h erasure.H
 	return nil
 }
 
-func (m *erasureMem) ReleaseHold(_ context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+func (m *erasureMem) ReleaseHold(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.acct(a)
@@ -411,7 +465,10 @@ func (m *erasureMem) ReleaseHold(_ context.Context, a gdprkit.AccountID, id stri
 	return nil
 }
 
-func (m *erasureMem) Holds(_ context.Context, a gdprkit.AccountID) ([]erasure.Hold, error) {
+func (m *erasureMem) Holds(ctx context.Context, a gdprkit.AccountID) ([]erasure.Hold, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []erasure.Hold
@@ -429,7 +486,10 @@ func (m *erasureMem) Holds(_ context.Context, a gdprkit.AccountID) ([]erasure.Ho
 	return out, nil
 }
 
-func (m *erasureMem) ScrubAccount(_ context.Context, a gdprkit.AccountID, at time.Time) (int, error) {
+func (m *erasureMem) ScrubAccount(ctx context.Context, a gdprkit.AccountID, at time.Time) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.acct(a)

@@ -32,7 +32,10 @@ func cloneSurfaceRules(r ipfilter.SurfaceRules) ipfilter.SurfaceRules {
 	return ipfilter.SurfaceRules{Surface: r.Surface, Allow: slices.Clone(r.Allow), Deny: slices.Clone(r.Deny)}
 }
 
-func (m *ipfilterMem) Rules(_ context.Context, a gdprkit.AccountID) (ipfilter.RuleSet, error) {
+func (m *ipfilterMem) Rules(ctx context.Context, a gdprkit.AccountID) (ipfilter.RuleSet, error) {
+	if err := live(ctx); err != nil {
+		return ipfilter.RuleSet{}, err
+	}
 	if err := a.Validate(); err != nil {
 		return ipfilter.RuleSet{}, err
 	}
@@ -51,7 +54,10 @@ func (m *ipfilterMem) Rules(_ context.Context, a gdprkit.AccountID) (ipfilter.Ru
 	return rs, nil
 }
 
-func (m *ipfilterMem) Version(_ context.Context, a gdprkit.AccountID) (int64, error) {
+func (m *ipfilterMem) Version(ctx context.Context, a gdprkit.AccountID) (int64, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	if err := a.Validate(); err != nil {
 		return 0, err
 	}
@@ -63,7 +69,10 @@ func (m *ipfilterMem) Version(_ context.Context, a gdprkit.AccountID) (int64, er
 	return 0, nil
 }
 
-func (m *ipfilterMem) ReplaceRules(_ context.Context, a gdprkit.AccountID, r ipfilter.SurfaceRules, expected int64) (int64, error) {
+func (m *ipfilterMem) ReplaceRules(ctx context.Context, a gdprkit.AccountID, r ipfilter.SurfaceRules, expected int64) (int64, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	if err := a.Validate(); err != nil {
 		return 0, err
 	}
@@ -93,7 +102,10 @@ func (m *ipfilterMem) ReplaceRules(_ context.Context, a gdprkit.AccountID, r ipf
 	return c.version, nil
 }
 
-func (m *ipfilterMem) DeleteAccount(_ context.Context, a gdprkit.AccountID) (int64, error) {
+func (m *ipfilterMem) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (int64, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	if err := a.Validate(); err != nil {
 		return 0, err
 	}

@@ -96,6 +96,9 @@ func retCheckTransitions(account gdprkit.AccountID, trs []retention.TransitionRe
 }
 
 func (m *retentionMem) CreateRecord(ctx context.Context, account gdprkit.AccountID, rec retention.Record, first retention.TransitionRecord) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := account.Validate(); err != nil {
 		return err
 	}
@@ -118,6 +121,9 @@ func (m *retentionMem) CreateRecord(ctx context.Context, account gdprkit.Account
 }
 
 func (m *retentionMem) Record(ctx context.Context, account gdprkit.AccountID) (retention.Record, error) {
+	if err := live(ctx); err != nil {
+		return retention.Record{}, err
+	}
 	if err := account.Validate(); err != nil {
 		return retention.Record{}, err
 	}
@@ -131,6 +137,9 @@ func (m *retentionMem) Record(ctx context.Context, account gdprkit.AccountID) (r
 }
 
 func (m *retentionMem) SaveRecord(ctx context.Context, account gdprkit.AccountID, expect int64, rec retention.Record, trs []retention.TransitionRecord) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := account.Validate(); err != nil {
 		return err
 	}
@@ -170,6 +179,9 @@ func (m *retentionMem) SaveRecord(ctx context.Context, account gdprkit.AccountID
 }
 
 func (m *retentionMem) Transitions(ctx context.Context, account gdprkit.AccountID) ([]retention.TransitionRecord, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	if err := account.Validate(); err != nil {
 		return nil, err
 	}
@@ -183,6 +195,9 @@ func (m *retentionMem) Transitions(ctx context.Context, account gdprkit.AccountI
 }
 
 func (m *retentionMem) ClaimDue(ctx context.Context, now time.Time, limit int, owner string, leaseFor time.Duration) ([]gdprkit.AccountID, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	if limit <= 0 || owner == "" || leaseFor <= 0 {
 		return nil, fmt.Errorf("%w: retention: ClaimDue needs a positive limit and lease and an owner", gdprkit.ErrInvalid)
 	}
@@ -214,6 +229,9 @@ func retCloneRule(r retention.Rule) retention.Rule {
 }
 
 func (m *retentionMem) PutRule(ctx context.Context, account gdprkit.AccountID, r retention.Rule) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := account.Validate(); err != nil {
 		return err
 	}
@@ -230,6 +248,9 @@ func (m *retentionMem) PutRule(ctx context.Context, account gdprkit.AccountID, r
 }
 
 func (m *retentionMem) Rule(ctx context.Context, account gdprkit.AccountID, id string) (retention.Rule, error) {
+	if err := live(ctx); err != nil {
+		return retention.Rule{}, err
+	}
 	if err := account.Validate(); err != nil {
 		return retention.Rule{}, err
 	}
@@ -243,6 +264,9 @@ func (m *retentionMem) Rule(ctx context.Context, account gdprkit.AccountID, id s
 }
 
 func (m *retentionMem) Rules(ctx context.Context, account gdprkit.AccountID) ([]retention.Rule, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	if err := account.Validate(); err != nil {
 		return nil, err
 	}
@@ -257,6 +281,9 @@ func (m *retentionMem) Rules(ctx context.Context, account gdprkit.AccountID) ([]
 }
 
 func (m *retentionMem) DeleteRule(ctx context.Context, account gdprkit.AccountID, id string) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := account.Validate(); err != nil {
 		return err
 	}
@@ -270,6 +297,9 @@ func (m *retentionMem) DeleteRule(ctx context.Context, account gdprkit.AccountID
 }
 
 func (m *retentionMem) RecordRuleRun(ctx context.Context, account gdprkit.AccountID, id string, at time.Time, removed int64, backlog bool) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := account.Validate(); err != nil {
 		return err
 	}

@@ -35,6 +35,9 @@ func (m *spamMem) acct(a gdprkit.AccountID) *spamAccount {
 }
 
 func (m *spamMem) LoadModel(ctx context.Context, a gdprkit.AccountID) (spam.Snapshot, error) {
+	if err := live(ctx); err != nil {
+		return spam.Snapshot{}, err
+	}
 	if err := a.Validate(); err != nil {
 		return spam.Snapshot{}, err
 	}
@@ -52,6 +55,9 @@ func (m *spamMem) LoadModel(ctx context.Context, a gdprkit.AccountID) (spam.Snap
 }
 
 func (m *spamMem) Lessons(ctx context.Context, a gdprkit.AccountID, keys []uint64) ([]spam.Lesson, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
@@ -71,6 +77,9 @@ func (m *spamMem) Lessons(ctx context.Context, a gdprkit.AccountID, keys []uint6
 }
 
 func (m *spamMem) Learn(ctx context.Context, a gdprkit.AccountID, b spam.Batch) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -112,6 +121,9 @@ func (m *spamMem) Learn(ctx context.Context, a gdprkit.AccountID, b spam.Batch) 
 }
 
 func (m *spamMem) DeleteTokens(ctx context.Context, a gdprkit.AccountID, hashes []uint64) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	if err := a.Validate(); err != nil {
 		return 0, err
 	}
@@ -132,6 +144,9 @@ func (m *spamMem) DeleteTokens(ctx context.Context, a gdprkit.AccountID, hashes 
 }
 
 func (m *spamMem) DeleteLessons(ctx context.Context, a gdprkit.AccountID, before int32) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
 	if err := a.Validate(); err != nil {
 		return 0, err
 	}
@@ -152,6 +167,9 @@ func (m *spamMem) DeleteLessons(ctx context.Context, a gdprkit.AccountID, before
 }
 
 func (m *spamMem) Reset(ctx context.Context, a gdprkit.AccountID) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	if err := a.Validate(); err != nil {
 		return err
 	}

@@ -9,8 +9,9 @@
 //
 // Choices made here: timestamps are stored as UTC with microsecond precision
 // (TIMESTAMP(6) on MySQL, TIMESTAMPTZ on PostgreSQL, RFC 3339 text on
-// SQLite); transactions that fail with a deadlock, serialization failure or
-// SQLITE_BUSY are retried up to ten times with jittered backoff.
+// SQLite); transactions that fail with a deadlock, serialization failure,
+// lock wait timeout or SQLITE_BUSY (sqldb.Retryable) are retried up to ten
+// times with jittered backoff.
 //
 // Errors: every method returns errors that wrap a gdprkit sentinel, mapped
 // by sqldb.Classify in one place. A missing row is gdprkit.ErrNotFound, a
@@ -96,8 +97,9 @@ func (s *Store) q(query string) string { return s.d.Rebind(query) }
 const maxTxAttempts = 10
 
 // tx runs fn in a transaction, committing when it returns nil and rolling
-// back otherwise. A deadlock, serialization failure or busy database is
-// retried with backoff; fn must therefore be safe to run again (it only
+// back otherwise. A failure sqldb.Retryable accepts (deadlock,
+// serialization failure, lock timeout, busy database) is retried with
+// backoff; fn must therefore be safe to run again (it only
 // talks to the database through tx). The error is mapped with mapErr; when
 // ctx ended during the transaction, whatever the driver reported after the
 // rollback (sql.ErrTxDone, …) is reported as the ended context, that is

@@ -12,6 +12,8 @@
 // by, another.
 //
 // Domains are grouped as parallel subtests: Consent, …, and TenantIsolation.
+// Unavailable calls every method of every domain with a context that has
+// ended and expects gdprkit.ErrUnavailable and no change.
 package storetest
 
 import (
@@ -36,6 +38,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Authn", func(t *testing.T) { t.Parallel(); runAuthn(t, f) })
 	t.Run("Spam", func(t *testing.T) { t.Parallel(); runSpam(t, f) })
 	t.Run("Erasure", func(t *testing.T) { t.Parallel(); runErasure(t, f) })
+	t.Run("Unavailable", func(t *testing.T) { t.Parallel(); runUnavailable(t, f) })
 	// Each domain adds one line here: t.Run("<Domain>", …run<Domain>(t, f)).
 }
 
