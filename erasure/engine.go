@@ -58,6 +58,11 @@ type jobState struct {
 	Holds      []HoldApplied `json:"holds,omitempty"`
 	Notified   []Notice      `json:"notified,omitempty"`
 	Deviations []string      `json:"deviations,omitempty"`
+	// Residue lists what the verify pass found of the subject that no
+	// keep rule or hold explains (kind, record, field; no values).
+	Residue []Finding `json:"residue,omitempty"`
+	// Verified is set once the verify pass found nothing left.
+	Verified bool `json:"verified,omitempty"`
 }
 
 // scrub clears what identifies the subject, for a finished job.

@@ -284,6 +284,32 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 	if len(st.Deviations) > 0 {
 		return fmt.Errorf("%w: %s", ErrDeviation, strings.Join(st.Deviations, "; "))
 	}
+	if !st.Verified {
+		// The verify pass: nothing of the subject may remain that no keep
+		// rule or hold explains.
+		hs, err := s.ActiveHolds(ctx, job.Account)
+		if err != nil {
+			return err
+		}
+		w := s.newWalker(job.Account, req.Subject, st, hs)
+		fs, err := s.findResidue(ctx, job.Account, w.kinds, st.Rules, w.key, residueNeedles(st.Idents, w.key), hs)
+		if err != nil {
+			return err
+		}
+		if len(fs) > 0 {
+			// A retry (after the binding learned to reach what was left)
+			// walks the graph again before it verifies again.
+			st.Residue, st.Erased, st.Pass, st.Root, st.PassWork, st.Stack = fs, false, 0, 0, 0, nil
+			if serr := save(ctx); serr != nil {
+				return serr
+			}
+			return residueError(fs)
+		}
+		st.Residue, st.Verified = nil, true
+		if err := save(ctx); err != nil {
+			return err
+		}
+	}
 	for _, rc := range s.cfg.Recipients {
 		done := false
 		for _, n := range st.Notified {
@@ -404,6 +430,9 @@ type JobInfo struct {
 	// Deviations lists what changed differently from the plan; a job
 	// with deviations ends failed.
 	Deviations []string `json:"deviations,omitempty"`
+	// Residue lists where the verify pass still found the subject's
+	// identifiers (kind, record, field; never the value).
+	Residue []Finding `json:"residue,omitempty"`
 }
 
 // Job returns the job of an erasure request: status, attempts, last
@@ -433,7 +462,7 @@ func (s *Service) Job(ctx context.Context, account gdprkit.AccountID, requestID 
 			return JobInfo{}, fmt.Errorf("erasure: read job state: %w", err)
 		}
 	}
-	info.Pass, info.Deviations = st.Pass, st.Deviations
+	info.Pass, info.Deviations, info.Residue = st.Pass, st.Deviations, st.Residue
 	for _, k := range s.cfg.Graph.order {
 		p := Progress{Kind: k, Planned: st.Planned[k]}
 		if c := st.Counts[k]; c != nil {
