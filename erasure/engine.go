@@ -63,11 +63,15 @@ type jobState struct {
 	Residue []Finding `json:"residue,omitempty"`
 	// Verified is set once the verify pass found nothing left.
 	Verified bool `json:"verified,omitempty"`
+	// Pinned lists, by kind, records kept because records under them are
+	// kept (a held ticket keeps its requester): the verify pass does not
+	// count them as residue (personal while running).
+	Pinned map[Kind][]string `json:"pinned,omitempty"`
 }
 
 // scrub clears what identifies the subject, for a finished job.
 func (st *jobState) scrub() {
-	st.ReassignKey, st.Key, st.Idents, st.Remember, st.Stack = "", "", nil, nil, nil
+	st.ReassignKey, st.Key, st.Idents, st.Remember, st.Stack, st.Pinned = "", "", nil, nil, nil, nil
 }
 
 // frame is one level of the walk: the records of Kind under Parents (or
@@ -713,6 +717,7 @@ func (w *walker) apply(ctx context.Context, f *frame) (Change, error) {
 					f.Kept = map[string]int64{}
 				}
 				f.Kept[pinnedGround]++
+				w.notePinned(f.Kind, r.ID)
 				continue
 			}
 			act = append(act, r)
@@ -758,6 +763,24 @@ func (w *walker) apply(ctx context.Context, f *frame) (Change, error) {
 		return Change{}, fmt.Errorf("erasure: %s %s: %w", rule.Action, f.Kind, err)
 	}
 	return ch, nil
+}
+
+// notePinned remembers a record kept for the records under it.
+func (w *walker) notePinned(k Kind, id string) {
+	if w.dry {
+		return
+	}
+	if w.st.Pinned == nil {
+		w.st.Pinned = map[Kind][]string{}
+	}
+	for _, x := range w.st.Pinned[k] {
+		if x == id {
+			return
+		}
+	}
+	if len(w.st.Pinned[k]) < maxRemember {
+		w.st.Pinned[k] = append(w.st.Pinned[k], id)
+	}
 }
 
 // ErrDeviation is wrapped when what a target changed differs from what the

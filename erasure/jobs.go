@@ -292,7 +292,7 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 			return err
 		}
 		w := s.newWalker(job.Account, req.Subject, st, hs)
-		fs, err := s.findResidue(ctx, job.Account, w.kinds, st.Rules, w.key, residueNeedles(st.Idents, w.key), hs)
+		fs, err := s.findResidue(ctx, job.Account, w.kinds, st.Rules, w.key, w.ps, residueNeedles(st.Idents, w.key), hs, st.Pinned)
 		if err != nil {
 			return err
 		}

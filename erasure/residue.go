@@ -53,10 +53,15 @@ func numeric(s string) bool {
 
 // findResidue asks every kind in kinds that can search (Caps.Residue) for
 // records still holding needles, and drops the findings a Keep rule or an
-// active hold explains.
-func (s *Service) findResidue(ctx context.Context, account gdprkit.AccountID, kinds []Kind, rules map[Kind]Rule, key gdprkit.SubjectID, needles []Identifier, holds []Hold) ([]Finding, error) {
+// active hold explains (a hold on the subject, ps, explains everything).
+func (s *Service) findResidue(ctx context.Context, account gdprkit.AccountID, kinds []Kind, rules map[Kind]Rule, key gdprkit.SubjectID, ps gdprkit.Pseudonym, needles []Identifier, holds []Hold, pinned map[Kind][]string) ([]Finding, error) {
 	if len(needles) == 0 {
 		return nil, nil
+	}
+	for _, h := range holds {
+		if ps != "" && h.SubjectPS == ps {
+			return nil, nil // every record of the subject is held
+		}
 	}
 	var out []Finding
 	for _, k := range kinds {
@@ -82,8 +87,17 @@ func (s *Service) findResidue(ctx context.Context, account gdprkit.AccountID, ki
 		if err != nil {
 			return nil, err
 		}
+		kept := map[string]bool{}
+		rec := info.Records
+		for pk, list := range pinned {
+			if pk == k || (rec != "" && s.cfg.Graph.infos[pk].Records == rec) {
+				for _, id := range list {
+					kept[id] = true
+				}
+			}
+		}
 		for _, f := range fs {
-			if _, held := recordHold(s.cfg.Graph, holds, k, f.Record); held {
+			if _, held := recordHold(s.cfg.Graph, holds, k, f.Record); held || kept[f.Record] {
 				continue
 			}
 			if _, held := above[f.Record]; held {
@@ -139,5 +153,5 @@ func (s *Service) FindResidue(ctx context.Context, account gdprkit.AccountID, id
 	if len(needles) == 0 {
 		return nil, fmt.Errorf("%w: give at least one identifier of four characters or more", gdprkit.ErrInvalid)
 	}
-	return s.findResidue(ctx, account, s.cfg.Graph.order, nil, "", needles, nil)
+	return s.findResidue(ctx, account, s.cfg.Graph.order, nil, "", "", needles, nil, nil)
 }
