@@ -63,6 +63,9 @@ type jobState struct {
 	Residue []Finding `json:"residue,omitempty"`
 	// Verified is set once the verify pass found nothing left.
 	Verified bool `json:"verified,omitempty"`
+	// WaitHolds are the holds a follow-up job waits for: it runs once
+	// none of them is active.
+	WaitHolds []string `json:"wait_holds,omitempty"`
 	// Pinned lists, by kind, records kept because records under them are
 	// kept (a held ticket keeps its requester): the verify pass does not
 	// count them as residue (personal while running).

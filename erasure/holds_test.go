@@ -1,6 +1,8 @@
 package erasure_test
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -116,4 +118,71 @@ func TestErasingTheConfiguredReassigneeCompletes(t *testing.T) {
 	got, err := e.svc.Request(ctx, e.acct, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, erasure.StatusCompleted, got.Status)
+}
+
+// A hold on one ticket keeps it through an erasure; releasing the hold
+// finishes the erasure it held back — the ticket, its messages,
+// attachments and files go, under a receipt of their own — without anyone
+// filing a new request. A hold that expires does the same at its expiry.
+func TestReleasedHoldFinishesTheErasureItHeldBack(t *testing.T) {
+	for _, release := range []string{"released", "expired"} {
+		t.Run(release, func(t *testing.T) {
+			e := newEnv(t, envOpt{batch: 2})
+			e.seed()
+			spec := erasure.HoldSpec{Kind: erasure.KindTicket, RecordID: "t-ana-1", Ground: "Art. 17(3)(e)", By: "admin"}
+			if release == "expired" {
+				spec.ExpiresAt = t0.Add(72 * time.Hour)
+			}
+			h, err := e.svc.PlaceHold(ctx, e.acct, spec)
+			require.NoError(t, err)
+			r := e.erase("ana", "admin")
+			_, errs := e.svc.RunUntilIdle(ctx, "w")
+			require.Empty(t, errs)
+			rc, err := e.svc.Receipt(ctx, e.acct, r.ID)
+			require.NoError(t, err)
+			assert.True(t, rc.Partial)
+			d := e.dump()
+			require.Contains(t, d.Tickets, "t-ana-1")
+			assert.Contains(t, d.Users, gdprkit.SubjectID("ana"), "the requester stays with the held ticket")
+
+			open, err := e.svc.Requests(ctx, e.acct, erasure.RequestFilter{OpenOnly: true})
+			require.NoError(t, err)
+			require.Len(t, open, 1, "a follow-up waits for the hold")
+			assert.Equal(t, gdprkit.ActorID("system:hold"), open[0].RequestedBy)
+			overdue, err := e.svc.Overdue(ctx, e.acct)
+			require.NoError(t, err)
+			assert.Empty(t, overdue, "a follow-up is not overdue while the hold lasts")
+
+			// While the hold lasts, the follow-up looks and waits.
+			e.clock.Advance(25 * time.Hour)
+			found, err := e.svc.RunOnce(ctx, "w")
+			require.NoError(t, err)
+			require.True(t, found)
+			assert.Contains(t, e.dump().Tickets, "t-ana-1")
+
+			if release == "released" {
+				require.NoError(t, e.svc.ReleaseHold(ctx, e.acct, h.ID, "admin"))
+			} else {
+				e.clock.Advance(48 * time.Hour)
+			}
+			_, errs = e.svc.RunUntilIdle(ctx, "w")
+			require.Empty(t, errs)
+			d = e.dump()
+			assert.NotContains(t, d.Tickets, "t-ana-1")
+			assert.NotContains(t, d.Messages, "m-t-ana-1-0")
+			assert.NotContains(t, d.Attachments, "a-m-t-ana-1-0")
+			assert.NotContains(t, d.Users, gdprkit.SubjectID("ana"))
+			assert.Equal(t, 1, e.hd.Blobs.Len(e.acct), "only bob's file is left")
+			open, err = e.svc.Requests(ctx, e.acct, erasure.RequestFilter{OpenOnly: true})
+			require.NoError(t, err)
+			assert.Empty(t, open)
+			v, err := e.svc.VerifyReceipts(ctx, e.acct)
+			require.NoError(t, err)
+			assert.EqualValues(t, 2, v.Receipts, "the first, partial receipt and the follow-up's")
+			rcs, err := e.store.Receipts(ctx, e.acct, 0, 10)
+			require.NoError(t, err)
+			assert.False(t, rcs[1].Partial)
+			assert.Equal(t, rc.SubjectPS, rcs[1].SubjectPS)
+		})
+	}
 }

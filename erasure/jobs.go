@@ -136,8 +136,76 @@ func (s *Service) RunOnce(ctx context.Context, owner string) (bool, error) {
 	if runErr == nil || errors.Is(runErr, gdprkit.ErrLeaseLost) {
 		return true, runErr
 	}
+	var wait waiting
+	if errors.As(runErr, &wait) {
+		// A follow-up whose holds are still active: not a failure.
+		if err := s.store.RetryJob(ctx, job.Account, job.ID, token, Retry{State: saved, Attempts: job.Attempts, Next: wait.until, At: s.now()}); err != nil {
+			return true, fmt.Errorf("erasure: put a held follow-up back: %w", err)
+		}
+		return true, nil
+	}
 	s.giveBack(ctx, job, token, saved, runErr)
 	return true, runErr
+}
+
+// waiting is the run result of a follow-up whose holds are still active.
+type waiting struct{ until time.Time }
+
+func (w waiting) Error() string { return "erasure: waiting for legal holds to end" }
+
+// holdWait is how long a follow-up waits before it looks at its holds
+// again when they have no expiry (ReleaseHold wakes it at once).
+const holdWait = 24 * time.Hour
+
+// holdsUntil returns when a follow-up waiting for ids should look again,
+// and whether any of them is still active.
+func (s *Service) holdsUntil(ctx context.Context, account gdprkit.AccountID, ids []string) (time.Time, bool, error) {
+	hs, err := s.ActiveHolds(ctx, account)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	now := s.now()
+	next := now.Add(holdWait)
+	active := false
+	for _, h := range hs {
+		for _, id := range ids {
+			if h.ID != id {
+				continue
+			}
+			active = true
+			if !h.ExpiresAt.IsZero() && h.ExpiresAt.Before(next) {
+				next = h.ExpiresAt
+			}
+		}
+	}
+	return next, active, nil
+}
+
+// farFuture is the due date of a follow-up request: it is due once the
+// holds that keep its data end, which nobody knows in advance.
+var farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// followUp builds the request and job that finish, once the holds it
+// applied end, the erasure a partial receipt could not complete.
+func (s *Service) followUp(req Request, job Job, st *jobState, now time.Time) (*Request, *Job, error) {
+	if len(st.Holds) == 0 {
+		return nil, nil, nil
+	}
+	ids := make([]string, len(st.Holds))
+	for i, h := range st.Holds {
+		ids[i] = h.ID
+	}
+	next := &jobState{Rules: st.Rules, ReassignTo: st.ReassignTo, ReassignKey: st.ReassignKey, Scope: st.Scope, Class: st.Class, Key: st.Key,
+		Identified: st.Identified, Idents: st.Idents, Remember: st.Remember, WaitHolds: ids}
+	body, err := json.Marshal(next)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &Request{ID: gdprkit.NewID(), Type: TypeErasure, Subject: req.Subject, SubjectPS: req.SubjectPS, SubjectRole: req.SubjectRole,
+		Scope: req.Scope, RequestedBy: "system:hold", ReceivedAt: now, Verified: true, VerifiedAt: now, DueAt: farFuture, Status: StatusOpen}
+	j := &Job{ID: gdprkit.NewID(), Account: job.Account, RequestID: r.ID, Status: JobQueued, NextRunAt: now.Add(holdWait), State: body, CreatedAt: now, UpdatedAt: now}
+	r.JobID = j.ID
+	return r, j, nil
 }
 
 // giveBack stores a failed run's last checkpoint, its error and when to
@@ -256,6 +324,16 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 		*saved = body
 		return nil
 	}
+	if len(st.WaitHolds) > 0 {
+		until, active, err := s.holdsUntil(ctx, job.Account, st.WaitHolds)
+		if err != nil {
+			return err
+		}
+		if active {
+			return waiting{until}
+		}
+		st.WaitHolds = nil
+	}
 	if !st.Erased {
 		if err := s.check(ctx, "job-"+token, st.Rules); err != nil {
 			return err
@@ -348,13 +426,17 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 			tombs = append(tombs, Tombstone{Kind: id.Kind, Pseudonym: ps, ErasedAt: now, RequestID: req.ID})
 		}
 	}
+	fr, fj, err := s.followUp(req, job, st, now)
+	if err != nil {
+		return err
+	}
 	st.scrub()
 	body, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
 	out, err := s.store.FinishJob(ctx, job.Account, job.ID, token, Finish{Receipt: rcpt, Seal: sealReceipt(job.Account),
-		Tombstones: tombs, State: body, At: now})
+		Tombstones: tombs, State: body, At: now, FollowUp: fr, FollowUpJob: fj})
 	if err != nil {
 		return fmt.Errorf("erasure: finish job: %w", err)
 	}

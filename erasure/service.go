@@ -558,7 +558,9 @@ func (s *Service) PlaceHold(ctx context.Context, account gdprkit.AccountID, h Ho
 	return out, nil
 }
 
-// ReleaseHold ends a hold.
+// ReleaseHold ends a hold, and makes due at once the follow-up erasures
+// that were waiting for it: what the hold kept is erased now, with a
+// receipt of its own.
 func (s *Service) ReleaseHold(ctx context.Context, account gdprkit.AccountID, id string, by gdprkit.ActorID) error {
 	if err := account.Validate(); err != nil {
 		return err
@@ -567,6 +569,37 @@ func (s *Service) ReleaseHold(ctx context.Context, account gdprkit.AccountID, id
 		return fmt.Errorf("erasure: release hold: %w", err)
 	}
 	s.emit(ctx, account, "erasure.hold_released", by, "", map[string]string{"hold": id})
+	return s.wakeFollowUps(ctx, account, id)
+}
+
+// wakeFollowUps makes the follow-ups waiting for hold due now: the erasure
+// a hold kept back finishes once it is released.
+func (s *Service) wakeFollowUps(ctx context.Context, account gdprkit.AccountID, hold string) error {
+	rs, err := s.store.Requests(ctx, account, RequestFilter{OpenOnly: true})
+	if err != nil {
+		return fmt.Errorf("erasure: find follow-ups: %w", err)
+	}
+	for _, r := range rs {
+		if r.RequestedBy != "system:hold" || r.JobID == "" {
+			continue
+		}
+		j, err := s.store.Job(ctx, account, r.JobID)
+		if err != nil {
+			return err
+		}
+		var st jobState
+		if j.Status != JobQueued || json.Unmarshal(j.State, &st) != nil {
+			continue
+		}
+		for _, id := range st.WaitHolds {
+			if id == hold {
+				if err := s.store.WakeJob(ctx, account, j.ID, s.now()); err != nil && !errors.Is(err, gdprkit.ErrConflict) {
+					return fmt.Errorf("erasure: wake a follow-up: %w", err)
+				}
+				break
+			}
+		}
+	}
 	return nil
 }
 

@@ -80,13 +80,21 @@ type Store interface {
 	// gdprkit.ErrConflict when it has not failed.
 	RequeueJob(ctx context.Context, account gdprkit.AccountID, id string, at time.Time) error
 
+	// WakeJob sets a JobQueued job's NextRunAt to at (a follow-up waiting
+	// for a hold that was released). It returns an error wrapping
+	// gdprkit.ErrNotFound when there is no such job and gdprkit.ErrConflict
+	// when it is not queued.
+	WakeJob(ctx context.Context, account gdprkit.AccountID, id string, at time.Time) error
+
 	// FinishJob completes a running job in one atomic step, guarded by
 	// token like SaveJob (a second FinishJob of the same job MUST fail with
 	// gdprkit.ErrLeaseLost): it calls seal with the account's receipt chain
 	// head, appends the sealed receipt and advances the head; stores the
 	// tombstones (existing ones, same Kind and Pseudonym, are kept as they
 	// are); sets the request's Status to StatusCompleted, ClosedAt to
-	// f.At and clears its Subject; and sets the job JobDone with f.State.
+	// f.At and clears its Subject; sets the job JobDone with f.State; and,
+	// when f.FollowUp is set, creates that request and f.FollowUpJob as
+	// CreateRequest would.
 	// It MUST serialise concurrent appends of one account so that seal
 	// sees the true head. It returns the stored receipt.
 	FinishJob(ctx context.Context, account gdprkit.AccountID, id, token string, f Finish) (Receipt, error)
@@ -252,6 +260,10 @@ type Finish struct {
 	Tombstones []Tombstone
 	State      []byte
 	At         time.Time
+	// FollowUp and FollowUpJob, when set, are created with the receipt:
+	// the erasure of what legal holds kept, which runs once they end.
+	FollowUp    *Request
+	FollowUpJob *Job
 }
 
 // ChainHead is the position and hash of the last receipt of an account.

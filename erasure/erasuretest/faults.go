@@ -142,6 +142,10 @@ func (w *store) RequeueJob(ctx context.Context, a gdprkit.AccountID, id string, 
 	return call(w.f, func() error { return w.s.RequeueJob(ctx, a, id, at) })
 }
 
+func (w *store) WakeJob(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	return call(w.f, func() error { return w.s.WakeJob(ctx, a, id, at) })
+}
+
 func (w *store) FinishJob(ctx context.Context, a gdprkit.AccountID, id, token string, fin erasure.Finish) (r erasure.Receipt, err error) {
 	err = call(w.f, func() (e error) { r, e = w.s.FinishJob(ctx, a, id, token, fin); return })
 	return

@@ -352,7 +352,33 @@ func (m *erasureMem) FinishJob(ctx context.Context, a gdprkit.AccountID, id, tok
 	}
 	j.Status, j.State, j.UpdatedAt = erasure.JobDone, slices.Clone(f.State), erUTC(f.At)
 	j.LeaseOwner, j.LeaseToken, j.LeaseUntil = "", "", time.Time{}
+	if f.FollowUp != nil {
+		fr := cloneReq(*f.FollowUp)
+		c.requests[fr.ID] = fr
+		if f.FollowUpJob != nil {
+			fj := cloneJob(*f.FollowUpJob)
+			fj.Account = a
+			m.jobs[fj.ID] = &fj
+		}
+	}
 	return cloneReceipt(r), nil
+}
+
+func (m *erasureMem) WakeJob(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[id]
+	if !ok || j.Account != a {
+		return fmt.Errorf("erasure job %q: %w", id, gdprkit.ErrNotFound)
+	}
+	if j.Status != erasure.JobQueued {
+		return fmt.Errorf("erasure job %q is %s, not queued: %w", id, j.Status, gdprkit.ErrConflict)
+	}
+	j.NextRunAt, j.UpdatedAt = erUTC(at), erUTC(at)
+	return nil
 }
 
 func receiptHead(c *erasureAcct) erasure.ChainHead {

@@ -46,20 +46,23 @@ func (e erasureSQL) CreateRequest(ctx context.Context, a gdprkit.AccountID, r er
 	if err := checkAccount(a); err != nil {
 		return err
 	}
-	return e.tx(ctx, "create erasure request", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, e.q("INSERT INTO gdpr_erasure_requests (account_id, "+erReqCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-			string(a), r.ID, string(r.Type), nullStr(string(r.Subject)), string(r.SubjectPS), int(r.SubjectRole), string(r.Scope), string(r.RequestedBy),
-			e.ts(r.ReceivedAt), r.Verified, e.nts(r.VerifiedAt), e.ts(r.DueAt), r.Extended, r.ExtensionReason, string(r.Status), e.nts(r.ClosedAt), r.JobID); err != nil {
-			return err
-		}
-		if job == nil {
-			return nil
-		}
-		_, err := tx.ExecContext(ctx, e.q("INSERT INTO gdpr_erasure_jobs ("+erJobCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-			string(a), job.ID, job.RequestID, string(job.Status), job.Attempts, e.ts(job.NextRunAt), job.LeaseOwner, job.LeaseToken,
-			e.nts(job.LeaseUntil), string(job.State), job.LastError, e.ts(job.CreatedAt), e.ts(job.UpdatedAt))
+	return e.tx(ctx, "create erasure request", func(tx *sql.Tx) error { return e.insertRequest(ctx, tx, a, r, job) })
+}
+
+// insertRequest inserts a request and, when job is not nil, its job.
+func (e erasureSQL) insertRequest(ctx context.Context, tx *sql.Tx, a gdprkit.AccountID, r erasure.Request, job *erasure.Job) error {
+	if _, err := tx.ExecContext(ctx, e.q("INSERT INTO gdpr_erasure_requests (account_id, "+erReqCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		string(a), r.ID, string(r.Type), nullStr(string(r.Subject)), string(r.SubjectPS), int(r.SubjectRole), string(r.Scope), string(r.RequestedBy),
+		e.ts(r.ReceivedAt), r.Verified, e.nts(r.VerifiedAt), e.ts(r.DueAt), r.Extended, r.ExtensionReason, string(r.Status), e.nts(r.ClosedAt), r.JobID); err != nil {
 		return err
-	})
+	}
+	if job == nil {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, e.q("INSERT INTO gdpr_erasure_jobs ("+erJobCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		string(a), job.ID, job.RequestID, string(job.Status), job.Attempts, e.ts(job.NextRunAt), job.LeaseOwner, job.LeaseToken,
+		e.nts(job.LeaseUntil), string(job.State), job.LastError, e.ts(job.CreatedAt), e.ts(job.UpdatedAt))
+	return err
 }
 
 func (e erasureSQL) Request(ctx context.Context, a gdprkit.AccountID, id string) (erasure.Request, error) {
@@ -278,6 +281,24 @@ func (e erasureSQL) RequeueJob(ctx context.Context, a gdprkit.AccountID, id stri
 	})
 }
 
+func (e erasureSQL) WakeJob(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+	return e.tx(ctx, "wake erasure job", func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, e.q("SELECT status FROM gdpr_erasure_jobs WHERE account_id = ? AND id = ?"+e.d.forUpdate()), string(a), id).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("erasure job %q: %w", id, gdprkit.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if erasure.JobStatus(status) != erasure.JobQueued {
+			return fmt.Errorf("erasure job %q is %s, not queued: %w", id, status, gdprkit.ErrConflict)
+		}
+		_, err = tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_jobs SET next_run_at = ?, updated_at = ? WHERE account_id = ? AND id = ?"), e.ts(at), e.ts(at), string(a), id)
+		return err
+	})
+}
+
 // tombstoneChunk is how many tombstones one INSERT writes (5 parameters
 // each, well under every dialect's parameter limit).
 const tombstoneChunk = 500
@@ -338,6 +359,11 @@ func (e erasureSQL) FinishJob(ctx context.Context, a gdprkit.AccountID, id, toke
 		if _, err := tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_jobs SET status = ?, state = ?, updated_at = ?, lease_owner = '', lease_token = '', lease_until = NULL WHERE account_id = ? AND id = ?"),
 			string(erasure.JobDone), string(f.State), e.ts(f.At), string(a), id); err != nil {
 			return err
+		}
+		if f.FollowUp != nil {
+			if err := e.insertRequest(ctx, tx, a, *f.FollowUp, f.FollowUpJob); err != nil {
+				return err
+			}
 		}
 		out = r
 		return nil

@@ -251,11 +251,36 @@ func runErasure(t *testing.T, f Factory) {
 			got, err = st.ClaimJob(ctx, base.Add(61*time.Minute), "w", "tok-6", base.Add(2*time.Hour))
 			require.NoError(t, err)
 			require.Equal(t, j1.ID, got.ID)
-			require.NoError(t, st.RetryJob(ctx, a, j1.ID, "tok-6", erasure.Retry{Attempts: 20, Failed: true, At: base.Add(time.Hour)}))
+			require.NoError(t, st.RetryJob(ctx, a, j1.ID, "tok-6", erasure.Retry{Attempts: 20, LastError: "constraint", Failed: true, At: base.Add(time.Hour)}))
 			job, _ = st.Job(ctx, a, j1.ID)
 			assert.Equal(t, erasure.JobFailed, job.Status)
 			req, _ := st.Request(ctx, a, job.RequestID)
 			assert.Equal(t, erasure.StatusFailed, req.Status)
+
+			// An admin retries a failed job: queued again from its last
+			// state, attempts reset, the request open again.
+			require.ErrorIs(t, st.RequeueJob(ctx, b, j1.ID, base.Add(time.Hour)), gdprkit.ErrNotFound, "another account cannot requeue it")
+			require.NoError(t, st.RequeueJob(ctx, a, j1.ID, base.Add(62*time.Minute)))
+			require.ErrorIs(t, st.RequeueJob(ctx, a, j1.ID, base.Add(62*time.Minute)), gdprkit.ErrConflict, "only a failed job is requeued")
+			job, _ = st.Job(ctx, a, j1.ID)
+			assert.Equal(t, erasure.JobQueued, job.Status)
+			assert.Zero(t, job.Attempts)
+			assert.Equal(t, "constraint", job.LastError, "the last error stays for the record")
+			assert.True(t, job.NextRunAt.Equal(base.Add(62*time.Minute)))
+			req, _ = st.Request(ctx, a, job.RequestID)
+			assert.Equal(t, erasure.StatusOpen, req.Status)
+			assert.True(t, req.ClosedAt.IsZero())
+			// A queued job can be woken earlier; others cannot.
+			require.NoError(t, st.WakeJob(ctx, a, j1.ID, base.Add(61*time.Minute)))
+			job, _ = st.Job(ctx, a, j1.ID)
+			assert.True(t, job.NextRunAt.Equal(base.Add(61*time.Minute)))
+			require.ErrorIs(t, st.WakeJob(ctx, b, j1.ID, base), gdprkit.ErrNotFound)
+			require.ErrorIs(t, st.WakeJob(ctx, a, "missing", base), gdprkit.ErrNotFound)
+			got, err = st.ClaimJob(ctx, base.Add(61*time.Minute), "w", "tok-6b", base.Add(2*time.Hour))
+			require.NoError(t, err)
+			require.Equal(t, j1.ID, got.ID)
+			require.ErrorIs(t, st.WakeJob(ctx, a, j1.ID, base), gdprkit.ErrConflict, "a running job is not woken")
+			require.NoError(t, st.RetryJob(ctx, a, j1.ID, "tok-6b", erasure.Retry{Attempts: 20, Failed: true, At: base.Add(time.Hour)}))
 
 			// Finish j2: a receipt, tombstones, a completed request.
 			fin := func(acct gdprkit.AccountID, j erasure.Job, token string, ts ...erasure.Tombstone) (erasure.Receipt, error) {
@@ -265,8 +290,25 @@ func runErasure(t *testing.T, f Factory) {
 					Seal: erSeal, Tombstones: ts, State: []byte(`{"done":true}`), At: base.Add(16 * time.Minute)})
 			}
 			tomb := erasure.Tombstone{Kind: "subject", Pseudonym: "ps_ana", ErasedAt: base.Add(16 * time.Minute), RequestID: j2.RequestID}
-			rc, err := fin(b, j2, "tok-1", tomb, erasure.Tombstone{Kind: "email", Pseudonym: "ps_mail", ErasedAt: base.Add(16 * time.Minute), RequestID: j2.RequestID})
+			// The receipt comes with a follow-up for what holds kept.
+			fr, fj := erRequest(b, "ana", erFuture, true, true)
+			fr.RequestedBy = "system:hold"
+			rc, err := st.FinishJob(ctx, b, j2.ID, "tok-1", erasure.Finish{
+				Receipt: erasure.Receipt{ID: gdprkit.NewID(), RequestID: j2.RequestID, SubjectPS: "ps_ana", CompletedAt: base, Partial: true,
+					Targets: []erasure.TargetResult{{Kind: "ticket", Action: erasure.Delete, Deleted: 3, Grounds: []string{"g"}}}},
+				Seal: erSeal, Tombstones: []erasure.Tombstone{tomb, {Kind: "email", Pseudonym: "ps_mail", ErasedAt: base.Add(16 * time.Minute), RequestID: j2.RequestID}},
+				State: []byte(`{"done":true}`), At: base.Add(16 * time.Minute), FollowUp: &fr, FollowUpJob: fj})
 			require.NoError(t, err)
+			follow, err := st.Request(ctx, b, fr.ID)
+			require.NoError(t, err, "the follow-up is created with the receipt")
+			assert.Equal(t, erasure.StatusOpen, follow.Status)
+			assert.Equal(t, gdprkit.SubjectID("ana"), follow.Subject, "it keeps the subject while it waits")
+			fjob, err := st.Job(ctx, b, fj.ID)
+			require.NoError(t, err)
+			assert.Equal(t, erasure.JobQueued, fjob.Status)
+			assert.Equal(t, b, fjob.Account)
+			_, err = st.Job(ctx, a, fj.ID)
+			require.ErrorIs(t, err, gdprkit.ErrNotFound)
 			assert.EqualValues(t, 1, rc.Seq)
 			assert.Equal(t, "hash-1", rc.Hash)
 			_, err = fin(b, j2, "tok-1")
