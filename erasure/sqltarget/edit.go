@@ -385,10 +385,10 @@ func pgArrayJSON(s string, numeric bool) (json.RawMessage, error) {
 		switch {
 		case e == nil:
 		case numeric:
-			if _, err := strconv.ParseFloat(*e, 64); err == nil {
+			if _, err := strconv.ParseFloat(*e, 64); err == nil && json.Valid([]byte(*e)) {
 				vals[i] = json.Number(*e)
 			} else {
-				vals[i] = *e
+				vals[i] = *e // not a JSON number ("000", "NaN"): keep the text
 			}
 		default:
 			vals[i] = *e
