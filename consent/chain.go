@@ -15,13 +15,27 @@ import (
 	"github.com/gdprkit/gdprkit"
 )
 
-// ErrChainBroken is wrapped by Verify and VerifyProof when a record was
-// edited, removed or reordered, or a commitment does not match its values.
+// ErrChainBroken is wrapped by Verify, VerifyProof, ConfirmProof and Check
+// when a record was edited, removed or reordered, a commitment does not
+// match its value, or the current state disagrees with the records.
 var ErrChainBroken = errors.New("consent: hash chain broken")
 
-// chainVersion is hashed into every record so a future format cannot be
-// confused with this one.
-const chainVersion = "gdprkit-consent-v1"
+// ChainVersion is the rule new records are sealed under (Record.Version).
+//
+// Version 2 hashes a salted commitment of every identifying value (subject,
+// recorded by, IP, user agent, wording), each with its own salt, so any of
+// them can be removed without touching the chain. Version 1, written before,
+// hashed RecordedBy and Wording as they were and committed to the subject
+// and to (IP, user agent) under one salt; its records still verify under
+// that rule, and Service.Reseal moves them to version 2.
+const ChainVersion = 2
+
+// The domain-separation tags hashed first into everything a rule hashes, so
+// no value of one rule can be mistaken for a value of another.
+const (
+	chainV1 = "gdprkit-consent-v1"
+	chainV2 = "gdprkit-consent-v2"
+)
 
 func writeField(h hash.Hash, s string) {
 	var n [4]byte
@@ -46,14 +60,6 @@ func newSalt() string {
 	return hex.EncodeToString(b[:])
 }
 
-func subjectCommit(salt string, subject gdprkit.SubjectID) string {
-	return hashParts(chainVersion, "subject", salt, string(subject))
-}
-
-func evidenceCommit(salt string, e Evidence) string {
-	return hashParts(chainVersion, "evidence", salt, e.IP, e.UserAgent)
-}
-
 func textHash(text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])
@@ -61,19 +67,81 @@ func textHash(text string) string {
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// recordHash is the chain hash of r in account: every field that carries
-// meaning, the commitments instead of the identifying values, and the
-// previous hash.
-func recordHash(account gdprkit.AccountID, r *Record) string {
-	return hashParts(chainVersion, string(account),
-		strconv.FormatInt(r.Seq, 10), r.ID, string(r.SubjectPS), r.Purpose,
-		strconv.Itoa(r.PolicyVersion), r.PolicyHash, string(r.Action), string(r.Source),
-		r.Evidence.Wording, string(r.RecordedBy), formatTime(r.At),
-		r.SubjectCommit, r.EvidenceCommit, r.PrevHash)
+func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// version returns the rule r is sealed under; a record decoded from a
+// version-1 proof has no version field.
+func version(r *Record) int {
+	if r.Version == 0 {
+		return 1
+	}
+	return r.Version
 }
 
-// seal links r behind head: it fills Seq, PrevHash and Hash. The commitments
-// must already be set.
+// field is one identifying value of a record with its salt and commitment.
+type field struct {
+	name                string
+	value, salt, commit *string
+}
+
+// fieldsOf returns r's identifying fields, in the order the hash takes them.
+// The value pointers write through to r.
+func fieldsOf(r *Record) [5]field {
+	return [5]field{
+		{"subject", (*string)(&r.Subject), &r.Salts.Subject, &r.Commits.Subject},
+		{"recorded_by", (*string)(&r.RecordedBy), &r.Salts.RecordedBy, &r.Commits.RecordedBy},
+		{"ip", &r.Evidence.IP, &r.Salts.IP, &r.Commits.IP},
+		{"user_agent", &r.Evidence.UserAgent, &r.Salts.UserAgent, &r.Commits.UserAgent},
+		{"wording", &r.Evidence.Wording, &r.Salts.Wording, &r.Commits.Wording},
+	}
+}
+
+func commitV2(name, salt, value string) string {
+	return hashParts(chainV2, "commit", name, salt, value)
+}
+
+// commit fills r's version-2 salts and commitments from its values: a fresh
+// salt per non-empty value, nothing for an empty one.
+func commit(r *Record) {
+	r.Version = ChainVersion
+	for _, f := range fieldsOf(r) {
+		if *f.value == "" {
+			*f.salt, *f.commit = "", ""
+			continue
+		}
+		*f.salt = newSalt()
+		*f.commit = commitV2(f.name, *f.salt, *f.value)
+	}
+}
+
+func subjectCommitV1(salt string, subject gdprkit.SubjectID) string {
+	return hashParts(chainV1, "subject", salt, string(subject))
+}
+
+func evidenceCommitV1(salt string, e Evidence) string {
+	return hashParts(chainV1, "evidence", salt, e.IP, e.UserAgent)
+}
+
+// recordHash is the chain hash of r in account under r's rule: every field
+// that carries meaning, the commitments instead of the identifying values,
+// and the previous hash.
+func recordHash(account gdprkit.AccountID, r *Record) string {
+	if version(r) == 1 {
+		return hashParts(chainV1, string(account),
+			strconv.FormatInt(r.Seq, 10), r.ID, string(r.SubjectPS), r.Purpose,
+			strconv.Itoa(r.PolicyVersion), r.PolicyHash, string(r.Action), string(r.Source),
+			r.Evidence.Wording, string(r.RecordedBy), formatTime(r.At),
+			r.SubjectCommit, r.EvidenceCommit, r.PrevHash)
+	}
+	c := &r.Commits
+	return hashParts(chainV2, strconv.Itoa(r.Version), string(account),
+		strconv.FormatInt(r.Seq, 10), r.ID, string(r.SubjectPS), r.Purpose,
+		strconv.Itoa(r.PolicyVersion), r.PolicyHash, string(r.Action), string(r.Source), formatTime(r.At),
+		c.Subject, c.RecordedBy, c.IP, c.UserAgent, c.Wording, r.PriorHash, r.PrevHash)
+}
+
+// seal links r behind head: it fills Seq, PrevHash and Hash. The
+// commitments must already be set.
 func seal(account gdprkit.AccountID, head ChainHead, r *Record) error {
 	r.Seq = head.Seq + 1
 	r.PrevHash = head.Hash
@@ -81,23 +149,74 @@ func seal(account gdprkit.AccountID, head ChainHead, r *Record) error {
 	return nil
 }
 
-func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+// holdsSubject reports whether r still carries its subject's identifier
+// (bound by a commitment that can be opened).
+func holdsSubject(r *Record) bool {
+	if version(r) == 1 {
+		return !r.Pseudonymized
+	}
+	return r.Salts.Subject != ""
+}
 
-// checkRecord verifies one record on its own: its commitments (while the
+// StripIdentifiers returns r with every identifying value its rule lets go
+// removed, together with the salts that open their commitments, and
+// Pseudonymized set: what Store.PseudonymizeRecords stores. Under version 2
+// that is Subject, RecordedBy, IP, UserAgent and Wording; under version 1
+// Subject, IP and UserAgent (RecordedBy and Wording are hashed as they are).
+// Commitments, hashes and every other field stay, so the chain and proofs
+// still verify.
+func StripIdentifiers(r Record) Record {
+	r.Subject, r.Evidence.IP, r.Evidence.UserAgent, r.Salt = "", "", "", ""
+	if version(&r) != 1 {
+		r.RecordedBy, r.Evidence.Wording = "", ""
+		r.Salts = Fields{}
+	}
+	r.Pseudonymized = true
+	return r
+}
+
+// checkRecord verifies one record on its own: its commitments (where the
 // values are still present) and its hash.
 func checkRecord(account gdprkit.AccountID, r *Record) error {
-	if !r.Pseudonymized {
-		if r.Salt == "" {
-			return fmt.Errorf("%w: record %d has no salt but is not pseudonymised", ErrChainBroken, r.Seq)
+	switch version(r) {
+	case 1:
+		if r.Salts != (Fields{}) || r.Commits != (Fields{}) || r.PriorHash != "" {
+			return fmt.Errorf("%w: record %d mixes chain rules 1 and 2", ErrChainBroken, r.Seq)
 		}
-		if !eq(subjectCommit(r.Salt, r.Subject), r.SubjectCommit) {
-			return fmt.Errorf("%w: record %d: subject does not match its commitment", ErrChainBroken, r.Seq)
+		if !r.Pseudonymized {
+			if r.Salt == "" {
+				return fmt.Errorf("%w: record %d has no salt but is not pseudonymised", ErrChainBroken, r.Seq)
+			}
+			if !eq(subjectCommitV1(r.Salt, r.Subject), r.SubjectCommit) {
+				return fmt.Errorf("%w: record %d: subject does not match its commitment", ErrChainBroken, r.Seq)
+			}
+			if !eq(evidenceCommitV1(r.Salt, r.Evidence), r.EvidenceCommit) {
+				return fmt.Errorf("%w: record %d: evidence does not match its commitment", ErrChainBroken, r.Seq)
+			}
+		} else if r.Subject != "" || r.Evidence.IP != "" || r.Evidence.UserAgent != "" || r.Salt != "" {
+			return fmt.Errorf("%w: record %d is marked pseudonymised but still holds identifiers", ErrChainBroken, r.Seq)
 		}
-		if !eq(evidenceCommit(r.Salt, r.Evidence), r.EvidenceCommit) {
-			return fmt.Errorf("%w: record %d: evidence does not match its commitment", ErrChainBroken, r.Seq)
+	case 2:
+		if r.Salt != "" || r.SubjectCommit != "" || r.EvidenceCommit != "" {
+			return fmt.Errorf("%w: record %d mixes chain rules 1 and 2", ErrChainBroken, r.Seq)
 		}
-	} else if r.Subject != "" || r.Evidence.IP != "" || r.Evidence.UserAgent != "" {
-		return fmt.Errorf("%w: record %d is marked pseudonymised but still holds identifiers", ErrChainBroken, r.Seq)
+		if r.Commits.Subject == "" {
+			return fmt.Errorf("%w: record %d commits to no subject", ErrChainBroken, r.Seq)
+		}
+		for _, f := range fieldsOf(r) {
+			switch {
+			case *f.commit == "" && (*f.value != "" || *f.salt != ""):
+				return fmt.Errorf("%w: record %d: %s was recorded empty but holds a value", ErrChainBroken, r.Seq, f.name)
+			case *f.salt != "" && !eq(commitV2(f.name, *f.salt, *f.value), *f.commit):
+				return fmt.Errorf("%w: record %d: %s does not match its commitment", ErrChainBroken, r.Seq, f.name)
+			case *f.salt == "" && *f.value != "":
+				return fmt.Errorf("%w: record %d: %s is held without the salt of its commitment", ErrChainBroken, r.Seq, f.name)
+			case r.Pseudonymized && *f.salt != "":
+				return fmt.Errorf("%w: record %d is marked pseudonymised but still holds its %s", ErrChainBroken, r.Seq, f.name)
+			}
+		}
+	default:
+		return fmt.Errorf("%w: record %d has unknown chain version %d", ErrChainBroken, r.Seq, r.Version)
 	}
 	if !eq(recordHash(account, r), r.Hash) {
 		return fmt.Errorf("%w: record %d: content does not match its hash", ErrChainBroken, r.Seq)
@@ -109,6 +228,8 @@ func checkRecord(account gdprkit.AccountID, r *Record) error {
 type chainWalker struct {
 	account gdprkit.AccountID
 	head    ChainHead
+	legacy  int64 // records still under chain version 1
+	firstV1 int64 // Seq of the first of them, 0 when none
 }
 
 func (w *chainWalker) next(r *Record) error {
@@ -121,6 +242,39 @@ func (w *chainWalker) next(r *Record) error {
 	if err := checkRecord(w.account, r); err != nil {
 		return err
 	}
+	if version(r) < ChainVersion {
+		w.legacy++
+		if w.firstV1 == 0 {
+			w.firstV1 = r.Seq
+		}
+	}
 	w.head = ChainHead{Seq: r.Seq, Hash: r.Hash}
 	return nil
+}
+
+// upgrade re-seals r, already checked under its own rule, under
+// ChainVersion behind head (the re-sealed record before it). A version-1
+// record gets fresh salts and commitments for the values it holds; the
+// values version 1 removed keep their old commitments as opaque ones, and
+// the RecordedBy and Wording of a pseudonymised version-1 record — which
+// that rule could not remove — are committed to and then removed. Every
+// record keeps its earlier hash in PriorHash.
+func upgrade(account gdprkit.AccountID, head ChainHead, r *Record) {
+	if version(r) == 1 {
+		pseudonymized := r.Pseudonymized
+		subjectV1, evidenceV1 := r.SubjectCommit, r.EvidenceCommit
+		commit(r)
+		if pseudonymized {
+			r.Commits.Subject, r.Commits.IP, r.Commits.UserAgent = subjectV1, evidenceV1, evidenceV1
+			*r = StripIdentifiers(*r)
+		}
+		r.Salt, r.SubjectCommit, r.EvidenceCommit = "", "", ""
+	}
+	if r.PriorHash == "" {
+		r.PriorHash = r.Hash
+	}
+	r.Version = ChainVersion
+	r.Seq = head.Seq + 1
+	r.PrevHash = head.Hash
+	r.Hash = recordHash(account, r)
 }

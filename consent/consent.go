@@ -151,30 +151,90 @@ type Evidence struct {
 }
 
 // Record is one append-only grant or withdrawal.
+//
+// Its identifying values — Subject, RecordedBy, Evidence.IP,
+// Evidence.UserAgent and Evidence.Wording — are not hashed into the chain
+// themselves: each is bound by a salted commitment (Commits) opened by its
+// own random salt (Salts), and the chain hashes the commitments. Removing a
+// value together with its salt therefore leaves the chain and every proof
+// valid, and leaves nothing from which the value could be recovered, not even
+// by testing guesses. Records sealed before chain version 2 (Version 1) use
+// the older rule instead: see Salt, SubjectCommit and EvidenceCommit.
 type Record struct {
-	ID  string `json:"id"`
-	Seq int64  `json:"seq"`
+	// ID is the record's unique identifier (a UUIDv7 string).
+	ID string `json:"id"`
+	// Seq is the record's position in its account's chain, from 1.
+	Seq int64 `json:"seq"`
+	// Version is the chain rule the record is sealed under: ChainVersion for
+	// records written by this version of the package, 1 for older ones (a
+	// version-1 proof has no such field; 0 is read as 1).
+	Version int `json:"version,omitempty"`
 	// Subject is the subject's identifier; empty once pseudonymised.
 	Subject gdprkit.SubjectID `json:"subject,omitempty"`
 	// SubjectPS is the subject's keyed pseudonym; it never changes.
-	SubjectPS     gdprkit.Pseudonym `json:"subject_ps"`
-	Purpose       string            `json:"purpose"`
-	PolicyVersion int               `json:"policy_version"`
-	PolicyHash    string            `json:"policy_hash"`
-	Action        Action            `json:"action"`
-	Source        Source            `json:"source"`
-	Evidence      Evidence          `json:"evidence"`
-	RecordedBy    gdprkit.ActorID   `json:"recorded_by"`
-	At            time.Time         `json:"at"`
-	// Salt (hex) keys the commitments; empty once pseudonymised.
+	SubjectPS gdprkit.Pseudonym `json:"subject_ps"`
+	// Purpose is the key of the purpose decided on.
+	Purpose string `json:"purpose"`
+	// PolicyVersion is the version of the purpose's policy text shown.
+	PolicyVersion int `json:"policy_version"`
+	// PolicyHash is the hex SHA-256 of that text (Policy.TextHash).
+	PolicyHash string `json:"policy_hash"`
+	// Action is grant or withdraw.
+	Action Action `json:"action"`
+	// Source says where the decision was captured.
+	Source Source `json:"source"`
+	// Evidence is how it was captured; IP, UserAgent and Wording are empty
+	// once pseudonymised (Wording stays in version-1 records).
+	Evidence Evidence `json:"evidence"`
+	// RecordedBy is who captured the decision: the subject themself, an
+	// agent, an importer. Empty once pseudonymised (it stays in version-1
+	// records, whose hash holds it; Service.Reseal moves them to version 2).
+	RecordedBy gdprkit.ActorID `json:"recorded_by,omitempty"`
+	// At is when the decision was recorded.
+	At time.Time `json:"at"`
+	// Salts holds the random hex salt of each field's commitment (version
+	// 2). A salt is removed with its value; a field whose value was empty
+	// when recorded has neither salt nor commitment.
+	Salts Fields `json:"salts,omitzero"`
+	// Commits holds the commitment of each field (version 2): the hex
+	// SHA-256 of the chain version, the field's name, its salt and its value.
+	// Commitments never change.
+	Commits Fields `json:"commits,omitzero"`
+	// Salt (hex) keys SubjectCommit and EvidenceCommit in version-1
+	// records; empty once pseudonymised, and in version-2 records.
 	Salt string `json:"salt,omitempty"`
-	// SubjectCommit and EvidenceCommit are salted SHA-256 commitments to the
-	// subject and to (IP, UserAgent); they stay when the values go.
-	SubjectCommit  string `json:"subject_commit"`
-	EvidenceCommit string `json:"evidence_commit"`
-	PrevHash       string `json:"prev_hash"`
-	Hash           string `json:"hash"`
-	Pseudonymized  bool   `json:"pseudonymized,omitempty"`
+	// SubjectCommit and EvidenceCommit are the version-1 salted SHA-256
+	// commitments to the subject and to (IP, UserAgent); empty in version-2
+	// records.
+	SubjectCommit  string `json:"subject_commit,omitempty"`
+	EvidenceCommit string `json:"evidence_commit,omitempty"`
+	// PriorHash is the hash the record had before Service.Reseal re-sealed
+	// it under the current rule, so a proof exported earlier can still be
+	// matched to it; empty for records sealed under the current rule from
+	// the start. It is part of the record's hash.
+	PriorHash string `json:"prior_hash,omitempty"`
+	// PrevHash is the hash of the record before this one ("" for the first).
+	PrevHash string `json:"prev_hash"`
+	// Hash is the record's chain hash.
+	Hash string `json:"hash"`
+	// Pseudonymized reports that the record's identifying values were
+	// removed (Service.PseudonymizeRecords). It is not part of the hash.
+	Pseudonymized bool `json:"pseudonymized,omitempty"`
+}
+
+// Fields holds one string per identifying field of a record: Record.Salts
+// and Record.Commits use it.
+type Fields struct {
+	// Subject is for Record.Subject.
+	Subject string `json:"subject,omitempty"`
+	// RecordedBy is for Record.RecordedBy.
+	RecordedBy string `json:"recorded_by,omitempty"`
+	// IP is for Record.Evidence.IP.
+	IP string `json:"ip,omitempty"`
+	// UserAgent is for Record.Evidence.UserAgent.
+	UserAgent string `json:"user_agent,omitempty"`
+	// Wording is for Record.Evidence.Wording.
+	Wording string `json:"wording,omitempty"`
 }
 
 // Input limits.
