@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"strconv"
 	"time"
 
@@ -37,19 +36,53 @@ const (
 	chainV2 = "gdprkit-consent-v2"
 )
 
-func writeField(h hash.Hash, s string) {
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(s)))
-	h.Write(n[:])
-	h.Write([]byte(s))
+// The chain hashes a preimage of parts, each length-prefixed (4 bytes,
+// big-endian) so ("a","bc") and ("ab","c") differ. Callers build it in a
+// buffer on their stack, so hashing allocates nothing but the hex result.
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+
+// appendNum appends the decimal form of n as one part.
+func appendNum(b []byte, n int64) []byte {
+	var d [20]byte
+	digits := strconv.AppendInt(d[:0], n, 10)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(digits)))
+	return append(b, digits...)
+}
+
+// appendTime appends t in UTC as RFC 3339 with nanoseconds as one part.
+func appendTime(b []byte, t time.Time) []byte {
+	var d [40]byte
+	text := t.UTC().AppendFormat(d[:0], time.RFC3339Nano)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(text)))
+	return append(b, text...)
 }
 
 func hashParts(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		writeField(h, p)
+	var buf [512]byte
+	b := buf[:0]
+	for _, s := range parts {
+		b = appendStr(b, s)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// hexEq reports, in constant time, whether want is the lower-case hex of sum.
+func hexEq(sum [sha256.Size]byte, want string) bool {
+	var got [2 * sha256.Size]byte
+	hex.Encode(got[:], sum[:])
+	if len(want) != len(got) {
+		return false
+	}
+	var v byte
+	for i := range got {
+		v |= got[i] ^ want[i]
+	}
+	return v == 0
 }
 
 func newSalt() string {
@@ -64,8 +97,6 @@ func textHash(text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])
 }
-
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
@@ -100,6 +131,16 @@ func commitV2(name, salt, value string) string {
 	return hashParts(chainV2, "commit", name, salt, value)
 }
 
+// commitMatches reports whether value under salt opens commitment want.
+func commitMatches(name, salt, value, want string) bool {
+	var buf [512]byte
+	b := buf[:0]
+	for _, s := range [...]string{chainV2, "commit", name, salt, value} {
+		b = appendStr(b, s)
+	}
+	return hexEq(sha256.Sum256(b), want)
+}
+
 // commit fills r's version-2 salts and commitments from its values: a fresh
 // salt per non-empty value, nothing for an empty one.
 func commit(r *Record) {
@@ -122,22 +163,63 @@ func evidenceCommitV1(salt string, e Evidence) string {
 	return hashParts(chainV1, "evidence", salt, e.IP, e.UserAgent)
 }
 
-// recordHash is the chain hash of r in account under r's rule: every field
-// that carries meaning, the commitments instead of the identifying values,
-// and the previous hash.
+// recordHash is the chain hash of r in account under r's rule, in hex.
 func recordHash(account gdprkit.AccountID, r *Record) string {
+	var buf [768]byte
+	sum := recordSum(buf[:0], account, r)
+	return hex.EncodeToString(sum[:])
+}
+
+// recordSum is the chain hash of r in account under r's rule, built in b:
+// every field that carries meaning, the commitments instead of the
+// identifying values, and the previous hash.
+func recordSum(b []byte, account gdprkit.AccountID, r *Record) [sha256.Size]byte {
 	if version(r) == 1 {
-		return hashParts(chainV1, string(account),
-			strconv.FormatInt(r.Seq, 10), r.ID, string(r.SubjectPS), r.Purpose,
-			strconv.Itoa(r.PolicyVersion), r.PolicyHash, string(r.Action), string(r.Source),
-			r.Evidence.Wording, string(r.RecordedBy), formatTime(r.At),
-			r.SubjectCommit, r.EvidenceCommit, r.PrevHash)
+		for _, s := range [...]string{chainV1, string(account)} {
+			b = appendStr(b, s)
+		}
+		b = appendNum(b, r.Seq)
+		for _, s := range [...]string{r.ID, string(r.SubjectPS), r.Purpose} {
+			b = appendStr(b, s)
+		}
+		b = appendNum(b, int64(r.PolicyVersion))
+		for _, s := range [...]string{r.PolicyHash, string(r.Action), string(r.Source), r.Evidence.Wording, string(r.RecordedBy)} {
+			b = appendStr(b, s)
+		}
+		b = appendTime(b, r.At)
+		for _, s := range [...]string{r.SubjectCommit, r.EvidenceCommit, r.PrevHash} {
+			b = appendStr(b, s)
+		}
+		return sha256.Sum256(b)
 	}
 	c := &r.Commits
-	return hashParts(chainV2, strconv.Itoa(r.Version), string(account),
-		strconv.FormatInt(r.Seq, 10), r.ID, string(r.SubjectPS), r.Purpose,
-		strconv.Itoa(r.PolicyVersion), r.PolicyHash, string(r.Action), string(r.Source), formatTime(r.At),
-		c.Subject, c.RecordedBy, c.IP, c.UserAgent, c.Wording, r.PriorHash, r.PrevHash)
+	b = appendStr(b, chainV2)
+	b = appendNum(b, int64(r.Version))
+	b = appendStr(b, string(account))
+	b = appendNum(b, r.Seq)
+	for _, s := range [...]string{r.ID, string(r.SubjectPS), r.Purpose} {
+		b = appendStr(b, s)
+	}
+	b = appendNum(b, int64(r.PolicyVersion))
+	for _, s := range [...]string{r.PolicyHash, string(r.Action), string(r.Source)} {
+		b = appendStr(b, s)
+	}
+	b = appendTime(b, r.At)
+	for _, s := range [...]string{c.Subject, c.RecordedBy, c.IP, c.UserAgent, c.Wording, r.PriorHash, r.PrevHash} {
+		b = appendStr(b, s)
+	}
+	return sha256.Sum256(b)
+}
+
+// hashMatches reports whether r's content matches its hash under its rule;
+// it checks no commitment. Check uses it on the record it answers from:
+// the hash binds the action, policy and time it answers with.
+func hashMatches(account gdprkit.AccountID, r *Record) bool {
+	if v := version(r); v != 1 && v != 2 {
+		return false
+	}
+	var buf [768]byte
+	return hexEq(recordSum(buf[:0], account, r), r.Hash)
 }
 
 // seal links r behind head: it fills Seq, PrevHash and Hash. The
@@ -207,7 +289,7 @@ func checkRecord(account gdprkit.AccountID, r *Record) error {
 			switch {
 			case *f.commit == "" && (*f.value != "" || *f.salt != ""):
 				return fmt.Errorf("%w: record %d: %s was recorded empty but holds a value", ErrChainBroken, r.Seq, f.name)
-			case *f.salt != "" && !eq(commitV2(f.name, *f.salt, *f.value), *f.commit):
+			case *f.salt != "" && !commitMatches(f.name, *f.salt, *f.value, *f.commit):
 				return fmt.Errorf("%w: record %d: %s does not match its commitment", ErrChainBroken, r.Seq, f.name)
 			case *f.salt == "" && *f.value != "":
 				return fmt.Errorf("%w: record %d: %s is held without the salt of its commitment", ErrChainBroken, r.Seq, f.name)
@@ -218,7 +300,7 @@ func checkRecord(account gdprkit.AccountID, r *Record) error {
 	default:
 		return fmt.Errorf("%w: record %d has unknown chain version %d", ErrChainBroken, r.Seq, r.Version)
 	}
-	if !eq(recordHash(account, r), r.Hash) {
+	if !hashMatches(account, r) {
 		return fmt.Errorf("%w: record %d: content does not match its hash", ErrChainBroken, r.Seq)
 	}
 	return nil

@@ -110,13 +110,14 @@ func TestVerifyAndCheckCoverTheCurrentState(t *testing.T) {
 	}
 
 	lookups := map[string]func(*consent.Lookup){
-		"record edited to a grant":     func(l *consent.Lookup) { l.Record.Action = consent.Grant },
-		"another subject's record":     func(l *consent.Lookup) { l.Record.SubjectPS = ps.Subject(acct, "b") },
-		"record of another purpose":    func(l *consent.Lookup) { l.Record.Purpose = "marketing" },
-		"entry points to no record":    func(l *consent.Lookup) { l.Record = consent.Record{} },
-		"record is not the entry's":    func(l *consent.Lookup) { l.Seq++ },
-		"recorder edited":              func(l *consent.Lookup) { l.Record.RecordedBy = "agent-x" },
-		"wording edited in the record": func(l *consent.Lookup) { l.Record.Evidence.Wording = "I agree to anything." },
+		"record edited to a grant":  func(l *consent.Lookup) { l.Record.Action = consent.Grant },
+		"another subject's record":  func(l *consent.Lookup) { l.Record.SubjectPS = ps.Subject(acct, "b") },
+		"record of another purpose": func(l *consent.Lookup) { l.Record.Purpose = "marketing" },
+		"entry points to no record": func(l *consent.Lookup) { l.Record = consent.Record{} },
+		"record is not the entry's": func(l *consent.Lookup) { l.Seq++ },
+		"policy version edited":     func(l *consent.Lookup) { l.Record.PolicyVersion = 2 },
+		"time edited":               func(l *consent.Lookup) { l.Record.At = l.Record.At.Add(-time.Hour) },
+		"commitment swapped":        func(l *consent.Lookup) { l.Record.Commits.Subject = l.Record.Commits.RecordedBy },
 	}
 	for name, edit := range lookups {
 		t.Run("check: "+name, func(t *testing.T) {

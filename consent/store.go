@@ -130,7 +130,11 @@ type Lookup struct {
 	// Seq is the record the state entry points to.
 	Seq int64
 	// Record is that record as stored; its zero value when the entry points
-	// to no record (which Check reports as a broken chain).
+	// to no record (which Check reports as a broken chain). A store MAY
+	// leave out the fields the record's hash does not cover — Subject,
+	// Evidence.IP, Evidence.UserAgent, Salts, Salt, Pseudonymized — and,
+	// under chain version 2, RecordedBy and Evidence.Wording; every other
+	// field MUST be as stored.
 	Record Record
 }
 

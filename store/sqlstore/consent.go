@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gdprkit/gdprkit"
@@ -259,9 +258,9 @@ func (c consentSQL) Lookup(ctx context.Context, a gdprkit.AccountID, subject gdp
 	var stateSeq sql.NullInt64
 	var x recordScan
 	dest := append([]any{&l.Purpose.Key, &l.Purpose.Name, &l.Purpose.Label, &l.Purpose.Description, &secs, &l.Purpose.CurrentVersion,
-		&l.Purpose.MaterialVersion, tscan(&l.Purpose.CreatedAt), &stateSeq}, x.dest()...)
+		&l.Purpose.MaterialVersion, tscan(&l.Purpose.CreatedAt), &stateSeq}, x.hashedDest()...)
 	err := c.db.QueryRowContext(ctx, c.q(`SELECT p.purpose, p.name, p.label, p.description, p.lifetime_seconds, p.current_version, p.material_version, p.created_at,
-	s.seq, `+prefixed("r.", recordCols)+`
+	s.seq, `+lookupRecordCols+`
 FROM gdpr_consent_purposes p
 LEFT JOIN gdpr_consent_state s ON s.account_id = p.account_id AND s.purpose = p.purpose AND s.subject_ps = ?
 LEFT JOIN gdpr_consent_records r ON r.account_id = s.account_id AND r.seq = s.seq
@@ -279,13 +278,18 @@ WHERE p.account_id = ? AND p.purpose = ?`), string(subject), string(a), purpose)
 	return l, nil
 }
 
-// prefixed qualifies every column of a comma list with p.
-func prefixed(p, cols string) string {
-	parts := strings.Split(cols, ", ")
-	for i := range parts {
-		parts[i] = p + parts[i]
-	}
-	return strings.Join(parts, ", ")
+// lookupRecordCols are the record columns Lookup reads: those the record's
+// hash covers (consent.Lookup allows leaving out the identifying values and
+// salts), in hashedDest order. Fewer columns keep the statement, which
+// SQLite parses on every call, short.
+const lookupRecordCols = "r.seq, r.id, r.version, r.subject_ps, r.purpose, r.policy_version, r.policy_hash, r.action, r.source, r.wording, r.recorded_by, r.at, " +
+	"r.commit_subject, r.commit_recorded_by, r.commit_ip, r.commit_user_agent, r.commit_wording, r.subject_commit, r.evidence_commit, r.prior_hash, r.prev_hash, r.hash"
+
+func (x *recordScan) hashedDest() []any {
+	return []any{&x.seq, &x.id, &x.version, &x.ps, &x.purpose, &x.policyVersion, &x.policyHash, &x.action, &x.source,
+		&x.wording, &x.by, tscan(&x.at),
+		&x.commits[0], &x.commits[1], &x.commits[2], &x.commits[3], &x.commits[4],
+		&x.subjectCommit, &x.evidenceCommit, &x.priorHash, &x.prevHash, &x.hash}
 }
 
 func (c consentSQL) States(ctx context.Context, a gdprkit.AccountID, after consent.StateKey, limit int) ([]consent.State, error) {
