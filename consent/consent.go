@@ -8,23 +8,43 @@
 // Grants and withdrawals are append-only Records with evidence (source,
 // client IP, user agent, the checkbox wording, who recorded it), linked per
 // account into a SHA-256 hash chain that Verify walks to detect any edited,
-// removed or reordered record.
+// removed or reordered record, and any current state that disagrees with it.
 //
 // Choices made here, where the GDPR and the issue are silent:
 //
 //   - Subjects are indexed by their keyed pseudonym (Config.Pseudonymizer),
 //     so Check and History stay one indexed lookup and keep working after
-//     Pseudonymize has removed the identifier itself.
-//   - The identifier, IP address and user agent are not hashed into the
-//     chain directly: each record carries a random salt and salted SHA-256
-//     commitments to them. Pseudonymize deletes the values and the salt but
-//     keeps the commitments, so the chain still verifies and the proof that
-//     consent existed survives erasure, while nothing left can be linked
-//     back to the person without the host's pseudonymizer key.
+//     the identifier itself is gone.
+//   - No identifying value is hashed into the chain (chain version 2,
+//     ChainVersion): the subject, who recorded the decision, the IP address,
+//     the user agent and the wording each get a random salt of their own and
+//     a salted SHA-256 commitment, and the chain hashes the commitments.
+//     PseudonymizeRecords deletes the values and their salts but keeps the
+//     commitments, so the chain still verifies, every proof exported before
+//     still verifies and still matches the store (ConfirmProof), and nothing
+//     left can be linked back to the person — not even by testing guesses
+//     against a commitment — except through the pseudonym, which needs the
+//     host's key. The wording goes too: the policy text, its hash and the
+//     purpose remain, and a proof exported before erasure still carries it.
+//   - Records written before chain version 2 (Record.Version 1) keep
+//     verifying under their own rule, which hashed RecordedBy and Wording as
+//     they were: pseudonymising them removes the subject, IP and user agent
+//     only. Reseal, run once per account after upgrading, re-seals them
+//     under version 2 (removing the recorder and wording of records already
+//     pseudonymised) and keeps each record's old hash in PriorHash.
+//   - Check answers from the subject's latest record itself and checks that
+//     record's hash, and Verify checks the current state (one entry per
+//     subject and purpose, which Check reads) against the chain: an entry
+//     edited in storage is reported, never silently answered from.
+//   - Erasure works in pages: LiveRecordIDs lists a subject's records not
+//     yet pseudonymised in ID order, and PseudonymizeRecords changes exactly
+//     the IDs it is given in one store step and counts them, so a receipt can
+//     count what changed. Pseudonymize is the two in a loop.
 //   - A withdrawal is recorded even when nothing was granted: it is the
 //     subject's documented objection and costs nothing.
 //   - Limits: subject 128 bytes, user agent 1 KiB, wording 4 KiB, policy
-//     text 256 KiB, purpose key 64 bytes of [a-z0-9._-].
+//     text 256 KiB, purpose key 64 bytes of [a-z0-9._-], MaxBatch record IDs
+//     per batch call.
 package consent
 
 import (
@@ -121,22 +141,28 @@ type Purpose struct {
 	CurrentVersion int `json:"current_version"`
 	// MaterialVersion is the latest version published as a material change.
 	// Grants under an older version need re-consent. Set by the store.
-	MaterialVersion int       `json:"material_version"`
-	CreatedAt       time.Time `json:"created_at"`
+	MaterialVersion int `json:"material_version"`
+	// CreatedAt is when the purpose was defined.
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Policy is one published version of a purpose's text. Policies are
 // immutable once published.
 type Policy struct {
+	// Purpose is the key of the purpose the text belongs to.
 	Purpose string `json:"purpose"`
-	Version int    `json:"version"`
+	// Version counts the purpose's texts from 1.
+	Version int `json:"version"`
 	// Text is exactly what was shown to the subject.
 	Text string `json:"text"`
 	// TextHash is the hex SHA-256 of Text; records carry it, so a proof
 	// never points at "the current page".
-	TextHash    string          `json:"text_hash"`
-	Material    bool            `json:"material"`
-	PublishedAt time.Time       `json:"published_at"`
+	TextHash string `json:"text_hash"`
+	// Material marks a change that makes earlier grants need re-consent.
+	Material bool `json:"material"`
+	// PublishedAt is when the version was published.
+	PublishedAt time.Time `json:"published_at"`
+	// PublishedBy is the actor who published it.
 	PublishedBy gdprkit.ActorID `json:"published_by"`
 }
 
@@ -203,10 +229,11 @@ type Record struct {
 	// Salt (hex) keys SubjectCommit and EvidenceCommit in version-1
 	// records; empty once pseudonymised, and in version-2 records.
 	Salt string `json:"salt,omitempty"`
-	// SubjectCommit and EvidenceCommit are the version-1 salted SHA-256
-	// commitments to the subject and to (IP, UserAgent); empty in version-2
-	// records.
-	SubjectCommit  string `json:"subject_commit,omitempty"`
+	// SubjectCommit is the version-1 salted SHA-256 commitment to the
+	// subject; empty in version-2 records.
+	SubjectCommit string `json:"subject_commit,omitempty"`
+	// EvidenceCommit is the version-1 commitment to (IP, UserAgent); empty
+	// in version-2 records.
 	EvidenceCommit string `json:"evidence_commit,omitempty"`
 	// PriorHash is the hash the record had before Service.Reseal re-sealed
 	// it under the current rule, so a proof exported earlier can still be

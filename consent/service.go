@@ -166,11 +166,14 @@ func (s *Service) Policy(ctx context.Context, account gdprkit.AccountID, purpose
 
 // Decision is one grant or withdrawal to record.
 type Decision struct {
+	// Subject is whose decision it is. Required.
 	Subject gdprkit.SubjectID
+	// Purpose is the key of the purpose decided on. Required.
 	Purpose string
 	// PolicyVersion is the version the subject saw; 0 means the current one.
 	PolicyVersion int
-	Source        Source
+	// Source says where the decision was captured. Required.
+	Source Source
 	// IP is the client address, if known (zones are stripped,
 	// IPv4-mapped addresses unmapped).
 	IP netip.Addr
@@ -655,11 +658,11 @@ type ResealResult struct {
 	// Resealed is how many records were re-sealed: from the first one
 	// under chain version 1 to the head (0 when there was none).
 	Resealed int `json:"resealed"`
-	// Before and After are the chain heads before and after. The last
-	// record's PriorHash is Before.Hash, which links an audit anchor taken
-	// before to the chain after.
+	// Before is the chain head as it was; the last record's PriorHash is
+	// Before.Hash, which links an audit anchor taken before to the chain.
 	Before ChainHead `json:"before"`
-	After  ChainHead `json:"after"`
+	// After is the chain head after re-sealing.
+	After ChainHead `json:"after"`
 }
 
 // Reseal moves an account's chain to ChainVersion: the one-time step after

@@ -116,7 +116,9 @@ type Store interface {
 
 // ChainHead is the position and hash of the last record in an account's chain.
 type ChainHead struct {
-	Seq  int64  `json:"seq"`
+	// Seq is the last record's position (0: no record).
+	Seq int64 `json:"seq"`
+	// Hash is the last record's hash ("" when there is none).
 	Hash string `json:"hash"`
 }
 
