@@ -591,8 +591,11 @@ func (s *Service) verify(ctx context.Context, account gdprkit.AccountID) (Verify
 	w := chainWalker{account: account}
 	latest := map[[sha256.Size]byte]latestRec{}
 	const page = 1000
+	// The walk stops at the head read above: records appended since are
+	// not part of this verification (they are checked below not to be
+	// forged).
 	for w.head.Seq < head.Seq {
-		rs, err := s.store.Records(ctx, account, w.head.Seq, page)
+		rs, err := s.store.Records(ctx, account, w.head.Seq, int(min(page, head.Seq-w.head.Seq)))
 		if err != nil {
 			return VerifyResult{}, 0, err
 		}
@@ -610,11 +613,18 @@ func (s *Service) verify(ctx context.Context, account gdprkit.AccountID) (Verify
 	if w.head.Seq != head.Seq || !eq(w.head.Hash, head.Hash) {
 		return VerifyResult{}, 0, fmt.Errorf("%w: chain ends at record %d but the head says %d", ErrChainBroken, w.head.Seq, head.Seq)
 	}
-	// Records beyond the head would mean a forged append.
+	// Records beyond the head would mean a forged append, unless an append
+	// since moved the head past them: it stores records and head at once.
 	if extra, err := s.store.Records(ctx, account, head.Seq, 1); err != nil {
 		return VerifyResult{}, 0, err
 	} else if len(extra) > 0 {
-		return VerifyResult{}, 0, fmt.Errorf("%w: record %d lies beyond the head", ErrChainBroken, extra[0].Seq)
+		now, err := s.store.Head(ctx, account)
+		if err != nil {
+			return VerifyResult{}, 0, err
+		}
+		if now.Seq < extra[0].Seq {
+			return VerifyResult{}, 0, fmt.Errorf("%w: record %d lies beyond the head", ErrChainBroken, extra[0].Seq)
+		}
 	}
 	// The current state must be exactly the latest record of each
 	// (subject, purpose): Check answers from it.
@@ -627,6 +637,16 @@ func (s *Service) verify(ctx context.Context, account gdprkit.AccountID) (Verify
 		}
 		for _, st := range sts {
 			k := stateKeyOf(st.SubjectPS, st.Purpose)
+			if st.Seq > head.Seq {
+				// Moved by an append after the walk: it must point to a
+				// genuine later record of its own subject and purpose.
+				if err := s.checkNewerState(ctx, account, st); err != nil {
+					return VerifyResult{}, 0, err
+				}
+				delete(latest, k)
+				states++
+				continue
+			}
 			l, ok := latest[k]
 			switch {
 			case !ok:
@@ -651,6 +671,25 @@ func (s *Service) verify(ctx context.Context, account gdprkit.AccountID) (Verify
 		return VerifyResult{}, 0, fmt.Errorf("%w: %d (subject, purpose) pairs have records but no current-state entry", ErrChainBroken, len(latest))
 	}
 	return VerifyResult{Records: head.Seq, Head: head, States: states, Legacy: w.legacy}, w.firstV1, nil
+}
+
+// checkNewerState checks a current-state entry that points beyond the
+// chain Verify walked: the record it names is of its subject and purpose,
+// agrees with it, and matches its hash.
+func (s *Service) checkNewerState(ctx context.Context, account gdprkit.AccountID, st State) error {
+	rs, err := s.store.Records(ctx, account, st.Seq-1, 1)
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 || rs[0].Seq != st.Seq {
+		return fmt.Errorf("%w: the current state of purpose %q points to record %d, which does not exist", ErrChainBroken, st.Purpose, st.Seq)
+	}
+	r := &rs[0]
+	if r.SubjectPS != st.SubjectPS || r.Purpose != st.Purpose || r.Action != st.Action || r.PolicyVersion != st.PolicyVersion ||
+		!r.At.Equal(st.At) || !hashMatches(account, r) {
+		return fmt.Errorf("%w: the current state of purpose %q disagrees with record %d", ErrChainBroken, st.Purpose, st.Seq)
+	}
+	return nil
 }
 
 // ResealResult says what Reseal did.

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -168,13 +169,18 @@ func TestConsentTamperDetected(t *testing.T) {
 				{"state pointed back at the older grant", []string{"UPDATE gdpr_consent_state SET seq = 1, action = 'grant' WHERE account_id = ? AND seq = 5"}, "granted"},
 				{"state pointed at another subject's grant", []string{"UPDATE gdpr_consent_state SET seq = 2, action = 'grant' WHERE account_id = ? AND seq = 5"}, ""},
 				{"state removed", []string{"DELETE FROM gdpr_consent_state WHERE account_id = ? AND seq = 5"}, "never_given"},
+				{"head moved back before the last record", []string{"UPDATE gdpr_consent_heads SET seq = 4, hash = (SELECT hash FROM gdpr_consent_records WHERE account_id = ? AND seq = 4) WHERE account_id = ?"}, "withdrawn"},
 				{"state of another purpose added", []string{"INSERT INTO gdpr_consent_state (account_id, subject_ps, purpose, action, policy_version, at, seq) " +
 					"SELECT account_id, subject_ps, 'news', action, policy_version, at, seq FROM gdpr_consent_state WHERE account_id = ? AND seq = 5"}, "withdrawn"},
 			}
 			for _, c := range cases {
 				a := setup()
 				for _, st := range c.stmts {
-					_, err := db.Exec(q(st), string(a))
+					args := make([]any, strings.Count(st, "?"))
+					for i := range args {
+						args[i] = string(a)
+					}
+					_, err := db.Exec(q(st), args...)
 					require.NoError(t, err, c.name)
 				}
 				_, err := svc.Verify(ctx, a)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -335,15 +336,34 @@ func sortedIDs(rs ...consent.Record) []string {
 	return out
 }
 
+// runConsentLegacy runs the tests of the version-1 fixture. Its hashes bind
+// its account, so they share it: they run one after another, each on a
+// fresh copy of the chain, in one parallel subtest.
 func runConsentLegacy(t *testing.T, f Factory) {
 	ctx := context.Background()
-
-	t.Run("a version-1 chain verifies, is pseudonymised and resealed, and its old proofs still verify", func(t *testing.T) {
-		t.Parallel()
+	// legacy stores a fresh copy of the fixture and returns a harness in its
+	// account.
+	legacy := func(t *testing.T) (*consentHarness, *LegacyConsentChain) {
 		lc := LoadLegacyConsentChain(t)
 		h := newConsentHarness(t, f)
 		h.acct = lc.Account
+		_, err := h.st.DeleteAccount(ctx, lc.Account)
+		require.NoError(t, err)
+		t.Cleanup(func() { _, _ = h.st.DeleteAccount(context.WithoutCancel(ctx), lc.Account) })
 		StoreLegacyConsentChain(t, h.st, lc)
+		return h, lc
+	}
+	t.Run("version-1 chains", func(t *testing.T) {
+		t.Parallel()
+		runConsentLegacySteps(t, legacy)
+	})
+}
+
+func runConsentLegacySteps(t *testing.T, legacy func(*testing.T) (*consentHarness, *LegacyConsentChain)) {
+	ctx := context.Background()
+
+	t.Run("a version-1 chain verifies, is pseudonymised and resealed, and its old proofs still verify", func(t *testing.T) {
+		h, lc := legacy(t)
 
 		res, err := h.svc.Verify(ctx, h.acct)
 		require.NoError(t, err, "version-1 records verify under their own rule")
@@ -445,5 +465,44 @@ func runConsentLegacy(t *testing.T, f Factory) {
 		for _, s := range []string{"c-carla", "c-ben", "c-dora", "a-agent1", "203.0.113.7", "198.51.100.2", "2001:db8::7", "Mozilla", "phone"} {
 			assert.NotContains(t, string(b), s, "nothing identifying is left in the erased subjects' records")
 		}
+	})
+	t.Run("Reseal and concurrent grants keep one valid chain", func(t *testing.T) {
+		h, _ := legacy(t)
+		// Version-2 records behind the version-1 ones before Reseal starts.
+		for i := range 3 {
+			_, err := h.svc.Grant(ctx, h.acct, grant(gdprkit.SubjectID(fmt.Sprintf("early-%d", i)), "chat"))
+			require.NoError(t, err)
+		}
+		early, err := h.st.Records(ctx, h.acct, 7, 3)
+		require.NoError(t, err)
+		proof, err := h.svc.ExportProof(ctx, h.acct, "early-1")
+		require.NoError(t, err)
+		const writers, each = 4, 5
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					_, err := h.svc.Grant(ctx, h.acct, grant(gdprkit.SubjectID(fmt.Sprintf("w%d-%d", w, i)), "chat"))
+					assert.NoError(t, err)
+				}
+			}()
+		}
+		rr, err := h.svc.Reseal(ctx, h.acct, "system:upgrade")
+		wg.Wait()
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, rr.Resealed, 10, "from the first version-1 record to the head at the time")
+		res, err := h.svc.Verify(ctx, h.acct)
+		require.NoError(t, err)
+		assert.Equal(t, int64(10+writers*each), res.Records)
+		assert.Zero(t, res.Legacy)
+		relinked, err := h.st.Records(ctx, h.acct, 7, 3)
+		require.NoError(t, err)
+		for i := range relinked {
+			assert.Equal(t, early[i].Hash, relinked[i].PriorHash, "a version-2 record behind the re-sealed ones is relinked and keeps its old hash")
+			assert.Equal(t, early[i].Commits, relinked[i].Commits)
+		}
+		require.NoError(t, h.svc.ConfirmProof(ctx, h.acct, proof))
 	})
 }
