@@ -9,23 +9,32 @@ import (
 	"github.com/gdprkit/gdprkit"
 )
 
-// ProofFormat names the layout and hashing of a Proof.
-const ProofFormat = "gdprkit-consent-proof-v1"
+// ProofFormat names the layout and hashing of the proofs ExportProof makes.
+// Version 2 proofs carry each record's Version, Salts and Commits.
+const ProofFormat = "gdprkit-consent-proof-v2"
+
+// ProofFormatV1 names proofs exported before chain version 2; VerifyProof
+// and ConfirmProof still accept them (their records are all version 1).
+const ProofFormatV1 = "gdprkit-consent-proof-v1"
 
 // Proof is one subject's full consent history as GDPR Art. 7(1) evidence:
 // every record with its chain data, and the exact policy texts shown. It
 // marshals to self-contained JSON that VerifyProof checks without access to
 // the store.
 type Proof struct {
-	Format  string            `json:"format"`
+	// Format is ProofFormat (or ProofFormatV1 for an older proof).
+	Format string `json:"format"`
+	// Account is the account whose chain holds the records.
 	Account gdprkit.AccountID `json:"account"`
-	// Subject is the subject's identifier. Every record that is not
-	// pseudonymised commits to it, and VerifyProof checks that it does.
-	// ExportProof leaves it empty when every record has been pseudonymised
-	// (after erasure): nothing in the proof could then vouch for it.
-	Subject     gdprkit.SubjectID `json:"subject,omitempty"`
-	SubjectPS   gdprkit.Pseudonym `json:"subject_pseudonym"`
-	GeneratedAt time.Time         `json:"generated_at"`
+	// Subject is the subject's identifier. Every record that still holds
+	// its identifier commits to it, and VerifyProof checks that it does.
+	// ExportProof leaves it empty when no record holds it any more (after
+	// erasure): nothing in the proof could then vouch for it.
+	Subject gdprkit.SubjectID `json:"subject,omitempty"`
+	// SubjectPS is the subject's keyed pseudonym, which every record carries.
+	SubjectPS gdprkit.Pseudonym `json:"subject_pseudonym"`
+	// GeneratedAt is when the proof was exported.
+	GeneratedAt time.Time `json:"generated_at"`
 	// Status per purpose the subject has records for, at GeneratedAt.
 	// VerifyProof checks each entry against the purpose's latest record in
 	// the proof: withdrawn after a withdrawal; granted, needs_reconsent or
@@ -55,6 +64,11 @@ func (s *Service) ExportProof(ctx context.Context, account gdprkit.AccountID, su
 	}
 	p := &Proof{Format: ProofFormat, Account: account, Subject: subject, SubjectPS: s.ps.Subject(account, subject),
 		GeneratedAt: s.clock.Now(), Status: map[string]Status{}, Records: rs, Head: head}
+	for i := range p.Records {
+		if p.Records[i].Version == 0 {
+			p.Records[i].Version = 1
+		}
+	}
 	if len(rs) > 0 && !carriesSubject(rs) {
 		// Erased: no record can tie the identifier to the proof any more.
 		p.Subject = ""
@@ -99,14 +113,19 @@ func (s *Service) ExportProof(ctx context.Context, account gdprkit.AccountID, su
 // error wrapping ErrChainBroken on the first problem.
 //
 // A record belongs to the proof's subject when it carries the proof's
-// SubjectPS and, unless it is pseudonymised, the proof's Subject, which its
-// subject commitment binds. A pseudonymised record has lost its identifier
-// and salt, so it is tied to the subject by the pseudonym alone, which only
-// the host's key can recompute; a proof whose records are all pseudonymised
-// must therefore not name a Subject, and one with a record carrying the
-// identifier names the subject of its pseudonymised records too.
+// SubjectPS and, while it still holds its identifier, the proof's Subject,
+// which its subject commitment binds. A pseudonymised record has lost its
+// identifier and salt, so it is tied to the subject by the pseudonym alone,
+// which only the host's key can recompute; a proof whose records are all
+// pseudonymised must therefore not name a Subject, and one with a record
+// carrying the identifier names the subject of its pseudonymised records
+// too.
+//
+// A proof verifies on its own, whatever happened to the store since: one
+// exported before the subject was pseudonymised still verifies afterwards.
+// ConfirmProof also checks that its records are still in the account's chain.
 func VerifyProof(p *Proof) error {
-	if p == nil || p.Format != ProofFormat {
+	if p == nil || (p.Format != ProofFormat && p.Format != ProofFormatV1) {
 		return fmt.Errorf("%w: not a %s document", ErrChainBroken, ProofFormat)
 	}
 	texts := map[string]string{}
@@ -122,7 +141,10 @@ func VerifyProof(p *Proof) error {
 		if r.SubjectPS != p.SubjectPS {
 			return fmt.Errorf("%w: record %d belongs to another subject", ErrChainBroken, r.Seq)
 		}
-		if !r.Pseudonymized && r.Subject != p.Subject {
+		if p.Format == ProofFormatV1 && version(r) != 1 {
+			return fmt.Errorf("%w: record %d is not a version-1 record but the proof is", ErrChainBroken, r.Seq)
+		}
+		if holdsSubject(r) && r.Subject != p.Subject {
 			return fmt.Errorf("%w: record %d belongs to another subject than the proof names", ErrChainBroken, r.Seq)
 		}
 		if err := checkRecord(p.Account, r); err != nil {
@@ -170,11 +192,86 @@ func VerifyProof(p *Proof) error {
 // carriesSubject reports whether any record still holds its identifier.
 func carriesSubject(rs []Record) bool {
 	for i := range rs {
-		if !rs[i].Pseudonymized {
+		if holdsSubject(&rs[i]) {
 			return true
 		}
 	}
 	return false
+}
+
+// ConfirmProof checks a proof exported earlier — before the subject was
+// pseudonymised, or before Reseal, or just now — against the account's
+// current chain: the proof verifies on its own (VerifyProof), and each of
+// its records is still stored at its place, with the same content, and
+// with the same hash, or with that hash as its PriorHash if Reseal
+// re-sealed it; each stored record verifies on its own too. Values removed
+// from the store since are not compared: the commitments, which the hashes
+// bind, still are. It returns an error wrapping ErrChainBroken on the first
+// mismatch, and gdprkit.ErrInvalid when the proof is of another account.
+// It reads only the proof's records; Verify checks the whole chain.
+func (s *Service) ConfirmProof(ctx context.Context, account gdprkit.AccountID, p *Proof) error {
+	if err := account.Validate(); err != nil {
+		return err
+	}
+	if err := VerifyProof(p); err != nil {
+		return err
+	}
+	if p.Account != account {
+		return fmt.Errorf("%w: the proof is of another account", gdprkit.ErrInvalid)
+	}
+	for start := 0; start < len(p.Records); start += MaxBatch {
+		want := p.Records[start:min(start+MaxBatch, len(p.Records))]
+		ids := make([]string, len(want))
+		for i := range want {
+			ids[i] = want[i].ID
+		}
+		if err := validRecordIDs(ids); err != nil {
+			return fmt.Errorf("%w: %w", ErrChainBroken, err)
+		}
+		got, err := s.store.RecordsByID(ctx, account, p.SubjectPS, ids)
+		if err != nil {
+			return fmt.Errorf("consent: confirm proof: %w", err)
+		}
+		byID := make(map[string]*Record, len(got))
+		for i := range got {
+			byID[got[i].ID] = &got[i]
+		}
+		for i := range want {
+			if err := sameRecord(account, &want[i], byID[want[i].ID]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sameRecord reports whether stored is the record a proof holds as
+// exported: the same place, hash (or prior hash) and content, where both
+// still hold a value.
+func sameRecord(account gdprkit.AccountID, exported, stored *Record) error {
+	if stored == nil {
+		return fmt.Errorf("%w: record %d of the proof is no longer stored", ErrChainBroken, exported.Seq)
+	}
+	if err := checkRecord(account, stored); err != nil {
+		return err
+	}
+	if stored.Seq != exported.Seq || !(eq(stored.Hash, exported.Hash) || (stored.PriorHash != "" && eq(stored.PriorHash, exported.Hash))) {
+		return fmt.Errorf("%w: record %d of the proof is not the record stored at its place", ErrChainBroken, exported.Seq)
+	}
+	same := stored.SubjectPS == exported.SubjectPS && stored.Purpose == exported.Purpose &&
+		stored.PolicyVersion == exported.PolicyVersion && stored.PolicyHash == exported.PolicyHash &&
+		stored.Action == exported.Action && stored.Source == exported.Source && stored.At.Equal(exported.At)
+	both := func(a, b string) bool { return a == "" || b == "" || a == b }
+	same = same && both(string(stored.Subject), string(exported.Subject)) && both(string(stored.RecordedBy), string(exported.RecordedBy)) &&
+		both(stored.Evidence.IP, exported.Evidence.IP) && both(stored.Evidence.UserAgent, exported.Evidence.UserAgent) &&
+		both(stored.Evidence.Wording, exported.Evidence.Wording)
+	if version(stored) == version(exported) {
+		same = same && stored.Commits == exported.Commits && stored.SubjectCommit == exported.SubjectCommit && stored.EvidenceCommit == exported.EvidenceCommit
+	}
+	if !same {
+		return fmt.Errorf("%w: record %d differs from the proof's copy", ErrChainBroken, exported.Seq)
+	}
+	return nil
 }
 
 // statusFits reports whether Check could have answered st when the latest

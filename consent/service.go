@@ -2,11 +2,13 @@ package consent
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/gdprkit/gdprkit"
 )
@@ -164,11 +166,14 @@ func (s *Service) Policy(ctx context.Context, account gdprkit.AccountID, purpose
 
 // Decision is one grant or withdrawal to record.
 type Decision struct {
+	// Subject is whose decision it is. Required.
 	Subject gdprkit.SubjectID
+	// Purpose is the key of the purpose decided on. Required.
 	Purpose string
 	// PolicyVersion is the version the subject saw; 0 means the current one.
 	PolicyVersion int
-	Source        Source
+	// Source says where the decision was captured. Required.
+	Source Source
 	// IP is the client address, if known (zones are stripped,
 	// IPv4-mapped addresses unmapped).
 	IP netip.Addr
@@ -304,16 +309,20 @@ func (s *Service) draft(ctx context.Context, account gdprkit.AccountID, d *Decis
 		Source:        d.Source,
 		Evidence:      ev,
 		RecordedBy:    by,
-		Salt:          newSalt(),
 	}
-	r.SubjectCommit = subjectCommit(r.Salt, r.Subject)
-	r.EvidenceCommit = evidenceCommit(r.Salt, r.Evidence)
+	commit(&r)
 	return r, nil
 }
 
 // Check answers whether subject's consent to purpose is in force, in one
-// indexed lookup whatever the length of the subject's history. An unknown
-// purpose returns an error wrapping gdprkit.ErrNotFound.
+// indexed lookup whatever the length of the subject's history. It answers
+// from the subject's latest record itself, which it verifies first (that
+// its content matches its hash, which binds the action, policy version and
+// time, and that it is the subject's record for the purpose): a record or
+// state entry edited in storage gives an error wrapping ErrChainBroken,
+// never a grant. Only Verify can tell that the state points to an older
+// record of the same subject and purpose. An unknown purpose returns an
+// error wrapping gdprkit.ErrNotFound.
 func (s *Service) Check(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, purpose string) (Status, error) {
 	if err := account.Validate(); err != nil {
 		return StatusNeverGiven, err
@@ -324,22 +333,33 @@ func (s *Service) Check(ctx context.Context, account gdprkit.AccountID, subject 
 	if err := validPurposeKey(purpose); err != nil {
 		return StatusNeverGiven, err
 	}
-	l, err := s.store.Lookup(ctx, account, s.ps.Subject(account, subject), purpose)
+	ps := s.ps.Subject(account, subject)
+	l, err := s.store.Lookup(ctx, account, ps, purpose)
 	if err != nil {
 		return StatusNeverGiven, fmt.Errorf("consent: check %q: %w", purpose, err)
+	}
+	if l.Found {
+		r := &l.Record
+		if r.Seq != l.Seq || r.SubjectPS != ps || r.Purpose != purpose {
+			return StatusNeverGiven, fmt.Errorf("consent: check %q: %w: the current state points to record %d, which is not the subject's record for the purpose",
+				purpose, ErrChainBroken, l.Seq)
+		}
+		if !hashMatches(account, r) {
+			return StatusNeverGiven, fmt.Errorf("consent: check %q: %w: record %d does not match its hash", purpose, ErrChainBroken, r.Seq)
+		}
 	}
 	return status(l, s.clock), nil
 }
 
 func status(l Lookup, clock gdprkit.Clock) Status {
-	switch {
+	switch r := &l.Record; {
 	case !l.Found:
 		return StatusNeverGiven
-	case l.Action == Withdraw:
+	case r.Action == Withdraw:
 		return StatusWithdrawn
-	case l.PolicyVersion < l.Purpose.MaterialVersion:
+	case r.PolicyVersion < l.Purpose.MaterialVersion:
 		return StatusNeedsReconsent
-	case l.Purpose.Lifetime > 0 && clock.Now().Sub(l.At) >= l.Purpose.Lifetime:
+	case l.Purpose.Lifetime > 0 && clock.Now().Sub(r.At) >= l.Purpose.Lifetime:
 		return StatusExpired
 	}
 	return StatusGranted
@@ -357,10 +377,16 @@ func (s *Service) History(ctx context.Context, account gdprkit.AccountID, subjec
 	return s.store.SubjectRecords(ctx, account, s.ps.Subject(account, subject))
 }
 
-// Pseudonymize removes subject's identifier, IP addresses and user agents
-// from all their records, keeping the records, their commitments and the
-// chain — the proof that consent existed. Erasure calls it. It is
-// idempotent and returns how many records changed.
+// MaxBatch is the most record IDs PseudonymizeRecords and RecordsByID take
+// in one call, and the largest page LiveRecordIDs returns.
+const MaxBatch = 1000
+
+// Pseudonymize removes subject's identifier, the recorder, IP addresses,
+// user agents and wordings from all their records, keeping the records,
+// their commitments and the chain — the proof that consent existed. It is
+// PseudonymizeRecords over LiveRecordIDs, page by page, so it holds at
+// most MaxBatch IDs at a time. It is idempotent and returns how many
+// records changed.
 func (s *Service) Pseudonymize(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, by gdprkit.ActorID) (int, error) {
 	if err := account.Validate(); err != nil {
 		return 0, err
@@ -369,12 +395,132 @@ func (s *Service) Pseudonymize(ctx context.Context, account gdprkit.AccountID, s
 		return 0, err
 	}
 	ps := s.ps.Subject(account, subject)
-	n, err := s.store.Pseudonymize(ctx, account, ps)
-	if err != nil {
-		return 0, fmt.Errorf("consent: pseudonymize: %w", err)
+	total, after := 0, ""
+	for {
+		ids, err := s.store.LiveRecordIDs(ctx, account, ps, after, MaxBatch)
+		if err != nil {
+			return total, fmt.Errorf("consent: pseudonymize: %w", err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		n, err := s.store.PseudonymizeRecords(ctx, account, ps, ids)
+		if err != nil {
+			return total, fmt.Errorf("consent: pseudonymize: %w", err)
+		}
+		total += n
+		after = ids[len(ids)-1]
 	}
-	s.emit(ctx, account, "consent.pseudonymized", by, ps, map[string]string{"records": strconv.Itoa(n)})
+	s.emit(ctx, account, "consent.pseudonymized", by, ps, map[string]string{"records": strconv.Itoa(total)})
+	return total, nil
+}
+
+// LiveRecordIDs returns up to limit (1 to MaxBatch) IDs of subject's
+// records that are not yet pseudonymised, in ascending order of ID, each
+// greater than afterID ("" for the first page). Pass the last ID of a page
+// as the next afterID to walk all of them, however many, while
+// PseudonymizeRecords changes the ones already listed. Bad input returns an
+// error wrapping gdprkit.ErrInvalid.
+func (s *Service) LiveRecordIDs(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, afterID string, limit int) ([]string, error) {
+	if err := account.Validate(); err != nil {
+		return nil, err
+	}
+	if err := subject.Validate(); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > MaxBatch {
+		return nil, fmt.Errorf("%w: page limit must be 1 to %d, not %d", gdprkit.ErrInvalid, MaxBatch, limit)
+	}
+	if afterID != "" {
+		if err := validRecordID(afterID); err != nil {
+			return nil, err
+		}
+	}
+	ids, err := s.store.LiveRecordIDs(ctx, account, s.ps.Subject(account, subject), afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("consent: live record IDs: %w", err)
+	}
+	return ids, nil
+}
+
+// PseudonymizeRecords removes the identifying values — subject, recorder,
+// IP address, user agent, wording — from exactly the listed records of
+// subject (at most MaxBatch) in one store step, keeping the records, their
+// commitments and the chain, so Verify and every proof exported before
+// still verify. It returns how many records it changed: IDs that are not
+// the subject's, or already pseudonymised, count 0, so it is idempotent.
+// An empty list changes nothing. Records sealed under chain version 1 keep
+// their RecordedBy and Wording until Reseal. Bad input returns an error
+// wrapping gdprkit.ErrInvalid and changes nothing.
+func (s *Service) PseudonymizeRecords(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, ids []string, by gdprkit.ActorID) (int, error) {
+	if err := account.Validate(); err != nil {
+		return 0, err
+	}
+	if err := subject.Validate(); err != nil {
+		return 0, err
+	}
+	if err := validRecordIDs(ids); err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	ps := s.ps.Subject(account, subject)
+	n, err := s.store.PseudonymizeRecords(ctx, account, ps, ids)
+	if err != nil {
+		return 0, fmt.Errorf("consent: pseudonymize records: %w", err)
+	}
+	if n > 0 {
+		s.emit(ctx, account, "consent.pseudonymized", by, ps, map[string]string{"records": strconv.Itoa(n)})
+	}
 	return n, nil
+}
+
+// RecordsByID returns the listed records of subject (at most MaxBatch), in
+// chain order, pseudonymised or not; IDs that are not the subject's are
+// left out. It is the export (GDPR Art. 15 and 20) of those records.
+func (s *Service) RecordsByID(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, ids []string) ([]Record, error) {
+	if err := account.Validate(); err != nil {
+		return nil, err
+	}
+	if err := subject.Validate(); err != nil {
+		return nil, err
+	}
+	if err := validRecordIDs(ids); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rs, err := s.store.RecordsByID(ctx, account, s.ps.Subject(account, subject), ids)
+	if err != nil {
+		return nil, fmt.Errorf("consent: records by ID: %w", err)
+	}
+	return rs, nil
+}
+
+func validRecordID(id string) error {
+	if id == "" || len(id) > 64 {
+		return fmt.Errorf("%w: record ID must be 1 to 64 bytes", gdprkit.ErrInvalid)
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("%w: record ID %q holds a character outside printable ASCII", gdprkit.ErrInvalid, truncate(id, 80))
+		}
+	}
+	return nil
+}
+
+func validRecordIDs(ids []string) error {
+	if len(ids) > MaxBatch {
+		return fmt.Errorf("%w: at most %d record IDs at once, not %d", gdprkit.ErrInvalid, MaxBatch, len(ids))
+	}
+	for _, id := range ids {
+		if err := validRecordID(id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeleteAccount removes all of the account's consent data, proof
@@ -395,48 +541,217 @@ func (s *Service) DeleteAccount(ctx context.Context, account gdprkit.AccountID, 
 
 // VerifyResult summarises a successful Verify.
 type VerifyResult struct {
-	Records int64     `json:"records"`
-	Head    ChainHead `json:"head"`
+	// Records is how many records the chain holds.
+	Records int64 `json:"records"`
+	// Head is the chain head the walk ended at.
+	Head ChainHead `json:"head"`
+	// States is how many current-state entries were checked.
+	States int64 `json:"states"`
+	// Legacy is how many records are still sealed under chain version 1;
+	// Reseal moves them to ChainVersion.
+	Legacy int64 `json:"legacy,omitempty"`
 }
 
 // Verify walks the account's whole chain, checking every link, hash and
 // (where the values remain) commitment, and that the chain ends at the
-// stored head. It returns an error wrapping ErrChainBroken that names the
-// first bad record when anything was edited, removed or reordered.
+// stored head; then it checks the current state Check answers from: every
+// entry must point to the latest record of its subject and purpose and
+// agree with it, and every (subject, purpose) with records must have one.
+// It returns an error wrapping ErrChainBroken that names the first problem
+// when anything was edited, removed or reordered.
 func (s *Service) Verify(ctx context.Context, account gdprkit.AccountID) (VerifyResult, error) {
+	res, _, err := s.verify(ctx, account)
+	return res, err
+}
+
+// latestRec is what Verify remembers of the latest record of one
+// (subject, purpose).
+type latestRec struct {
+	seq     int64
+	action  Action
+	version int
+	at      time.Time
+}
+
+func stateKeyOf(ps gdprkit.Pseudonym, purpose string) [sha256.Size]byte {
+	var buf [256]byte
+	return sha256.Sum256(appendStr(appendStr(buf[:0], string(ps)), purpose))
+}
+
+// verify is Verify; it also returns the Seq of the first record still under
+// chain version 1 (0 when none).
+func (s *Service) verify(ctx context.Context, account gdprkit.AccountID) (VerifyResult, int64, error) {
 	if err := account.Validate(); err != nil {
-		return VerifyResult{}, err
+		return VerifyResult{}, 0, err
 	}
 	head, err := s.store.Head(ctx, account)
 	if err != nil {
-		return VerifyResult{}, err
+		return VerifyResult{}, 0, err
 	}
 	w := chainWalker{account: account}
+	latest := map[[sha256.Size]byte]latestRec{}
 	const page = 1000
+	// The walk stops at the head read above: records appended since are
+	// not part of this verification (they are checked below not to be
+	// forged).
 	for w.head.Seq < head.Seq {
-		rs, err := s.store.Records(ctx, account, w.head.Seq, page)
+		rs, err := s.store.Records(ctx, account, w.head.Seq, int(min(page, head.Seq-w.head.Seq)))
 		if err != nil {
-			return VerifyResult{}, err
+			return VerifyResult{}, 0, err
 		}
 		if len(rs) == 0 {
 			break
 		}
 		for i := range rs {
-			if err := w.next(&rs[i]); err != nil {
-				return VerifyResult{}, err
+			r := &rs[i]
+			if err := w.next(r); err != nil {
+				return VerifyResult{}, 0, err
 			}
+			latest[stateKeyOf(r.SubjectPS, r.Purpose)] = latestRec{r.Seq, r.Action, r.PolicyVersion, r.At}
 		}
 	}
 	if w.head.Seq != head.Seq || !eq(w.head.Hash, head.Hash) {
-		return VerifyResult{}, fmt.Errorf("%w: chain ends at record %d but the head says %d", ErrChainBroken, w.head.Seq, head.Seq)
+		return VerifyResult{}, 0, fmt.Errorf("%w: chain ends at record %d but the head says %d", ErrChainBroken, w.head.Seq, head.Seq)
 	}
-	// Records beyond the head would mean a forged append.
+	// Records beyond the head would mean a forged append, unless an append
+	// since moved the head past them: it stores records and head at once.
 	if extra, err := s.store.Records(ctx, account, head.Seq, 1); err != nil {
-		return VerifyResult{}, err
+		return VerifyResult{}, 0, err
 	} else if len(extra) > 0 {
-		return VerifyResult{}, fmt.Errorf("%w: record %d lies beyond the head", ErrChainBroken, extra[0].Seq)
+		now, err := s.store.Head(ctx, account)
+		if err != nil {
+			return VerifyResult{}, 0, err
+		}
+		if now.Seq < extra[0].Seq {
+			return VerifyResult{}, 0, fmt.Errorf("%w: record %d lies beyond the head", ErrChainBroken, extra[0].Seq)
+		}
 	}
-	return VerifyResult{Records: head.Seq, Head: head}, nil
+	// The current state must be exactly the latest record of each
+	// (subject, purpose): Check answers from it.
+	var states int64
+	var after StateKey
+	for {
+		sts, err := s.store.States(ctx, account, after, page)
+		if err != nil {
+			return VerifyResult{}, 0, err
+		}
+		for _, st := range sts {
+			k := stateKeyOf(st.SubjectPS, st.Purpose)
+			if st.Seq > head.Seq {
+				// Moved by an append after the walk: it must point to a
+				// genuine later record of its own subject and purpose.
+				if err := s.checkNewerState(ctx, account, st); err != nil {
+					return VerifyResult{}, 0, err
+				}
+				delete(latest, k)
+				states++
+				continue
+			}
+			l, ok := latest[k]
+			switch {
+			case !ok:
+				return VerifyResult{}, 0, fmt.Errorf("%w: a current-state entry (purpose %q, record %d) has no record of its subject and purpose behind it, or is there twice",
+					ErrChainBroken, st.Purpose, st.Seq)
+			case st.Seq != l.seq:
+				return VerifyResult{}, 0, fmt.Errorf("%w: the current state of purpose %q points to record %d, but the latest record of its subject is %d",
+					ErrChainBroken, st.Purpose, st.Seq, l.seq)
+			case st.Action != l.action || st.PolicyVersion != l.version || !st.At.Equal(l.at):
+				return VerifyResult{}, 0, fmt.Errorf("%w: the current state of purpose %q disagrees with record %d (%s, policy v%d)",
+					ErrChainBroken, st.Purpose, l.seq, l.action, l.version)
+			}
+			delete(latest, k)
+			states++
+		}
+		if len(sts) < page {
+			break
+		}
+		after = sts[len(sts)-1].StateKey
+	}
+	if len(latest) > 0 {
+		return VerifyResult{}, 0, fmt.Errorf("%w: %d (subject, purpose) pairs have records but no current-state entry", ErrChainBroken, len(latest))
+	}
+	return VerifyResult{Records: head.Seq, Head: head, States: states, Legacy: w.legacy}, w.firstV1, nil
+}
+
+// checkNewerState checks a current-state entry that points beyond the
+// chain Verify walked: the record it names is of its subject and purpose,
+// agrees with it, and matches its hash.
+func (s *Service) checkNewerState(ctx context.Context, account gdprkit.AccountID, st State) error {
+	rs, err := s.store.Records(ctx, account, st.Seq-1, 1)
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 || rs[0].Seq != st.Seq {
+		return fmt.Errorf("%w: the current state of purpose %q points to record %d, which does not exist", ErrChainBroken, st.Purpose, st.Seq)
+	}
+	r := &rs[0]
+	if r.SubjectPS != st.SubjectPS || r.Purpose != st.Purpose || r.Action != st.Action || r.PolicyVersion != st.PolicyVersion ||
+		!r.At.Equal(st.At) || !hashMatches(account, r) {
+		return fmt.Errorf("%w: the current state of purpose %q disagrees with record %d", ErrChainBroken, st.Purpose, st.Seq)
+	}
+	return nil
+}
+
+// ResealResult says what Reseal did.
+type ResealResult struct {
+	// Resealed is how many records were re-sealed: from the first one
+	// under chain version 1 to the head (0 when there was none).
+	Resealed int `json:"resealed"`
+	// Before is the chain head as it was; the last record's PriorHash is
+	// Before.Hash, which links an audit anchor taken before to the chain.
+	Before ChainHead `json:"before"`
+	// After is the chain head after re-sealing.
+	After ChainHead `json:"after"`
+}
+
+// Reseal moves an account's chain to ChainVersion: the one-time step after
+// upgrading from a gdprkit whose records were sealed under chain version 1
+// (Verify reports them as Legacy). Those records hash RecordedBy and Wording
+// as they are, so pseudonymisation cannot remove them; Reseal gives every
+// record from the first such one to the head fresh per-field commitments,
+// removes the RecordedBy and Wording of records already pseudonymised,
+// relinks the chain and moves the head — in one atomic step, serialised
+// with new records. It verifies the whole chain and state first and refuses
+// (ErrChainBroken) to re-seal a broken one.
+//
+// Every re-sealed record keeps its earlier hash in PriorHash (inside its new
+// hash), so proofs exported before still verify (VerifyProof) and still
+// match the store (ConfirmProof). Audit anchors of the chain head taken
+// before Reseal are superseded: the audit event consent.chain_resealed
+// names both heads. Run it once all processes write version-2 records; it
+// is idempotent (an account without version-1 records is left as it is).
+func (s *Service) Reseal(ctx context.Context, account gdprkit.AccountID, by gdprkit.ActorID) (ResealResult, error) {
+	res, first, err := s.verify(ctx, account)
+	if err != nil {
+		return ResealResult{}, fmt.Errorf("consent: reseal: %w", err)
+	}
+	if first == 0 {
+		return ResealResult{Before: res.Head, After: res.Head}, nil
+	}
+	var oldHead, newHead ChainHead // the last record before and after this pass
+	n, err := s.store.Rewrite(ctx, account, first, func(head ChainHead, r *Record) error {
+		if r.Seq == first {
+			oldHead = head // the record before first is not rewritten
+		}
+		if r.Seq != head.Seq+1 || !eq(r.PrevHash, oldHead.Hash) {
+			return fmt.Errorf("%w: record %d does not link to record %d", ErrChainBroken, r.Seq, head.Seq)
+		}
+		if err := checkRecord(account, r); err != nil {
+			return err
+		}
+		oldHead = ChainHead{Seq: r.Seq, Hash: r.Hash}
+		upgrade(account, head, r)
+		newHead = ChainHead{Seq: r.Seq, Hash: r.Hash}
+		return nil
+	})
+	if err != nil {
+		return ResealResult{}, fmt.Errorf("consent: reseal: %w", err)
+	}
+	out := ResealResult{Resealed: n, Before: oldHead, After: newHead}
+	s.emit(ctx, account, "consent.chain_resealed", by, "", map[string]string{"records": strconv.Itoa(n),
+		"from_seq": strconv.FormatInt(first, 10), "head_seq": strconv.FormatInt(newHead.Seq, 10),
+		"before_hash": oldHead.Hash, "after_hash": newHead.Hash})
+	return out, nil
 }
 
 func (s *Service) emit(ctx context.Context, account gdprkit.AccountID, typ gdprkit.EventType, actor gdprkit.ActorID, subject gdprkit.Pseudonym, attrs map[string]string) {

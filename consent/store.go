@@ -45,19 +45,39 @@ type Store interface {
 	// sealed record, and advance the head to (record.Seq, record.Hash). It
 	// MUST serialise concurrent Appends of one account so that seal always
 	// sees the true head, and it MUST update the current state of
-	// (record.SubjectPS, record.Purpose) to the record in the same step. If
-	// seal or any write fails, nothing is stored. seal may be called again
-	// if the store retries the step. Records are never modified afterwards,
-	// except by Pseudonymize.
+	// (record.SubjectPS, record.Purpose) to the record (a State pointing to
+	// its Seq) in the same step. If seal or any write fails, nothing is
+	// stored. seal may be called again if the store retries the step. The
+	// store keeps every field of the sealed record exactly (times to the
+	// microsecond). Records are never modified afterwards, except by
+	// PseudonymizeRecords and Rewrite.
 	Append(ctx context.Context, account gdprkit.AccountID, drafts []Record, seal func(head ChainHead, r *Record) error) ([]Record, error)
 
 	// Lookup returns, in one indexed read, the purpose and the subject's
-	// latest record for it (Found is false when there is none). It returns
-	// an error wrapping gdprkit.ErrNotFound when the purpose does not exist.
+	// latest record for it, as the current state points to it (Found is
+	// false when there is no state). It returns an error wrapping
+	// gdprkit.ErrNotFound when the purpose does not exist.
 	Lookup(ctx context.Context, account gdprkit.AccountID, subject gdprkit.Pseudonym, purpose string) (Lookup, error)
+
+	// States returns up to limit current-state entries ordered by
+	// (SubjectPS, Purpose), starting after the entry with key after (the
+	// zero StateKey starts at the first). The order only has to agree with
+	// the store's own comparison of keys.
+	States(ctx context.Context, account gdprkit.AccountID, after StateKey, limit int) ([]State, error)
 
 	// SubjectRecords returns every record of one subject, in chain order.
 	SubjectRecords(ctx context.Context, account gdprkit.AccountID, subject gdprkit.Pseudonym) ([]Record, error)
+
+	// RecordsByID returns the records of subject whose IDs are listed, in
+	// chain order; IDs that are not the subject's are left out.
+	RecordsByID(ctx context.Context, account gdprkit.AccountID, subject gdprkit.Pseudonym, ids []string) ([]Record, error)
+
+	// LiveRecordIDs returns up to limit IDs of subject's records that are
+	// not pseudonymised, in ascending order of ID, each greater than
+	// afterID ("" starts at the first). The order MUST be stable and agree
+	// with the store's comparison of IDs, so a caller can walk every record
+	// page by page while records are pseudonymised behind it.
+	LiveRecordIDs(ctx context.Context, account gdprkit.AccountID, subject gdprkit.Pseudonym, afterID string, limit int) ([]string, error)
 
 	// Records returns up to limit records with Seq > afterSeq, in chain order.
 	Records(ctx context.Context, account gdprkit.AccountID, afterSeq int64, limit int) ([]Record, error)
@@ -66,12 +86,26 @@ type Store interface {
 	// no record.
 	Head(ctx context.Context, account gdprkit.AccountID) (ChainHead, error)
 
-	// Pseudonymize removes the direct identifiers from every record of the
-	// subject: Subject, IP, UserAgent and Salt become empty and
-	// Pseudonymized true. Everything else, including the commitments and
-	// hashes, MUST stay as it was. It returns how many records changed
-	// (0 when they were already pseudonymised or none exist).
-	Pseudonymize(ctx context.Context, account gdprkit.AccountID, subject gdprkit.Pseudonym) (int, error)
+	// PseudonymizeRecords replaces, in one atomic statement or transaction,
+	// each listed record of subject that is not yet pseudonymised by
+	// StripIdentifiers of it: the identifying values and their salts go,
+	// Pseudonymized becomes true, and everything else — commitments,
+	// hashes, state — MUST stay as it was. IDs that are not the subject's,
+	// or already pseudonymised, are skipped. It returns how many records
+	// changed.
+	PseudonymizeRecords(ctx context.Context, account gdprkit.AccountID, subject gdprkit.Pseudonym, ids []string) (int, error)
+
+	// Rewrite re-seals the chain from record fromSeq to the head in one
+	// atomic step, serialised with Append. For each record in chain order
+	// it calls rewrite with the chain head as rewritten so far (the record
+	// before fromSeq, then each rewritten record) and the stored record;
+	// rewrite changes the record in place, keeping its Seq, ID, SubjectPS,
+	// Purpose, Action, PolicyVersion and At. The store replaces every other
+	// stored field with the result and finally sets the chain head to the
+	// last record. If rewrite or any write fails, nothing changes. It
+	// returns how many records it rewrote (0 when fromSeq is beyond the
+	// head). rewrite may be called again from fromSeq if the store retries.
+	Rewrite(ctx context.Context, account gdprkit.AccountID, fromSeq int64, rewrite func(head ChainHead, r *Record) error) (int, error)
 
 	// DeleteAccount removes everything stored for the account — purposes,
 	// policies, records, chain head and state — and returns how many
@@ -82,16 +116,46 @@ type Store interface {
 
 // ChainHead is the position and hash of the last record in an account's chain.
 type ChainHead struct {
-	Seq  int64  `json:"seq"`
+	// Seq is the last record's position (0: no record).
+	Seq int64 `json:"seq"`
+	// Hash is the last record's hash ("" when there is none).
 	Hash string `json:"hash"`
 }
 
 // Lookup is what Store.Lookup returns.
 type Lookup struct {
+	// Purpose is the purpose asked about.
 	Purpose Purpose
-	// Found reports whether the subject has any record for the purpose.
+	// Found reports whether the current state has an entry for the subject
+	// and purpose.
 	Found bool
-	// Action, PolicyVersion and At describe the subject's latest record.
+	// Seq is the record the state entry points to.
+	Seq int64
+	// Record is that record as stored; its zero value when the entry points
+	// to no record (which Check reports as a broken chain). A store MAY
+	// leave out the fields the record's hash does not cover — Subject,
+	// Evidence.IP, Evidence.UserAgent, Salts, Salt, Pseudonymized — and,
+	// under chain version 2, RecordedBy and Evidence.Wording; every other
+	// field MUST be as stored.
+	Record Record
+}
+
+// StateKey is the key of a current-state entry.
+type StateKey struct {
+	// SubjectPS is the subject's pseudonym.
+	SubjectPS gdprkit.Pseudonym
+	// Purpose is the purpose key.
+	Purpose string
+}
+
+// State is one current-state entry: which record is the latest of a
+// subject for a purpose, with the fields of that record the store keeps
+// beside the pointer. Verify checks every entry against the chain.
+type State struct {
+	StateKey
+	// Seq is the latest record's position in the chain.
+	Seq int64
+	// Action, PolicyVersion and At are copies of that record's fields.
 	Action        Action
 	PolicyVersion int
 	At            time.Time

@@ -188,10 +188,40 @@ func (m *consentMem) Lookup(ctx context.Context, a gdprkit.AccountID, subject gd
 	}
 	l := consent.Lookup{Purpose: pu}
 	if idx, ok := c.state[stateKey{subject, purpose}]; ok {
-		r := c.records[idx]
-		l.Found, l.Action, l.PolicyVersion, l.At = true, r.Action, r.PolicyVersion, r.At
+		l.Found, l.Seq, l.Record = true, c.records[idx].Seq, c.records[idx]
 	}
 	return l, nil
+}
+
+func (m *consentMem) States(ctx context.Context, a gdprkit.AccountID, after consent.StateKey, limit int) ([]consent.State, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c := m.acct(a, false)
+	if c == nil || limit <= 0 {
+		return nil, nil
+	}
+	less := func(x, y stateKey) bool {
+		return x.subject < y.subject || (x.subject == y.subject && x.purpose < y.purpose)
+	}
+	from := stateKey{after.SubjectPS, after.Purpose}
+	var keys []stateKey
+	for k := range c.state {
+		if less(from, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
+	keys = keys[:min(limit, len(keys))]
+	out := make([]consent.State, len(keys))
+	for i, k := range keys {
+		r := c.records[c.state[k]]
+		out[i] = consent.State{StateKey: consent.StateKey{SubjectPS: k.subject, Purpose: k.purpose},
+			Seq: r.Seq, Action: r.Action, PolicyVersion: r.PolicyVersion, At: r.At}
+	}
+	return out, nil
 }
 
 func (m *consentMem) SubjectRecords(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) ([]consent.Record, error) {
@@ -238,7 +268,50 @@ func (m *consentMem) Head(ctx context.Context, a gdprkit.AccountID) (consent.Cha
 	return consent.ChainHead{}, nil
 }
 
-func (m *consentMem) Pseudonymize(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) (int, error) {
+func (m *consentMem) RecordsByID(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, ids []string) ([]consent.Record, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c := m.acct(a, false)
+	if c == nil {
+		return nil, nil
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []consent.Record
+	for _, i := range c.bySubject[subject] {
+		if want[c.records[i].ID] {
+			out = append(out, c.records[i])
+		}
+	}
+	return out, nil
+}
+
+func (m *consentMem) LiveRecordIDs(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, afterID string, limit int) ([]string, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c := m.acct(a, false)
+	if c == nil || limit <= 0 {
+		return nil, nil
+	}
+	var ids []string
+	for _, i := range c.bySubject[subject] {
+		if r := &c.records[i]; !r.Pseudonymized && r.ID > afterID {
+			ids = append(ids, r.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids[:min(limit, len(ids))], nil
+}
+
+func (m *consentMem) PseudonymizeRecords(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, ids []string) (int, error) {
 	if err := live(ctx); err != nil {
 		return 0, err
 	}
@@ -248,16 +321,52 @@ func (m *consentMem) Pseudonymize(ctx context.Context, a gdprkit.AccountID, subj
 	if c == nil {
 		return 0, nil
 	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
 	n := 0
 	for _, i := range c.bySubject[subject] {
 		r := &c.records[i]
-		if r.Pseudonymized {
+		if r.Pseudonymized || !want[r.ID] {
 			continue
 		}
-		r.Subject, r.Evidence.IP, r.Evidence.UserAgent, r.Salt, r.Pseudonymized = "", "", "", "", true
+		*r = consent.StripIdentifiers(*r)
 		n++
 	}
 	return n, nil
+}
+
+func (m *consentMem) Rewrite(ctx context.Context, a gdprkit.AccountID, fromSeq int64, rewrite func(consent.ChainHead, *consent.Record) error) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.acct(a, false)
+	if c == nil || fromSeq < 1 || fromSeq > int64(len(c.records)) {
+		return 0, nil
+	}
+	var head consent.ChainHead
+	if fromSeq > 1 {
+		prev := c.records[fromSeq-2]
+		head = consent.ChainHead{Seq: prev.Seq, Hash: prev.Hash}
+	}
+	out := make([]consent.Record, 0, int64(len(c.records))-fromSeq+1)
+	for _, r := range c.records[fromSeq-1:] {
+		old := r
+		if err := rewrite(head, &r); err != nil {
+			return 0, err
+		}
+		if r.Seq != old.Seq || r.ID != old.ID || r.SubjectPS != old.SubjectPS || r.Purpose != old.Purpose ||
+			r.Action != old.Action || r.PolicyVersion != old.PolicyVersion || !r.At.Equal(old.At) {
+			return 0, fmt.Errorf("rewrite changed the identity of record %d: %w", old.Seq, gdprkit.ErrConflict)
+		}
+		out = append(out, r)
+		head = consent.ChainHead{Seq: r.Seq, Hash: r.Hash}
+	}
+	copy(c.records[fromSeq-1:], out)
+	return len(out), nil
 }
 
 func (m *consentMem) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (int, error) {

@@ -106,3 +106,69 @@ func BenchmarkConsentGrant(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConsentPseudonymizeBatch measures PseudonymizeRecords of one page
+// of 500 record IDs (one UPDATE), the step an erasure job takes per batch.
+func BenchmarkConsentPseudonymizeBatch(b *testing.B) {
+	ctx := context.Background()
+	for _, ad := range consentAdapters(b) {
+		b.Run(ad.name, func(b *testing.B) {
+			svc, a := benchService(b, ad.open(b))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				subject := gdprkit.SubjectID(fmt.Sprintf("s%d@example.com", i))
+				d := consent.Decision{Subject: subject, Purpose: "chat", Source: consent.SourcePreChat,
+					IP: netip.MustParseAddr("192.0.2.1"), UserAgent: "Mozilla/5.0", RecordedBy: gdprkit.ActorID(subject)}
+				batch := make([]consent.Decision, 100)
+				for j := range batch {
+					batch[j] = d
+				}
+				for range 5 {
+					if _, err := svc.Record(ctx, a, batch, consent.Grant); err != nil {
+						b.Fatal(err)
+					}
+				}
+				ids, err := svc.LiveRecordIDs(ctx, a, subject, "", 500)
+				if err != nil || len(ids) != 500 {
+					b.Fatal(len(ids), err)
+				}
+				b.StartTimer()
+				n, err := svc.PseudonymizeRecords(ctx, a, subject, ids, "system:erasure")
+				if err != nil || n != 500 {
+					b.Fatal(n, err)
+				}
+			}
+			b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkConsentVerify measures Verify of a 10,000-record chain with its
+// current state (1,000 subjects).
+func BenchmarkConsentVerify(b *testing.B) {
+	ctx := context.Background()
+	for _, ad := range consentAdapters(b) {
+		b.Run(ad.name, func(b *testing.B) {
+			svc, a := benchService(b, ad.open(b))
+			batch := make([]consent.Decision, 100)
+			for k := range 100 {
+				for j := range batch {
+					batch[j] = consent.Decision{Subject: gdprkit.SubjectID(fmt.Sprintf("s%d", (k*100+j)%1000)), Purpose: "chat",
+						Source: consent.SourcePreChat, IP: netip.MustParseAddr("192.0.2.1"), UserAgent: "Mozilla/5.0"}
+				}
+				if _, err := svc.Record(ctx, a, batch, consent.Grant); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				res, err := svc.Verify(ctx, a)
+				if err != nil || res.Records != 10000 || res.States != 1000 {
+					b.Fatal(res, err)
+				}
+			}
+		})
+	}
+}

@@ -92,17 +92,57 @@ func (c consentSQL) Policy(ctx context.Context, a gdprkit.AccountID, purpose str
 	return p, mapErr(err, fmt.Sprintf("policy %q version %d", purpose, version))
 }
 
-const recordCols = "seq, id, subject, subject_ps, purpose, policy_version, policy_hash, action, source, ip, user_agent, wording, recorded_by, at, salt, subject_commit, evidence_commit, prev_hash, hash, pseudonymized"
+// recordCols are the columns of a record, in the order scanRecord and
+// recordArgs use.
+const recordCols = "seq, id, version, subject, subject_ps, purpose, policy_version, policy_hash, action, source, ip, user_agent, wording, recorded_by, at, " +
+	"salt_subject, salt_recorded_by, salt_ip, salt_user_agent, salt_wording, " +
+	"commit_subject, commit_recorded_by, commit_ip, commit_user_agent, commit_wording, " +
+	"salt, subject_commit, evidence_commit, prior_hash, prev_hash, hash, pseudonymized"
+
+const recordColCount = 32
+
+// recordScan holds nullable destinations for every record column, so a
+// record can be scanned from a LEFT JOIN that found none.
+type recordScan struct {
+	seq, version, policyVersion                                    sql.NullInt64
+	id, subject, ps, purpose, policyHash, action, source, ip, ua   sql.NullString
+	wording, by                                                    sql.NullString
+	at                                                             time.Time
+	salts, commits                                                 [5]sql.NullString
+	salt, subjectCommit, evidenceCommit, priorHash, prevHash, hash sql.NullString
+	pseudonymized                                                  sql.NullBool
+}
+
+func (x *recordScan) dest() []any {
+	return []any{&x.seq, &x.id, &x.version, &x.subject, &x.ps, &x.purpose, &x.policyVersion, &x.policyHash, &x.action, &x.source,
+		&x.ip, &x.ua, &x.wording, &x.by, tscan(&x.at),
+		&x.salts[0], &x.salts[1], &x.salts[2], &x.salts[3], &x.salts[4],
+		&x.commits[0], &x.commits[1], &x.commits[2], &x.commits[3], &x.commits[4],
+		&x.salt, &x.subjectCommit, &x.evidenceCommit, &x.priorHash, &x.prevHash, &x.hash, &x.pseudonymized}
+}
+
+func fields(v [5]sql.NullString) consent.Fields {
+	return consent.Fields{Subject: v[0].String, RecordedBy: v[1].String, IP: v[2].String, UserAgent: v[3].String, Wording: v[4].String}
+}
+
+func (x *recordScan) record() consent.Record {
+	return consent.Record{
+		ID: x.id.String, Seq: x.seq.Int64, Version: int(x.version.Int64),
+		Subject: gdprkit.SubjectID(x.subject.String), SubjectPS: gdprkit.Pseudonym(x.ps.String), Purpose: x.purpose.String,
+		PolicyVersion: int(x.policyVersion.Int64), PolicyHash: x.policyHash.String,
+		Action: consent.Action(x.action.String), Source: consent.Source(x.source.String),
+		Evidence:   consent.Evidence{IP: x.ip.String, UserAgent: x.ua.String, Wording: x.wording.String},
+		RecordedBy: gdprkit.ActorID(x.by.String), At: x.at,
+		Salts: fields(x.salts), Commits: fields(x.commits),
+		Salt: x.salt.String, SubjectCommit: x.subjectCommit.String, EvidenceCommit: x.evidenceCommit.String,
+		PriorHash: x.priorHash.String, PrevHash: x.prevHash.String, Hash: x.hash.String, Pseudonymized: x.pseudonymized.Bool,
+	}
+}
 
 func scanRecord(sc interface{ Scan(...any) error }) (consent.Record, error) {
-	var r consent.Record
-	var subject, ip, ua, salt sql.NullString
-	var ps, action, source, by string
-	err := sc.Scan(&r.Seq, &r.ID, &subject, &ps, &r.Purpose, &r.PolicyVersion, &r.PolicyHash, &action, &source,
-		&ip, &ua, &r.Evidence.Wording, &by, tscan(&r.At), &salt, &r.SubjectCommit, &r.EvidenceCommit, &r.PrevHash, &r.Hash, &r.Pseudonymized)
-	r.Subject, r.SubjectPS, r.Action, r.Source, r.RecordedBy = gdprkit.SubjectID(subject.String), gdprkit.Pseudonym(ps), consent.Action(action), consent.Source(source), gdprkit.ActorID(by)
-	r.Evidence.IP, r.Evidence.UserAgent, r.Salt = ip.String, ua.String, salt.String
-	return r, err
+	var x recordScan
+	err := sc.Scan(x.dest()...)
+	return x.record(), err
 }
 
 func nullStr(s string) any {
@@ -112,29 +152,64 @@ func nullStr(s string) any {
 	return s
 }
 
+// recordArgs appends the account and r's columns, in recordCols order.
+func (c consentSQL) recordArgs(args []any, a gdprkit.AccountID, r *consent.Record) []any {
+	return append(args, string(a), r.Seq, r.ID, r.Version, nullStr(string(r.Subject)), string(r.SubjectPS), r.Purpose, r.PolicyVersion,
+		r.PolicyHash, string(r.Action), string(r.Source), nullStr(r.Evidence.IP), nullStr(r.Evidence.UserAgent), r.Evidence.Wording,
+		string(r.RecordedBy), c.ts(r.At),
+		nullStr(r.Salts.Subject), nullStr(r.Salts.RecordedBy), nullStr(r.Salts.IP), nullStr(r.Salts.UserAgent), nullStr(r.Salts.Wording),
+		r.Commits.Subject, r.Commits.RecordedBy, r.Commits.IP, r.Commits.UserAgent, r.Commits.Wording,
+		nullStr(r.Salt), r.SubjectCommit, r.EvidenceCommit, r.PriorHash, r.PrevHash, r.Hash, r.Pseudonymized)
+}
+
+// insertRecords stores rs with multi-row INSERTs of at most 100 rows.
+func (c consentSQL) insertRecords(ctx context.Context, tx *sql.Tx, a gdprkit.AccountID, rs []consent.Record) error {
+	const chunk = 100
+	for len(rs) > 0 {
+		n := min(chunk, len(rs))
+		args := make([]any, 0, n*(recordColCount+1))
+		for i := range rs[:n] {
+			args = c.recordArgs(args, a, &rs[i])
+		}
+		if _, err := tx.ExecContext(ctx, c.q("INSERT INTO gdpr_consent_records (account_id, "+recordCols+") VALUES "+valueRows(n, recordColCount+1)), args...); err != nil {
+			return err
+		}
+		rs = rs[n:]
+	}
+	return nil
+}
+
+// lockHead locks the account's chain head row, creating it first only
+// when missing, so the common path takes one exclusive lock and nothing
+// that could deadlock.
+func (c consentSQL) lockHead(ctx context.Context, tx *sql.Tx, a gdprkit.AccountID) (consent.ChainHead, error) {
+	var head consent.ChainHead
+	lock := c.q("SELECT seq, hash FROM gdpr_consent_heads WHERE account_id = ?" + c.d.forUpdate())
+	err := tx.QueryRowContext(ctx, lock, string(a)).Scan(&head.Seq, &head.Hash)
+	if err == sql.ErrNoRows {
+		if _, err := tx.ExecContext(ctx, c.q(c.d.insertIgnore("gdpr_consent_heads", "(account_id, seq, hash)", "(?, 0, '')", "(account_id)")), string(a)); err != nil {
+			return head, err
+		}
+		err = tx.QueryRowContext(ctx, lock, string(a)).Scan(&head.Seq, &head.Hash)
+	}
+	return head, err
+}
+
 func (c consentSQL) Append(ctx context.Context, a gdprkit.AccountID, drafts []consent.Record, seal func(consent.ChainHead, *consent.Record) error) ([]consent.Record, error) {
 	if err := checkAccount(a); err != nil {
 		return nil, err
 	}
-	out := make([]consent.Record, len(drafts))
+	var out []consent.Record
 	err := c.tx(ctx, "append consent", func(tx *sql.Tx) error {
-		// Lock the head row; create it first only when missing, so the common
-		// path takes one exclusive lock and nothing that could deadlock.
-		var head consent.ChainHead
-		lockHead := c.q("SELECT seq, hash FROM gdpr_consent_heads WHERE account_id = ?" + c.d.forUpdate())
-		err := tx.QueryRowContext(ctx, lockHead, string(a)).Scan(&head.Seq, &head.Hash)
-		if err == sql.ErrNoRows {
-			if _, err := tx.ExecContext(ctx, c.q(c.d.insertIgnore("gdpr_consent_heads", "(account_id, seq, hash)", "(?, 0, '')", "(account_id)")), string(a)); err != nil {
-				return err
-			}
-			err = tx.QueryRowContext(ctx, lockHead, string(a)).Scan(&head.Seq, &head.Hash)
-		}
+		head, err := c.lockHead(ctx, tx, a)
 		if err != nil {
 			return err
 		}
-		insRec := c.q("INSERT INTO gdpr_consent_records (account_id, " + recordCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		upState := c.q(c.d.upsert("gdpr_consent_state", "(account_id, subject_ps, purpose, action, policy_version, at, seq)", "(?, ?, ?, ?, ?, ?, ?)",
-			"(account_id, subject_ps, purpose)", []string{"action", "policy_version", "at", "seq"}))
+		out = make([]consent.Record, len(drafts))
+		// The latest record per (subject, purpose) of this batch: one
+		// state row each, so the upsert never meets its own key twice.
+		last := map[consent.StateKey]int{}
+		var order []consent.StateKey
 		for i := range drafts {
 			r := drafts[i]
 			if err := seal(head, &r); err != nil {
@@ -143,16 +218,28 @@ func (c consentSQL) Append(ctx context.Context, a gdprkit.AccountID, drafts []co
 			if r.Seq != head.Seq+1 {
 				return fmt.Errorf("seal returned seq %d after head %d: %w", r.Seq, head.Seq, gdprkit.ErrConflict)
 			}
-			if _, err := tx.ExecContext(ctx, insRec, string(a), r.Seq, r.ID, nullStr(string(r.Subject)), string(r.SubjectPS), r.Purpose, r.PolicyVersion,
-				r.PolicyHash, string(r.Action), string(r.Source), nullStr(r.Evidence.IP), nullStr(r.Evidence.UserAgent), r.Evidence.Wording,
-				string(r.RecordedBy), c.ts(r.At), nullStr(r.Salt), r.SubjectCommit, r.EvidenceCommit, r.PrevHash, r.Hash, r.Pseudonymized); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, upState, string(a), string(r.SubjectPS), r.Purpose, string(r.Action), r.PolicyVersion, c.ts(r.At), r.Seq); err != nil {
-				return err
-			}
 			out[i] = r
 			head = consent.ChainHead{Seq: r.Seq, Hash: r.Hash}
+			k := consent.StateKey{SubjectPS: r.SubjectPS, Purpose: r.Purpose}
+			if _, ok := last[k]; !ok {
+				order = append(order, k)
+			}
+			last[k] = i
+		}
+		if err := c.insertRecords(ctx, tx, a, out); err != nil {
+			return err
+		}
+		args := make([]any, 0, len(order)*7)
+		for _, k := range order {
+			r := &out[last[k]]
+			args = append(args, string(a), string(r.SubjectPS), r.Purpose, string(r.Action), r.PolicyVersion, c.ts(r.At), r.Seq)
+		}
+		if len(order) > 0 {
+			upState := c.q(c.d.upsert("gdpr_consent_state", "(account_id, subject_ps, purpose, action, policy_version, at, seq)", valueRows(len(order), 7),
+				"(account_id, subject_ps, purpose)", []string{"action", "policy_version", "at", "seq"}))
+			if _, err := tx.ExecContext(ctx, upState, args...); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, c.q("UPDATE gdpr_consent_heads SET seq = ?, hash = ? WHERE account_id = ?"), head.Seq, head.Hash, string(a))
 		return err
@@ -163,31 +250,76 @@ func (c consentSQL) Append(ctx context.Context, a gdprkit.AccountID, drafts []co
 	return out, nil
 }
 
+// Lookup reads the purpose, the state entry and the record it points to in
+// one statement over three primary keys.
 func (c consentSQL) Lookup(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, purpose string) (consent.Lookup, error) {
 	var l consent.Lookup
 	var secs int64
-	var action sql.NullString
-	var version sql.NullInt64
-	var at time.Time
+	var stateSeq sql.NullInt64
+	var x recordScan
+	dest := append([]any{&l.Purpose.Key, &l.Purpose.Name, &l.Purpose.Label, &l.Purpose.Description, &secs, &l.Purpose.CurrentVersion,
+		&l.Purpose.MaterialVersion, tscan(&l.Purpose.CreatedAt), &stateSeq}, x.hashedDest()...)
 	err := c.db.QueryRowContext(ctx, c.q(`SELECT p.purpose, p.name, p.label, p.description, p.lifetime_seconds, p.current_version, p.material_version, p.created_at,
-	s.action, s.policy_version, s.at
-FROM gdpr_consent_purposes p LEFT JOIN gdpr_consent_state s
-	ON s.account_id = p.account_id AND s.purpose = p.purpose AND s.subject_ps = ?
-WHERE p.account_id = ? AND p.purpose = ?`), string(subject), string(a), purpose).Scan(
-		&l.Purpose.Key, &l.Purpose.Name, &l.Purpose.Label, &l.Purpose.Description, &secs, &l.Purpose.CurrentVersion,
-		&l.Purpose.MaterialVersion, tscan(&l.Purpose.CreatedAt), &action, &version, tscan(&at))
+	s.seq, `+lookupRecordCols+`
+FROM gdpr_consent_purposes p
+LEFT JOIN gdpr_consent_state s ON s.account_id = p.account_id AND s.purpose = p.purpose AND s.subject_ps = ?
+LEFT JOIN gdpr_consent_records r ON r.account_id = s.account_id AND r.seq = s.seq
+WHERE p.account_id = ? AND p.purpose = ?`), string(subject), string(a), purpose).Scan(dest...)
 	if err != nil {
 		return consent.Lookup{}, mapErr(err, fmt.Sprintf("purpose %q", purpose))
 	}
 	l.Purpose.Lifetime = time.Duration(secs) * time.Second
-	if action.Valid {
-		l.Found, l.Action, l.PolicyVersion, l.At = true, consent.Action(action.String), int(version.Int64), at
+	if stateSeq.Valid {
+		l.Found, l.Seq = true, stateSeq.Int64
+		if x.seq.Valid {
+			l.Record = x.record()
+		}
 	}
 	return l, nil
 }
 
-func (c consentSQL) records(ctx context.Context, what, query string, args ...any) ([]consent.Record, error) {
-	rows, err := c.db.QueryContext(ctx, c.q(query), args...)
+// lookupRecordCols are the record columns Lookup reads: those the record's
+// hash covers (consent.Lookup allows leaving out the identifying values and
+// salts), in hashedDest order. Fewer columns keep the statement, which
+// SQLite parses on every call, short.
+const lookupRecordCols = "r.seq, r.id, r.version, r.subject_ps, r.purpose, r.policy_version, r.policy_hash, r.action, r.source, r.wording, r.recorded_by, r.at, " +
+	"r.commit_subject, r.commit_recorded_by, r.commit_ip, r.commit_user_agent, r.commit_wording, r.subject_commit, r.evidence_commit, r.prior_hash, r.prev_hash, r.hash"
+
+func (x *recordScan) hashedDest() []any {
+	return []any{&x.seq, &x.id, &x.version, &x.ps, &x.purpose, &x.policyVersion, &x.policyHash, &x.action, &x.source,
+		&x.wording, &x.by, tscan(&x.at),
+		&x.commits[0], &x.commits[1], &x.commits[2], &x.commits[3], &x.commits[4],
+		&x.subjectCommit, &x.evidenceCommit, &x.priorHash, &x.prevHash, &x.hash}
+}
+
+func (c consentSQL) States(ctx context.Context, a gdprkit.AccountID, after consent.StateKey, limit int) ([]consent.State, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := c.db.QueryContext(ctx, c.q(`SELECT subject_ps, purpose, seq, action, policy_version, at FROM gdpr_consent_state
+WHERE account_id = ? AND (subject_ps > ? OR (subject_ps = ? AND purpose > ?)) ORDER BY subject_ps, purpose LIMIT ?`),
+		string(a), string(after.SubjectPS), string(after.SubjectPS), after.Purpose, limit)
+	if err != nil {
+		return nil, mapErr(err, "consent state")
+	}
+	defer rows.Close()
+	var out []consent.State
+	for rows.Next() {
+		var st consent.State
+		var ps, action string
+		if err := rows.Scan(&ps, &st.Purpose, &st.Seq, &action, &st.PolicyVersion, tscan(&st.At)); err != nil {
+			return nil, mapErr(err, "consent state")
+		}
+		st.SubjectPS, st.Action = gdprkit.Pseudonym(ps), consent.Action(action)
+		out = append(out, st)
+	}
+	return out, mapErr(rows.Err(), "consent state")
+}
+
+func (c consentSQL) records(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, what, query string, args ...any) ([]consent.Record, error) {
+	rows, err := q.QueryContext(ctx, c.q(query), args...)
 	if err != nil {
 		return nil, mapErr(err, what)
 	}
@@ -204,14 +336,50 @@ func (c consentSQL) records(ctx context.Context, what, query string, args ...any
 }
 
 func (c consentSQL) SubjectRecords(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) ([]consent.Record, error) {
-	return c.records(ctx, "subject records", "SELECT "+recordCols+" FROM gdpr_consent_records WHERE account_id = ? AND subject_ps = ? ORDER BY seq", string(a), string(subject))
+	return c.records(ctx, c.db, "subject records", "SELECT "+recordCols+" FROM gdpr_consent_records WHERE account_id = ? AND subject_ps = ? ORDER BY seq", string(a), string(subject))
+}
+
+func idArgs(head []any, ids []string) []any {
+	for _, id := range ids {
+		head = append(head, id)
+	}
+	return head
+}
+
+func (c consentSQL) RecordsByID(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, ids []string) ([]consent.Record, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return c.records(ctx, c.db, "records by ID", "SELECT "+recordCols+" FROM gdpr_consent_records WHERE account_id = ? AND subject_ps = ? AND id IN "+placeholders(len(ids))+" ORDER BY seq",
+		idArgs([]any{string(a), string(subject)}, ids)...)
+}
+
+func (c consentSQL) LiveRecordIDs(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, afterID string, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := c.db.QueryContext(ctx, c.q("SELECT id FROM gdpr_consent_records WHERE account_id = ? AND subject_ps = ? AND pseudonymized = ? AND id > ? ORDER BY id LIMIT ?"),
+		string(a), string(subject), false, afterID, limit)
+	if err != nil {
+		return nil, mapErr(err, "live consent records")
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapErr(err, "live consent records")
+		}
+		out = append(out, id)
+	}
+	return out, mapErr(rows.Err(), "live consent records")
 }
 
 func (c consentSQL) Records(ctx context.Context, a gdprkit.AccountID, afterSeq int64, limit int) ([]consent.Record, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	return c.records(ctx, "records", "SELECT "+recordCols+" FROM gdpr_consent_records WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?", string(a), afterSeq, limit)
+	return c.records(ctx, c.db, "records", "SELECT "+recordCols+" FROM gdpr_consent_records WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?", string(a), afterSeq, limit)
 }
 
 func (c consentSQL) Head(ctx context.Context, a gdprkit.AccountID) (consent.ChainHead, error) {
@@ -223,14 +391,86 @@ func (c consentSQL) Head(ctx context.Context, a gdprkit.AccountID) (consent.Chai
 	return h, mapErr(err, "consent head")
 }
 
-func (c consentSQL) Pseudonymize(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym) (int, error) {
-	res, err := c.db.ExecContext(ctx, c.q("UPDATE gdpr_consent_records SET subject = NULL, ip = NULL, user_agent = NULL, salt = NULL, pseudonymized = ? WHERE account_id = ? AND subject_ps = ? AND pseudonymized = ?"),
-		true, string(a), string(subject), false)
+// PseudonymizeRecords is consent.StripIdentifiers in one UPDATE: version-1
+// rows keep recorded_by and wording, which their hash holds as they are.
+func (c consentSQL) PseudonymizeRecords(ctx context.Context, a gdprkit.AccountID, subject gdprkit.Pseudonym, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := c.db.ExecContext(ctx, c.q(`UPDATE gdpr_consent_records SET subject = NULL, ip = NULL, user_agent = NULL, salt = NULL,
+	salt_subject = NULL, salt_recorded_by = NULL, salt_ip = NULL, salt_user_agent = NULL, salt_wording = NULL,
+	recorded_by = CASE WHEN version <= 1 THEN recorded_by ELSE '' END,
+	wording = CASE WHEN version <= 1 THEN wording ELSE '' END,
+	pseudonymized = ?
+WHERE account_id = ? AND subject_ps = ? AND pseudonymized = ? AND id IN `+placeholders(len(ids))),
+		idArgs([]any{true, string(a), string(subject), false}, ids)...)
 	if err != nil {
-		return 0, mapErr(err, "pseudonymize consent")
+		return 0, mapErr(err, "pseudonymize consent records")
 	}
 	n, err := res.RowsAffected()
-	return int(n), mapErr(err, "pseudonymize consent")
+	return int(n), mapErr(err, "pseudonymize consent records")
+}
+
+// Rewrite replaces the records from fromSeq on page by page inside one
+// transaction that holds the head lock: each page is read, rewritten,
+// deleted and inserted again with multi-row statements.
+func (c consentSQL) Rewrite(ctx context.Context, a gdprkit.AccountID, fromSeq int64, rewrite func(consent.ChainHead, *consent.Record) error) (int, error) {
+	if err := checkAccount(a); err != nil {
+		return 0, err
+	}
+	var n int
+	err := c.tx(ctx, "rewrite consent chain", func(tx *sql.Tx) error {
+		n = 0
+		end, err := c.lockHead(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		if fromSeq < 1 || fromSeq > end.Seq {
+			return nil
+		}
+		var head consent.ChainHead
+		if fromSeq > 1 {
+			if err := tx.QueryRowContext(ctx, c.q("SELECT seq, hash FROM gdpr_consent_records WHERE account_id = ? AND seq = ?"), string(a), fromSeq-1).
+				Scan(&head.Seq, &head.Hash); err != nil {
+				return fmt.Errorf("record %d before the rewrite: %w", fromSeq-1, err)
+			}
+		}
+		const page = 200
+		for cursor := fromSeq - 1; cursor < end.Seq; {
+			rs, err := c.records(ctx, tx, "rewrite consent chain", "SELECT "+recordCols+" FROM gdpr_consent_records WHERE account_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+				string(a), cursor, end.Seq, page)
+			if err != nil {
+				return err
+			}
+			if len(rs) == 0 {
+				break
+			}
+			for i := range rs {
+				old := rs[i]
+				r := &rs[i]
+				if err := rewrite(head, r); err != nil {
+					return err
+				}
+				if r.Seq != old.Seq || r.ID != old.ID || r.SubjectPS != old.SubjectPS || r.Purpose != old.Purpose ||
+					r.Action != old.Action || r.PolicyVersion != old.PolicyVersion || !r.At.Equal(old.At) {
+					return fmt.Errorf("rewrite changed the identity of record %d: %w", old.Seq, gdprkit.ErrConflict)
+				}
+				head = consent.ChainHead{Seq: r.Seq, Hash: r.Hash}
+			}
+			if _, err := tx.ExecContext(ctx, c.q("DELETE FROM gdpr_consent_records WHERE account_id = ? AND seq >= ? AND seq <= ?"),
+				string(a), rs[0].Seq, rs[len(rs)-1].Seq); err != nil {
+				return err
+			}
+			if err := c.insertRecords(ctx, tx, a, rs); err != nil {
+				return err
+			}
+			n += len(rs)
+			cursor = rs[len(rs)-1].Seq
+		}
+		_, err = tx.ExecContext(ctx, c.q("UPDATE gdpr_consent_heads SET seq = ?, hash = ? WHERE account_id = ?"), head.Seq, head.Hash, string(a))
+		return err
+	})
+	return n, err
 }
 
 func (c consentSQL) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (int, error) {

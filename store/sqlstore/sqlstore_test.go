@@ -3,6 +3,9 @@ package sqlstore_test
 import (
 	"context"
 	"io/fs"
+	"net/netip"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -100,8 +103,10 @@ func TestNewRejectsBadArguments(t *testing.T) {
 	require.ErrorIs(t, err, gdprkit.ErrInvalid)
 }
 
-// TestConsentTamperDetected edits the stored chain as someone with database
-// access would, and checks that Verify names the break.
+// TestConsentTamperDetected edits the stored chain and the current state as
+// someone with database access would, and checks that Verify names the
+// break and Check never answers from an edited record; and that removing a
+// record's identifying values directly, as an erasure would, breaks nothing.
 func TestConsentTamperDetected(t *testing.T) {
 	for _, d := range testdb.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
@@ -118,6 +123,7 @@ func TestConsentTamperDetected(t *testing.T) {
 				}
 				return query
 			}
+			// Records 1-4 grant chat to a, b, c, d; record 5 withdraws a's.
 			setup := func() gdprkit.AccountID {
 				a := storetest.NewAccount(t)
 				_, err := svc.DefinePurpose(ctx, a, consent.Purpose{Key: "chat", Name: "Chat"})
@@ -125,37 +131,79 @@ func TestConsentTamperDetected(t *testing.T) {
 				_, err = svc.PublishPolicy(ctx, a, "chat", "text", false, "admin")
 				require.NoError(t, err)
 				for _, sub := range []gdprkit.SubjectID{"a", "b", "c", "d"} {
-					_, err := svc.Grant(ctx, a, consent.Decision{Subject: sub, Purpose: "chat", Source: consent.SourceAPI})
+					_, err := svc.Grant(ctx, a, consent.Decision{Subject: sub, Purpose: "chat", Source: consent.SourceAPI,
+						IP: netip.MustParseAddr("192.0.2.1"), UserAgent: "UA", RecordedBy: gdprkit.ActorID("c-" + sub)})
 					require.NoError(t, err)
 				}
+				_, err = svc.Withdraw(ctx, a, consent.Decision{Subject: "a", Purpose: "chat", Source: consent.SourcePortal, RecordedBy: "c-a"})
+				require.NoError(t, err)
 				_, err = svc.Verify(ctx, a)
 				require.NoError(t, err)
 				return a
 			}
-			cases := map[string]string{
-				"edited action":  "UPDATE gdpr_consent_records SET action = 'withdraw' WHERE account_id = ? AND seq = 2",
-				"edited subject": "UPDATE gdpr_consent_records SET subject = 'mallory' WHERE account_id = ? AND seq = 3",
-				"removed record": "DELETE FROM gdpr_consent_records WHERE account_id = ? AND seq = 2",
-				"removed last":   "DELETE FROM gdpr_consent_records WHERE account_id = ? AND seq = 4",
-				"reordered":      "UPDATE gdpr_consent_records SET seq = 5 - seq WHERE account_id = ? AND seq IN (2, 3)",
+			check := func(a gdprkit.AccountID) (consent.Status, error) { return svc.Check(ctx, a, "a", "chat") }
+			cases := []struct {
+				name  string
+				stmts []string
+				// status is what Check must answer afterwards; "" when it must refuse.
+				status string
+			}{
+				{"edited action", []string{"UPDATE gdpr_consent_records SET action = 'withdraw' WHERE account_id = ? AND seq = 2"}, "withdrawn"},
+				{"edited subject", []string{"UPDATE gdpr_consent_records SET subject = 'mallory' WHERE account_id = ? AND seq = 3"}, "withdrawn"},
+				{"edited recorder", []string{"UPDATE gdpr_consent_records SET recorded_by = 'c-mallory' WHERE account_id = ? AND seq = 3"}, "withdrawn"},
+				{"recorder blanked alone", []string{"UPDATE gdpr_consent_records SET recorded_by = '' WHERE account_id = ? AND seq = 3"}, "withdrawn"},
+				{"edited wording", []string{"UPDATE gdpr_consent_records SET wording = 'I agree to everything' WHERE account_id = ? AND seq = 5"}, "withdrawn"},
+				{"edited policy version of the latest record", []string{"UPDATE gdpr_consent_records SET policy_version = 2 WHERE account_id = ? AND seq = 5"}, ""},
+				{"edited user agent", []string{"UPDATE gdpr_consent_records SET user_agent = 'other' WHERE account_id = ? AND seq = 2"}, "withdrawn"},
+				{"edited latest record's action", []string{"UPDATE gdpr_consent_records SET action = 'grant' WHERE account_id = ? AND seq = 5"}, ""},
+				{"removed record", []string{"DELETE FROM gdpr_consent_records WHERE account_id = ? AND seq = 2"}, "withdrawn"},
+				{"removed last", []string{"DELETE FROM gdpr_consent_records WHERE account_id = ? AND seq = 5"}, ""},
+				{"reordered", []string{"UPDATE gdpr_consent_records SET seq = 100 WHERE account_id = ? AND seq = 2",
+					"UPDATE gdpr_consent_records SET seq = 2 WHERE account_id = ? AND seq = 3",
+					"UPDATE gdpr_consent_records SET seq = 3 WHERE account_id = ? AND seq = 100"}, "withdrawn"},
+				{"state withdraw edited to grant", []string{"UPDATE gdpr_consent_state SET action = 'grant' WHERE account_id = ? AND seq = 5"}, "withdrawn"},
+				{"state pointed back at the older grant", []string{"UPDATE gdpr_consent_state SET seq = 1, action = 'grant' WHERE account_id = ? AND seq = 5"}, "granted"},
+				{"state pointed at another subject's grant", []string{"UPDATE gdpr_consent_state SET seq = 2, action = 'grant' WHERE account_id = ? AND seq = 5"}, ""},
+				{"state removed", []string{"DELETE FROM gdpr_consent_state WHERE account_id = ? AND seq = 5"}, "never_given"},
+				{"head moved back before the last record", []string{"UPDATE gdpr_consent_heads SET seq = 4, hash = (SELECT hash FROM gdpr_consent_records WHERE account_id = ? AND seq = 4) WHERE account_id = ?"}, "withdrawn"},
+				{"state of another purpose added", []string{"INSERT INTO gdpr_consent_state (account_id, subject_ps, purpose, action, policy_version, at, seq) " +
+					"SELECT account_id, subject_ps, 'news', action, policy_version, at, seq FROM gdpr_consent_state WHERE account_id = ? AND seq = 5"}, "withdrawn"},
 			}
-			for name, stmt := range cases {
+			for _, c := range cases {
 				a := setup()
-				if name == "reordered" {
-					// Swap records 2 and 3 through a free seq: keys are unique.
-					for _, st := range []string{"UPDATE gdpr_consent_records SET seq = 100 WHERE account_id = ? AND seq = 2",
-						"UPDATE gdpr_consent_records SET seq = 2 WHERE account_id = ? AND seq = 3",
-						"UPDATE gdpr_consent_records SET seq = 3 WHERE account_id = ? AND seq = 100"} {
-						_, err := db.Exec(q(st), string(a))
-						require.NoError(t, err)
+				for _, st := range c.stmts {
+					args := make([]any, strings.Count(st, "?"))
+					for i := range args {
+						args[i] = string(a)
 					}
-				} else {
-					_, err := db.Exec(q(stmt), string(a))
-					require.NoError(t, err, name)
+					_, err := db.Exec(q(st), args...)
+					require.NoError(t, err, c.name)
 				}
 				_, err := svc.Verify(ctx, a)
-				assert.ErrorIs(t, err, consent.ErrChainBroken, name)
+				assert.ErrorIs(t, err, consent.ErrChainBroken, c.name)
+				st, err := check(a)
+				if c.status == "" {
+					assert.ErrorIs(t, err, consent.ErrChainBroken, "%s: Check refuses to answer from an edited record", c.name)
+				} else if assert.NoError(t, err, c.name) {
+					assert.Equal(t, c.status, st.String(), "%s: Check", c.name)
+				}
 			}
+
+			// Removing every identifying value and its salt by hand — what
+			// PseudonymizeRecords does — leaves the chain and proofs valid.
+			a := setup()
+			proof, err := svc.ExportProof(ctx, a, "b")
+			require.NoError(t, err)
+			_, err = db.Exec(q(`UPDATE gdpr_consent_records SET subject = NULL, recorded_by = '', ip = NULL, user_agent = NULL, wording = '',
+	salt_subject = NULL, salt_recorded_by = NULL, salt_ip = NULL, salt_user_agent = NULL, salt_wording = NULL WHERE account_id = ? AND seq = 2`), string(a))
+			require.NoError(t, err)
+			_, err = svc.Verify(ctx, a)
+			require.NoError(t, err, "identifiers removed with their salts break nothing")
+			require.NoError(t, svc.ConfirmProof(ctx, a, proof), "a proof exported before still matches")
+			_, err = db.Exec(q("UPDATE gdpr_consent_records SET salt_ip = 'aa' WHERE account_id = ? AND seq = 2"), string(a))
+			require.NoError(t, err)
+			_, err = svc.Verify(ctx, a)
+			require.ErrorIs(t, err, consent.ErrChainBroken, "a salt without its value does not open the commitment")
 		})
 	}
 }
@@ -166,7 +214,8 @@ func replacePlaceholders(q string) string {
 	for i := 0; i < len(q); i++ {
 		if q[i] == '?' {
 			n++
-			out = append(out, '$', byte('0'+n))
+			out = append(out, '$')
+			out = strconv.AppendInt(out, int64(n), 10)
 			continue
 		}
 		out = append(out, q[i])

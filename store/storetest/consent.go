@@ -315,10 +315,15 @@ func runConsent(t *testing.T, f Factory) {
 		for _, r := range hist {
 			assert.True(t, r.Pseudonymized)
 			assert.Empty(t, r.Subject)
+			assert.Empty(t, r.RecordedBy, "the recorder goes too")
 			assert.Empty(t, r.Evidence.IP)
 			assert.Empty(t, r.Evidence.UserAgent)
-			assert.Empty(t, r.Salt)
-			assert.NotEmpty(t, r.SubjectCommit)
+			assert.Empty(t, r.Evidence.Wording)
+			assert.Equal(t, consent.Fields{}, r.Salts, "no salt is left to test a guess with")
+			assert.NotEmpty(t, r.Commits.Subject)
+			assert.NotEmpty(t, r.Commits.RecordedBy)
+			assert.NotEmpty(t, r.Commits.IP)
+			assert.NotEmpty(t, r.Commits.UserAgent)
 		}
 		st, err := h.svc.Check(ctx, h.acct, "carol@example.com", "chat")
 		require.NoError(t, err)
@@ -444,9 +449,28 @@ func runConsent(t *testing.T, f Factory) {
 		require.NoError(t, err)
 		_, err = svc.PublishPolicy(ctx, b, "chat", "B's text 2", true, "admin-b")
 		require.NoError(t, err)
-		n, err := st.Pseudonymize(ctx, b, aPS)
+		aRecs, err := st.SubjectRecords(ctx, a, aPS)
 		require.NoError(t, err)
-		assert.Equal(t, 0, n)
+		require.Len(t, aRecs, 1)
+		aIDs := []string{aRecs[0].ID}
+		n, err := st.PseudonymizeRecords(ctx, b, aPS, aIDs)
+		require.NoError(t, err)
+		assert.Equal(t, 0, n, "B cannot pseudonymise A's records")
+		ids, err := st.LiveRecordIDs(ctx, b, aPS, "", 10)
+		require.NoError(t, err)
+		assert.Empty(t, ids)
+		rs, err = st.RecordsByID(ctx, b, aPS, aIDs)
+		require.NoError(t, err)
+		assert.Empty(t, rs)
+		sts, err := st.States(ctx, b, consent.StateKey{}, 10)
+		require.NoError(t, err)
+		assert.Empty(t, sts)
+		n, err = st.Rewrite(ctx, b, 1, func(consent.ChainHead, *consent.Record) error {
+			t.Error("Rewrite of B must not see A's records")
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Zero(t, n)
 		_, err = svc.Withdraw(ctx, b, grant("same@example.com", "chat"))
 		require.NoError(t, err)
 
@@ -468,4 +492,7 @@ func runConsent(t *testing.T, f Factory) {
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), rb.Records)
 	})
+
+	runConsentBatches(t, f)
+	runConsentLegacy(t, f)
 }
