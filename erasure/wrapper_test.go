@@ -70,7 +70,7 @@ func TestForwardingWrapperKeepsEveryCapability(t *testing.T) {
 				}
 				g, err := erasure.NewGraph(targets...)
 				require.NoError(t, err)
-				svc, err := erasure.New(erasure.Config{Store: st.Erasure(), Graph: g, Directory: h, Pseudonymizer: ps, Clock: clock, BatchSize: 5})
+				svc, err := erasure.New(erasure.Config{Store: st.Erasure(), Graph: g, Directory: h, Pseudonymizer: ps, Clock: clock, BatchSize: 3})
 				require.NoError(t, err)
 
 				const acct = gdprkit.AccountID("acme")

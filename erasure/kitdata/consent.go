@@ -3,7 +3,6 @@ package kitdata
 import (
 	"context"
 	"encoding/json"
-	"sort"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/consent"
@@ -13,11 +12,15 @@ import (
 // ConsentRecords is what the consent target needs; *consent.Service has
 // it.
 type ConsentRecords interface {
-	// History returns the subject's records, oldest first.
-	History(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID) ([]consent.Record, error)
-	// Pseudonymize strips the subject's identifiers from their records,
-	// keeping the proof, and returns how many records changed.
-	Pseudonymize(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, by gdprkit.ActorID) (int, error)
+	// LiveRecordIDs pages through the IDs of the subject's records not yet
+	// pseudonymised, ascending.
+	LiveRecordIDs(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, afterID string, limit int) ([]string, error)
+	// PseudonymizeRecords strips the identifiers from exactly the given
+	// records of the subject, keeping the proof, and returns how many
+	// changed.
+	PseudonymizeRecords(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, ids []string, by gdprkit.ActorID) (int, error)
+	// RecordsByID returns the subject's records among ids.
+	RecordsByID(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, ids []string) ([]consent.Record, error)
 	// DeleteAccount removes all of an account's consent data.
 	DeleteAccount(ctx context.Context, account gdprkit.AccountID, by gdprkit.ActorID) (int, error)
 }
@@ -25,8 +28,10 @@ type ConsentRecords interface {
 // ConsentTarget returns the target of the subject's consent records
 // (erasure.KindConsent, a root). It can only anonymise: the records are
 // pseudonymised, keeping the proof that consent was given (Art. 7(1)).
-// Find lists the records not yet pseudonymised; EraseAccount deletes the
-// account's consent data, proof included.
+// Find pages through the records not yet pseudonymised; Anonymize
+// pseudonymises exactly the records it is given and counts those that
+// changed; EraseAccount deletes the account's consent data, proof
+// included.
 func ConsentTarget(c ConsentRecords) erasure.Target { return consentTarget{c: c} }
 
 type consentTarget struct {
@@ -40,34 +45,20 @@ func (consentTarget) Info() erasure.TargetInfo {
 		Caps: erasure.Caps{EraseAccount: true}}
 }
 
-func (t consentTarget) live(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID) ([]consent.Record, error) {
-	rs, err := t.c.History(ctx, account, subject)
-	if err != nil {
-		return nil, err
-	}
-	out := rs[:0]
-	for _, r := range rs {
-		if !r.Pseudonymized {
-			out = append(out, r)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
+// maxConsentBatch is the consent service's largest batch.
+const maxConsentBatch = consent.MaxBatch
 
 func (t consentTarget) Find(ctx context.Context, account gdprkit.AccountID, q erasure.Query) ([]erasure.Ref, error) {
-	if q.Subject == "" {
+	if q.Subject == "" || q.All {
 		return nil, nil
 	}
-	rs, err := t.live(ctx, account, q.Subject)
+	ids, err := t.c.LiveRecordIDs(ctx, account, q.Subject, q.After, min(q.Limit, maxConsentBatch))
 	if err != nil {
 		return nil, err
 	}
-	var out []erasure.Ref
-	for _, r := range rs {
-		if r.ID > q.After && len(out) < q.Limit {
-			out = append(out, erasure.Ref{ID: r.ID})
-		}
+	out := make([]erasure.Ref, len(ids))
+	for i, id := range ids {
+		out[i] = erasure.Ref{ID: id}
 	}
 	return out, nil
 }
@@ -80,29 +71,41 @@ func (t consentTarget) Anonymize(ctx context.Context, account gdprkit.AccountID,
 	if len(refs) == 0 || a.Subject == "" {
 		return erasure.Change{}, nil
 	}
-	n, err := t.c.Pseudonymize(ctx, account, a.Subject, "system:erasure")
-	return erasure.Change{Records: int64(min(n, len(refs)))}, err
+	var n int64
+	for i := 0; i < len(refs); i += maxConsentBatch {
+		part := refs[i:min(i+maxConsentBatch, len(refs))]
+		ids := make([]string, len(part))
+		for j, r := range part {
+			ids[j] = r.ID
+		}
+		c, err := t.c.PseudonymizeRecords(ctx, account, a.Subject, ids, "system:erasure")
+		n += int64(c)
+		if err != nil {
+			return erasure.Change{Records: n}, err
+		}
+	}
+	return erasure.Change{Records: n}, nil
 }
 
 func (t consentTarget) Export(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, refs []erasure.Ref) ([]json.RawMessage, error) {
-	rs, err := t.c.History(ctx, account, subject)
-	if err != nil {
-		return nil, err
-	}
-	want := make(map[string]bool, len(refs))
-	for _, r := range refs {
-		want[r.ID] = true
-	}
 	var out []json.RawMessage
-	for _, r := range rs {
-		if !want[r.ID] {
-			continue
+	for i := 0; i < len(refs); i += maxConsentBatch {
+		part := refs[i:min(i+maxConsentBatch, len(refs))]
+		ids := make([]string, len(part))
+		for j, r := range part {
+			ids[j] = r.ID
 		}
-		b, err := json.Marshal(r)
+		rs, err := t.c.RecordsByID(ctx, account, subject, ids)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, b)
+		for _, r := range rs {
+			b, err := json.Marshal(r)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b)
+		}
 	}
 	return out, nil
 }
