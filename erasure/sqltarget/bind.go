@@ -794,7 +794,11 @@ func (a *analysis) actions(s *Spec, t *sqldb.Table, f *facts, use func(string, s
 			default:
 				a.problem(Problem{Kind: s.Kind, Table: t.Name, Column: col.Name, Class: "type", Message: fmt.Sprintf("a marker needs a time, boolean, integer or text column, not %s", col.Type)})
 			}
-			if col.Kind == sqldb.KindTime && !col.Nullable {
+			if s.MarkerValue != nil {
+				if msg := fits(col, s.MarkerValue); msg != "" {
+					a.problem(Problem{Kind: s.Kind, Table: t.Name, Column: col.Name, Class: "type", Message: "marker value: " + msg})
+				}
+			} else if col.Kind == sqldb.KindTime && !col.Nullable {
 				a.problem(Problem{Kind: s.Kind, Table: t.Name, Column: col.Name, Class: "not-null", Message: "a time marker must be nullable (NULL: not erased)"})
 			}
 		}
@@ -947,8 +951,10 @@ func (a *analysis) unhandled(kind erasure.Kind, fk sqldb.ForeignKey) Problem {
 // reference rows kind deletes: targets on that table that find their rows
 // through the foreign key's columns (as children of a target on the
 // referenced table, or as roots by subject when kind's rows are the
-// subject's own), or that live in the same subtree as kind, so they act
-// first under the same parent records.
+// subject's own), or that live beside kind under a common parent kind
+// (neither above the other), so they act first under the same parent
+// records. A target below kind reaches its rows through its own parent
+// chain, not through this foreign key, so it handles nothing here.
 func (a *analysis) handlers(kind erasure.Kind, fk sqldb.ForeignKey) []erasure.Kind {
 	var out []erasure.Kind
 	ks := a.byKind[kind]
@@ -968,7 +974,10 @@ func (a *analysis) handlers(kind erasure.Kind, fk sqldb.ForeignKey) []erasure.Ki
 		switch {
 		case s.Parent != "" && in(s.ParentColumn) && strings.EqualFold(a.tableOf[s.Parent], fk.RefTable):
 		case s.Parent == "" && in(s.SubjectColumn) && ks != nil && ks.Parent == "" && strings.EqualFold(ks.SubjectColumn, ks.Key):
-		case a.rootOf(s.Kind) == a.rootOf(kind) && !a.under(kind, s.Kind):
+		case a.rootOf(s.Kind) == a.rootOf(kind) && !a.under(kind, s.Kind) && !a.under(s.Kind, kind):
+			// Siblings' subtrees under one parent record: rows of one
+			// that point at rows of the other live under the same parent,
+			// and the order puts them first.
 		default:
 			continue
 		}

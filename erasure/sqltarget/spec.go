@@ -156,6 +156,11 @@ type Spec struct {
 	// to "erased") and Find skips rows where it is set, so a row that must
 	// stay for others' foreign keys keeps its key.
 	Marker string `json:"marker,omitempty"`
+	// MarkerValue, when set, is the value anonymising writes into Marker
+	// (2 for a validity column whose 2 means "invalid"), and Find skips
+	// rows holding it. Unset: the column's "set" value as above, and Find
+	// skips rows where the marker is set.
+	MarkerValue any `json:"marker_value,omitempty"`
 	// Actions limits what the target may do. Default: Delete, and
 	// Anonymize when Columns or Marker are set. A row other tables
 	// reference everywhere (an agent's users row) lists only Anonymize.

@@ -142,6 +142,10 @@ func (v view) accountVal(account gdprkit.AccountID) any {
 // unmarked writes the predicate "the marker is not set".
 func (v view) unmarked(s *stmt) {
 	m := v.col(v.spec.Marker)
+	if v.spec.MarkerValue != nil {
+		s.sql("(", m, " IS NULL OR ", m, " <> ").arg(v.spec.MarkerValue).sql(")")
+		return
+	}
 	switch v.f.kinds[v.colName(v.spec.Marker)] {
 	case sqldb.KindBool:
 		s.sql("(", m, " IS NULL OR ", m, " = ").arg(false).sql(")")
@@ -154,6 +158,10 @@ func (v view) unmarked(s *stmt) {
 
 // markValue writes the value a marker is set to.
 func (v view) markValue(s *stmt) {
+	if v.spec.MarkerValue != nil {
+		s.arg(v.spec.MarkerValue)
+		return
+	}
 	switch v.f.kinds[v.colName(v.spec.Marker)] {
 	case sqldb.KindBool:
 		s.arg(true)
