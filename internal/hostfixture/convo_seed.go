@@ -392,18 +392,19 @@ func buildConvo() *seedData {
 
 	// C3: Joann writes for herself and her sister Ann (cc), watched by Ann.
 	c3 := c.conversation(convSpec{inbox: mail1, display: 3, contact: joann, source: joann.Email, assignee: priya, status: "open",
-		subject: "Fwd: Gears slipping on my Roadster 2", watchers: []int64{ann.ID}, at: at(1, 1, 12)})
+		subject: "Re: Gears slipping on my Roadster 2", watchers: []int64{ann.ID}, at: at(1, 1, 12)})
 	c.message(1, msgSpec{conv: c3, inbox: mail1, sender: joann, typ: "incoming", at: at(1, 1, 12), to: []string{support}, cc: []string{ann.Email},
 		sourceID: "<CAJ0w1e2r3@mailbox.example>",
-		content: "Hi, I'm writing for my sister Ann Weber too: we both bought Roadsters.\n\n---------- Forwarded message ---------\n" +
-			"From: Ann Weber <ann.weber@mailbox.example>\nDate: Mon, 4 Mar 2024\nSubject: Gears slipping on my Roadster 2\n\n" +
-			"the gears on my Roadster 2 keep slipping since the service last week.\n\nJoann Weber"})
+		content: "Hi, I'm writing for my sister Ann Weber too: we both bought Roadsters, and mine slips as well.\n\nJoann Weber\n\n" +
+			"On Mon, 4 Mar 2024 at 09:00, Ann Weber <ann.weber@mailbox.example> wrote:\n" +
+			"> the gears on my Roadster 2 keep slipping since the service last week. Could you have a look?\n>\n> Thanks,\n> Ann Weber\n> +44 7700 900123"})
 	m11 := c.message(1, msgSpec{conv: c3, inbox: mail1, sender: priya, typ: "outgoing", private: true, at: at(1, 2, 0), mentioned: []int64{sam.ID},
 		content: "@Sam Carter you handled Ann Weber's bike, can you take this one?"})
 	m12 := c.message(1, msgSpec{conv: c3, inbox: mail1, sender: sam, typ: "outgoing", at: at(1, 4, 0), to: []string{joann.Email}, cc: []string{ann.Email},
 		inReplyTo: "<CAJ0w1e2r3@mailbox.example>",
 		content: "Hi Joann,\n\nhappy to help you both: bring both bikes on Friday.\n\n" + sig(sam) +
-			"\n\nOn Tue, 5 Mar 2024 at 10:12, Joann Weber <joann.weber@mailbox.example> wrote:\n> Hi, I'm writing for my sister Ann Weber too: we both bought Roadsters.\n> From: Ann Weber <ann.weber@mailbox.example>"})
+			"\n\nOn Tue, 5 Mar 2024 at 10:12, Joann Weber <joann.weber@mailbox.example> wrote:\n> Hi, I'm writing for my sister Ann Weber too: we both bought Roadsters, and mine slips as well.\n>\n" +
+			"> On Mon, 4 Mar 2024 at 09:00, Ann Weber <ann.weber@mailbox.example> wrote:\n>> the gears on my Roadster 2 keep slipping since the service last week."})
 
 	// C4: Lucy's club booking; members (Ann among them) in bcc and watching.
 	c4 := c.conversation(convSpec{inbox: mail1, display: 4, contact: lucy, source: lucy.Email, assignee: tom, status: "pending", priority: "high",

@@ -2,7 +2,9 @@ package hostfixture
 
 import (
 	"context"
+	"database/sql"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -70,3 +72,43 @@ func sortFKs[T interface{ key() string }](ks []T) {
 
 func (k ForeignKey) key() string { return k.Table + "." + k.Column }
 func (k catalogFK) key() string  { return k.Table + "." + k.Column }
+
+// rebind rewrites ? placeholders to $1, $2, ... on PostgreSQL.
+func rebind(d Dialect, q string) string {
+	if d != sqlstore.Postgres {
+		return q
+	}
+	var b []byte
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b = append(b, '$')
+			b = append(b, []byte(strconv.Itoa(n))...)
+			continue
+		}
+		b = append(b, q[i])
+	}
+	return string(b)
+}
+
+// execer is *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// mustExec runs a statement written with ? placeholders.
+func mustExec(t testing.TB, db execer, d Dialect, q string, args ...any) sql.Result {
+	t.Helper()
+	res, err := db.ExecContext(context.Background(), rebind(d, q), args...)
+	require.NoError(t, err, q)
+	return res
+}
+
+// snap takes a snapshot or fails the test.
+func snap(t testing.TB, q Queryer, d Dialect, blobDir string, skip ...string) *Snapshot {
+	t.Helper()
+	s, err := TakeSnapshot(context.Background(), q, d, blobDir, skip...)
+	require.NoError(t, err)
+	return s
+}
