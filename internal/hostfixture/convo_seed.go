@@ -403,8 +403,10 @@ func buildConvo() *seedData {
 	m12 := c.message(1, msgSpec{conv: c3, inbox: mail1, sender: sam, typ: "outgoing", at: at(1, 4, 0), to: []string{joann.Email}, cc: []string{ann.Email},
 		inReplyTo: "<CAJ0w1e2r3@mailbox.example>",
 		content: "Hi Joann,\n\nhappy to help you both: bring both bikes on Friday.\n\n" + sig(sam) +
-			"\n\nOn Tue, 5 Mar 2024 at 10:12, Joann Weber <joann.weber@mailbox.example> wrote:\n> Hi, I'm writing for my sister Ann Weber too: we both bought Roadsters, and mine slips as well.\n>\n" +
-			"> On Mon, 4 Mar 2024 at 09:00, Ann Weber <ann.weber@mailbox.example> wrote:\n>> the gears on my Roadster 2 keep slipping since the service last week."})
+			"\n\n-----Original Message-----\nFrom: Joann Weber <joann.weber@mailbox.example>\nSent: Tuesday, 5 March 2024 10:12\n" +
+			"To: support@brightwater.example\nCc: Ann Weber <ann.weber@mailbox.example>\nSubject: Re: Gears slipping on my Roadster 2\n\n" +
+			"Hi, I'm writing for my sister Ann Weber too: we both bought Roadsters, and mine slips as well.\n\n" +
+			"On Mon, 4 Mar 2024 at 09:00, Ann Weber <ann.weber@mailbox.example> wrote:\n> the gears on my Roadster 2 keep slipping since the service last week."})
 
 	// C4: Lucy's club booking; members (Ann among them) in bcc and watching.
 	c4 := c.conversation(convSpec{inbox: mail1, display: 4, contact: lucy, source: lucy.Email, assignee: tom, status: "pending", priority: "high",

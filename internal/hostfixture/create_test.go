@@ -2,6 +2,8 @@ package hostfixture
 
 import (
 	"context"
+	"database/sql"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/internal/testdb"
+	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
 // Create builds exactly the tables, primary keys and foreign keys (with
@@ -64,4 +67,25 @@ func TestCreateMatchesTheDeclaredSchema(t *testing.T) {
 			})
 		}
 	}
+}
+
+// On SQLite, Create refuses a connection pool that does not enforce
+// foreign keys (the fixture would silently lose its CASCADE and NO
+// ACTION), and writes nothing.
+func TestCreateRefusesSQLiteWithoutForeignKeys(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "nofk.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	err = Create(ctx, db, sqlstore.SQLite, Restrict)
+	require.ErrorIs(t, err, gdprkit.ErrInvalid)
+	require.Contains(t, err.Error(), "foreign_keys(1)")
+	tables, err := listTables(ctx, db, sqlstore.SQLite)
+	require.NoError(t, err)
+	require.Empty(t, tables)
+
+	err = Create(ctx, db, sqlstore.SQLite, "nope")
+	require.ErrorIs(t, err, gdprkit.ErrInvalid)
+	_, err = DDL(Convo, "oracle")
+	require.ErrorIs(t, err, gdprkit.ErrInvalid)
 }

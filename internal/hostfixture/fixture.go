@@ -174,7 +174,8 @@ func resetSequences(ctx context.Context, tx *sql.Tx, s *schemaDef) error {
 
 // splitStatements splits a schema file into statements: a statement ends
 // with a line ending in ';' outside a string literal. Comment lines between
-// statements are dropped.
+// statements are dropped. It is meant for the schema files here: a comment
+// inside a statement must not hold a quote.
 func splitStatements(script string) []string {
 	var out []string
 	var cur strings.Builder
@@ -186,8 +187,9 @@ func splitStatements(script string) []string {
 		cur.WriteString(line)
 		quotes += strings.Count(line, "'")
 		if quotes%2 == 0 && strings.HasSuffix(strings.TrimRight(line, " \t\r"), ";") {
-			st := strings.TrimSuffix(strings.TrimSpace(cur.String()), ";")
-			out = append(out, st)
+			if st := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(cur.String()), ";")); st != "" {
+				out = append(out, st)
+			}
 			cur.Reset()
 			quotes = 0
 			continue

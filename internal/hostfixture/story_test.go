@@ -120,7 +120,19 @@ func TestConvoCarriesItsHazards(t *testing.T) {
 		quoted := filter(msgs, func(r Row) bool {
 			return others(r) && strings.Contains(r.Get("content").Text, "Ann Weber <ann.weber@mailbox.example> wrote:")
 		})
-		assert.NotEmpty(t, quoted)
+		assert.GreaterOrEqual(t, len(quoted), 2, "quoted replies")
+		ccLine := filter(msgs, func(r Row) bool {
+			return others(r) && strings.Contains(r.Get("content").Text, "\nCc: Ann Weber <"+ann.Email+">")
+		})
+		assert.NotEmpty(t, ccLine, "a Cc line inside a quoted mail")
+		signed := filter(msgs, func(r Row) bool {
+			return others(r) && r.Get("sender_id").Text != itoa(sam.ID) && strings.Contains(r.Get("content").Text, sam.Name)
+		})
+		assert.NotEmpty(t, signed, "the agent named in text others wrote")
+		sigs := filter(msgs, func(r Row) bool {
+			return r.Get("sender_id").Text == itoa(sam.ID) && strings.Contains(r.Get("content").Text, "Sam Carter\nBrightwater Bikes support")
+		})
+		assert.GreaterOrEqual(t, len(sigs), 4, "his signature inside message bodies")
 		watching := filter(convs, func(r Row) bool {
 			return !in(r.Get("id").Text, cs.CustomerConversations) && slices.Contains(jsonInts(t, r.Get("watcher_ids")), ann.ID)
 		})
