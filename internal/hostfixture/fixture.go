@@ -8,12 +8,13 @@ import (
 	"strings"
 
 	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
 // Dialect is the SQL dialect of a database: sqlstore.SQLite,
 // sqlstore.Postgres or sqlstore.MySQL (MySQL 8 and MariaDB).
-type Dialect = sqlstore.Dialect
+type Dialect = sqldb.Dialect
 
 // Name names a fixture schema.
 type Name string

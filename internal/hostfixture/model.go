@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -175,7 +176,7 @@ func znunyFKName(t string, k fkey) string { return "fk_" + t + "_" + k.col + "_"
 // SQLite, which cannot add a constraint to an existing table, they are
 // declared inline and Create defers their check to the end of its
 // transaction.
-func (s *schemaDef) render(d sqlstore.Dialect) string {
+func (s *schemaDef) render(d sqldb.Dialect) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- %s: %s\n", s.name, s.title)
 	fmt.Fprintf(&b, "-- Dialect: %s. Generated from internal/hostfixture/%s_schema.go by\n", d, s.name)
@@ -252,7 +253,7 @@ func renderFKClause(k fkey) string {
 	return s
 }
 
-func renderColumn(d sqlstore.Dialect, c column, inlinePK bool) string {
+func renderColumn(d sqldb.Dialect, c column, inlinePK bool) string {
 	if inlinePK {
 		switch d {
 		case sqlstore.SQLite:
@@ -277,7 +278,7 @@ func renderColumn(d sqlstore.Dialect, c column, inlinePK bool) string {
 	return s
 }
 
-func typeName(d sqlstore.Dialect, c column) string {
+func typeName(d sqldb.Dialect, c column) string {
 	switch c.typ {
 	case tSerial, tInt:
 		return "integer"
@@ -337,7 +338,7 @@ const sqliteTime = "2006-01-02 15:04:05"
 
 // literal renders a Go value as an SQL literal of dialect d. It is used
 // only for the fixtures' own constants, never for input from outside.
-func literal(d sqlstore.Dialect, v any) string {
+func literal(d sqldb.Dialect, v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "NULL"
