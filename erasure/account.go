@@ -85,7 +85,7 @@ func (s *Service) EraseAccount(ctx context.Context, account gdprkit.AccountID) (
 			if err != nil {
 				return res, err
 			}
-			st := &jobState{Rules: rules, Scope: ScopeFull, Class: sub.Class, Key: sub.Key}
+			st := &jobState{Rules: rules, Scope: ScopeFull, Class: sub.Class, Key: sub.Key, Keys: sub.Keys}
 			w := s.newWalker(account, id, st, holds)
 			if err := w.run(ctx); err != nil {
 				return res, err

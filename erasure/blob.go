@@ -28,10 +28,12 @@ type BlobStore interface {
 	// returns without error, every one of keys is gone (durably, as the
 	// store's documentation says).
 	Delete(ctx context.Context, account gdprkit.AccountID, keys []string) (int, error)
-	// Walk calls fn for every blob of the account, in ascending key order,
+	// Walk calls fn for every blob of the account whose key starts with
+	// prefix ("" for all; "a/b/" for the folder a/b), in a stable order,
 	// until fn returns an error (which Walk returns). A store that cannot
-	// tell an account's blobs from others' returns ErrUnsupported.
-	Walk(ctx context.Context, account gdprkit.AccountID, fn func(key string, size int64) error) error
+	// tell an account's blobs from others' returns ErrUnsupported when
+	// prefix is empty.
+	Walk(ctx context.Context, account gdprkit.AccountID, prefix string, fn func(key string, size int64) error) error
 	// DeleteAccount removes every blob of the account and returns how
 	// many there were; ErrUnsupported when the store cannot tell them.
 	DeleteAccount(ctx context.Context, account gdprkit.AccountID) (int, error)
@@ -208,7 +210,7 @@ func (blobTarget) Predict(context.Context, gdprkit.AccountID, []Ref, Action, Ano
 func (t blobTarget) Residue(ctx context.Context, account gdprkit.AccountID, q ResidueQuery) ([]Finding, error) {
 	var out []Finding
 	errFull := errors.New("full")
-	err := t.blobs.Walk(ctx, account, func(key string, _ int64) error {
+	err := t.blobs.Walk(ctx, account, "", func(key string, _ int64) error {
 		low := strings.ToLower(key)
 		for _, id := range q.Identifiers {
 			if v := strings.ToLower(id.Value); len(v) >= minNeedle && strings.Contains(low, v) {

@@ -31,8 +31,9 @@ type jobState struct {
 	Scope       Scope             `json:"scope"`
 	// Class and Key resolve the subject (Directory.Lookup at Submit);
 	// Key is personal while running.
-	Class string            `json:"class,omitempty"`
-	Key   gdprkit.SubjectID `json:"key,omitempty"`
+	Class string                       `json:"class,omitempty"`
+	Key   gdprkit.SubjectID            `json:"key,omitempty"`
+	Keys  map[string]gdprkit.SubjectID `json:"keys,omitempty"`
 
 	// Identified is set once the subject's identifiers were collected
 	// into Idents (personal while running).
@@ -74,7 +75,7 @@ type jobState struct {
 
 // scrub clears what identifies the subject, for a finished job.
 func (st *jobState) scrub() {
-	st.ReassignKey, st.Key, st.Idents, st.Remember, st.Stack, st.Pinned = "", "", nil, nil, nil, nil
+	st.ReassignKey, st.Key, st.Keys, st.Idents, st.Remember, st.Stack, st.Pinned = "", "", nil, nil, nil, nil, nil
 }
 
 // frame is one level of the walk: the records of Kind under Parents (or
@@ -615,7 +616,7 @@ func (w *walker) findBatch(ctx context.Context, f *frame) error {
 	limit := w.s.cfg.BatchSize
 	q := Query{Subject: w.key, Parents: f.Parents, After: f.After, Limit: limit}
 	if len(f.Parents) == 0 {
-		q.Identifiers = w.st.Idents
+		q.Identifiers, q.Keys = w.st.Idents, w.st.Keys
 	}
 	refs, err := t.Find(ctx, w.account, q)
 	if err != nil {
@@ -737,11 +738,13 @@ func (w *walker) apply(ctx context.Context, f *frame) (Change, error) {
 	}
 	if w.dry {
 		if rule.Action == Delete {
-			w.markGone(f.Kind, f.Act)
+			defer w.markGone(f.Kind, f.Act)
 		}
 		ch := Change{Records: int64(len(f.Act))}
 		if w.s.cfg.Graph.infos[f.Kind].Caps.Predict {
-			p, err := t.Predict(ctx, w.account, f.Act, rule.Action, w.anonFor(rule))
+			a := w.anonFor(rule)
+			a.Gone = w.gone
+			p, err := t.Predict(ctx, w.account, f.Act, rule.Action, a)
 			if err != nil {
 				return Change{}, fmt.Errorf("erasure: predict %s: %w", f.Kind, err)
 			}
@@ -909,7 +912,7 @@ func (w *walker) list(ctx context.Context, k Kind, cache map[Kind][]string) ([]s
 		for {
 			q := Query{Subject: w.key, Parents: c, After: after, Limit: limit}
 			if c == nil {
-				q.Identifiers = w.st.Idents
+				q.Identifiers, q.Keys = w.st.Idents, w.st.Keys
 			}
 			refs, err := t.Find(ctx, w.account, q)
 			if err != nil {

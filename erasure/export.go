@@ -66,19 +66,24 @@ func (s *Service) ExportSubject(ctx context.Context, account gdprkit.AccountID, 
 	bw.WriteString(`,"data":{`)
 	total := 0
 	cache := map[Kind][]string{}
-	for i, k := range s.cfg.Graph.order {
+	first := true
+	for _, k := range s.cfg.Graph.order {
+		if s.cfg.Graph.infos[k].NoExport {
+			continue // internal records (an agent's drafts, assistant prompts)
+		}
 		ids, err := wk.list(ctx, k, cache)
 		if err != nil {
 			return total, err
 		}
 		t := s.cfg.Graph.byKind[k]
-		if i > 0 {
+		if !first {
 			bw.WriteByte(',')
 		}
+		first = false
 		name, _ := json.Marshal(string(k))
 		bw.Write(name)
 		bw.WriteString(":[")
-		first := true
+		none := true
 		for j := 0; j < len(ids); j += s.cfg.BatchSize {
 			part := ids[j:min(j+s.cfg.BatchSize, len(ids))]
 			refs := make([]Ref, len(part))
@@ -93,10 +98,10 @@ func (s *Service) ExportSubject(ctx context.Context, account gdprkit.AccountID, 
 				if !json.Valid(v) {
 					return total, fmt.Errorf("erasure: export %s: target returned invalid JSON", k)
 				}
-				if !first {
+				if !none {
 					bw.WriteByte(',')
 				}
-				first = false
+				none = false
 				bw.Write(v)
 				total++
 			}

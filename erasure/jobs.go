@@ -66,7 +66,7 @@ func (s *Service) Plan(ctx context.Context, account gdprkit.AccountID, subject g
 	if err != nil {
 		return Plan{}, err
 	}
-	st := &jobState{Rules: merged, Scope: scope, Class: sub.Class, Key: sub.Key}
+	st := &jobState{Rules: merged, Scope: scope, Class: sub.Class, Key: sub.Key, Keys: sub.Keys}
 	w := s.newWalker(account, subject, st, holds)
 	w.dry = true
 	if err := w.run(ctx); err != nil {
@@ -195,7 +195,7 @@ func (s *Service) followUp(req Request, job Job, st *jobState, now time.Time) (*
 	for i, h := range st.Holds {
 		ids[i] = h.ID
 	}
-	next := &jobState{Rules: st.Rules, ReassignTo: st.ReassignTo, ReassignKey: st.ReassignKey, Scope: st.Scope, Class: st.Class, Key: st.Key,
+	next := &jobState{Rules: st.Rules, ReassignTo: st.ReassignTo, ReassignKey: st.ReassignKey, Scope: st.Scope, Class: st.Class, Key: st.Key, Keys: st.Keys,
 		Identified: st.Identified, Idents: st.Idents, Remember: st.Remember, WaitHolds: ids}
 	body, err := json.Marshal(next)
 	if err != nil {
@@ -453,7 +453,7 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 // planJob counts, before a job's first write, what it will change per
 // kind: the measure of its progress.
 func (s *Service) planJob(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, st *jobState, holds []Hold) error {
-	dry := &jobState{Rules: st.Rules, ReassignTo: st.ReassignTo, ReassignKey: st.ReassignKey, Scope: st.Scope, Class: st.Class, Key: st.Key}
+	dry := &jobState{Rules: st.Rules, ReassignTo: st.ReassignTo, ReassignKey: st.ReassignKey, Scope: st.Scope, Class: st.Class, Key: st.Key, Keys: st.Keys}
 	w := s.newWalker(account, subject, dry, holds)
 	w.dry = true
 	if err := w.run(ctx); err != nil {
@@ -682,7 +682,7 @@ func (s *Service) ReErase(ctx context.Context, account gdprkit.AccountID, since 
 			now := s.now()
 			r := Request{ID: gdprkit.NewID(), Type: TypeErasure, Subject: id, SubjectPS: ps, SubjectRole: sub.Role, Scope: scope,
 				RequestedBy: "system:restore", ReceivedAt: now, Verified: true, VerifiedAt: now, DueAt: DueDate(now, 0), Status: StatusOpen}
-			st := &jobState{Rules: rules, ReassignTo: s.cfg.ReassignTo, ReassignKey: reassignKey, Scope: scope, Class: sub.Class, Key: sub.Key}
+			st := &jobState{Rules: rules, ReassignTo: s.cfg.ReassignTo, ReassignKey: reassignKey, Scope: scope, Class: sub.Class, Key: sub.Key, Keys: sub.Keys}
 			if st.Key == id {
 				st.Key = ""
 			}

@@ -40,6 +40,11 @@ type Subject struct {
 	// Key is what root targets find the subject's records by (the
 	// customer's login, the agent's integer ID). Default: ID.
 	Key gdprkit.SubjectID
+	// Keys are the subject's other keys by name, for tables that name
+	// the same person another way ({"login": "nvogel"} for an agent keyed
+	// by an integer whose sessions name their login): a root target asks
+	// for one by name (sqltarget Spec.SubjectKey).
+	Keys map[string]gdprkit.SubjectID
 }
 
 // Notifier is a recipient of personal data (a processor, an integration)
@@ -354,7 +359,7 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 		if err != nil {
 			return Request{}, err
 		}
-		st = jobState{Rules: rules, ReassignTo: reassign, ReassignKey: key, Scope: sub.Scope, Class: subject.Class, Key: subject.Key}
+		st = jobState{Rules: rules, ReassignTo: reassign, ReassignKey: key, Scope: sub.Scope, Class: subject.Class, Key: subject.Key, Keys: subject.Keys}
 		if st.Key == sub.Subject {
 			st.Key = ""
 		}

@@ -161,6 +161,9 @@ type Query struct {
 	// JSON column, a name in free text). Empty for DeleteRecord and
 	// account erasure.
 	Identifiers []Identifier
+	// Keys are the subject's other keys by name (Subject.Keys), for root
+	// targets that find the subject by one of them.
+	Keys map[string]gdprkit.SubjectID
 	// All asks for every record of the account, whoever it belongs to and
 	// whatever its parent: account deletion asks it of targets with
 	// Caps.EraseAccount while legal holds are active, to delete what no
@@ -188,6 +191,11 @@ type Anon struct {
 	// phone numbers, names), for targets that remove them from other
 	// records' JSON, lists or free text.
 	Identifiers []Identifier
+	// Gone, in a prediction of a dry run (Predict), holds the records an
+	// earlier step of the same plan would already have deleted, by
+	// records space (TargetInfo.Records) and ID: a prediction of what a
+	// database cascade would reach leaves them out, as the run would.
+	Gone map[string]map[string]bool
 }
 
 // Identifier is one identifier of a subject, by kind ("email", "phone",

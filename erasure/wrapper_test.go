@@ -121,7 +121,7 @@ func TestForwardingWrapperKeepsEveryCapability(t *testing.T) {
 				}
 				rows = append(rows, "former:"+strings.Repeat("x", h.count(t, "SELECT COUNT(*) FROM hd_messages WHERE account_id = ? AND author_name = ?", "acme", "Former user")))
 				out.rows = strings.Join(rows, " ")
-				require.NoError(t, h.blobs.Walk(ctx, acct, func(string, int64) error { out.files++; return nil }))
+				require.NoError(t, h.blobs.Walk(ctx, acct, "", func(string, int64) error { out.files++; return nil }))
 				return out
 			}
 			bare, wrapped := run(false), run(true)

@@ -356,21 +356,35 @@ func syncDir(d string) error {
 	return f.Sync()
 }
 
-// Walk implements erasure.BlobStore: every file of the account, directory
-// by directory in name order. With the Shared layout it returns
-// erasure.ErrUnsupported.
-func (s *Store) Walk(ctx context.Context, a gdprkit.AccountID, fn func(key string, size int64) error) error {
-	if s.cfg.Layout == Shared {
-		if err := a.Validate(); err != nil {
-			return err
-		}
-		return fmt.Errorf("fsblob: the shared layout cannot tell accounts apart: %w", erasure.ErrUnsupported)
-	}
+// Walk implements erasure.BlobStore: every file of the account under
+// prefix, directory by directory in name order. With the Shared layout, an
+// empty prefix returns erasure.ErrUnsupported (the directory cannot tell
+// accounts apart); a folder prefix walks that folder.
+func (s *Store) Walk(ctx context.Context, a gdprkit.AccountID, prefix string, fn func(key string, size int64) error) error {
 	top, err := s.top(a)
 	if err != nil {
 		return err
 	}
-	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+	if s.cfg.Layout == Shared && prefix == "" {
+		return fmt.Errorf("fsblob: the shared layout cannot tell accounts apart: %w", erasure.ErrUnsupported)
+	}
+	start := top
+	if prefix != "" {
+		dir := prefix
+		if i := strings.LastIndex(prefix, "/"); i >= 0 {
+			dir = prefix[:i]
+		} else {
+			dir = ""
+		}
+		if dir != "" {
+			p, err := s.path(a, dir)
+			if err != nil {
+				return err
+			}
+			start = p
+		}
+	}
+	err = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -383,15 +397,19 @@ func (s *Store) Walk(ctx context.Context, a gdprkit.AccountID, fn func(key strin
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		fi, err := d.Info()
-		if err != nil {
-			return nil // removed meanwhile
-		}
 		rel, err := filepath.Rel(top, p)
 		if err != nil {
 			return err
 		}
-		return fn(filepath.ToSlash(rel), fi.Size())
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		return fn(key, fi.Size())
 	})
 	if err != nil {
 		return fmt.Errorf("fsblob: walk: %w", err)
@@ -404,7 +422,7 @@ func (s *Store) Walk(ctx context.Context, a gdprkit.AccountID, fn func(key strin
 // With the Shared layout it returns erasure.ErrUnsupported.
 func (s *Store) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (int, error) {
 	var keys []string
-	if err := s.Walk(ctx, a, func(key string, _ int64) error {
+	if err := s.Walk(ctx, a, "", func(key string, _ int64) error {
 		keys = append(keys, key)
 		return nil
 	}); err != nil {

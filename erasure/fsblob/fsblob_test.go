@@ -96,7 +96,7 @@ func TestBatchDeleteTidiesFolders(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, 200, n)
 			var left []string
-			require.NoError(t, s.Walk(ctx, "acme", func(k string, _ int64) error { left = append(left, k); return nil }))
+			require.NoError(t, s.Walk(ctx, "acme", "", func(k string, _ int64) error { left = append(left, k); return nil }))
 			assert.Equal(t, []string{"u/t3/keep.bin"}, left)
 			entries, err := os.ReadDir(filepath.Join(dir, fmt.Sprint(par), "acme", "u"))
 			require.NoError(t, err)
@@ -113,7 +113,7 @@ func TestWalkAndDeleteAccount(t *testing.T) {
 	}
 	require.NoError(t, s.Put(ctx, "globex", "a/1.txt", []byte("other")))
 	var got []string
-	require.NoError(t, s.Walk(ctx, "acme", func(k string, n int64) error {
+	require.NoError(t, s.Walk(ctx, "acme", "", func(k string, n int64) error {
 		got = append(got, fmt.Sprint(k, ":", n))
 		return nil
 	}))
@@ -122,7 +122,7 @@ func TestWalkAndDeleteAccount(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
 	got = nil
-	require.NoError(t, s.Walk(ctx, "acme", func(k string, _ int64) error { got = append(got, k); return nil }))
+	require.NoError(t, s.Walk(ctx, "acme", "", func(k string, _ int64) error { got = append(got, k); return nil }))
 	assert.Empty(t, got)
 	b, err := s.Read(ctx, "globex", "a/1.txt")
 	require.NoError(t, err, "another account's files stay")
@@ -141,7 +141,7 @@ func TestSharedLayout(t *testing.T) {
 	require.NoError(t, s.Put(ctx, "acme", "uploads/ab/cd/1-photo.jpg", []byte("jpeg")))
 	_, err = os.Stat(filepath.Join(dir, "uploads", "ab", "cd", "1-photo.jpg"))
 	require.NoError(t, err, "the file sits at the host's own path")
-	assert.ErrorIs(t, s.Walk(ctx, "acme", func(string, int64) error { return nil }), erasure.ErrUnsupported)
+	assert.ErrorIs(t, s.Walk(ctx, "acme", "", func(string, int64) error { return nil }), erasure.ErrUnsupported)
 	_, err = s.DeleteAccount(ctx, "acme")
 	assert.ErrorIs(t, err, erasure.ErrUnsupported)
 	n, err := s.Delete(ctx, "acme", []string{"uploads/ab/cd/1-photo.jpg"})

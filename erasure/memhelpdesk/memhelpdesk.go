@@ -359,13 +359,13 @@ func (b *Blobs) Delete(_ context.Context, a gdprkit.AccountID, keys []string) (i
 }
 
 // Walk implements erasure.BlobStore.
-func (b *Blobs) Walk(_ context.Context, a gdprkit.AccountID, fn func(key string, size int64) error) error {
+func (b *Blobs) Walk(_ context.Context, a gdprkit.AccountID, under string, fn func(key string, size int64) error) error {
 	b.mu.Lock()
 	prefix := string(a) + "\x00"
 	var keys []string
 	sizes := map[string]int64{}
 	for k, v := range b.m {
-		if strings.HasPrefix(k, prefix) {
+		if strings.HasPrefix(k, prefix+under) {
 			keys = append(keys, k[len(prefix):])
 			sizes[k[len(prefix):]] = int64(len(v))
 		}

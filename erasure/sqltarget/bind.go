@@ -500,6 +500,8 @@ func (a *analysis) spec(s *Spec) *facts {
 		a.problem(Problem{Kind: s.Kind, Table: t.Name, Class: "schema", Message: "a child needs ParentColumn"})
 	case !root && (s.SubjectColumn != "" || len(s.Mentions) > 0):
 		a.problem(Problem{Kind: s.Kind, Table: t.Name, Class: "schema", Message: "a child finds by ParentColumn, not by subject"})
+	case s.SubjectKey != "" && s.SubjectColumn == "":
+		a.problem(Problem{Kind: s.Kind, Table: t.Name, Class: "schema", Message: "SubjectKey needs SubjectColumn"})
 	case len(s.FindWhere) > 0 && !root:
 		a.problem(Problem{Kind: s.Kind, Table: t.Name, Class: "schema", Message: "FindWhere is for roots"})
 	}
@@ -803,10 +805,31 @@ func (a *analysis) actions(s *Spec, t *sqldb.Table, f *facts, use func(string, s
 			}
 		}
 	}
+	if s.Parent == "" && canDo(*s, erasure.Anonymize) && !cutsLink && a.pointsAtInPlace(t, s.SubjectColumn) {
+		cutsLink = true // the row it points at is anonymised in place: the link leads to nobody
+	}
 	if s.Parent == "" && canDo(*s, erasure.Anonymize) && !cutsLink {
 		a.problem(Problem{Kind: s.Kind, Table: t.Name, Column: s.SubjectColumn, Class: "rule",
 			Message: "anonymising must cut the row's link to the subject: change the subject column or set a Marker"})
 	}
+}
+
+// pointsAtInPlace reports whether column col of t is a foreign key to the
+// key of a table a root spec anonymises in place (with a Marker): a link to
+// a row that no longer says who it was.
+func (a *analysis) pointsAtInPlace(t *sqldb.Table, col string) bool {
+	for _, fk := range t.ForeignKeys {
+		if len(fk.Columns) != 1 || !strings.EqualFold(fk.Columns[0], col) {
+			continue
+		}
+		for _, o := range a.b.cfg.Specs {
+			if o.Parent == "" && o.Marker != "" && strings.EqualFold(o.Table, fk.RefTable) && strings.EqualFold(o.SubjectColumn, o.Key) &&
+				len(fk.RefColumns) == 1 && strings.EqualFold(fk.RefColumns[0], o.Key) && !canDo(o, erasure.Delete) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func changesValue(a ColumnAction) bool {
@@ -837,10 +860,18 @@ func (a *analysis) blob(bs BlobSpec) {
 		return
 	}
 	s := &Spec{Kind: bs.Kind}
+	if (bs.KeyColumn == "") == (bs.Keys == nil) || (bs.Keys != nil && len(bs.Columns) == 0) {
+		p.Table, p.Message = bs.Table, "a blob spec needs KeyColumn, or Keys with the Columns it reads"
+		a.problem(p)
+		return
+	}
 	for _, c := range []struct{ n, role string }{{bs.KeyColumn, "key column"}, {bs.ParentColumn, "parent column"}, {bs.AccountColumn, "account column"}} {
-		if c.n != "" || c.role != "account column" {
+		if c.n != "" || c.role == "parent column" {
 			a.column(s, t, c.n, c.role)
 		}
+	}
+	for _, c := range bs.Columns {
+		a.column(s, t, c, "key column")
 	}
 	f := &facts{table: t, cols: map[string]string{}, ints: map[string]bool{}, kinds: map[string]sqldb.Kind{}}
 	use := func(name, role string) *sqldb.Column {
@@ -854,7 +885,7 @@ func (a *analysis) blob(bs BlobSpec) {
 		}
 		return c
 	}
-	for _, n := range []string{bs.KeyColumn, bs.ParentColumn, bs.AccountColumn} {
+	for _, n := range append([]string{bs.KeyColumn, bs.ParentColumn, bs.AccountColumn}, bs.Columns...) {
 		if n != "" {
 			use(n, "column")
 		}
@@ -892,6 +923,7 @@ func (a *analysis) refsInto(kind erasure.Kind, table string, report bool, seen m
 		r := ref{fk: fk}
 		rep := Reference{From: from, To: fk.RefTable, OnDelete: fk.OnDelete}
 		by := a.handlers(kind, fk)
+		a.neighbours(kind, fk)
 		switch {
 		case len(by) > 0:
 			r.handled, r.by = true, by
@@ -949,12 +981,14 @@ func (a *analysis) unhandled(kind erasure.Kind, fk sqldb.ForeignKey) Problem {
 
 // handlers returns the targets that handle the rows of fk's table that
 // reference rows kind deletes: targets on that table that find their rows
-// through the foreign key's columns (as children of a target on the
+// through the foreign key's own columns — as children of a target on the
 // referenced table, or as roots by subject when kind's rows are the
-// subject's own), or that live beside kind under a common parent kind
-// (neither above the other), so they act first under the same parent
-// records. A target below kind reaches its rows through its own parent
-// chain, not through this foreign key, so it handles nothing here.
+// subject's own. A target that reaches the same table another way (a
+// history table bound under tickets, whose rows also point at articles)
+// handles only the rows it finds, which need not be those that point at
+// the deleted rows: the host binds the table once more under the
+// referenced kind. That keeps the check sound; the delete's own count in
+// its transaction guards what no declaration can.
 func (a *analysis) handlers(kind erasure.Kind, fk sqldb.ForeignKey) []erasure.Kind {
 	var out []erasure.Kind
 	ks := a.byKind[kind]
@@ -974,10 +1008,6 @@ func (a *analysis) handlers(kind erasure.Kind, fk sqldb.ForeignKey) []erasure.Ki
 		switch {
 		case s.Parent != "" && in(s.ParentColumn) && strings.EqualFold(a.tableOf[s.Parent], fk.RefTable):
 		case s.Parent == "" && in(s.SubjectColumn) && ks != nil && ks.Parent == "" && strings.EqualFold(ks.SubjectColumn, ks.Key):
-		case a.rootOf(s.Kind) == a.rootOf(kind) && !a.under(kind, s.Kind) && !a.under(s.Kind, kind):
-			// Siblings' subtrees under one parent record: rows of one
-			// that point at rows of the other live under the same parent,
-			// and the order puts them first.
 		default:
 			continue
 		}
@@ -985,6 +1015,25 @@ func (a *analysis) handlers(kind erasure.Kind, fk sqldb.ForeignKey) []erasure.Ki
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// neighbours orders before kind every other target on fk's table that sits
+// beside kind in the same root's tree (neither above the other): rows of
+// that table under the same parent records usually point at kind's rows
+// (a ticket's history lines at its articles), so they go first and the
+// foreign key finds nothing to refuse or cascade. This is an order, not a
+// claim that the key is handled: the key must still be handled, or listed
+// in Cascade, and the delete's own count guards it.
+func (a *analysis) neighbours(kind erasure.Kind, fk sqldb.ForeignKey) {
+	for _, s := range a.b.cfg.Specs {
+		f := a.st.facts[s.Kind]
+		if f == nil || s.Kind == kind || !strings.EqualFold(f.table.Name, fk.Table) {
+			continue
+		}
+		if a.rootOf(s.Kind) == a.rootOf(kind) && !a.under(kind, s.Kind) && !a.under(s.Kind, kind) {
+			a.order(s.Kind, kind, fmt.Sprintf("%s.%s references %s", fk.Table, strings.Join(fk.Columns, ","), fk.RefTable))
+		}
+	}
 }
 
 // order records that first must act before then.

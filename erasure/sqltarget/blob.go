@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
@@ -79,9 +81,15 @@ func (x blobIndex) view() (view, error) {
 	return view{d: x.t.b.d, spec: s, f: f, kind: string(x.t.spec.Kind)}, nil
 }
 
+// simple reports whether the spec's keys are one column's values, with no
+// folders or variants to expand.
+func (x blobIndex) simple() bool {
+	return x.t.spec.Keys == nil && !x.t.spec.Prefix && x.t.spec.Variants == nil
+}
+
 // BlobKeys implements erasure.BlobIndex: the file keys of the parent
 // records (of every row of the account when parents is nil), in key
-// order.
+// order. Computed keys, folders and variants are expanded in Go.
 func (x blobIndex) BlobKeys(ctx context.Context, account gdprkit.AccountID, parents []string, after string, limit int) ([]string, error) {
 	v, err := x.view()
 	if err != nil {
@@ -89,6 +97,24 @@ func (x blobIndex) BlobKeys(ctx context.Context, account gdprkit.AccountID, pare
 	}
 	if parents != nil && len(parents) == 0 {
 		return nil, nil
+	}
+	if !x.simple() {
+		byParent, err := x.expand(ctx, v, account, parents)
+		if err != nil {
+			return nil, err
+		}
+		var all []string
+		for _, ks := range byParent {
+			all = append(all, ks...)
+		}
+		sort.Strings(all)
+		var out []string
+		for i, k := range all {
+			if k > after && (i == 0 || all[i-1] != k) && len(out) < limit {
+				out = append(out, k)
+			}
+		}
+		return out, nil
 	}
 	key := v.col(x.t.spec.KeyColumn)
 	s := v.stmt()
@@ -121,12 +147,91 @@ func (x blobIndex) BlobKeys(ctx context.Context, account gdprkit.AccountID, pare
 	return out, sqldb.Classify(rows.Err())
 }
 
+// expand reads the parents' rows and returns, by parent, every file key:
+// computed from the row, with variants, and folders listed in the store.
+func (x blobIndex) expand(ctx context.Context, v view, account gdprkit.AccountID, parents []string) (map[string][]string, error) {
+	spec := x.t.spec
+	cols := spec.Columns
+	if spec.Keys == nil {
+		cols = []string{spec.KeyColumn}
+	}
+	s := v.stmt()
+	s.sql("SELECT ", v.col(spec.ParentColumn))
+	for _, c := range cols {
+		s.sql(", ", v.col(c))
+	}
+	s.sql(" FROM ", v.table(), " WHERE ")
+	v.filters(s, account)
+	if parents == nil {
+		s.sql("1 = 1")
+	} else if err := v.in(s, spec.ParentColumn, parents); err != nil {
+		return nil, err
+	}
+	rows, err := x.t.b.run.q().QueryContext(ctx, s.String(), s.args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqltarget %s: blob keys: %w", spec.Kind, sqldb.Classify(err))
+	}
+	type found struct {
+		parent string
+		keys   []string
+	}
+	var list []found
+	for rows.Next() {
+		parent, vals, err := scanRow(rows, len(cols))
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		var keys []string
+		if spec.Keys != nil {
+			keys = spec.Keys(vals)
+		} else if k, ok := text(vals[0]); ok && k != "" {
+			keys = []string{k}
+		}
+		list = append(list, found{parent, keys})
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, sqldb.Classify(err)
+	}
+	out := map[string][]string{}
+	for _, f := range list {
+		keys := f.keys
+		if spec.Variants != nil {
+			for _, k := range f.keys {
+				keys = append(keys, spec.Variants(k)...)
+			}
+		}
+		for _, k := range keys {
+			if spec.Prefix && !strings.HasSuffix(k, "/") {
+				k += "/" // a folder: never "…/1" matching "…/10/"
+			}
+			if !strings.HasSuffix(k, "/") {
+				out[f.parent] = append(out[f.parent], k)
+				continue
+			}
+			err := spec.Store.Walk(ctx, account, k, func(key string, _ int64) error {
+				out[f.parent] = append(out[f.parent], key)
+				return nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("sqltarget %s: list %s: %w", spec.Kind, k, err)
+			}
+		}
+	}
+	return out, nil
+}
+
 // BlobParents implements erasure.BlobIndex: one SELECT of the key and
 // parent columns for the batch.
 func (x blobIndex) BlobParents(ctx context.Context, account gdprkit.AccountID, keys []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(keys) == 0 {
 		return out, nil
+	}
+	if !x.simple() {
+		return nil, erasure.ErrUnsupported // a computed key cannot be looked up
 	}
 	v, err := x.view()
 	if err != nil {

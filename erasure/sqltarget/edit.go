@@ -196,14 +196,27 @@ func editValue(v any, ns []erasure.Identifier, key, label string, changed *bool)
 			}
 			return nil
 		}
+		if x, ok := v.(string); ok {
+			if out, ok := redact(x, ns); ok {
+				*changed = true
+				return out
+			}
+		}
 	}
 	return v
 }
 
 // scrub edits the whole document: every array element, object field and
-// string naming the subject.
+// string naming the subject; a longer string that mentions them has the
+// mention redacted.
 func scrub(v any, ns []erasure.Identifier, key, label string, changed *bool) any {
 	switch x := v.(type) {
+	case string:
+		if out, ok := redact(x, ns); ok {
+			*changed = true
+			return out
+		}
+		return x
 	case map[string]any:
 		for k, f := range x {
 			if !isContainer(f) && matchValue(f, ns, key) {

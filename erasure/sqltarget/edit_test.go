@@ -40,6 +40,7 @@ func TestEditJSONRemovesTheSubjectFromRecipients(t *testing.T) {
 			`{"p":[{"n":1},{"email":"bo@x.org"}]}`, []string{"p[].email"}, "", true},
 		{"replaced with a label", `{"to":["ana@example.com","bo@x.org"]}`, `{"to":["[redacted]","bo@x.org"]}`, []string{"to"}, "[redacted]", true},
 		{"anywhere when no path", `{"a":{"b":["ana@example.com"]},"c":"Ana Lima","d":"keep"}`, `{"a":{"b":[]},"d":"keep"}`, nil, "", true},
+		{"a mention inside a longer string is redacted", `{"note":"Ana Lima's sister","x":"Analima"}`, `{"note":"[redacted]'s sister","x":"Analima"}`, nil, "", true},
 		{"nothing of the subject", `{"to":["bo@x.org"]}`, `{"to":["bo@x.org"]}`, []string{"to"}, "", false},
 		{"a path that is absent", `{"cc":["ana@example.com"]}`, `{"cc":["ana@example.com"]}`, []string{"to"}, "", false},
 		{"numbers keep their form", `{"to":["ana@example.com"],"n":12345678901234567890}`, `{"n":12345678901234567890,"to":[]}`, []string{"to"}, "", true},

@@ -122,6 +122,11 @@ type Spec struct {
 	Key string `json:"key"`
 	// SubjectColumn holds the subject's key (roots found by subject).
 	SubjectColumn string `json:"subject_column,omitempty"`
+	// SubjectKey, when set, names which of the subject's other keys
+	// (erasure.Subject.Keys) SubjectColumn holds: "login" for a sessions
+	// table that names an agent by login while the agent's key is an
+	// integer. Default: the subject's key.
+	SubjectKey string `json:"subject_key,omitempty"`
 	// Mentions, instead of SubjectColumn, makes a root that finds the rows
 	// whose columns mention the subject: a text or JSON column holding
 	// one of the subject's identifiers, or a list column holding the
@@ -205,7 +210,19 @@ type BlobSpec struct {
 	// Table lists the files (usually the attachments table itself).
 	Table string `json:"table"`
 	// KeyColumn holds the file's key in Store.
-	KeyColumn string `json:"key_column"`
+	KeyColumn string `json:"key_column,omitempty"`
+	// Keys, instead of KeyColumn, computes a row's file keys from the
+	// values of Columns (in that order): for files no column names, such
+	// as an old article's files at var/article/<date>/<id>/.
+	Keys func(values []any) []string `json:"-"`
+	// Columns are the columns Keys reads.
+	Columns []string `json:"columns,omitempty"`
+	// Prefix: the keys name folders; every file under a folder belongs to
+	// the row.
+	Prefix bool `json:"prefix,omitempty"`
+	// Variants, when set, returns the other files derived from a file
+	// (resized images, previews) that no row names.
+	Variants func(key string) []string `json:"-"`
 	// ParentColumn holds the key of the parent record a file belongs to:
 	// the table's own key when Parent is the kind bound to this table
 	// (an attachment row and its file).

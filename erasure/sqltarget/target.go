@@ -63,6 +63,15 @@ func (t *Target) searchesResidue(st *state) bool {
 	if f == nil || len(f.residue) == 0 {
 		return false
 	}
+	if t.spec.AccountColumn == "" {
+		// Without a tenant column a search would read every account's
+		// rows: only a single-tenant binding (no spec has one) searches.
+		for _, s := range t.b.cfg.Specs {
+			if s.AccountColumn != "" {
+				return false
+			}
+		}
+	}
 	for _, s := range t.b.cfg.Specs {
 		if g := st.facts[s.Kind]; g != nil && strings.EqualFold(g.table.Name, f.table.Name) {
 			return s.Kind == t.spec.Kind
@@ -106,8 +115,12 @@ func (t *Target) Find(ctx context.Context, account gdprkit.AccountID, q erasure.
 	case q.All:
 		s.sql("1 = 1")
 	case t.spec.Parent == "":
-		x, err := v.val(t.spec.SubjectColumn, string(q.Subject))
-		if err != nil || q.Subject == "" {
+		subject := q.Subject
+		if t.spec.SubjectKey != "" {
+			subject = q.Keys[t.spec.SubjectKey]
+		}
+		x, err := v.val(t.spec.SubjectColumn, string(subject))
+		if err != nil || subject == "" {
 			return nil, nil // a subject that cannot be in this column has no rows here
 		}
 		s.sql(v.col(t.spec.SubjectColumn), " = ").arg(x)
@@ -440,7 +453,7 @@ func (t *Target) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprki
 		if err != nil {
 			return err
 		}
-		effects, err := t.plan(ctx, q, v, account, keys, true)
+		effects, err := t.plan(ctx, q, v, account, keys, true, nil)
 		if err != nil {
 			return err
 		}
@@ -491,7 +504,7 @@ type refSource func(s *stmt, cols []string) error
 // plan walks the foreign keys into the table for a delete of keys: rows
 // handled by other targets must be gone already (strict), and rows the
 // database cascades are counted as effects.
-func (t *Target) plan(ctx context.Context, q execer, v view, account gdprkit.AccountID, keys []string, strict bool) ([]erasure.Effect, error) {
+func (t *Target) plan(ctx context.Context, q execer, v view, account gdprkit.AccountID, keys []string, strict bool, gone map[string]map[string]bool) ([]erasure.Effect, error) {
 	src := func(s *stmt, cols []string) error {
 		s.sql("SELECT ")
 		for i, c := range cols {
@@ -505,13 +518,13 @@ func (t *Target) plan(ctx context.Context, q execer, v view, account gdprkit.Acc
 		return v.in(s, t.spec.Key, keys)
 	}
 	var out []erasure.Effect
-	err := t.walkRefs(ctx, q, v.f.refs, src, strict, &out)
+	err := t.walkRefs(ctx, q, v.f.refs, src, strict, gone, &out)
 	return out, err
 }
 
-func (t *Target) walkRefs(ctx context.Context, q execer, refs []ref, src refSource, strict bool, out *[]erasure.Effect) error {
+func (t *Target) walkRefs(ctx context.Context, q execer, refs []ref, src refSource, strict bool, gone map[string]map[string]bool, out *[]erasure.Effect) error {
 	for _, r := range refs {
-		n, err := t.countRefs(ctx, q, r.fk, src, false)
+		n, err := t.countRefs(ctx, q, r.fk, src, gone)
 		if err != nil {
 			return err
 		}
@@ -541,7 +554,7 @@ func (t *Target) walkRefs(ctx context.Context, q execer, refs []ref, src refSour
 				s.sql(" FROM ", t.b.d.Quote(fk.Table), " WHERE ")
 				return t.refWhere(s, fk, src)
 			}
-			if err := t.walkRefs(ctx, q, r.nested, nested, strict, out); err != nil {
+			if err := t.walkRefs(ctx, q, r.nested, nested, strict, gone, out); err != nil {
 				return err
 			}
 		default:
@@ -580,12 +593,33 @@ func (t *Target) refWhere(s *stmt, fk sqldb.ForeignKey, src refSource) error {
 	return nil
 }
 
-// countRefs counts the rows of fk's table that reference the source rows.
-func (t *Target) countRefs(ctx context.Context, q execer, fk sqldb.ForeignKey, src refSource, _ bool) (int64, error) {
+// countRefs counts the rows of fk's table that reference the source rows,
+// leaving out those gone says an earlier step of a dry run deletes.
+func (t *Target) countRefs(ctx context.Context, q execer, fk sqldb.ForeignKey, src refSource, gone map[string]map[string]bool) (int64, error) {
 	s := &stmt{d: t.b.d}
 	s.sql("SELECT COUNT(*) FROM ", t.b.d.Quote(fk.Table), " WHERE ")
 	if err := t.refWhere(s, fk, src); err != nil {
 		return 0, err
+	}
+	if len(gone) > 0 {
+		st := t.b.state()
+		for _, o := range t.b.cfg.Specs {
+			f := st.facts[o.Kind]
+			if f == nil || !strings.EqualFold(f.table.Name, fk.Table) || len(gone[f.records]) == 0 {
+				continue
+			}
+			ids := make([]string, 0, len(gone[f.records]))
+			for id := range gone[f.records] {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			ov := view{d: t.b.d, spec: &o, f: f, kind: string(o.Kind)}
+			s.sql(" AND NOT (")
+			if err := ov.in(s, o.Key, ids); err != nil {
+				return 0, err
+			}
+			s.sql(")")
+		}
 	}
 	var n int64
 	if err := q.QueryRowContext(ctx, s.String(), s.args...).Scan(&n); err != nil {
@@ -640,7 +674,7 @@ func (t *Target) Predict(ctx context.Context, account gdprkit.AccountID, refs []
 		if err != nil {
 			return erasure.Change{}, err
 		}
-		effects, err := t.plan(ctx, q, v, account, keys, false)
+		effects, err := t.plan(ctx, q, v, account, keys, false, a.Gone)
 		if err != nil {
 			return erasure.Change{}, err
 		}
@@ -1119,6 +1153,10 @@ func (v view) exportValue(col string, x any) any {
 		return v.textValue(c, y)
 	case time.Time:
 		return y.UTC().Format(time.RFC3339Nano)
+	case int64:
+		if c != nil && c.Kind == sqldb.KindBool {
+			return y != 0 // SQLite and MySQL keep booleans as numbers
+		}
 	}
 	return x
 }
@@ -1218,7 +1256,7 @@ func (t *Target) Residue(ctx context.Context, account gdprkit.AccountID, rq eras
 			}
 			low := strings.ToLower(val.String)
 			for _, n := range ns {
-				if strings.Contains(low, strings.ToLower(n.Value)) {
+				if containsWord(low, strings.ToLower(n.Value)) {
 					out = append(out, erasure.Finding{Kind: t.spec.Kind, Record: id.String, Field: col, Identifier: n.Kind})
 					break
 				}

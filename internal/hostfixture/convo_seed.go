@@ -87,6 +87,18 @@ var (
 		"status", "content", "content_attributes", "mentioned_user_ids", "source_id", "created_at", "updated_at"}
 )
 
+// ConvoVariantKey is where the Convo app keeps the resized variant of the
+// image stored at key ("uploads/ab/cd/<uuid>-<name>"):
+// "uploads/variants/<uuid>/thumb-64.jpg". No row names it; a binding finds
+// it from the original's key, as the app does.
+func ConvoVariantKey(key string) string {
+	base := path.Base(key)
+	if len(base) < 36 {
+		return ""
+	}
+	return path.Join("uploads", "variants", base[:36], "thumb-64.jpg")
+}
+
 // uploadKey is the host's own upload layout: uploads/ab/cd/<uuid>-<name>.
 func uploadKey(seed, name string) string {
 	u := stableUUID("convo|" + seed)
@@ -117,8 +129,9 @@ func (c *convoBuilder) user(u userSpec) Person {
 		content := fileContent(u.avatar, fmt.Sprintf("avatar of %s", u.name))
 		c.attachment(u.account, "user", id, "image", key, u.avatar, "image/jpeg", content, u.created.Add(time.Hour), u.subject)
 		// The app keeps a resized variant beside the original; no row
-		// names it: it is found only from the original's key.
-		vkey := path.Join("uploads", "variants", stableUUID(fmt.Sprintf("convo|variant|%d", id)), "thumb-64.jpg")
+		// names it: it is found only from the original's key (the UUID in
+		// it), as ActiveStorage-style variants are.
+		vkey := ConvoVariantKey(key)
 		c.files = append(c.files, seedFile{File: File{Path: vkey, Of: fmt.Sprintf("variant of user %d", id), SubjectCustomer: u.subject},
 			content: fileContent("thumb.jpg", fmt.Sprintf("64px avatar of %s", u.name))})
 	}
