@@ -322,3 +322,69 @@ func TestConvoCustomerErasure(t *testing.T) {
 		})
 	}
 }
+
+// Erasing the subject agent: his users row stays (23 foreign keys) and is
+// anonymised in place, so no cascade takes his replies in other people's
+// conversations; his open work goes to the agent named, his name and
+// signature leave other people's text, and plan = receipt = what changed.
+func TestConvoAgentErasure(t *testing.T) {
+	for _, d := range testdb.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			h := newHost(t, d, hostfixture.Convo)
+			cfg := convoBinding(h.db.DB, d, h.files)
+			h.bind(cfg, convoPeople{h.db.DB, d})
+			sam, tom, cs := h.seed.SubjectAgent, h.seed.ReassignTo, h.seed.Convo
+			acct := gdprkit.AccountID(fmt.Sprint(cs.Account))
+
+			// The agent to take over must exist and be staff: checked before
+			// anything is recorded.
+			_, err := h.svc.Submit(ctx, acct, erasure.Submission{Type: erasure.TypeErasure, Subject: gdprkit.SubjectID(fmt.Sprint(sam.ID)),
+				By: "1", Verified: true, ReassignTo: "999"})
+			require.ErrorIs(t, err, gdprkit.ErrInvalid)
+			_, err = h.svc.Submit(ctx, acct, erasure.Submission{Type: erasure.TypeErasure, Subject: gdprkit.SubjectID(fmt.Sprint(sam.ID)),
+				By: "1", Verified: true, ReassignTo: gdprkit.SubjectID(fmt.Sprint(h.seed.SubjectCustomer.ID))})
+			require.ErrorIs(t, err, gdprkit.ErrInvalid, "a customer cannot take over an agent's work")
+
+			plan, rc, diff := h.erase(acct, gdprkit.SubjectID(fmt.Sprint(sam.ID)), "1", gdprkit.SubjectID(fmt.Sprint(tom.ID)))
+			assertPlanReceiptActual(t, cfg, plan, rc, diff)
+			assertNoOtherAccount(t, diff, fmt.Sprint(cs.Account))
+			assert.Empty(t, diff.Table("users").Deleted)
+			assert.Empty(t, diff.Table("conversations").Deleted, "no conversation goes with an agent")
+			var files []string
+			for _, f := range diff.Files {
+				files = append(files, f.Path)
+			}
+			require.Len(t, files, 2, "only his avatar and its variant go")
+			sort.Strings(files)
+			assert.True(t, strings.HasSuffix(files[0], "-sam.jpg"), files[0])
+			assert.Equal(t, hostfixture.ConvoVariantKey(files[0]), files[1])
+
+			msgs := diff.Table("messages")
+			for _, id := range cs.AgentRepliesElsewhere {
+				assert.NotContains(t, idsOf(msgs.Deleted), fmt.Sprint(id), "his reply %d in another contact's conversation stays", id)
+			}
+			for _, c := range msgs.Changed {
+				for _, col := range c.Columns {
+					assert.Contains(t, []string{"content", "content_attributes", "mentioned_user_ids", "sender_id"}, col.Column, c.Key)
+					assert.NotContains(t, col.After.Text, sam.Name)
+				}
+			}
+			conv := map[string]hostfixture.RowChange{}
+			for _, c := range diff.Table("conversations").Changed {
+				conv[strings.TrimPrefix(c.Key, "id=")] = c
+			}
+			for _, id := range cs.AgentOpenConversations {
+				assert.Equal(t, fmt.Sprint(tom.ID), conv[fmt.Sprint(id)].After.Get("assignee_id").Text, "open conversation %d goes to the agent named", id)
+			}
+			for _, id := range cs.AgentClosedConversations {
+				if c, ok := conv[fmt.Sprint(id)]; ok {
+					assert.Equal(t, fmt.Sprint(sam.ID), c.After.Get("assignee_id").Text, "a resolved conversation keeps its (now anonymous) assignee")
+				}
+			}
+			left, err := h.svc.FindResidue(ctx, acct, []erasure.Identifier{{Kind: "email", Value: sam.Email}, {Kind: "name", Value: sam.Name}})
+			require.NoError(t, err)
+			assert.Empty(t, left, "nothing of him is left")
+		})
+	}
+}

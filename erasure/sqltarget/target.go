@@ -403,10 +403,10 @@ func (t *Target) edit(v view, cols []string, vals []any, a erasure.Anon) ([]any,
 				}
 				for _, e := range els {
 					if e != nil && *e == string(a.Subject) {
-						ch = true
+						changed = true // applied in SQL with array_remove, not here
 					}
 				}
-				next = "" // applied in SQL with array_remove
+				continue
 			} else {
 				b, did, err := removeFromJSONArray([]byte(s), string(a.Subject))
 				if err != nil {
