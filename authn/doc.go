@@ -1,7 +1,9 @@
 // Package authn authenticates a helpdesk's agents and API clients: argon2id
 // passwords, TOTP that Google Authenticator reads, recovery codes, API
-// tokens and sessions, behind one Service whose storage is the small Store
-// interface (implemented by store/memstore and store/sqlstore).
+// tokens and sessions, behind one Service whose storage is the Store
+// interface (implemented by store/memstore and store/sqlstore), composed of
+// one small interface per feature: CredentialStore, ThrottleStore,
+// FactorStore, TokenStore, SessionStore and RevocationStore.
 //
 // A host calls Login (username + password → session or second-factor
 // challenge), CompleteLogin (challenge + TOTP or recovery code → session),

@@ -112,18 +112,34 @@ func (c Counts) Total() int {
 	return c.Users + c.TOTP + c.RecoveryCodes + c.Tokens + c.Sessions + c.Throttles
 }
 
-// Store is the storage authn needs. Implementations live in store/memstore
-// and store/sqlstore and pass store/storetest.
+// Store is the storage authn needs: one value holding every feature's
+// part, so an adapter is one value (store/memstore and store/sqlstore
+// implement it and pass store/storetest). Each feature's part is a small
+// interface of its own, named after it, which a host that keeps one part in
+// its own tables can implement alone and combine with an adapter's others.
 //
-// Every method takes the context first and the account next, and MUST NOT
-// read or change data of any other account: a user ID, username, token hash
-// or session hash of one account means nothing in another. Methods MUST be
-// safe for concurrent use. Times are stored with at least microsecond
-// precision and returned in UTC. Byte slices and string slices passed in
-// MUST be copied if kept; those returned MUST NOT be shared with the store.
-// A method that fails MUST leave the store unchanged. Errors wrap
-// gdprkit.ErrNotFound, ErrConflict or ErrUnavailable where those apply.
+// These rules hold for every method of every part. Every method takes the
+// context first and the account next, and MUST NOT read or change data of
+// any other account: a user ID, username, token hash or session hash of one
+// account means nothing in another. Methods MUST be safe for concurrent
+// use. Times are stored with at least microsecond precision and returned in
+// UTC. Byte slices and string slices passed in MUST be copied if kept; those
+// returned MUST NOT be shared with the store. A method that fails MUST leave
+// the store unchanged. Errors wrap gdprkit.ErrNotFound, ErrConflict or
+// ErrUnavailable where those apply.
 type Store interface {
+	CredentialStore
+	ThrottleStore
+	FactorStore
+	TokenStore
+	SessionStore
+	RevocationStore
+}
+
+// CredentialStore keeps users: their canonical username and password hash.
+// Its lifecycle methods (DeleteUser, CountUser, DeleteAccount) reach every
+// other part's records of the user or account too, atomically.
+type CredentialStore interface {
 	// CreateUser adds u. It MUST fail with ErrConflict when the account
 	// already has a user with u.ID or u.Username.
 	CreateUser(ctx context.Context, account gdprkit.AccountID, u User) error
@@ -151,7 +167,10 @@ type Store interface {
 	CountUser(ctx context.Context, account gdprkit.AccountID, id string) (Counts, error)
 	// DeleteAccount deletes all authn data of the account and counts it.
 	DeleteAccount(ctx context.Context, account gdprkit.AccountID) (Counts, error)
+}
 
+// ThrottleStore keeps the failure counters that slow down guessing.
+type ThrottleStore interface {
 	// Throttle returns the failure counter of user and factor; the zero
 	// Throttle when there is none.
 	Throttle(ctx context.Context, account gdprkit.AccountID, user string, f Factor) (Throttle, error)
@@ -162,7 +181,11 @@ type Store interface {
 	// ResetThrottle deletes the counter of user and factor, or all of the
 	// user's counters when f is empty.
 	ResetThrottle(ctx context.Context, account gdprkit.AccountID, user string, f Factor) error
+}
 
+// FactorStore keeps second factors: TOTP enrolments (secrets sealed by the
+// Service) and recovery code hashes.
+type FactorStore interface {
 	// PutPendingTOTP stores r (with Pending true) as the user's pending
 	// enrolment, replacing any earlier pending one; the active record, if
 	// any, is untouched.
@@ -198,7 +221,10 @@ type Store interface {
 	UseRecoveryCode(ctx context.Context, account gdprkit.AccountID, user string, hash []byte) (bool, error)
 	// RecoveryCodesLeft counts the user's unused recovery codes.
 	RecoveryCodesLeft(ctx context.Context, account gdprkit.AccountID, user string) (int, error)
+}
 
+// TokenStore keeps API tokens (their SHA-256, never the token).
+type TokenStore interface {
 	// CreateToken stores t; ErrConflict when its ID or Hash exists.
 	CreateToken(ctx context.Context, account gdprkit.AccountID, t APIToken) error
 	// TokenByHash returns the token (revoked or not) with that hash, or
@@ -212,7 +238,11 @@ type Store interface {
 	// TouchTokens raises LastUsedAt of each token ID in used to the given
 	// time (never lowers it), in one batch; unknown IDs are ignored.
 	TouchTokens(ctx context.Context, account gdprkit.AccountID, used map[string]time.Time) error
+}
 
+// SessionStore keeps login sessions (the SHA-256 of their token, never the
+// token).
+type SessionStore interface {
 	// CreateSession stores s; ErrConflict when its ID or Hash exists.
 	CreateSession(ctx context.Context, account gdprkit.AccountID, s Session) error
 	// SessionByHash returns the session with that hash, or ErrNotFound.
@@ -229,7 +259,11 @@ type Store interface {
 	// expiry is before expiredBefore or whose LastSeenAt is before
 	// idleBefore, and counts them.
 	DeleteSessionsBefore(ctx context.Context, account gdprkit.AccountID, expiredBefore, idleBefore time.Time) (int, error)
+}
 
+// RevocationStore ends what a credential change must end: a user's (or a
+// whole account's) sessions and API tokens, in one atomic step.
+type RevocationStore interface {
 	// RevokeUser atomically deletes all sessions of the user and revokes
 	// (sets RevokedAt of) all the user's live tokens, counting both.
 	RevokeUser(ctx context.Context, account gdprkit.AccountID, user string, at time.Time) (Counts, error)
