@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -20,32 +21,48 @@ type APIRequest struct {
 	// the password.
 	Secret string
 	IP     netip.Addr
-	// Surface defaults to gdprkit.SurfaceAPI.
+	// Surface is where the request arrived, as the host's routing knows it
+	// (never a value the client sends); defaults to gdprkit.SurfaceAPI. A
+	// token is accepted only on the surfaces it is bound to
+	// (TokenSpec.Surfaces), and the IP rules of this surface apply.
 	Surface gdprkit.Surface
+	// Device is the client's device token, as in LoginRequest; API
+	// clients usually have none.
+	Device string
 }
 
 // AuthenticateAPI checks "username + API token" or "username + password".
+//
 // A token must belong to the named user, who must not be disabled, be live
-// and unexpired, and not be older than the user's last password change; its
-// LastUsedAt is recorded in batches. A live token refused because its user
-// is disabled or changed their password is revoked. A password is accepted only for users
-// without TOTP: for them a password alone is not enough, and the error
-// (wrapping gdprkit.ErrForbidden) tells them to use a token. Errors
-// otherwise wrap gdprkit.ErrUnauthenticated, ErrLocked or the gates' errors.
+// and unexpired, be bound to req.Surface, and not be older than the user's
+// last password change; its LastUsedAt is recorded in batches. A live
+// token refused because its user is disabled or changed their password is
+// revoked.
+//
+// A password is checked (and throttled) like a login, and accepted only
+// for users without TOTP. For a user with TOTP a password alone is never
+// enough, so it is not checked at all: the attempt does the same work,
+// counts as a failure and gets the same answer as a wrong password, which
+// tells nobody whether it was right.
+//
+// Every refused credential gets one error (wrapping
+// gdprkit.ErrUnauthenticated) whatever the reason; otherwise errors wrap
+// gdprkit.ErrLocked (a *ThrottledError), the gates' errors,
+// gdprkit.ErrInvalid, or gdprkit.ErrUnavailable when the store failed.
 func (s *Service) AuthenticateAPI(ctx context.Context, req APIRequest) (Principal, error) {
 	if req.Surface == "" {
 		req.Surface = gdprkit.SurfaceAPI
 	}
+	if err := req.Surface.Validate(); err != nil {
+		return Principal{}, err
+	}
 	if ParseAPIToken(req.Secret, s.cfg.TokenPrefix) != nil {
-		u, err := s.passwordStep(ctx, req.Account, req.Username, req.Secret, req.Surface, req.IP)
+		u, _, err := s.passwordStep(ctx, req.Account, req.Username, req.Secret, req.Surface, req.IP, req.Device, true)
+		if errors.Is(err, errBadCredentials) {
+			return Principal{}, errBadAPICredentials
+		}
 		if err != nil {
 			return Principal{}, err
-		}
-		if _, err := s.st.TOTP(ctx, req.Account, u.ID, false); err == nil {
-			s.event(ctx, req.Account, EventAPIPasswordRefused, u.ID, nil)
-			return Principal{}, fmt.Errorf("%w: this user has two-factor authentication; use an API token", gdprkit.ErrForbidden)
-		} else if !errors.Is(err, gdprkit.ErrNotFound) {
-			return Principal{}, fmt.Errorf("authn: api: %w", err)
 		}
 		s.event(ctx, req.Account, EventLoginSucceeded, u.ID, map[string]string{"surface": string(req.Surface), "factors": "password"})
 		return Principal{Account: req.Account, UserID: u.ID, Method: "password"}, nil
@@ -56,15 +73,14 @@ func (s *Service) AuthenticateAPI(ctx context.Context, req APIRequest) (Principa
 	if err := s.gates(ctx, req.Account, req.Surface, req.IP); err != nil {
 		return Principal{}, err
 	}
-	bad := fmt.Errorf("%w: wrong username or token", gdprkit.ErrUnauthenticated)
 	name, err := s.canonicalUsername(req.Username)
 	if err != nil {
-		return Principal{}, bad
+		return Principal{}, errBadAPICredentials
 	}
 	t, err := s.st.TokenByHash(ctx, req.Account, secretHash(req.Secret))
 	if errors.Is(err, gdprkit.ErrNotFound) {
 		s.event(ctx, req.Account, EventTokenFailed, "", map[string]string{"reason": "unknown_token"})
-		return Principal{}, bad
+		return Principal{}, errBadAPICredentials
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("authn: api: %w", err)
@@ -86,6 +102,8 @@ func (s *Service) AuthenticateAPI(ctx context.Context, req APIRequest) (Principa
 		why = "password_changed"
 	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
 		why = "expired"
+	case !slices.Contains(t.Surfaces, req.Surface):
+		why = "wrong_surface"
 	}
 	if (why == "disabled" || why == "password_changed") && t.RevokedAt.IsZero() {
 		// A token created while a revocation ran (see CreateToken).
@@ -94,8 +112,8 @@ func (s *Service) AuthenticateAPI(ctx context.Context, req APIRequest) (Principa
 		}
 	}
 	if why != "" {
-		s.event(ctx, req.Account, EventTokenFailed, t.UserID, map[string]string{"reason": why, "token": t.ID})
-		return Principal{}, bad
+		s.event(ctx, req.Account, EventTokenFailed, t.UserID, map[string]string{"reason": why, "token": t.ID, "surface": string(req.Surface)})
+		return Principal{}, errBadAPICredentials
 	}
 	s.recordUsage(ctx, req.Account, t.ID, now)
 	s.event(ctx, req.Account, EventTokenUsed, u.ID, map[string]string{"token": t.ID, "surface": string(req.Surface)})

@@ -53,6 +53,7 @@ const (
 	EventLogout             gdprkit.EventType = "authn.logout"
 	EventSessionRejected    gdprkit.EventType = "authn.session_rejected"
 	EventAPIPasswordRefused gdprkit.EventType = "authn.api_password_refused"
+	EventStepUp             gdprkit.EventType = "authn.step_up"
 )
 
 // gates asks the account gate and the IP gate.

@@ -34,15 +34,18 @@ func totpAAD(account gdprkit.AccountID, user, id string) []byte {
 	return append(b, id...)
 }
 
-// BeginTOTP starts a TOTP enrolment for the user: a fresh 160-bit secret
-// from crypto/rand, sealed with the key ring and stored as pending. label is
+// BeginTOTP starts a TOTP enrolment for the user p acts for: a fresh
+// 160-bit secret from crypto/rand, sealed with the key ring and stored as
+// pending. p must come from AuthenticateSession and be stepped up (see
+// RequireStepUp): replacing an authenticator is a security change. label is
 // what the authenticator app shows under the issuer (usually the username
 // or e-mail address; it is not stored). An active TOTP stays in force until
 // ConfirmTOTP replaces it. Throttle counters are untouched.
-func (s *Service) BeginTOTP(ctx context.Context, account gdprkit.AccountID, userID, label string) (Enrolment, error) {
-	if err := checkAccountUser(account, userID); err != nil {
+func (s *Service) BeginTOTP(ctx context.Context, p Principal, label string) (Enrolment, error) {
+	if err := s.RequireStepUp(ctx, p); err != nil {
 		return Enrolment{}, err
 	}
+	account, userID := p.Account, p.UserID
 	if err := checkLabelPart("account", label, true); err != nil {
 		return Enrolment{}, err
 	}
@@ -69,40 +72,49 @@ func (s *Service) BeginTOTP(ctx context.Context, account gdprkit.AccountID, user
 	return Enrolment{ID: id, Key: key, URI: uri, Secret: EncodeSecret(secret)}, nil
 }
 
-// ConfirmTOTP completes the pending enrolment with a first code from the
-// app. The code's time step is recorded, so that code cannot then be used
-// to log in. The new TOTP replaces any earlier one, and, as the second
-// factor changed, all sessions and API tokens of the user are revoked.
-// Failures count towards the TOTP throttle.
-func (s *Service) ConfirmTOTP(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
-	if err := checkAccountUser(account, userID); err != nil {
-		return err
+// ConfirmTOTP completes p's pending enrolment with a first code from the
+// app and returns a new set of recovery codes (replacing any earlier set;
+// show them once). p must be stepped up, as for BeginTOTP. The code's time
+// step is recorded, so that code cannot then be used to log in. The new
+// TOTP replaces any earlier one, and, as the second factor changed, all
+// sessions (p's too) and API tokens of the user are revoked. Failures count
+// towards the TOTP throttle.
+func (s *Service) ConfirmTOTP(ctx context.Context, p Principal, code string) ([]string, error) {
+	if err := s.RequireStepUp(ctx, p); err != nil {
+		return nil, err
 	}
+	account, userID := p.Account, p.UserID
 	rec, err := s.st.TOTP(ctx, account, userID, true)
 	if errors.Is(err, gdprkit.ErrNotFound) {
-		return fmt.Errorf("authn: confirm TOTP: no pending enrolment: %w", gdprkit.ErrNotFound)
+		return nil, fmt.Errorf("authn: confirm TOTP: no pending enrolment: %w", gdprkit.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("authn: confirm TOTP: %w", err)
+		return nil, fmt.Errorf("authn: confirm TOTP: %w", err)
 	}
-	if err := s.beginAttempt(ctx, account, userID, FactorTOTP); err != nil {
-		return err
+	att, err := s.beginAttempt(ctx, account, ThrottleKey{User: userID, Factor: FactorTOTP}, noSource)
+	if err != nil {
+		return nil, s.throttled(ctx, account, userID, err)
 	}
 	st, ok, err := s.checkCode(account, rec, code)
 	if err != nil {
-		return err
+		att.abandon(ctx)
+		return nil, err
 	}
 	if !ok {
+		att.fail(ctx)
 		s.event(ctx, account, EventTOTPFailed, userID, map[string]string{"reason": "wrong_code", "stage": "enrolment"})
-		return fmt.Errorf("%w: wrong TOTP code", gdprkit.ErrUnauthenticated)
+		return nil, fmt.Errorf("%w: wrong TOTP code", gdprkit.ErrUnauthenticated)
 	}
 	if err := s.st.ActivateTOTP(ctx, account, userID, rec.ID, st); err != nil {
-		return fmt.Errorf("authn: confirm TOTP: %w", err)
+		att.abandon(ctx)
+		return nil, fmt.Errorf("authn: confirm TOTP: %w", err)
 	}
-	s.forgive(ctx, account, userID, FactorTOTP)
+	att.succeed(ctx)
 	s.event(ctx, account, EventTOTPEnrolled, userID, nil)
-	_, err = s.revokeUser(ctx, account, userID, "second_factor_changed")
-	return err
+	if _, err := s.revokeUser(ctx, account, userID, "second_factor_changed"); err != nil {
+		return nil, err
+	}
+	return s.replaceRecoveryCodes(ctx, account, userID)
 }
 
 // checkCode opens the record's secret and checks code at the current time.
@@ -124,23 +136,26 @@ func (s *Service) checkCode(account gdprkit.AccountID, rec TOTPRecord, code stri
 	return st, ok && st > rec.LastStep, nil
 }
 
-// VerifyTOTP checks a TOTP code of the user's active enrolment (for a
-// step-up check inside a session). A code is accepted once: its time step
-// is recorded with a compare-and-set, so of concurrent attempts with one
-// valid code exactly one succeeds. Errors wrap gdprkit.ErrUnauthenticated
-// (wrong, replayed or no TOTP) or gdprkit.ErrLocked.
+// VerifyTOTP checks a TOTP code of the user's active enrolment. A code is
+// accepted once: its time step is recorded with a compare-and-set, so of
+// concurrent attempts with one valid code exactly one succeeds. It is
+// throttled like a login (without a source address). Errors wrap
+// gdprkit.ErrUnauthenticated (wrong, replayed or no TOTP) or
+// gdprkit.ErrLocked. To re-authenticate a session before a security
+// change, use StepUp.
 func (s *Service) VerifyTOTP(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
 	if err := checkAccountUser(account, userID); err != nil {
 		return err
 	}
-	if err := s.verifyTOTP(ctx, account, userID, code); err != nil {
+	if err := s.verifyTOTP(ctx, account, userID, code, "", noSource); err != nil {
 		return err
 	}
 	s.event(ctx, account, EventTOTPVerified, userID, nil)
 	return nil
 }
 
-func (s *Service) verifyTOTP(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
+// verifyTOTP makes one throttled TOTP attempt from client and src.
+func (s *Service) verifyTOTP(ctx context.Context, account gdprkit.AccountID, userID, code, client string, src source) error {
 	rec, err := s.st.TOTP(ctx, account, userID, false)
 	if errors.Is(err, gdprkit.ErrNotFound) {
 		return fmt.Errorf("%w: no TOTP enrolled", gdprkit.ErrUnauthenticated)
@@ -148,24 +163,28 @@ func (s *Service) verifyTOTP(ctx context.Context, account gdprkit.AccountID, use
 	if err != nil {
 		return fmt.Errorf("authn: TOTP: %w", err)
 	}
-	if err := s.beginAttempt(ctx, account, userID, FactorTOTP); err != nil {
-		return err
+	att, err := s.beginAttempt(ctx, account, ThrottleKey{User: userID, Factor: FactorTOTP, Client: client}, src)
+	if err != nil {
+		return s.throttled(ctx, account, userID, err)
 	}
 	st, ok, err := s.checkCode(account, rec, code)
 	if err != nil {
+		att.abandon(ctx)
 		return err
 	}
 	if ok {
 		ok, err = s.st.AdvanceTOTPStep(ctx, account, userID, rec.ID, st)
 		if err != nil {
+			att.abandon(ctx)
 			return fmt.Errorf("authn: TOTP: %w", err)
 		}
 	}
 	if !ok {
+		att.fail(ctx)
 		s.event(ctx, account, EventTOTPFailed, userID, map[string]string{"reason": "wrong_or_used_code"})
 		return fmt.Errorf("%w: wrong or already used TOTP code", gdprkit.ErrUnauthenticated)
 	}
-	s.forgive(ctx, account, userID, FactorTOTP)
+	att.succeed(ctx)
 	return nil
 }
 
@@ -174,6 +193,10 @@ func (s *Service) HasTOTP(ctx context.Context, account gdprkit.AccountID, userID
 	if err := checkAccountUser(account, userID); err != nil {
 		return false, err
 	}
+	return s.hasTOTP(ctx, account, userID)
+}
+
+func (s *Service) hasTOTP(ctx context.Context, account gdprkit.AccountID, userID string) (bool, error) {
 	_, err := s.st.TOTP(ctx, account, userID, false)
 	if errors.Is(err, gdprkit.ErrNotFound) {
 		return false, nil
@@ -181,13 +204,15 @@ func (s *Service) HasTOTP(ctx context.Context, account gdprkit.AccountID, userID
 	return err == nil, err
 }
 
-// RemoveTOTP deletes the user's TOTP (active and pending) and, as the
-// second factor changed, revokes all their sessions and tokens. Throttle
-// counters are untouched.
-func (s *Service) RemoveTOTP(ctx context.Context, account gdprkit.AccountID, userID string) error {
-	if err := checkAccountUser(account, userID); err != nil {
+// RemoveTOTP deletes the TOTP (active and pending) of the user p acts
+// for, who must be stepped up (see RequireStepUp), and, as the second
+// factor changed, revokes all their sessions and tokens. Throttle counters
+// are untouched.
+func (s *Service) RemoveTOTP(ctx context.Context, p Principal) error {
+	if err := s.RequireStepUp(ctx, p); err != nil {
 		return err
 	}
+	account, userID := p.Account, p.UserID
 	n, err := s.st.DeleteTOTP(ctx, account, userID)
 	if err != nil {
 		return fmt.Errorf("authn: remove TOTP: %w", err)
@@ -233,12 +258,17 @@ func (s *Service) RewrapTOTP(ctx context.Context, account gdprkit.AccountID, lim
 }
 
 // GenerateRecoveryCodes returns RecoveryCodeCount new single-use recovery
-// codes for the user, replacing (and so invalidating) any earlier set. Show
-// them once; only their hashes are stored.
-func (s *Service) GenerateRecoveryCodes(ctx context.Context, account gdprkit.AccountID, userID string) ([]string, error) {
-	if err := checkAccountUser(account, userID); err != nil {
+// codes for the user p acts for, replacing (and so invalidating) any
+// earlier set. p must be stepped up (see RequireStepUp). Show them once;
+// only their hashes are stored.
+func (s *Service) GenerateRecoveryCodes(ctx context.Context, p Principal) ([]string, error) {
+	if err := s.RequireStepUp(ctx, p); err != nil {
 		return nil, err
 	}
+	return s.replaceRecoveryCodes(ctx, p.Account, p.UserID)
+}
+
+func (s *Service) replaceRecoveryCodes(ctx context.Context, account gdprkit.AccountID, userID string) ([]string, error) {
 	if _, err := s.st.User(ctx, account, userID); err != nil {
 		return nil, fmt.Errorf("authn: recovery codes: %w", err)
 	}
@@ -264,22 +294,24 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, account gdprkit.Account
 	return s.st.RecoveryCodesLeft(ctx, account, userID)
 }
 
-func (s *Service) useRecoveryCode(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
-	if err := s.beginAttempt(ctx, account, userID, FactorRecovery); err != nil {
-		return err
+func (s *Service) useRecoveryCode(ctx context.Context, account gdprkit.AccountID, userID, code, client string, src source) error {
+	att, err := s.beginAttempt(ctx, account, ThrottleKey{User: userID, Factor: FactorRecovery, Client: client}, src)
+	if err != nil {
+		return s.throttled(ctx, account, userID, err)
 	}
 	ok := false
 	if c, valid := canonicalRecoveryCode(code); valid {
-		var err error
 		if ok, err = s.st.UseRecoveryCode(ctx, account, userID, recoveryHash(account, userID, c)); err != nil {
+			att.abandon(ctx)
 			return fmt.Errorf("authn: recovery code: %w", err)
 		}
 	}
 	if !ok {
+		att.fail(ctx)
 		s.event(ctx, account, EventRecoveryFailed, userID, nil)
 		return fmt.Errorf("%w: wrong or already used recovery code", gdprkit.ErrUnauthenticated)
 	}
-	s.forgive(ctx, account, userID, FactorRecovery)
+	att.succeed(ctx)
 	left, err := s.st.RecoveryCodesLeft(ctx, account, userID)
 	if err != nil {
 		left = -1

@@ -25,6 +25,11 @@ type LoginRequest struct {
 	IP netip.Addr
 	// Surface defaults to gdprkit.SurfaceAgentPanel.
 	Surface gdprkit.Surface
+	// Device is the device token an earlier login from this client
+	// returned (LoginResult.DeviceToken), if the host kept one: its
+	// attempts are then counted apart from everyone else's (see
+	// ThrottlePolicy). An invalid or expired token is ignored.
+	Device string
 }
 
 // LoginResult is either a session or a second-factor challenge.
@@ -42,6 +47,12 @@ type LoginResult struct {
 	// EnrolmentRequired is set with Config.RequireTwoFactor when the user
 	// has no TOTP yet: the host should confine the session to enrolment.
 	EnrolmentRequired bool
+	// DeviceToken marks this client as a trusted device of the user for
+	// Config.TrustedDeviceTTL; set with a session, empty with a challenge
+	// or when trusted devices are off. Keep it in a long-lived HttpOnly
+	// cookie and pass it back as LoginRequest.Device. It grants no access
+	// by itself.
+	DeviceToken string
 }
 
 // NeedsSecondFactor reports whether the result is a challenge.
@@ -59,6 +70,9 @@ type Principal struct {
 	// SessionID or TokenID names the credential used.
 	SessionID string
 	TokenID   string
+	// VerifiedAt is, for a session, when its holder last proved a
+	// password or second factor (the login or the last StepUp).
+	VerifiedAt time.Time
 	// Scopes of an API token; nil for sessions and passwords (all scopes
 	// of the user).
 	Scopes []string
@@ -79,20 +93,30 @@ const maxPasswordBytes = 4096
 
 var errBadCredentials = fmt.Errorf("%w: wrong username or password", gdprkit.ErrUnauthenticated)
 
+// errBadAPICredentials is every refusal of an API credential: a wrong or
+// unknown username, password or token, and the password of a user with
+// TOTP, who must use a token (issue #15 finding 4: the answer is the same
+// whether that password was right or wrong).
+var errBadAPICredentials = fmt.Errorf("%w: wrong username, password or API token (users with two-factor login must use an API token)", gdprkit.ErrUnauthenticated)
+
 // Login checks a username and password. It asks the AccountGate and the
-// IPGate first; an unknown user costs the same as a wrong password (a dummy
-// hash is verified). On success it returns a new session, or a challenge
-// when the user has TOTP. A weak stored hash is upgraded on the way.
+// IPGate first. Every outcome costs the same KDF work and reads the same
+// whether or not the username exists (see ThrottlePolicy and
+// Config.LegacyBcryptCost). On success it returns a new session and a
+// device token, or a challenge when the user has TOTP. A weak stored hash is
+// upgraded on the way.
 //
-// Errors wrap gdprkit.ErrUnauthenticated (wrong username or password, or
-// disabled user, never saying which), gdprkit.ErrLocked (a
-// *ThrottledError), the gates' errors (ErrAccountSuspended,
-// ErrAccountTerminated, ErrForbidden) or gdprkit.ErrInvalid.
+// Errors wrap gdprkit.ErrUnauthenticated (wrong username or password,
+// disabled user or an unusable stored hash, never saying which),
+// gdprkit.ErrLocked (a *ThrottledError), the gates' errors
+// (ErrAccountSuspended, ErrAccountTerminated, ErrForbidden),
+// gdprkit.ErrInvalid, or gdprkit.ErrUnavailable when the store failed or
+// ctx ended, in which case nothing was counted against anyone.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
 	if req.Surface == "" {
 		req.Surface = gdprkit.SurfaceAgentPanel
 	}
-	u, err := s.passwordStep(ctx, req.Account, req.Username, req.Password, req.Surface, req.IP)
+	u, device, err := s.passwordStep(ctx, req.Account, req.Username, req.Password, req.Surface, req.IP, req.Device, false)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -110,42 +134,56 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, err
 	}
 	s.event(ctx, req.Account, EventLoginSucceeded, u.ID, map[string]string{"surface": string(req.Surface), "factors": "password"})
-	return LoginResult{SessionToken: tok, Session: sess, EnrolmentRequired: s.cfg.RequireTwoFactor}, nil
+	return LoginResult{SessionToken: tok, Session: sess, EnrolmentRequired: s.cfg.RequireTwoFactor,
+		DeviceToken: s.sealDevice(req.Account, u, device)}, nil
 }
 
-// passwordStep runs the gates and verifies the password, spending the same
-// KDF work for unknown users.
-func (s *Service) passwordStep(ctx context.Context, account gdprkit.AccountID, username, password string, surface gdprkit.Surface, ip netip.Addr) (User, error) {
+// passwordStep runs the gates, finds the user and makes one throttled
+// password attempt (see passwordAttempt); it returns the user and the ID
+// of the trusted device the client presented (nil for none). With api set,
+// a user with TOTP fails without their password being checked.
+func (s *Service) passwordStep(ctx context.Context, account gdprkit.AccountID, username, password string, surface gdprkit.Surface, ip netip.Addr, deviceToken string, api bool) (User, []byte, error) {
 	if err := account.Validate(); err != nil {
-		return User{}, err
+		return User{}, nil, err
 	}
 	if err := s.gates(ctx, account, surface, ip); err != nil {
-		return User{}, err
+		return User{}, nil, err
 	}
 	name, nerr := s.canonicalUsername(username)
-	var u User
-	err := nerr
+	if nerr != nil {
+		name = username // counted under the name as given
+	}
+	var u *User
 	if len(password) > maxPasswordBytes {
 		// No stored hash can match (the policy caps new passwords far
-		// below this); refuse without normalising megabytes of input.
-		err, password = gdprkit.ErrNotFound, ""
-	}
-	if err == nil {
-		u, err = s.st.UserByUsername(ctx, account, name)
-	}
-	if err != nil {
-		if nerr == nil && !errors.Is(err, gdprkit.ErrNotFound) {
-			return User{}, fmt.Errorf("authn: login: %w", err)
+		// below this): count it under the name, real user or not, without
+		// normalising megabytes of input.
+		password = ""
+	} else if nerr == nil {
+		got, err := s.st.UserByUsername(ctx, account, name)
+		switch {
+		case err == nil:
+			u = &got
+		case !errors.Is(err, gdprkit.ErrNotFound):
+			return User{}, nil, fmt.Errorf("authn: login: %w", err)
 		}
-		// Unknown user: read a throttle counter and verify a dummy hash, so
-		// the response takes as long as for a wrong password.
-		_, _ = s.st.Throttle(ctx, account, "", FactorPassword)
-		_, _, _ = s.hasher.verify(ctx, s.dummyHash(ctx), password)
-		s.event(ctx, account, EventLoginFailed, "", map[string]string{"reason": "unknown_user", "surface": string(surface)})
-		return User{}, errBadCredentials
 	}
-	// u now carries the hash actually stored (upgraded by a rehash).
-	return s.checkPassword(ctx, account, u, password)
+	var device []byte
+	verify := true
+	if u != nil {
+		device = s.openDevice(account, *u, deviceToken)
+		if api {
+			has, err := s.hasTOTP(ctx, account, u.ID)
+			if err != nil {
+				return User{}, nil, fmt.Errorf("authn: api: %w", err)
+			}
+			verify = !has
+		}
+	} else if api {
+		_, _ = s.hasTOTP(ctx, account, "") // the same store work as for a user
+	}
+	got, err := s.passwordAttempt(ctx, account, u, name, password, deviceClient(device), sourceOf(ip), verify)
+	return got, device, err
 }
 
 // SecondFactorRequest completes a login that returned a challenge.
@@ -157,6 +195,8 @@ type SecondFactorRequest struct {
 	Code    string
 	IP      netip.Addr
 	Surface gdprkit.Surface
+	// Device is the client's device token, as in LoginRequest.
+	Device string
 }
 
 // CompleteLogin checks the second factor of a challenged login and returns
@@ -178,18 +218,8 @@ func (s *Service) CompleteLogin(ctx context.Context, req SecondFactorRequest) (L
 		s.event(ctx, req.Account, EventLoginFailed, "", map[string]string{"reason": "bad_challenge", "surface": string(req.Surface)})
 		return LoginResult{}, err
 	}
-	code := strings.TrimSpace(req.Code)
-	factor := "totp"
-	switch {
-	case ParseAPIToken(code, s.cfg.TokenPrefix) == nil:
-		s.event(ctx, req.Account, EventLoginFailed, u.ID, map[string]string{"reason": "token_as_second_factor"})
-		return LoginResult{}, fmt.Errorf("%w: an API token is not a second factor", gdprkit.ErrUnauthenticated)
-	case isDigits(code):
-		err = s.verifyTOTP(ctx, req.Account, u.ID, code)
-	default:
-		factor = "recovery_code"
-		err = s.useRecoveryCode(ctx, req.Account, u.ID, code)
-	}
+	device := s.openDevice(req.Account, u, req.Device)
+	factor, err := s.secondFactor(ctx, req.Account, u.ID, req.Code, deviceClient(device), sourceOf(req.IP))
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -198,7 +228,22 @@ func (s *Service) CompleteLogin(ctx context.Context, req SecondFactorRequest) (L
 		return LoginResult{}, err
 	}
 	s.event(ctx, req.Account, EventLoginSucceeded, u.ID, map[string]string{"surface": string(req.Surface), "factors": "password+" + factor})
-	return LoginResult{SessionToken: tok, Session: sess}, nil
+	return LoginResult{SessionToken: tok, Session: sess, DeviceToken: s.sealDevice(req.Account, u, device)}, nil
+}
+
+// secondFactor checks code as a TOTP code (digits) or a recovery code and
+// names the factor it was. An API token is never a second factor.
+func (s *Service) secondFactor(ctx context.Context, account gdprkit.AccountID, userID, code, client string, src source) (string, error) {
+	code = strings.TrimSpace(code)
+	switch {
+	case ParseAPIToken(code, s.cfg.TokenPrefix) == nil:
+		s.event(ctx, account, EventLoginFailed, userID, map[string]string{"reason": "token_as_second_factor"})
+		return "", fmt.Errorf("%w: an API token is not a second factor", gdprkit.ErrUnauthenticated)
+	case isDigits(code):
+		return "totp", s.verifyTOTP(ctx, account, userID, code, client, src)
+	default:
+		return "recovery_code", s.useRecoveryCode(ctx, account, userID, code, client, src)
+	}
 }
 
 func isDigits(s string) bool {

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/text/cases"
 
 	"github.com/gdprkit/gdprkit"
@@ -94,6 +95,24 @@ type Config struct {
 	Skew int
 	// Throttle policy. Defaults: see ThrottlePolicy.
 	Throttle ThrottlePolicy
+	// TrustedDeviceTTL is how long a device token (LoginResult.DeviceToken)
+	// keeps a device trusted after the login that issued it; every login
+	// from the device renews it. Default 90 days; negative turns trusted
+	// devices off (every client is then an untrusted one).
+	TrustedDeviceTTL time.Duration
+	// LegacyBcryptCost is the bcrypt cost of the hashes you import with
+	// ImportUser. While any user may still hold a bcrypt hash, every
+	// password check (unknown users and argon2id users too) does one
+	// bcrypt run at the highest cost seen, so that timing does not tell a
+	// bcrypt user from an unknown one. Default (0): learnt from the bcrypt
+	// hashes this Service imports or verifies, which leaves the first check
+	// after a restart unpadded; set it to pad from the start. -1: never pad
+	// (all bcrypt hashes are gone). At most Limits.MaxBcryptCost.
+	LegacyBcryptCost int
+	// StepUpWindow is how long after a login or a StepUp a session may make
+	// security changes (replace its TOTP, create API tokens, regenerate
+	// recovery codes, change IP rules through ipfilter). Default 10 min.
+	StepUpWindow time.Duration
 
 	// SessionIdle is the idle timeout. Default 1 h.
 	SessionIdle time.Duration
@@ -135,8 +154,7 @@ type Service struct {
 	fold     cases.Caser
 	foldMu   sync.Mutex
 
-	dummyOnce sync.Once
-	dummy     string
+	budgets *budgets
 
 	usageMu   sync.Mutex
 	usage     map[gdprkit.AccountID]map[string]time.Time
@@ -206,21 +224,18 @@ func New(cfg Config) (*Service, error) {
 	case cfg.Skew > 10:
 		return nil, fmt.Errorf("%w: Skew above 10 steps", gdprkit.ErrInvalid)
 	}
-	t := &cfg.Throttle
-	if t.Free == 0 {
-		t.Free = 3
+	var err error
+	if cfg.Throttle, err = cfg.Throttle.withDefaults(); err != nil {
+		return nil, err
 	}
-	if t.Base == 0 {
-		t.Base = time.Second
+	if cfg.TrustedDeviceTTL == 0 {
+		cfg.TrustedDeviceTTL = 90 * 24 * time.Hour
 	}
-	if t.MaxDelay == 0 {
-		t.MaxDelay = 15 * time.Minute
+	if cfg.StepUpWindow <= 0 {
+		cfg.StepUpWindow = 10 * time.Minute
 	}
-	if t.LockAfter == 0 {
-		t.LockAfter = 10
-	}
-	if t.Free < 0 || t.Base < 0 || t.MaxDelay < 0 || t.LockAfter < 1 {
-		return nil, fmt.Errorf("%w: throttle policy out of range", gdprkit.ErrInvalid)
+	if cfg.LegacyBcryptCost > l.MaxBcryptCost || (cfg.LegacyBcryptCost > 0 && cfg.LegacyBcryptCost < bcrypt.MinCost) || cfg.LegacyBcryptCost < -1 {
+		return nil, fmt.Errorf("%w: LegacyBcryptCost must be -1, 0 or a bcrypt cost up to Limits.MaxBcryptCost", gdprkit.ErrInvalid)
 	}
 	if cfg.SessionIdle <= 0 {
 		cfg.SessionIdle = time.Hour
@@ -269,9 +284,13 @@ func New(cfg Config) (*Service, error) {
 			blocked:   loadBlocklist(),
 			context:   words,
 		},
-		cfg:   cfg,
-		fold:  cases.Fold(),
-		usage: map[gdprkit.AccountID]map[string]time.Time{},
+		cfg:     cfg,
+		fold:    cases.Fold(),
+		usage:   map[gdprkit.AccountID]map[string]time.Time{},
+		budgets: newBudgets(cfg.Throttle),
+	}
+	if cfg.LegacyBcryptCost != 0 {
+		s.hasher.bcryptCost.Store(int32(cfg.LegacyBcryptCost))
 	}
 	s.lastFlush = s.clock.Now()
 	return s, nil

@@ -16,7 +16,7 @@ func (s *Service) newSession(ctx context.Context, account gdprkit.AccountID, use
 	now := s.clock.Now()
 	sess := Session{
 		ID: gdprkit.NewID(), UserID: user, Hash: secretHash(tok), SecondFactor: second,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime),
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime), VerifiedAt: now,
 	}
 	if err := s.st.CreateSession(ctx, account, sess); err != nil {
 		return "", Session{}, fmt.Errorf("authn: create session: %w", err)
@@ -40,11 +40,13 @@ func (s *Service) startSession(ctx context.Context, account gdprkit.AccountID, u
 	if err == nil && !revokedSince(u, cur) {
 		return tok, sess, nil
 	}
+	if err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+		// The store failed: nothing says the user changed. The session's
+		// token is dropped here, so the row is unusable; it expires.
+		return "", Session{}, fmt.Errorf("authn: login: %w", err)
+	}
 	if derr := s.st.DeleteSession(ctx, account, u.ID, sess.ID); derr != nil && !errors.Is(derr, gdprkit.ErrNotFound) {
 		s.log.Warn("authn: cannot delete the session of a login that lost a race", "err", derr)
-	}
-	if err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
-		return "", Session{}, fmt.Errorf("authn: login: %w", err)
 	}
 	s.event(ctx, account, EventLoginFailed, u.ID, map[string]string{"reason": "changed_during_login"})
 	return "", Session{}, errBadCredentials
@@ -139,7 +141,8 @@ func (s *Service) AuthenticateSession(ctx context.Context, req SessionRequest) (
 			s.log.Warn("authn: cannot touch session", "err", err)
 		}
 	}
-	return Principal{Account: req.Account, UserID: sess.UserID, Method: "session", SecondFactor: sess.SecondFactor, SessionID: sess.ID}, nil
+	return Principal{Account: req.Account, UserID: sess.UserID, Method: "session", SecondFactor: sess.SecondFactor, SessionID: sess.ID,
+		VerifiedAt: sess.VerifiedAt}, nil
 }
 
 // Logout deletes the session of token. An unknown token is not an error.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -19,6 +20,10 @@ type TokenSpec struct {
 	// ExpiresAt is when the token stops working; zero for never (refused
 	// when Config.MaxTokenLifetime is set).
 	ExpiresAt time.Time
+	// Surfaces the token may be used on: AuthenticateAPI refuses it on
+	// any other, whatever surface its caller names. At most 8, each valid
+	// (gdprkit.Surface.Validate). Default: gdprkit.SurfaceAPI only.
+	Surfaces []gdprkit.Surface
 }
 
 func validScope(s string) bool {
@@ -34,15 +39,18 @@ func validScope(s string) bool {
 	return true
 }
 
-// CreateToken issues an API token for the user and returns it with its
-// stored record. The token is shown once; only its SHA-256 is stored. A
+// CreateToken issues an API token for the user p acts for and returns it
+// with its stored record. p must come from AuthenticateSession and be
+// stepped up (see RequireStepUp), so neither a token nor a stale session
+// can mint tokens. The token is shown once; only its SHA-256 is stored. A
 // disabled user gets none (gdprkit.ErrForbidden); when the user is disabled
 // or changes their password while the token is being created, the token is
 // revoked again and the error wraps gdprkit.ErrConflict.
-func (s *Service) CreateToken(ctx context.Context, account gdprkit.AccountID, userID string, spec TokenSpec) (string, APIToken, error) {
-	if err := checkAccountUser(account, userID); err != nil {
+func (s *Service) CreateToken(ctx context.Context, p Principal, spec TokenSpec) (string, APIToken, error) {
+	if err := checkAccountUser(p.Account, p.UserID); err != nil {
 		return "", APIToken{}, err
 	}
+	account, userID := p.Account, p.UserID
 	if len(spec.Name) > 100 {
 		return "", APIToken{}, fmt.Errorf("%w: token name longer than 100 bytes", gdprkit.ErrInvalid)
 	}
@@ -54,12 +62,30 @@ func (s *Service) CreateToken(ctx context.Context, account gdprkit.AccountID, us
 			return "", APIToken{}, fmt.Errorf("%w: bad scope %q", gdprkit.ErrInvalid, sc)
 		}
 	}
+	surfaces := []gdprkit.Surface{gdprkit.SurfaceAPI}
+	if len(spec.Surfaces) > 0 {
+		if len(spec.Surfaces) > 8 {
+			return "", APIToken{}, fmt.Errorf("%w: more than 8 surfaces", gdprkit.ErrInvalid)
+		}
+		surfaces = nil
+		for _, sf := range spec.Surfaces {
+			if err := sf.Validate(); err != nil {
+				return "", APIToken{}, err
+			}
+			if !slices.Contains(surfaces, sf) {
+				surfaces = append(surfaces, sf)
+			}
+		}
+	}
 	now := s.clock.Now()
 	if !spec.ExpiresAt.IsZero() && !spec.ExpiresAt.After(now) {
 		return "", APIToken{}, fmt.Errorf("%w: token expiry in the past", gdprkit.ErrInvalid)
 	}
 	if m := s.cfg.MaxTokenLifetime; m > 0 && (spec.ExpiresAt.IsZero() || spec.ExpiresAt.Sub(now) > m) {
 		return "", APIToken{}, fmt.Errorf("%w: token lifetime above the allowed %s", gdprkit.ErrInvalid, m)
+	}
+	if err := s.RequireStepUp(ctx, p); err != nil {
+		return "", APIToken{}, err
 	}
 	u, err := s.st.User(ctx, account, userID)
 	if err != nil {
@@ -70,7 +96,7 @@ func (s *Service) CreateToken(ctx context.Context, account gdprkit.AccountID, us
 	}
 	tok := newAPIToken(s.cfg.TokenPrefix)
 	t := APIToken{ID: gdprkit.NewID(), UserID: userID, Hash: secretHash(tok), Name: spec.Name,
-		Scopes: append([]string(nil), spec.Scopes...), CreatedAt: now}
+		Scopes: append([]string(nil), spec.Scopes...), Surfaces: surfaces, CreatedAt: now}
 	if !spec.ExpiresAt.IsZero() {
 		t.ExpiresAt = spec.ExpiresAt.UTC().Truncate(time.Microsecond)
 	}

@@ -2,11 +2,11 @@ package authn
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -38,7 +38,7 @@ func (s *Service) canonicalUsername(u string) (string, error) {
 		return "", fmt.Errorf("%w: username has leading or trailing space", gdprkit.ErrInvalid)
 	}
 	for _, r := range c {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) {
 			return "", fmt.Errorf("%w: username contains a control character", gdprkit.ErrInvalid)
 		}
 	}
@@ -57,20 +57,6 @@ func checkAccountUser(account gdprkit.AccountID, user string) error {
 		return err
 	}
 	return checkUserID(user)
-}
-
-// verified for unknown users so they cost what a wrong password costs.
-func (s *Service) dummyHash(ctx context.Context) string {
-	s.dummyOnce.Do(func() {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		h, err := s.hasher.hash(context.WithoutCancel(ctx), string(b[:]))
-		if err != nil {
-			panic("authn: cannot compute the dummy hash: " + err.Error())
-		}
-		s.dummy = h
-	})
-	return s.dummy
 }
 
 // CreateUser stores the credentials of a new user: userID is the host's
@@ -124,6 +110,10 @@ func (s *Service) ImportUser(ctx context.Context, account gdprkit.AccountID, use
 	if err := s.hasher.checkHash(hash); err != nil {
 		return err
 	}
+	if isBcrypt(hash) {
+		cost, _ := s.hasher.parseBcrypt(hash)
+		s.hasher.sawBcrypt(cost)
+	}
 	now := s.clock.Now()
 	if err := s.st.CreateUser(ctx, account, User{ID: userID, Username: name, PasswordHash: hash, CreatedAt: now, PasswordChangedAt: now}); err != nil {
 		return fmt.Errorf("authn: import user: %w", err)
@@ -158,7 +148,9 @@ func (s *Service) setPassword(ctx context.Context, account gdprkit.AccountID, u 
 	if err := s.st.SetPassword(ctx, account, u.ID, h, now); err != nil {
 		return fmt.Errorf("authn: set password: %w", err)
 	}
-	s.forgive(ctx, account, u.ID, FactorPassword)
+	if err := s.st.ResetThrottle(ctx, account, u.ID, FactorPassword); err != nil {
+		s.log.Warn("authn: cannot clear password failures after a new password", "err", err)
+	}
 	s.event(ctx, account, EventPasswordChanged, u.ID, nil)
 	_, err = s.revokeUser(ctx, account, u.ID, "password_changed")
 	return err
@@ -179,44 +171,73 @@ func (s *Service) ChangePassword(ctx context.Context, account gdprkit.AccountID,
 	if err := s.policy.Check(password, u.Username); err != nil {
 		return err
 	}
-	if _, err := s.checkPassword(ctx, account, u, current); err != nil {
+	if _, err := s.passwordAttempt(ctx, account, &u, "", current, "", noSource, true); err != nil {
 		return err
 	}
 	return s.setPassword(ctx, account, u, password)
 }
 
-// checkPassword verifies password for a known user with throttling, and
-// upgrades a weak hash on success. It returns u with PasswordHash set to
-// the hash now stored: the upgraded one when the rehash took effect, so
-// that a login challenge sealed next is bound to what openChallenge will
-// read.
-func (s *Service) checkPassword(ctx context.Context, account gdprkit.AccountID, u User, password string) (User, error) {
-	if err := s.beginAttempt(ctx, account, u.ID, FactorPassword); err != nil {
+// passwordAttempt runs one throttled password check. u is the user, or nil
+// for a username that names no user (name is then the canonical name, whose
+// keyed hash the attempt is counted under, so that delays and locks read
+// the same for real and unknown users). client is the trusted device's
+// throttle client or "". When verify is false the password is not checked
+// (the API and a user with TOTP: a password alone could only be confirmed)
+// and the attempt fails. Every path does the same KDF work (see
+// hasher.check). A correct password of an enabled user succeeds and upgrades
+// a weak hash; the result carries the hash now stored, so that a login
+// challenge sealed next is bound to what openChallenge will read.
+//
+// Errors: errBadCredentials for any wrong, unknown, disabled, unusable or
+// unverified case; a *ThrottledError; or, passed through without counting
+// anything, a store error or an ended context (gdprkit.ErrUnavailable).
+func (s *Service) passwordAttempt(ctx context.Context, account gdprkit.AccountID, u *User, name, password, client string, src source, verify bool) (User, error) {
+	key := ThrottleKey{Factor: FactorPassword}
+	if u != nil {
+		key.User, key.Client = u.ID, client
+	} else {
+		key.Client = s.nameClient(account, name)
+	}
+	att, err := s.beginAttempt(ctx, account, key, src)
+	if err != nil {
+		return User{}, s.throttled(ctx, account, key.User, err)
+	}
+	encoded := ""
+	if u != nil && verify {
+		encoded = u.PasswordHash
+	}
+	ok, rehash, err := s.hasher.check(ctx, encoded, password)
+	if errors.Is(err, gdprkit.ErrUnavailable) {
+		att.abandon(ctx)
 		return User{}, err
 	}
-	ok, rehash, err := s.hasher.verify(ctx, u.PasswordHash, password)
-	if err != nil {
-		if errors.Is(err, ErrHashFormat) {
-			s.log.Error("authn: stored password hash unusable", "err", err)
-		}
-		s.event(ctx, account, EventLoginFailed, u.ID, map[string]string{"reason": "verify_error"})
-		return User{}, fmt.Errorf("%w: %w", gdprkit.ErrUnauthenticated, err)
+	if errors.Is(err, ErrHashFormat) {
+		s.log.Error("authn: stored password hash unusable; the login fails as a wrong password would", "err", err)
 	}
 	if !ok || u.Disabled {
-		r := "bad_password"
-		if ok {
-			r = "disabled"
+		att.fail(ctx)
+		reason := "bad_password"
+		switch {
+		case u == nil:
+			reason = "unknown_user"
+		case !verify:
+			reason = "password_needs_second_factor"
+		case err != nil:
+			reason = "verify_error"
+		case ok:
+			reason = "disabled"
 		}
-		s.event(ctx, account, EventLoginFailed, u.ID, map[string]string{"reason": r, "factor": string(FactorPassword)})
-		return User{}, fmt.Errorf("%w: wrong username or password", gdprkit.ErrUnauthenticated)
+		s.event(ctx, account, EventLoginFailed, key.User, map[string]string{"reason": reason, "factor": string(FactorPassword)})
+		return User{}, errBadCredentials
 	}
-	s.forgive(ctx, account, u.ID, FactorPassword)
+	att.succeed(ctx)
+	out := *u
 	if rehash {
-		if h, ok := s.rehash(ctx, account, u, password); ok {
-			u.PasswordHash = h
+		if h, ok := s.rehash(ctx, account, out, password); ok {
+			out.PasswordHash = h
 		}
 	}
-	return u, nil
+	return out, nil
 }
 
 // rehash upgrades a weak hash and returns the new hash when the

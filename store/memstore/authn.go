@@ -21,11 +21,6 @@ type authnMem struct {
 	accounts map[gdprkit.AccountID]*authnAcct
 }
 
-type throttleKey struct {
-	user   string
-	factor authn.Factor
-}
-
 type totpKey struct {
 	user    string
 	pending bool
@@ -34,7 +29,7 @@ type totpKey struct {
 type authnAcct struct {
 	users     map[string]authn.User
 	usernames map[string]string // username -> user ID
-	throttle  map[throttleKey]authn.Throttle
+	throttle  map[authn.ThrottleKey]authn.Throttle
 	totp      map[totpKey]authn.TOTPRecord
 	recovery  map[string]map[string]bool // user -> hash -> present
 	tokens    map[string]authn.APIToken  // id -> token
@@ -50,7 +45,7 @@ func (m *authnMem) acct(a gdprkit.AccountID) *authnAcct {
 	if c == nil {
 		c = &authnAcct{
 			users: map[string]authn.User{}, usernames: map[string]string{},
-			throttle: map[throttleKey]authn.Throttle{}, totp: map[totpKey]authn.TOTPRecord{},
+			throttle: map[authn.ThrottleKey]authn.Throttle{}, totp: map[totpKey]authn.TOTPRecord{},
 			recovery: map[string]map[string]bool{}, tokens: map[string]authn.APIToken{},
 			tokenHash: map[string]string{}, sessions: map[string]authn.Session{}, sessHash: map[string]string{},
 		}
@@ -78,6 +73,10 @@ func utc(t time.Time) time.Time {
 func cloneToken(t authn.APIToken) authn.APIToken {
 	t.Hash = bytes.Clone(t.Hash)
 	t.Scopes = slices.Clone(t.Scopes)
+	t.Surfaces = slices.Clone(t.Surfaces)
+	if len(t.Surfaces) == 0 {
+		t.Surfaces = []gdprkit.Surface{gdprkit.SurfaceAPI}
+	}
 	return t
 }
 
@@ -88,6 +87,9 @@ func cloneTOTP(r authn.TOTPRecord) authn.TOTPRecord {
 
 func cloneSession(s authn.Session) authn.Session {
 	s.Hash = bytes.Clone(s.Hash)
+	if s.VerifiedAt.IsZero() {
+		s.VerifiedAt = s.CreatedAt
+	}
 	return s
 }
 
@@ -207,7 +209,7 @@ func (c *authnAcct) user(id string, del bool) authn.Counts {
 		n.Users = 1
 	}
 	for k := range c.throttle {
-		if k.user == id {
+		if k.User == id {
 			if del {
 				delete(c.throttle, k)
 			}
@@ -263,26 +265,25 @@ func (m *authnMem) DeleteAccount(_ context.Context, a gdprkit.AccountID) (authn.
 	return n, nil
 }
 
-func (m *authnMem) Throttle(_ context.Context, a gdprkit.AccountID, user string, f authn.Factor) (authn.Throttle, error) {
+func (m *authnMem) Throttle(_ context.Context, a gdprkit.AccountID, k authn.ThrottleKey) (authn.Throttle, error) {
 	c, err := m.lock(a)
 	if err != nil {
 		return authn.Throttle{}, err
 	}
 	defer m.mu.Unlock()
-	return c.throttle[throttleKey{user, f}], nil
+	return c.throttle[k], nil
 }
 
-func (m *authnMem) SwapThrottle(_ context.Context, a gdprkit.AccountID, user string, f authn.Factor, old int, t authn.Throttle) (bool, error) {
+func (m *authnMem) SwapThrottle(_ context.Context, a gdprkit.AccountID, k authn.ThrottleKey, old int64, t authn.Throttle) (bool, error) {
 	c, err := m.lock(a)
 	if err != nil {
 		return false, err
 	}
 	defer m.mu.Unlock()
-	k := throttleKey{user, f}
-	if c.throttle[k].Failures != old {
+	if c.throttle[k].Version != old {
 		return false, nil
 	}
-	t.Last = utc(t.Last)
+	t.Last, t.PendingAt = utc(t.Last), utc(t.PendingAt)
 	c.throttle[k] = t
 	return true, nil
 }
@@ -294,11 +295,27 @@ func (m *authnMem) ResetThrottle(_ context.Context, a gdprkit.AccountID, user st
 	}
 	defer m.mu.Unlock()
 	for k := range c.throttle {
-		if k.user == user && (f == "" || k.factor == f) {
+		if k.User == user && (f == "" || k.Factor == f) {
 			delete(c.throttle, k)
 		}
 	}
 	return nil
+}
+
+func (m *authnMem) PurgeThrottles(_ context.Context, a gdprkit.AccountID, before time.Time) (int, error) {
+	c, err := m.lock(a)
+	if err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	n := 0
+	for k, t := range c.throttle {
+		if t.Last.Before(before) && t.PendingAt.Before(before) && (t.Failures == 0 || k.User == "") {
+			delete(c.throttle, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (m *authnMem) PutPendingTOTP(_ context.Context, a gdprkit.AccountID, r authn.TOTPRecord) error {

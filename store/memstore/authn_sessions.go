@@ -110,8 +110,8 @@ func (m *authnMem) CreateSession(_ context.Context, a gdprkit.AccountID, s authn
 	if _, ok := c.sessHash[string(s.Hash)]; ok {
 		return fmt.Errorf("session exists: %w", gdprkit.ErrConflict)
 	}
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.VerifiedAt = utc(s.CreatedAt), utc(s.LastSeenAt), utc(s.ExpiresAt), utc(s.VerifiedAt)
 	s = cloneSession(s)
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = utc(s.CreatedAt), utc(s.LastSeenAt), utc(s.ExpiresAt)
 	c.sessions[s.ID] = s
 	c.sessHash[string(s.Hash)] = s.ID
 	return nil
@@ -127,6 +127,35 @@ func (m *authnMem) SessionByHash(_ context.Context, a gdprkit.AccountID, hash []
 		return cloneSession(c.sessions[id]), nil
 	}
 	return authn.Session{}, fmt.Errorf("session: %w", gdprkit.ErrNotFound)
+}
+
+func (m *authnMem) Session(_ context.Context, a gdprkit.AccountID, user, id string) (authn.Session, error) {
+	c, err := m.lock(a)
+	if err != nil {
+		return authn.Session{}, err
+	}
+	defer m.mu.Unlock()
+	if s, ok := c.sessions[id]; ok && s.UserID == user {
+		return cloneSession(s), nil
+	}
+	return authn.Session{}, fmt.Errorf("session: %w", gdprkit.ErrNotFound)
+}
+
+func (m *authnMem) SetSessionVerified(_ context.Context, a gdprkit.AccountID, user, id string, at time.Time) error {
+	c, err := m.lock(a)
+	if err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	s, ok := c.sessions[id]
+	if !ok || s.UserID != user {
+		return fmt.Errorf("session: %w", gdprkit.ErrNotFound)
+	}
+	if at = utc(at); at.After(s.VerifiedAt) {
+		s.VerifiedAt = at
+		c.sessions[id] = s
+	}
+	return nil
 }
 
 func (m *authnMem) Sessions(_ context.Context, a gdprkit.AccountID, user string) ([]authn.Session, error) {
