@@ -114,13 +114,13 @@ func ExampleService_StepUp() {
 
 	_, err := svc.GenerateRecoveryCodes(ctx, me)
 	fmt.Println(errors.Is(err, authn.ErrStepUpRequired))
-	me, err = svc.StepUp(ctx, authn.StepUpRequest{Principal: me, Password: "correct horse battery staple"})
-	fmt.Println(err)
-	codes, err := svc.GenerateRecoveryCodes(ctx, me)
+	up, err := svc.StepUp(ctx, authn.StepUpRequest{Principal: me, Password: "correct horse battery staple"})
+	fmt.Println(err, up.SessionToken != res.SessionToken) // a new session token replaces the old
+	codes, err := svc.GenerateRecoveryCodes(ctx, up.Principal)
 	fmt.Println(len(codes), err)
 	// Output:
 	// true
-	// <nil>
+	// <nil> true
 	// 10 <nil>
 }
 

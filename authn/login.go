@@ -129,7 +129,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	case !errors.Is(err, gdprkit.ErrNotFound):
 		return LoginResult{}, fmt.Errorf("authn: login: %w", err)
 	}
-	tok, sess, err := s.startSession(ctx, req.Account, u, false)
+	tok, sess, err := s.startSession(ctx, req.Account, u, false, time.Time{})
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -223,7 +223,7 @@ func (s *Service) CompleteLogin(ctx context.Context, req SecondFactorRequest) (L
 	if err != nil {
 		return LoginResult{}, err
 	}
-	tok, sess, err := s.startSession(ctx, req.Account, u, true)
+	tok, sess, err := s.startSession(ctx, req.Account, u, true, time.Time{})
 	if err != nil {
 		return LoginResult{}, err
 	}

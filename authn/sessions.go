@@ -10,13 +10,17 @@ import (
 	"github.com/gdprkit/gdprkit"
 )
 
-// newSession creates and stores a session with a fresh random token.
-func (s *Service) newSession(ctx context.Context, account gdprkit.AccountID, user string, second bool) (string, Session, error) {
+// newSession creates and stores a session with a fresh random token,
+// verified now, expiring at expires (zero: after Config.SessionLifetime).
+func (s *Service) newSession(ctx context.Context, account gdprkit.AccountID, user string, second bool, expires time.Time) (string, Session, error) {
 	tok := newSessionToken()
 	now := s.clock.Now()
+	if expires.IsZero() {
+		expires = now.Add(s.cfg.SessionLifetime)
+	}
 	sess := Session{
 		ID: gdprkit.NewID(), UserID: user, Hash: secretHash(tok), SecondFactor: second,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime), VerifiedAt: now,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: expires, VerifiedAt: now,
 	}
 	if err := s.st.CreateSession(ctx, account, sess); err != nil {
 		return "", Session{}, fmt.Errorf("authn: create session: %w", err)
@@ -31,8 +35,8 @@ func (s *Service) newSession(ctx context.Context, account gdprkit.AccountID, use
 // missed the new session, so it is deleted and the login fails. Each of
 // those changes writes the user before revoking, so a change this read
 // does not see revokes the session after it.
-func (s *Service) startSession(ctx context.Context, account gdprkit.AccountID, u User, second bool) (string, Session, error) {
-	tok, sess, err := s.newSession(ctx, account, u.ID, second)
+func (s *Service) startSession(ctx context.Context, account gdprkit.AccountID, u User, second bool, expires time.Time) (string, Session, error) {
+	tok, sess, err := s.newSession(ctx, account, u.ID, second, expires)
 	if err != nil {
 		return "", Session{}, err
 	}

@@ -41,55 +41,76 @@ type StepUpRequest struct {
 	Device string
 }
 
+// StepUpResult is a stepped-up session.
+type StepUpResult struct {
+	// Principal acts for the new session, verified now.
+	Principal Principal
+	// SessionToken replaces the session's token: a step-up is an
+	// authentication, so the session gets a new token and the old one
+	// stops working (OWASP ASVS 5.0 V7.2.4). Set it as the new cookie.
+	SessionToken string
+	// Session describes the new session. Its absolute timeout is the old
+	// one's: a step-up does not extend a session's lifetime.
+	Session Session
+	// DeviceToken renews the client's trusted-device token, as a login
+	// does.
+	DeviceToken string
+}
+
 // StepUp checks a password or a second-factor code for the session of
-// req.Principal, throttled like a login, and on success records the time
-// on the session and returns the principal with VerifiedAt set to it.
-// Errors wrap gdprkit.ErrUnauthenticated (wrong password or code, or the
-// session is gone), gdprkit.ErrLocked, gdprkit.ErrInvalid (neither or both
-// of Password and Code) or the store's error.
-func (s *Service) StepUp(ctx context.Context, req StepUpRequest) (Principal, error) {
+// req.Principal, throttled like a login. On success it replaces the
+// session with a new one (new token, same user, second-factor flag and
+// absolute timeout) whose VerifiedAt is now, so security changes are
+// allowed for Config.StepUpWindow. Errors wrap gdprkit.ErrUnauthenticated
+// (wrong password or code, or the session is gone), gdprkit.ErrLocked,
+// gdprkit.ErrInvalid (neither or both of Password and Code), or the
+// store's error (gdprkit.ErrUnavailable); on any error the old session is
+// left as it was.
+func (s *Service) StepUp(ctx context.Context, req StepUpRequest) (StepUpResult, error) {
 	p := req.Principal
 	if err := checkAccountUser(p.Account, p.UserID); err != nil {
-		return Principal{}, err
+		return StepUpResult{}, err
 	}
 	if (req.Password == "") == (req.Code == "") {
-		return Principal{}, fmt.Errorf("%w: a step-up needs a password or a code", gdprkit.ErrInvalid)
+		return StepUpResult{}, fmt.Errorf("%w: a step-up needs a password or a code", gdprkit.ErrInvalid)
 	}
 	if p.Method != "session" || p.SessionID == "" {
-		return Principal{}, fmt.Errorf("%w: only a session can be stepped up", gdprkit.ErrUnauthenticated)
+		return StepUpResult{}, fmt.Errorf("%w: only a session can be stepped up", gdprkit.ErrUnauthenticated)
 	}
-	if _, err := s.liveSession(ctx, p); err != nil {
-		return Principal{}, err
+	old, err := s.liveSession(ctx, p)
+	if err != nil {
+		return StepUpResult{}, err
 	}
 	u, err := s.st.User(ctx, p.Account, p.UserID)
 	if errors.Is(err, gdprkit.ErrNotFound) {
-		return Principal{}, fmt.Errorf("%w: no valid session", gdprkit.ErrUnauthenticated)
+		return StepUpResult{}, fmt.Errorf("%w: no valid session", gdprkit.ErrUnauthenticated)
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("authn: step-up: %w", err)
+		return StepUpResult{}, fmt.Errorf("authn: step-up: %w", err)
 	}
-	client := deviceClient(s.openDevice(p.Account, u, req.Device))
+	device := s.openDevice(p.Account, u, req.Device)
+	client := deviceClient(device)
 	factor := "password"
 	if req.Password != "" {
 		if len(req.Password) > maxPasswordBytes {
 			req.Password = ""
 		}
-		if _, err := s.passwordAttempt(ctx, p.Account, &u, "", req.Password, client, sourceOf(req.IP), true); err != nil {
-			return Principal{}, err
+		if u, err = s.passwordAttempt(ctx, p.Account, &u, "", req.Password, client, sourceOf(req.IP), true); err != nil {
+			return StepUpResult{}, err
 		}
 	} else if factor, err = s.secondFactor(ctx, p.Account, u.ID, req.Code, client, sourceOf(req.IP)); err != nil {
-		return Principal{}, err
+		return StepUpResult{}, err
 	}
-	now := s.clock.Now()
-	if err := s.st.SetSessionVerified(ctx, p.Account, p.UserID, p.SessionID, now); err != nil {
-		if errors.Is(err, gdprkit.ErrNotFound) {
-			return Principal{}, fmt.Errorf("%w: no valid session", gdprkit.ErrUnauthenticated)
-		}
-		return Principal{}, fmt.Errorf("authn: step-up: %w", err)
+	tok, sess, err := s.startSession(ctx, p.Account, u, old.SecondFactor, old.ExpiresAt)
+	if err != nil {
+		return StepUpResult{}, err
+	}
+	if err := s.st.DeleteSession(ctx, p.Account, p.UserID, p.SessionID); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+		s.log.Warn("authn: cannot end the session a step-up replaced", "err", err)
 	}
 	s.event(ctx, p.Account, EventStepUp, p.UserID, map[string]string{"factor": factor})
-	p.VerifiedAt = now
-	return p, nil
+	p.SessionID, p.VerifiedAt = sess.ID, sess.VerifiedAt
+	return StepUpResult{Principal: p, SessionToken: tok, Session: sess, DeviceToken: s.sealDevice(p.Account, u, device)}, nil
 }
 
 // liveSession reads p's session and checks it has not ended.

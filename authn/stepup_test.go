@@ -2,9 +2,11 @@ package authn_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,9 +72,23 @@ func TestSecurityChangesNeedARecentProof(t *testing.T) {
 	if _, err := h.svc.StepUp(h.ctx, authn.StepUpRequest{Principal: p, Password: password, Code: "123456"}); !errors.Is(err, gdprkit.ErrInvalid) {
 		t.Fatalf("password and code at once: %v", err)
 	}
-	p, err := h.svc.StepUp(h.ctx, authn.StepUpRequest{Principal: p, Password: password, IP: clientIP})
-	if err != nil || !p.VerifiedAt.Equal(h.clock.Now()) {
-		t.Fatalf("step-up: %+v %v", p, err)
+	old := p
+	up, err := h.svc.StepUp(h.ctx, authn.StepUpRequest{Principal: p, Password: password, IP: clientIP})
+	if err != nil || !up.Principal.VerifiedAt.Equal(h.clock.Now()) || up.SessionToken == "" || up.Principal.SessionID == old.SessionID {
+		t.Fatalf("step-up: %+v %v", up, err)
+	}
+	p = up.Principal
+	// A step-up is an authentication: the session gets a new token and
+	// the old one stops working (ASVS 5.0 V7.2.4); the lifetime is not
+	// extended.
+	if err := h.svc.RequireStepUp(h.ctx, old); !errors.Is(err, gdprkit.ErrUnauthenticated) {
+		t.Fatalf("the replaced session: %v", err)
+	}
+	if err := h.session(up.SessionToken); err != nil {
+		t.Fatalf("the new session: %v", err)
+	}
+	if !up.Session.ExpiresAt.Equal(t0.Add(24 * time.Hour)) {
+		t.Fatalf("the step-up moved the absolute timeout to %v", up.Session.ExpiresAt)
 	}
 	tok, _, err := h.svc.CreateToken(h.ctx, p, authn.TokenSpec{Name: "ci"})
 	if err != nil {
@@ -103,8 +119,12 @@ func TestSecurityChangesNeedARecentProof(t *testing.T) {
 	if _, err := h.svc.GenerateRecoveryCodes(h.ctx, p); !errors.Is(err, authn.ErrStepUpRequired) {
 		t.Fatalf("after the window: %v", err)
 	}
-	if p, err = h.svc.StepUp(h.ctx, authn.StepUpRequest{Principal: p, Code: authn.TOTP(e.Key.Secret, h.clock.Now(), e.Key.Params), IP: clientIP}); err != nil {
+	if up, err = h.svc.StepUp(h.ctx, authn.StepUpRequest{Principal: p, Code: authn.TOTP(e.Key.Secret, h.clock.Now(), e.Key.Params), IP: clientIP}); err != nil {
 		t.Fatalf("step-up with a TOTP code: %v", err)
+	}
+	p = up.Principal
+	if !up.Session.SecondFactor {
+		t.Fatal("the new session lost its second-factor flag")
 	}
 	if _, err := h.svc.GenerateRecoveryCodes(h.ctx, p); err != nil {
 		t.Fatalf("recovery codes after a TOTP step-up: %v", err)
@@ -208,5 +228,30 @@ func TestTokensWorkOnlyOnTheirSurfaces(t *testing.T) {
 	}
 	if err := api(tok, "API", clientIP); !errors.Is(err, gdprkit.ErrInvalid) {
 		t.Fatalf("a misspelt surface: %v", err)
+	}
+}
+
+// TestSessionTokensCarry256RandomBits: every login mints a new session
+// token of 32 bytes from crypto/rand (base64url, 43 characters), and the
+// store keeps only its SHA-256 (OWASP ASVS 5.0 V7.2.3, NIST SP 800-63B rev 4
+// "Session Bindings": at least 64 bits from an approved generator).
+func TestSessionTokensCarry256RandomBits(t *testing.T) {
+	h := newHarness(t)
+	h.user("u1", "alice")
+	seen := map[string]bool{}
+	for i := range 50 {
+		r, err := h.loginFrom(ip(i), "alice", password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(r.SessionToken)
+		if err != nil || len(raw) != 32 || seen[r.SessionToken] {
+			t.Fatalf("session token %q: %d bytes, %v, seen before %v", r.SessionToken, len(raw), err, seen[r.SessionToken])
+		}
+		seen[r.SessionToken] = true
+		stored, err := h.st.SessionByHash(h.ctx, acct, r.Session.Hash)
+		if err != nil || strings.Contains(string(stored.Hash), r.SessionToken) || len(stored.Hash) != 32 {
+			t.Fatalf("stored session %+v, %v", stored, err)
+		}
 	}
 }

@@ -60,10 +60,11 @@ func TestRuleChangesNeedAStepUp(t *testing.T) {
 	if rs, _ := f.Rules(ctx, acct); rs.Version != 0 {
 		t.Fatalf("a refused change was stored: version %d", rs.Version)
 	}
-	if _, err := auth.StepUp(ctx, authn.StepUpRequest{Principal: p, Password: pw, IP: adminIP}); err != nil {
+	up, err := auth.StepUp(ctx, authn.StepUpRequest{Principal: p, Password: pw, IP: adminIP})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := change(p.SessionID); err != nil {
+	if err := change(up.Principal.SessionID); err != nil {
 		t.Fatalf("after a step-up: %v", err)
 	}
 }

@@ -139,7 +139,8 @@ func (a *App) stepUp(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, next+"?error="+urlQuery("Enter your password or a code."))
 		return
 	}
-	if _, err := a.Auth.StepUp(r.Context(), req); err != nil {
+	up, err := a.Auth.StepUp(r.Context(), req)
+	if err != nil {
 		if errors.Is(err, gdprkit.ErrUnavailable) {
 			w.Header().Set("Retry-After", "5")
 			a.fail(w, r, http.StatusServiceUnavailable, "The service is busy or restarting; nothing was changed. Please try again in a few seconds.")
@@ -147,6 +148,11 @@ func (a *App) stepUp(w http.ResponseWriter, r *http.Request) {
 		}
 		redirect(w, r, next+"?error="+urlQuery(loginError(err)))
 		return
+	}
+	// The step-up replaced the session: a new token, as after a login.
+	http.SetCookie(w, a.cookie(sessionCookie, up.SessionToken, 0))
+	if up.DeviceToken != "" {
+		http.SetCookie(w, a.cookie(deviceCookie, up.DeviceToken, 90*24*3600))
 	}
 	redirect(w, r, next+"?flash="+urlQuery("Confirmed. You can change security settings for the next few minutes."))
 }

@@ -171,3 +171,26 @@ func TestAPIAnswersATwoFactorUsersPasswordLikeAWrongOne(t *testing.T) {
 	assert.Equal(t, []any{rs, rb}, []any{ws, wb}, "right and wrong password answer alike")
 	assert.Equal(t, []any{rs, rb}, []any{us, ub}, "and like an unknown user")
 }
+
+// TestPasswordFieldsAreMasked: every password field of the login and
+// step-up forms is type=password and lets password managers fill it
+// (OWASP ASVS 5.0 V6.2.6, V6.2.7).
+func TestPasswordFieldsAreMasked(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	_, login := b.get("/login")
+	b.login(ownerUser, ownerPass)
+	e.clock.Advance(11 * time.Minute)
+	_, security := b.get("/security")
+	_, account := b.get("/account")
+	field := regexp.MustCompile(`<input[^>]*name="password"[^>]*>`)
+	for page, body := range map[string]string{"login": login, "security": security, "account": account} {
+		fields := field.FindAllString(body, -1)
+		require.NotEmpty(t, fields, page)
+		for _, f := range fields {
+			assert.Contains(t, f, `type="password"`, page)
+			assert.Contains(t, f, `autocomplete="current-password"`, page)
+			assert.NotContains(t, f, "onpaste", page)
+		}
+	}
+}

@@ -662,8 +662,9 @@ func runAuthn(t *testing.T, f Factory) {
 		clock.Advance(time.Hour - time.Second)
 		_, err = svc.GenerateRecoveryCodes(ctx, me)
 		require.ErrorIs(t, err, authn.ErrStepUpRequired, "the session's proof is too old")
-		me, err = svc.StepUp(ctx, authn.StepUpRequest{Principal: me, Password: "correct horse battery staple"})
+		up, err := svc.StepUp(ctx, authn.StepUpRequest{Principal: me, Password: "correct horse battery staple"})
 		require.NoError(t, err, "the step-up time is stored")
+		me = up.Principal
 		e, err := svc.BeginTOTP(ctx, me, "alice")
 		require.NoError(t, err)
 		codes, err := svc.ConfirmTOTP(ctx, me, authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params))
