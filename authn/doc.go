@@ -49,7 +49,8 @@
 // that cost; what a user's own hash does not cover is run against a dummy
 // hash. An unknown username, a user on bcrypt, a user on argon2id and a
 // user whose stored hash was tampered with therefore take the same time
-// (BenchmarkUnknownUserVsWrongPassword: ratio 1.05) and get the same
+// (BenchmarkUnknownUserVsWrongPassword: 64.9, 65.3 and 65.3 ms, where a
+// bcrypt user took 2.97 times as long before) and get the same
 // error. ImportUser parses bcrypt hashes strictly (alphabet, lengths,
 // cost). Residual differences: a user whose argon2id parameters are older
 // and weaker than the current ones, or whose bcrypt cost is below the
