@@ -66,7 +66,7 @@ func (s *Service) openDevice(account gdprkit.AccountID, u User, token string) []
 	if !ok {
 		return nil
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(body)
+	sealed, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	if err != nil {
 		return nil
 	}
