@@ -240,6 +240,7 @@ func (s *Service) beginAttempt(ctx context.Context, account gdprkit.AccountID, k
 	}
 	deadline := s.clock.Now().Add(p.Wait)
 	pause := 2 * time.Millisecond
+	lost := 0
 	for {
 		t, err := s.st.Throttle(ctx, account, key)
 		if err != nil {
@@ -264,7 +265,15 @@ func (s *Service) beginAttempt(ctx context.Context, account gdprkit.AccountID, k
 			if ok {
 				return &attempt{s: s, account: account, key: key, src: src, trusted: trusted}, nil
 			}
-			continue // lost a race: read again at once
+			// Lost a race: read again, at once the first times, then
+			// with a short pause so a crowd does not hammer the store.
+			if lost++; lost > 4 {
+				if err := sleep(ctx, pause); err != nil {
+					return nil, fmt.Errorf("%w: authn: waiting for an attempt slot: %w", gdprkit.ErrUnavailable, err)
+				}
+				pause = min(2*pause, 50*time.Millisecond)
+			}
+			continue
 		}
 		// Full of attempts being checked: wait for one to finish.
 		if !now.Before(deadline) {
@@ -296,7 +305,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 // store failure is logged: the reservation then lapses after pendingLease.
 func (a *attempt) finish(ctx context.Context, change func(*Throttle)) {
 	ctx = context.WithoutCancel(ctx)
-	for range 32 {
+	pause := time.Millisecond
+	for i := range 200 {
+		if i >= 8 { // a crowd on one counter: back off a little
+			_ = sleep(ctx, pause)
+			pause = min(2*pause, 20*time.Millisecond)
+		}
 		t, err := a.s.st.Throttle(ctx, a.account, a.key)
 		if err != nil {
 			a.s.log.Warn("authn: cannot record an attempt's outcome", "factor", string(a.key.Factor), "err", err)
