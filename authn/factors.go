@@ -212,12 +212,35 @@ func (s *Service) RemoveTOTP(ctx context.Context, p Principal) error {
 	if err := s.RequireStepUp(ctx, p); err != nil {
 		return err
 	}
-	account, userID := p.Account, p.UserID
+	return s.removeTOTP(ctx, p.Account, p.UserID, "")
+}
+
+// ResetTOTP removes another user's TOTP (active and pending), as an
+// administrator does for a user who lost their authenticator, and revokes
+// all that user's sessions and tokens. by, the administrator, must be
+// stepped up (see RequireStepUp); the host decides whether by may manage
+// userID (roles are the host's) and must have proved the user's identity
+// first (OWASP ASVS 5.0 V6.4.4). The audit event names by as its actor.
+func (s *Service) ResetTOTP(ctx context.Context, by Principal, userID string) error {
+	if err := s.RequireStepUp(ctx, by); err != nil {
+		return err
+	}
+	if err := checkUserID(userID); err != nil {
+		return err
+	}
+	return s.removeTOTP(ctx, by.Account, userID, by.UserID)
+}
+
+func (s *Service) removeTOTP(ctx context.Context, account gdprkit.AccountID, userID, by string) error {
 	n, err := s.st.DeleteTOTP(ctx, account, userID)
 	if err != nil {
 		return fmt.Errorf("authn: remove TOTP: %w", err)
 	}
-	s.event(ctx, account, EventTOTPRemoved, userID, map[string]string{"records": strconv.Itoa(n)})
+	attrs := map[string]string{"records": strconv.Itoa(n)}
+	if by != "" && s.pseudo != nil {
+		attrs["by"] = string(s.pseudo.Subject(account, gdprkit.SubjectID(by)))
+	}
+	s.event(ctx, account, EventTOTPRemoved, userID, attrs)
 	_, err = s.revokeUser(ctx, account, userID, "second_factor_changed")
 	return err
 }

@@ -255,3 +255,36 @@ func TestSessionTokensCarry256RandomBits(t *testing.T) {
 		}
 	}
 }
+
+// TestAnAdministratorResetsALostAuthenticator: ResetTOTP removes another
+// user's TOTP for a stepped-up administrator only, and ends that user's
+// sessions.
+func TestAnAdministratorResetsALostAuthenticator(t *testing.T) {
+	h := newHarness(t)
+	h.user("u1", "alice")
+	h.user("admin", "olivia")
+	h.enrol("u1")
+	if r := h.mustLogin("alice"); !r.NeedsSecondFactor() {
+		t.Fatal("enrolled user without a challenge")
+	}
+	stale := h.me("admin")
+	h.clock.Advance(11 * time.Minute)
+	if err := h.svc.ResetTOTP(h.ctx, stale, "u1"); !errors.Is(err, authn.ErrStepUpRequired) {
+		t.Fatalf("a stale administrator session: %v", err)
+	}
+	if has, _ := h.svc.HasTOTP(h.ctx, acct, "u1"); !has {
+		t.Fatal("removed without a step-up")
+	}
+	if err := h.svc.ResetTOTP(h.ctx, h.me("admin"), "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := h.svc.HasTOTP(h.ctx, acct, "u1"); has {
+		t.Fatal("still enrolled")
+	}
+	if r := h.mustLogin("alice"); r.NeedsSecondFactor() || r.SessionToken == "" {
+		t.Fatalf("after the reset the password alone logs in: %+v", r)
+	}
+	if err := h.svc.ResetTOTP(h.ctx, h.me("admin"), " u1"); !errors.Is(err, gdprkit.ErrInvalid) {
+		t.Fatalf("a padded user ID: %v", err)
+	}
+}
