@@ -2,6 +2,7 @@ package gdprkit
 
 import (
 	"fmt"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -24,7 +25,11 @@ type SubjectID string
 type ActorID string
 
 // Validate reports whether the account ID is usable: non-empty, valid UTF-8,
-// at most MaxIDLen bytes, no control characters.
+// at most MaxIDLen bytes, no control character (C0, DEL or C1) anywhere and
+// no white space (Unicode White_Space, such as U+0020 or U+00A0) at either
+// end. Two IDs are the same ID only when their bytes are equal; refusing
+// padded spellings means no store, log or collation can take "acme " for
+// "acme" (MySQL's PAD SPACE collations compare them equal).
 func (a AccountID) Validate() error { return validateID("account ID", string(a)) }
 
 // Validate reports whether the subject ID is usable (see AccountID.Validate).
@@ -42,9 +47,33 @@ func validateID(what, s string) error {
 	case !utf8.ValidString(s):
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, what)
 	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return fmt.Errorf("%w: %s has leading or trailing white space", ErrInvalid, what)
+	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) {
 			return fmt.Errorf("%w: %s contains a control character", ErrInvalid, what)
+		}
+	}
+	return nil
+}
+
+// MaxSurfaceLen is the longest Surface accepted, in bytes.
+const MaxSurfaceLen = 64
+
+// Validate reports whether the surface is usable: 1 to MaxSurfaceLen bytes
+// of lower-case ASCII letters, digits, '_', '-' and '.'. A misspelt surface
+// ("API" for SurfaceAPI) is refused rather than treated as another surface.
+func (s Surface) Validate() error {
+	if s == "" || len(s) > MaxSurfaceLen {
+		return fmt.Errorf("%w: surface must be 1 to %d bytes", ErrInvalid, MaxSurfaceLen)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return fmt.Errorf("%w: surface is not a lower-case token of [a-z0-9_.-]", ErrInvalid)
 		}
 	}
 	return nil

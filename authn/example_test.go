@@ -48,12 +48,15 @@ func Example() {
 	}
 	res, err := svc.Login(ctx, authn.LoginRequest{Account: "acme", Username: "alice", Password: "correct horse battery staple", IP: ip})
 	fmt.Println("logged in:", err == nil, "second factor needed:", res.NeedsSecondFactor())
+	me, _ := svc.AuthenticateSession(ctx, authn.SessionRequest{Account: "acme", Token: res.SessionToken, IP: ip})
 
-	// Enrolment: show e.URI as a QR code (e.Key.QRCode()), then confirm
-	// with the first code the app shows.
-	e, _ := svc.BeginTOTP(ctx, "acme", "u-1", "alice@example.com")
+	// Enrolment, within the step-up window of the login: show e.URI as a
+	// QR code (e.Key.QRCode()), then confirm with the first code the app
+	// shows, which yields the recovery codes.
+	e, _ := svc.BeginTOTP(ctx, me, "alice@example.com")
 	fmt.Println(strings.SplitN(e.URI, "?", 2)[0])
-	_ = svc.ConfirmTOTP(ctx, "acme", "u-1", authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params))
+	codes, _ := svc.ConfirmTOTP(ctx, me, authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params))
+	fmt.Println("recovery codes:", len(codes))
 
 	clock.Advance(30 * time.Second)
 	res, _ = svc.Login(ctx, authn.LoginRequest{Account: "acme", Username: "alice", Password: "correct horse battery staple", IP: ip})
@@ -68,6 +71,7 @@ func Example() {
 	// Output:
 	// logged in: true second factor needed: false
 	// otpauth://totp/Acme%20Help:alice%40example.com
+	// recovery codes: 10
 	// second factor needed: true
 	// user: u-1 two factors: true
 }
@@ -78,17 +82,46 @@ func ExampleService_AuthenticateAPI() {
 	ctx := context.Background()
 	svc := newExampleService(fakeclock.New(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)))
 	_ = svc.CreateUser(ctx, "acme", "u-1", "alice", "correct horse battery staple")
-	token, rec, _ := svc.CreateToken(ctx, "acme", "u-1", authn.TokenSpec{Name: "CI", Scopes: []string{"tickets:read"}})
-	fmt.Println(strings.HasPrefix(token, "gdk_"), len(token), len(rec.Hash))
+	res, _ := svc.Login(ctx, authn.LoginRequest{Account: "acme", Username: "alice", Password: "correct horse battery staple"})
+	me, _ := svc.AuthenticateSession(ctx, authn.SessionRequest{Account: "acme", Token: res.SessionToken})
+	token, rec, _ := svc.CreateToken(ctx, me, authn.TokenSpec{Name: "CI", Scopes: []string{"tickets:read"}})
+	fmt.Println(strings.HasPrefix(token, "gdk_"), len(token), len(rec.Hash), rec.Surfaces)
 
 	p, err := svc.AuthenticateAPI(ctx, authn.APIRequest{Account: "acme", Username: "alice", Secret: token})
 	fmt.Println(p.Method, p.UserID, p.HasScope("tickets:read"), p.HasScope("tickets:write"), err)
 	_, err = svc.AuthenticateAPI(ctx, authn.APIRequest{Account: "acme", Username: "alice", Secret: "guess"})
 	fmt.Println(errors.Is(err, gdprkit.ErrUnauthenticated))
+	// The token is bound to the API surface: the portal does not take it.
+	_, err = svc.AuthenticateAPI(ctx, authn.APIRequest{Account: "acme", Username: "alice", Secret: token, Surface: gdprkit.SurfacePortal})
+	fmt.Println(errors.Is(err, gdprkit.ErrUnauthenticated))
 	// Output:
-	// true 40 32
+	// true 40 32 [api]
 	// token u-1 true false <nil>
 	// true
+	// true
+}
+
+// A security change needs a recent proof: after the step-up window, the
+// session's holder confirms their password again.
+func ExampleService_StepUp() {
+	ctx := context.Background()
+	clock := fakeclock.New(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	svc := newExampleService(clock)
+	_ = svc.CreateUser(ctx, "acme", "u-1", "alice", "correct horse battery staple")
+	res, _ := svc.Login(ctx, authn.LoginRequest{Account: "acme", Username: "alice", Password: "correct horse battery staple"})
+	clock.Advance(30 * time.Minute)
+	me, _ := svc.AuthenticateSession(ctx, authn.SessionRequest{Account: "acme", Token: res.SessionToken})
+
+	_, err := svc.GenerateRecoveryCodes(ctx, me)
+	fmt.Println(errors.Is(err, authn.ErrStepUpRequired))
+	up, err := svc.StepUp(ctx, authn.StepUpRequest{Principal: me, Password: "correct horse battery staple"})
+	fmt.Println(err, up.SessionToken != res.SessionToken) // a new session token replaces the old
+	codes, err := svc.GenerateRecoveryCodes(ctx, up.Principal)
+	fmt.Println(len(codes), err)
+	// Output:
+	// true
+	// <nil> true
+	// 10 <nil>
 }
 
 // A rejected password says why.
@@ -131,8 +164,10 @@ func ExampleKeyRing() {
 	ring1, _ := authn.NewKeyRing("2026-01", map[string][]byte{"2026-01": old})
 	svc1, _ := authn.New(authn.Config{Store: st, Keys: ring1, Clock: clock, Argon2: authn.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
 	_ = svc1.CreateUser(ctx, "acme", "u-1", "alice", "correct horse battery staple")
-	e, _ := svc1.BeginTOTP(ctx, "acme", "u-1", "alice")
-	_ = svc1.ConfirmTOTP(ctx, "acme", "u-1", authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params))
+	res, _ := svc1.Login(ctx, authn.LoginRequest{Account: "acme", Username: "alice", Password: "correct horse battery staple"})
+	me, _ := svc1.AuthenticateSession(ctx, authn.SessionRequest{Account: "acme", Token: res.SessionToken})
+	e, _ := svc1.BeginTOTP(ctx, me, "alice")
+	_, _ = svc1.ConfirmTOTP(ctx, me, authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params))
 
 	// Deploy a ring with a new primary key and the old one beside it.
 	ring2, _ := authn.NewKeyRing("2026-07", map[string][]byte{"2026-01": old, "2026-07": authn.NewKey()})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/gdprkit/gdprkit"
 )
@@ -35,15 +34,18 @@ func totpAAD(account gdprkit.AccountID, user, id string) []byte {
 	return append(b, id...)
 }
 
-// BeginTOTP starts a TOTP enrolment for the user: a fresh 160-bit secret
-// from crypto/rand, sealed with the key ring and stored as pending. label is
+// BeginTOTP starts a TOTP enrolment for the user p acts for: a fresh
+// 160-bit secret from crypto/rand, sealed with the key ring and stored as
+// pending. p must come from AuthenticateSession and be stepped up (see
+// RequireStepUp): replacing an authenticator is a security change. label is
 // what the authenticator app shows under the issuer (usually the username
 // or e-mail address; it is not stored). An active TOTP stays in force until
 // ConfirmTOTP replaces it. Throttle counters are untouched.
-func (s *Service) BeginTOTP(ctx context.Context, account gdprkit.AccountID, userID, label string) (Enrolment, error) {
-	if err := checkAccountUser(account, userID); err != nil {
+func (s *Service) BeginTOTP(ctx context.Context, p Principal, label string) (Enrolment, error) {
+	if err := s.RequireStepUp(ctx, p); err != nil {
 		return Enrolment{}, err
 	}
+	account, userID := p.Account, p.UserID
 	if err := checkLabelPart("account", label, true); err != nil {
 		return Enrolment{}, err
 	}
@@ -70,40 +72,49 @@ func (s *Service) BeginTOTP(ctx context.Context, account gdprkit.AccountID, user
 	return Enrolment{ID: id, Key: key, URI: uri, Secret: EncodeSecret(secret)}, nil
 }
 
-// ConfirmTOTP completes the pending enrolment with a first code from the
-// app. The code's time step is recorded, so that code cannot then be used
-// to log in. The new TOTP replaces any earlier one, and, as the second
-// factor changed, all sessions and API tokens of the user are revoked.
-// Failures count towards the TOTP throttle.
-func (s *Service) ConfirmTOTP(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
-	if err := checkAccountUser(account, userID); err != nil {
-		return err
+// ConfirmTOTP completes p's pending enrolment with a first code from the
+// app and returns a new set of recovery codes (replacing any earlier set;
+// show them once). p must be stepped up, as for BeginTOTP. The code's time
+// step is recorded, so that code cannot then be used to log in. The new
+// TOTP replaces any earlier one, and, as the second factor changed, all
+// sessions (p's too) and API tokens of the user are revoked. Failures count
+// towards the TOTP throttle.
+func (s *Service) ConfirmTOTP(ctx context.Context, p Principal, code string) ([]string, error) {
+	if err := s.RequireStepUp(ctx, p); err != nil {
+		return nil, err
 	}
+	account, userID := p.Account, p.UserID
 	rec, err := s.st.TOTP(ctx, account, userID, true)
 	if errors.Is(err, gdprkit.ErrNotFound) {
-		return fmt.Errorf("authn: confirm TOTP: no pending enrolment: %w", gdprkit.ErrNotFound)
+		return nil, fmt.Errorf("authn: confirm TOTP: no pending enrolment: %w", gdprkit.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("authn: confirm TOTP: %w", err)
+		return nil, fmt.Errorf("authn: confirm TOTP: %w", err)
 	}
-	if err := s.beginAttempt(ctx, account, userID, FactorTOTP); err != nil {
-		return err
+	att, err := s.beginAttempt(ctx, account, ThrottleKey{User: userID, Factor: FactorTOTP}, noSource)
+	if err != nil {
+		return nil, s.throttled(ctx, account, userID, err)
 	}
 	st, ok, err := s.checkCode(account, rec, code)
 	if err != nil {
-		return err
+		att.abandon(ctx)
+		return nil, err
 	}
 	if !ok {
+		att.fail(ctx)
 		s.event(ctx, account, EventTOTPFailed, userID, map[string]string{"reason": "wrong_code", "stage": "enrolment"})
-		return fmt.Errorf("%w: wrong TOTP code", gdprkit.ErrUnauthenticated)
+		return nil, fmt.Errorf("%w: wrong TOTP code", gdprkit.ErrUnauthenticated)
 	}
 	if err := s.st.ActivateTOTP(ctx, account, userID, rec.ID, st); err != nil {
-		return fmt.Errorf("authn: confirm TOTP: %w", err)
+		att.abandon(ctx)
+		return nil, fmt.Errorf("authn: confirm TOTP: %w", err)
 	}
-	s.forgive(ctx, account, userID, FactorTOTP)
+	att.succeed(ctx)
 	s.event(ctx, account, EventTOTPEnrolled, userID, nil)
-	_, err = s.revokeUser(ctx, account, userID, "second_factor_changed")
-	return err
+	if _, err := s.revokeUser(ctx, account, userID, "second_factor_changed"); err != nil {
+		return nil, err
+	}
+	return s.replaceRecoveryCodes(ctx, account, userID)
 }
 
 // checkCode opens the record's secret and checks code at the current time.
@@ -125,23 +136,26 @@ func (s *Service) checkCode(account gdprkit.AccountID, rec TOTPRecord, code stri
 	return st, ok && st > rec.LastStep, nil
 }
 
-// VerifyTOTP checks a TOTP code of the user's active enrolment (for a
-// step-up check inside a session). A code is accepted once: its time step
-// is recorded with a compare-and-set, so of concurrent attempts with one
-// valid code exactly one succeeds. Errors wrap gdprkit.ErrUnauthenticated
-// (wrong, replayed or no TOTP) or gdprkit.ErrLocked.
+// VerifyTOTP checks a TOTP code of the user's active enrolment. A code is
+// accepted once: its time step is recorded with a compare-and-set, so of
+// concurrent attempts with one valid code exactly one succeeds. It is
+// throttled like a login (without a source address). Errors wrap
+// gdprkit.ErrUnauthenticated (wrong, replayed or no TOTP) or
+// gdprkit.ErrLocked. To re-authenticate a session before a security
+// change, use StepUp.
 func (s *Service) VerifyTOTP(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
 	if err := checkAccountUser(account, userID); err != nil {
 		return err
 	}
-	if err := s.verifyTOTP(ctx, account, userID, code); err != nil {
+	if err := s.verifyTOTP(ctx, account, userID, code, "", noSource); err != nil {
 		return err
 	}
 	s.event(ctx, account, EventTOTPVerified, userID, nil)
 	return nil
 }
 
-func (s *Service) verifyTOTP(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
+// verifyTOTP makes one throttled TOTP attempt from client and src.
+func (s *Service) verifyTOTP(ctx context.Context, account gdprkit.AccountID, userID, code, client string, src source) error {
 	rec, err := s.st.TOTP(ctx, account, userID, false)
 	if errors.Is(err, gdprkit.ErrNotFound) {
 		return fmt.Errorf("%w: no TOTP enrolled", gdprkit.ErrUnauthenticated)
@@ -149,24 +163,28 @@ func (s *Service) verifyTOTP(ctx context.Context, account gdprkit.AccountID, use
 	if err != nil {
 		return fmt.Errorf("authn: TOTP: %w", err)
 	}
-	if err := s.beginAttempt(ctx, account, userID, FactorTOTP); err != nil {
-		return err
+	att, err := s.beginAttempt(ctx, account, ThrottleKey{User: userID, Factor: FactorTOTP, Client: client}, src)
+	if err != nil {
+		return s.throttled(ctx, account, userID, err)
 	}
 	st, ok, err := s.checkCode(account, rec, code)
 	if err != nil {
+		att.abandon(ctx)
 		return err
 	}
 	if ok {
 		ok, err = s.st.AdvanceTOTPStep(ctx, account, userID, rec.ID, st)
 		if err != nil {
+			att.abandon(ctx)
 			return fmt.Errorf("authn: TOTP: %w", err)
 		}
 	}
 	if !ok {
+		att.fail(ctx)
 		s.event(ctx, account, EventTOTPFailed, userID, map[string]string{"reason": "wrong_or_used_code"})
 		return fmt.Errorf("%w: wrong or already used TOTP code", gdprkit.ErrUnauthenticated)
 	}
-	s.forgive(ctx, account, userID, FactorTOTP)
+	att.succeed(ctx)
 	return nil
 }
 
@@ -175,6 +193,10 @@ func (s *Service) HasTOTP(ctx context.Context, account gdprkit.AccountID, userID
 	if err := checkAccountUser(account, userID); err != nil {
 		return false, err
 	}
+	return s.hasTOTP(ctx, account, userID)
+}
+
+func (s *Service) hasTOTP(ctx context.Context, account gdprkit.AccountID, userID string) (bool, error) {
 	_, err := s.st.TOTP(ctx, account, userID, false)
 	if errors.Is(err, gdprkit.ErrNotFound) {
 		return false, nil
@@ -182,18 +204,43 @@ func (s *Service) HasTOTP(ctx context.Context, account gdprkit.AccountID, userID
 	return err == nil, err
 }
 
-// RemoveTOTP deletes the user's TOTP (active and pending) and, as the
-// second factor changed, revokes all their sessions and tokens. Throttle
-// counters are untouched.
-func (s *Service) RemoveTOTP(ctx context.Context, account gdprkit.AccountID, userID string) error {
-	if err := checkAccountUser(account, userID); err != nil {
+// RemoveTOTP deletes the TOTP (active and pending) of the user p acts
+// for, who must be stepped up (see RequireStepUp), and, as the second
+// factor changed, revokes all their sessions and tokens. Throttle counters
+// are untouched.
+func (s *Service) RemoveTOTP(ctx context.Context, p Principal) error {
+	if err := s.RequireStepUp(ctx, p); err != nil {
 		return err
 	}
+	return s.removeTOTP(ctx, p.Account, p.UserID, "")
+}
+
+// ResetTOTP removes another user's TOTP (active and pending), as an
+// administrator does for a user who lost their authenticator, and revokes
+// all that user's sessions and tokens. by, the administrator, must be
+// stepped up (see RequireStepUp); the host decides whether by may manage
+// userID (roles are the host's) and must have proved the user's identity
+// first (OWASP ASVS 5.0 V6.4.4). The audit event names by as its actor.
+func (s *Service) ResetTOTP(ctx context.Context, by Principal, userID string) error {
+	if err := s.RequireStepUp(ctx, by); err != nil {
+		return err
+	}
+	if err := checkUserID(userID); err != nil {
+		return err
+	}
+	return s.removeTOTP(ctx, by.Account, userID, by.UserID)
+}
+
+func (s *Service) removeTOTP(ctx context.Context, account gdprkit.AccountID, userID, by string) error {
 	n, err := s.st.DeleteTOTP(ctx, account, userID)
 	if err != nil {
 		return fmt.Errorf("authn: remove TOTP: %w", err)
 	}
-	s.event(ctx, account, EventTOTPRemoved, userID, map[string]string{"records": strconv.Itoa(n)})
+	attrs := map[string]string{"records": strconv.Itoa(n)}
+	if by != "" && s.pseudo != nil {
+		attrs["by"] = string(s.pseudo.Subject(account, gdprkit.SubjectID(by)))
+	}
+	s.event(ctx, account, EventTOTPRemoved, userID, attrs)
 	_, err = s.revokeUser(ctx, account, userID, "second_factor_changed")
 	return err
 }
@@ -234,12 +281,17 @@ func (s *Service) RewrapTOTP(ctx context.Context, account gdprkit.AccountID, lim
 }
 
 // GenerateRecoveryCodes returns RecoveryCodeCount new single-use recovery
-// codes for the user, replacing (and so invalidating) any earlier set. Show
-// them once; only their hashes are stored.
-func (s *Service) GenerateRecoveryCodes(ctx context.Context, account gdprkit.AccountID, userID string) ([]string, error) {
-	if err := checkAccountUser(account, userID); err != nil {
+// codes for the user p acts for, replacing (and so invalidating) any
+// earlier set. p must be stepped up (see RequireStepUp). Show them once;
+// only their hashes are stored.
+func (s *Service) GenerateRecoveryCodes(ctx context.Context, p Principal) ([]string, error) {
+	if err := s.RequireStepUp(ctx, p); err != nil {
 		return nil, err
 	}
+	return s.replaceRecoveryCodes(ctx, p.Account, p.UserID)
+}
+
+func (s *Service) replaceRecoveryCodes(ctx context.Context, account gdprkit.AccountID, userID string) ([]string, error) {
 	if _, err := s.st.User(ctx, account, userID); err != nil {
 		return nil, fmt.Errorf("authn: recovery codes: %w", err)
 	}
@@ -265,132 +317,28 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, account gdprkit.Account
 	return s.st.RecoveryCodesLeft(ctx, account, userID)
 }
 
-func (s *Service) useRecoveryCode(ctx context.Context, account gdprkit.AccountID, userID, code string) error {
-	if err := s.beginAttempt(ctx, account, userID, FactorRecovery); err != nil {
-		return err
+func (s *Service) useRecoveryCode(ctx context.Context, account gdprkit.AccountID, userID, code, client string, src source) error {
+	att, err := s.beginAttempt(ctx, account, ThrottleKey{User: userID, Factor: FactorRecovery, Client: client}, src)
+	if err != nil {
+		return s.throttled(ctx, account, userID, err)
 	}
 	ok := false
 	if c, valid := canonicalRecoveryCode(code); valid {
-		var err error
 		if ok, err = s.st.UseRecoveryCode(ctx, account, userID, recoveryHash(account, userID, c)); err != nil {
+			att.abandon(ctx)
 			return fmt.Errorf("authn: recovery code: %w", err)
 		}
 	}
 	if !ok {
+		att.fail(ctx)
 		s.event(ctx, account, EventRecoveryFailed, userID, nil)
 		return fmt.Errorf("%w: wrong or already used recovery code", gdprkit.ErrUnauthenticated)
 	}
-	s.forgive(ctx, account, userID, FactorRecovery)
+	att.succeed(ctx)
 	left, err := s.st.RecoveryCodesLeft(ctx, account, userID)
 	if err != nil {
 		left = -1
 	}
 	s.event(ctx, account, EventRecoveryUsed, userID, map[string]string{"left": strconv.Itoa(left)})
-	return nil
-}
-
-// TokenSpec describes a new API token.
-type TokenSpec struct {
-	// Name is the owner's label, at most 100 bytes.
-	Name string
-	// Scopes granted; each 1 to 64 characters of [a-z0-9:._-].
-	Scopes []string
-	// ExpiresAt is when the token stops working; zero for never (refused
-	// when Config.MaxTokenLifetime is set).
-	ExpiresAt time.Time
-}
-
-func validScope(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == ':' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// CreateToken issues an API token for the user and returns it with its
-// stored record. The token is shown once; only its SHA-256 is stored. A
-// disabled user gets none (gdprkit.ErrForbidden); when the user is disabled
-// or changes their password while the token is being created, the token is
-// revoked again and the error wraps gdprkit.ErrConflict.
-func (s *Service) CreateToken(ctx context.Context, account gdprkit.AccountID, userID string, spec TokenSpec) (string, APIToken, error) {
-	if err := checkAccountUser(account, userID); err != nil {
-		return "", APIToken{}, err
-	}
-	if len(spec.Name) > 100 {
-		return "", APIToken{}, fmt.Errorf("%w: token name longer than 100 bytes", gdprkit.ErrInvalid)
-	}
-	if len(spec.Scopes) > 64 {
-		return "", APIToken{}, fmt.Errorf("%w: more than 64 scopes", gdprkit.ErrInvalid)
-	}
-	for _, sc := range spec.Scopes {
-		if !validScope(sc) {
-			return "", APIToken{}, fmt.Errorf("%w: bad scope %q", gdprkit.ErrInvalid, sc)
-		}
-	}
-	now := s.clock.Now()
-	if !spec.ExpiresAt.IsZero() && !spec.ExpiresAt.After(now) {
-		return "", APIToken{}, fmt.Errorf("%w: token expiry in the past", gdprkit.ErrInvalid)
-	}
-	if m := s.cfg.MaxTokenLifetime; m > 0 && (spec.ExpiresAt.IsZero() || spec.ExpiresAt.Sub(now) > m) {
-		return "", APIToken{}, fmt.Errorf("%w: token lifetime above the allowed %s", gdprkit.ErrInvalid, m)
-	}
-	u, err := s.st.User(ctx, account, userID)
-	if err != nil {
-		return "", APIToken{}, fmt.Errorf("authn: create token: %w", err)
-	}
-	if u.Disabled {
-		return "", APIToken{}, fmt.Errorf("%w: user is disabled", gdprkit.ErrForbidden)
-	}
-	tok := newAPIToken(s.cfg.TokenPrefix)
-	t := APIToken{ID: gdprkit.NewID(), UserID: userID, Hash: secretHash(tok), Name: spec.Name,
-		Scopes: append([]string(nil), spec.Scopes...), CreatedAt: now}
-	if !spec.ExpiresAt.IsZero() {
-		t.ExpiresAt = spec.ExpiresAt.UTC().Truncate(time.Microsecond)
-	}
-	if err := s.st.CreateToken(ctx, account, t); err != nil {
-		return "", APIToken{}, fmt.Errorf("authn: create token: %w", err)
-	}
-	// DisableUser, SetPassword or ChangePassword may have revoked the
-	// user's tokens since u was read, before this one was stored: read the
-	// user again and take the token back if so (they write the user before
-	// revoking, so a change this read misses revokes the token after it).
-	cur, err := s.st.User(ctx, account, userID)
-	if err != nil || revokedSince(u, cur) {
-		if rerr := s.st.RevokeToken(ctx, account, userID, t.ID, s.clock.Now()); rerr != nil && !errors.Is(rerr, gdprkit.ErrNotFound) {
-			s.log.Warn("authn: cannot revoke a token that lost a race", "err", rerr)
-		}
-		if err != nil {
-			return "", APIToken{}, fmt.Errorf("authn: create token: %w", err)
-		}
-		return "", APIToken{}, fmt.Errorf("%w: the user was disabled or changed their password while the token was created", gdprkit.ErrConflict)
-	}
-	s.event(ctx, account, EventTokenCreated, userID, map[string]string{"token": t.ID, "scopes": strconv.Itoa(len(t.Scopes))})
-	return tok, t, nil
-}
-
-// Tokens lists the user's API tokens, revoked ones included.
-func (s *Service) Tokens(ctx context.Context, account gdprkit.AccountID, userID string) ([]APIToken, error) {
-	if err := checkAccountUser(account, userID); err != nil {
-		return nil, err
-	}
-	return s.st.Tokens(ctx, account, userID)
-}
-
-// RevokeToken revokes one of the user's API tokens; ErrNotFound when the
-// user has no such token.
-func (s *Service) RevokeToken(ctx context.Context, account gdprkit.AccountID, userID, tokenID string) error {
-	if err := checkAccountUser(account, userID); err != nil {
-		return err
-	}
-	if err := s.st.RevokeToken(ctx, account, userID, tokenID, s.clock.Now()); err != nil {
-		return fmt.Errorf("authn: revoke token: %w", err)
-	}
-	s.event(ctx, account, EventTokenRevoked, userID, map[string]string{"token": tokenID})
 	return nil
 }

@@ -2,7 +2,10 @@ package authn
 
 import (
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"sort"
 
@@ -21,6 +24,10 @@ import (
 type KeyRing struct {
 	primary string
 	aeads   map[string]cipher.AEAD
+	// macKey, derived from the primary key, keys the hashes under which
+	// unknown usernames are throttled. A new primary key changes it, which
+	// only restarts those counters.
+	macKey []byte
 }
 
 // NewKeyRing returns a ring whose keys are the 32-byte values of keys, named
@@ -49,8 +56,26 @@ func NewKeyRing(primary string, keys map[string][]byte) (*KeyRing, error) {
 			return nil, fmt.Errorf("authn: key %q: %w", id, err)
 		}
 		r.aeads[id] = a
+		if id == primary {
+			m := hmac.New(sha256.New, k)
+			m.Write([]byte("gdprkit/authn/mac"))
+			r.macKey = m.Sum(nil)
+		}
 	}
 	return r, nil
+}
+
+// mac returns the HMAC-SHA-256 of the length-prefixed parts under the
+// ring's MAC key.
+func (r *KeyRing) mac(parts ...string) []byte {
+	m := hmac.New(sha256.New, r.macKey)
+	for _, p := range parts {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		m.Write(n[:])
+		m.Write([]byte(p))
+	}
+	return m.Sum(nil)
 }
 
 // NewKey returns a fresh random 32-byte key from crypto/rand.

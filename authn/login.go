@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +25,11 @@ type LoginRequest struct {
 	IP netip.Addr
 	// Surface defaults to gdprkit.SurfaceAgentPanel.
 	Surface gdprkit.Surface
+	// Device is the device token an earlier login from this client
+	// returned (LoginResult.DeviceToken), if the host kept one: its
+	// attempts are then counted apart from everyone else's (see
+	// ThrottlePolicy). An invalid or expired token is ignored.
+	Device string
 }
 
 // LoginResult is either a session or a second-factor challenge.
@@ -43,6 +47,12 @@ type LoginResult struct {
 	// EnrolmentRequired is set with Config.RequireTwoFactor when the user
 	// has no TOTP yet: the host should confine the session to enrolment.
 	EnrolmentRequired bool
+	// DeviceToken marks this client as a trusted device of the user for
+	// Config.TrustedDeviceTTL; set with a session, empty with a challenge
+	// or when trusted devices are off. Keep it in a long-lived HttpOnly
+	// cookie and pass it back as LoginRequest.Device. It grants no access
+	// by itself.
+	DeviceToken string
 }
 
 // NeedsSecondFactor reports whether the result is a challenge.
@@ -60,6 +70,9 @@ type Principal struct {
 	// SessionID or TokenID names the credential used.
 	SessionID string
 	TokenID   string
+	// VerifiedAt is, for a session, when its holder last proved a
+	// password or second factor (the login or the last StepUp).
+	VerifiedAt time.Time
 	// Scopes of an API token; nil for sessions and passwords (all scopes
 	// of the user).
 	Scopes []string
@@ -80,20 +93,30 @@ const maxPasswordBytes = 4096
 
 var errBadCredentials = fmt.Errorf("%w: wrong username or password", gdprkit.ErrUnauthenticated)
 
+// errBadAPICredentials is every refusal of an API credential: a wrong or
+// unknown username, password or token, and the password of a user with
+// TOTP, who must use a token (issue #15 finding 4: the answer is the same
+// whether that password was right or wrong).
+var errBadAPICredentials = fmt.Errorf("%w: wrong username, password or API token (users with two-factor login must use an API token)", gdprkit.ErrUnauthenticated)
+
 // Login checks a username and password. It asks the AccountGate and the
-// IPGate first; an unknown user costs the same as a wrong password (a dummy
-// hash is verified). On success it returns a new session, or a challenge
-// when the user has TOTP. A weak stored hash is upgraded on the way.
+// IPGate first. Every outcome costs the same KDF work and reads the same
+// whether or not the username exists (see ThrottlePolicy and
+// Config.LegacyBcryptCost). On success it returns a new session and a
+// device token, or a challenge when the user has TOTP. A weak stored hash is
+// upgraded on the way.
 //
-// Errors wrap gdprkit.ErrUnauthenticated (wrong username or password, or
-// disabled user, never saying which), gdprkit.ErrLocked (a
-// *ThrottledError), the gates' errors (ErrAccountSuspended,
-// ErrAccountTerminated, ErrForbidden) or gdprkit.ErrInvalid.
+// Errors wrap gdprkit.ErrUnauthenticated (wrong username or password,
+// disabled user or an unusable stored hash, never saying which),
+// gdprkit.ErrLocked (a *ThrottledError), the gates' errors
+// (ErrAccountSuspended, ErrAccountTerminated, ErrForbidden),
+// gdprkit.ErrInvalid, or gdprkit.ErrUnavailable when the store failed or
+// ctx ended, in which case nothing was counted against anyone.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
 	if req.Surface == "" {
 		req.Surface = gdprkit.SurfaceAgentPanel
 	}
-	u, err := s.passwordStep(ctx, req.Account, req.Username, req.Password, req.Surface, req.IP)
+	u, device, err := s.passwordStep(ctx, req.Account, req.Username, req.Password, req.Surface, req.IP, req.Device, false)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -106,47 +129,61 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	case !errors.Is(err, gdprkit.ErrNotFound):
 		return LoginResult{}, fmt.Errorf("authn: login: %w", err)
 	}
-	tok, sess, err := s.startSession(ctx, req.Account, u, false)
+	tok, sess, err := s.startSession(ctx, req.Account, u, false, time.Time{})
 	if err != nil {
 		return LoginResult{}, err
 	}
 	s.event(ctx, req.Account, EventLoginSucceeded, u.ID, map[string]string{"surface": string(req.Surface), "factors": "password"})
-	return LoginResult{SessionToken: tok, Session: sess, EnrolmentRequired: s.cfg.RequireTwoFactor}, nil
+	return LoginResult{SessionToken: tok, Session: sess, EnrolmentRequired: s.cfg.RequireTwoFactor,
+		DeviceToken: s.sealDevice(req.Account, u, device)}, nil
 }
 
-// passwordStep runs the gates and verifies the password, spending the same
-// KDF work for unknown users.
-func (s *Service) passwordStep(ctx context.Context, account gdprkit.AccountID, username, password string, surface gdprkit.Surface, ip netip.Addr) (User, error) {
+// passwordStep runs the gates, finds the user and makes one throttled
+// password attempt (see passwordAttempt); it returns the user and the ID
+// of the trusted device the client presented (nil for none). With api set,
+// a user with TOTP fails without their password being checked.
+func (s *Service) passwordStep(ctx context.Context, account gdprkit.AccountID, username, password string, surface gdprkit.Surface, ip netip.Addr, deviceToken string, api bool) (User, []byte, error) {
 	if err := account.Validate(); err != nil {
-		return User{}, err
+		return User{}, nil, err
 	}
 	if err := s.gates(ctx, account, surface, ip); err != nil {
-		return User{}, err
+		return User{}, nil, err
 	}
 	name, nerr := s.canonicalUsername(username)
-	var u User
-	err := nerr
+	if nerr != nil {
+		name = username // counted under the name as given
+	}
+	var u *User
 	if len(password) > maxPasswordBytes {
 		// No stored hash can match (the policy caps new passwords far
-		// below this); refuse without normalising megabytes of input.
-		err, password = gdprkit.ErrNotFound, ""
-	}
-	if err == nil {
-		u, err = s.st.UserByUsername(ctx, account, name)
-	}
-	if err != nil {
-		if nerr == nil && !errors.Is(err, gdprkit.ErrNotFound) {
-			return User{}, fmt.Errorf("authn: login: %w", err)
+		// below this): count it under the name, real user or not, without
+		// normalising megabytes of input.
+		password = ""
+	} else if nerr == nil {
+		got, err := s.st.UserByUsername(ctx, account, name)
+		switch {
+		case err == nil:
+			u = &got
+		case !errors.Is(err, gdprkit.ErrNotFound):
+			return User{}, nil, fmt.Errorf("authn: login: %w", err)
 		}
-		// Unknown user: read a throttle counter and verify a dummy hash, so
-		// the response takes as long as for a wrong password.
-		_, _ = s.st.Throttle(ctx, account, "", FactorPassword)
-		_, _, _ = s.hasher.verify(ctx, s.dummyHash(ctx), password)
-		s.event(ctx, account, EventLoginFailed, "", map[string]string{"reason": "unknown_user", "surface": string(surface)})
-		return User{}, errBadCredentials
 	}
-	// u now carries the hash actually stored (upgraded by a rehash).
-	return s.checkPassword(ctx, account, u, password)
+	var device []byte
+	verify := true
+	if u != nil {
+		device = s.openDevice(account, *u, deviceToken)
+		if api {
+			has, err := s.hasTOTP(ctx, account, u.ID)
+			if err != nil {
+				return User{}, nil, fmt.Errorf("authn: api: %w", err)
+			}
+			verify = !has
+		}
+	} else if api {
+		_, _ = s.hasTOTP(ctx, account, "") // the same store work as for a user
+	}
+	got, err := s.passwordAttempt(ctx, account, u, name, password, deviceClient(device), sourceOf(ip), verify)
+	return got, device, err
 }
 
 // SecondFactorRequest completes a login that returned a challenge.
@@ -158,6 +195,8 @@ type SecondFactorRequest struct {
 	Code    string
 	IP      netip.Addr
 	Surface gdprkit.Surface
+	// Device is the client's device token, as in LoginRequest.
+	Device string
 }
 
 // CompleteLogin checks the second factor of a challenged login and returns
@@ -179,27 +218,32 @@ func (s *Service) CompleteLogin(ctx context.Context, req SecondFactorRequest) (L
 		s.event(ctx, req.Account, EventLoginFailed, "", map[string]string{"reason": "bad_challenge", "surface": string(req.Surface)})
 		return LoginResult{}, err
 	}
-	code := strings.TrimSpace(req.Code)
-	factor := "totp"
-	switch {
-	case ParseAPIToken(code, s.cfg.TokenPrefix) == nil:
-		s.event(ctx, req.Account, EventLoginFailed, u.ID, map[string]string{"reason": "token_as_second_factor"})
-		return LoginResult{}, fmt.Errorf("%w: an API token is not a second factor", gdprkit.ErrUnauthenticated)
-	case isDigits(code):
-		err = s.verifyTOTP(ctx, req.Account, u.ID, code)
-	default:
-		factor = "recovery_code"
-		err = s.useRecoveryCode(ctx, req.Account, u.ID, code)
-	}
+	device := s.openDevice(req.Account, u, req.Device)
+	factor, err := s.secondFactor(ctx, req.Account, u.ID, req.Code, deviceClient(device), sourceOf(req.IP))
 	if err != nil {
 		return LoginResult{}, err
 	}
-	tok, sess, err := s.startSession(ctx, req.Account, u, true)
+	tok, sess, err := s.startSession(ctx, req.Account, u, true, time.Time{})
 	if err != nil {
 		return LoginResult{}, err
 	}
 	s.event(ctx, req.Account, EventLoginSucceeded, u.ID, map[string]string{"surface": string(req.Surface), "factors": "password+" + factor})
-	return LoginResult{SessionToken: tok, Session: sess}, nil
+	return LoginResult{SessionToken: tok, Session: sess, DeviceToken: s.sealDevice(req.Account, u, device)}, nil
+}
+
+// secondFactor checks code as a TOTP code (digits) or a recovery code and
+// names the factor it was. An API token is never a second factor.
+func (s *Service) secondFactor(ctx context.Context, account gdprkit.AccountID, userID, code, client string, src source) (string, error) {
+	code = strings.TrimSpace(code)
+	switch {
+	case ParseAPIToken(code, s.cfg.TokenPrefix) == nil:
+		s.event(ctx, account, EventLoginFailed, userID, map[string]string{"reason": "token_as_second_factor"})
+		return "", fmt.Errorf("%w: an API token is not a second factor", gdprkit.ErrUnauthenticated)
+	case isDigits(code):
+		return "totp", s.verifyTOTP(ctx, account, userID, code, client, src)
+	default:
+		return "recovery_code", s.useRecoveryCode(ctx, account, userID, code, client, src)
+	}
 }
 
 func isDigits(s string) bool {
@@ -267,336 +311,4 @@ func (s *Service) openChallenge(ctx context.Context, account gdprkit.AccountID, 
 		return User{}, bad
 	}
 	return u, nil
-}
-
-// newSession creates and stores a session with a fresh random token.
-func (s *Service) newSession(ctx context.Context, account gdprkit.AccountID, user string, second bool) (string, Session, error) {
-	tok := newSessionToken()
-	now := s.clock.Now()
-	sess := Session{
-		ID: gdprkit.NewID(), UserID: user, Hash: secretHash(tok), SecondFactor: second,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime),
-	}
-	if err := s.st.CreateSession(ctx, account, sess); err != nil {
-		return "", Session{}, fmt.Errorf("authn: create session: %w", err)
-	}
-	return tok, sess, nil
-}
-
-// startSession creates a session for u, read (and verified) at the start
-// of the login, then reads the user again: when u was disabled, erased or
-// had their password changed meanwhile (DisableUser, SetPassword or
-// ChangePassword ran during the KDF), the revocation that followed may have
-// missed the new session, so it is deleted and the login fails. Each of
-// those changes writes the user before revoking, so a change this read
-// does not see revokes the session after it.
-func (s *Service) startSession(ctx context.Context, account gdprkit.AccountID, u User, second bool) (string, Session, error) {
-	tok, sess, err := s.newSession(ctx, account, u.ID, second)
-	if err != nil {
-		return "", Session{}, err
-	}
-	cur, err := s.st.User(ctx, account, u.ID)
-	if err == nil && !revokedSince(u, cur) {
-		return tok, sess, nil
-	}
-	if derr := s.st.DeleteSession(ctx, account, u.ID, sess.ID); derr != nil && !errors.Is(derr, gdprkit.ErrNotFound) {
-		s.log.Warn("authn: cannot delete the session of a login that lost a race", "err", derr)
-	}
-	if err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
-		return "", Session{}, fmt.Errorf("authn: login: %w", err)
-	}
-	s.event(ctx, account, EventLoginFailed, u.ID, map[string]string{"reason": "changed_during_login"})
-	return "", Session{}, errBadCredentials
-}
-
-// revokedSince reports whether cur, a fresh read of the user read earlier
-// as u, has since been disabled or had their password changed: the changes
-// that revoke every session and token.
-func revokedSince(u, cur User) bool {
-	return cur.Disabled || !cur.PasswordChangedAt.Equal(u.PasswordChangedAt)
-}
-
-// credentialPredates reports whether a session or token created at created
-// is older than the user's last password change, so the revocation of that
-// change should have ended it. Both times are compared at the microsecond
-// precision stores keep: CreateUser and ImportUser set PasswordChangedAt
-// from the same clock reading as CreatedAt, and a session or token created
-// within the same microsecond as the password was set is not older.
-func credentialPredates(u User, created time.Time) bool {
-	return u.PasswordChangedAt.Truncate(time.Microsecond).After(created.Truncate(time.Microsecond))
-}
-
-// SessionRequest authenticates a request that carries a session token.
-type SessionRequest struct {
-	Account gdprkit.AccountID
-	Token   string
-	IP      netip.Addr
-	// Surface defaults to gdprkit.SurfaceAgentPanel.
-	Surface gdprkit.Surface
-}
-
-// AuthenticateSession checks a session token: the gates, then that the
-// session exists and has passed neither its idle nor its absolute timeout,
-// then (one read of the user) that its user still exists, is not disabled
-// and has not changed their password since the session was created. A
-// session failing any of these is deleted. LastSeenAt is written at most
-// once per Config.SessionTouch. Errors wrap gdprkit.ErrUnauthenticated or
-// the gates' errors.
-func (s *Service) AuthenticateSession(ctx context.Context, req SessionRequest) (Principal, error) {
-	if req.Surface == "" {
-		req.Surface = gdprkit.SurfaceAgentPanel
-	}
-	if err := req.Account.Validate(); err != nil {
-		return Principal{}, err
-	}
-	if err := s.gates(ctx, req.Account, req.Surface, req.IP); err != nil {
-		return Principal{}, err
-	}
-	bad := fmt.Errorf("%w: no valid session", gdprkit.ErrUnauthenticated)
-	if req.Token == "" || len(req.Token) > 256 {
-		return Principal{}, bad
-	}
-	sess, err := s.st.SessionByHash(ctx, req.Account, secretHash(req.Token))
-	if errors.Is(err, gdprkit.ErrNotFound) {
-		return Principal{}, bad
-	}
-	if err != nil {
-		return Principal{}, fmt.Errorf("authn: session: %w", err)
-	}
-	now := s.clock.Now()
-	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= s.cfg.SessionIdle {
-		if err := s.st.DeleteSession(ctx, req.Account, sess.UserID, sess.ID); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
-			s.log.Warn("authn: cannot delete expired session", "err", err)
-		}
-		s.event(ctx, req.Account, EventSessionRejected, sess.UserID, map[string]string{"reason": "expired"})
-		return Principal{}, bad
-	}
-	// A login racing DisableUser, SetPassword or ChangePassword may have
-	// stored its session after their revocation ran: check the user too.
-	u, err := s.st.User(ctx, req.Account, sess.UserID)
-	if err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
-		return Principal{}, fmt.Errorf("authn: session: %w", err)
-	}
-	why := ""
-	switch {
-	case err != nil:
-		why = "unknown_user"
-	case u.Disabled:
-		why = "disabled"
-	case credentialPredates(u, sess.CreatedAt):
-		why = "password_changed"
-	}
-	if why != "" {
-		if err := s.st.DeleteSession(ctx, req.Account, sess.UserID, sess.ID); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
-			s.log.Warn("authn: cannot delete a revoked session", "err", err)
-		}
-		s.event(ctx, req.Account, EventSessionRejected, sess.UserID, map[string]string{"reason": why})
-		return Principal{}, bad
-	}
-	if now.Sub(sess.LastSeenAt) >= s.cfg.SessionTouch {
-		if err := s.st.TouchSession(ctx, req.Account, sess.ID, now); err != nil {
-			s.log.Warn("authn: cannot touch session", "err", err)
-		}
-	}
-	return Principal{Account: req.Account, UserID: sess.UserID, Method: "session", SecondFactor: sess.SecondFactor, SessionID: sess.ID}, nil
-}
-
-// Logout deletes the session of token. An unknown token is not an error.
-func (s *Service) Logout(ctx context.Context, account gdprkit.AccountID, token string) error {
-	if err := account.Validate(); err != nil {
-		return err
-	}
-	sess, err := s.st.SessionByHash(ctx, account, secretHash(token))
-	if errors.Is(err, gdprkit.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("authn: logout: %w", err)
-	}
-	if err := s.st.DeleteSession(ctx, account, sess.UserID, sess.ID); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
-		return fmt.Errorf("authn: logout: %w", err)
-	}
-	s.event(ctx, account, EventLogout, sess.UserID, nil)
-	return nil
-}
-
-// RevokeSession deletes one session of the user by its ID (from a "your
-// sessions" page); ErrNotFound when the user has no such session.
-func (s *Service) RevokeSession(ctx context.Context, account gdprkit.AccountID, userID, sessionID string) error {
-	if err := checkAccountUser(account, userID); err != nil {
-		return err
-	}
-	if err := s.st.DeleteSession(ctx, account, userID, sessionID); err != nil {
-		return fmt.Errorf("authn: revoke session: %w", err)
-	}
-	s.event(ctx, account, EventSessionsRevoked, userID, map[string]string{"reason": "requested", "sessions": "1"})
-	return nil
-}
-
-// Sessions lists the user's sessions (for a "your sessions" page), oldest
-// first. Hashes are cleared.
-func (s *Service) Sessions(ctx context.Context, account gdprkit.AccountID, userID string) ([]Session, error) {
-	if err := checkAccountUser(account, userID); err != nil {
-		return nil, err
-	}
-	ss, err := s.st.Sessions(ctx, account, userID)
-	for i := range ss {
-		ss[i].Hash = nil
-	}
-	return ss, err
-}
-
-// PurgeSessions deletes the account's sessions that passed their idle or
-// absolute timeout, for a periodic sweep.
-func (s *Service) PurgeSessions(ctx context.Context, account gdprkit.AccountID) (int, error) {
-	if err := account.Validate(); err != nil {
-		return 0, err
-	}
-	now := s.clock.Now()
-	return s.st.DeleteSessionsBefore(ctx, account, now, now.Add(-s.cfg.SessionIdle))
-}
-
-// APIRequest authenticates a REST API request: a username with either an
-// API token or the user's password.
-type APIRequest struct {
-	Account  gdprkit.AccountID
-	Username string
-	// Secret is an API token (recognised by its prefix and checksum) or
-	// the password.
-	Secret string
-	IP     netip.Addr
-	// Surface defaults to gdprkit.SurfaceAPI.
-	Surface gdprkit.Surface
-}
-
-// AuthenticateAPI checks "username + API token" or "username + password".
-// A token must belong to the named user, who must not be disabled, be live
-// and unexpired, and not be older than the user's last password change; its
-// LastUsedAt is recorded in batches. A live token refused because its user
-// is disabled or changed their password is revoked. A password is accepted only for users
-// without TOTP: for them a password alone is not enough, and the error
-// (wrapping gdprkit.ErrForbidden) tells them to use a token. Errors
-// otherwise wrap gdprkit.ErrUnauthenticated, ErrLocked or the gates' errors.
-func (s *Service) AuthenticateAPI(ctx context.Context, req APIRequest) (Principal, error) {
-	if req.Surface == "" {
-		req.Surface = gdprkit.SurfaceAPI
-	}
-	if ParseAPIToken(req.Secret, s.cfg.TokenPrefix) != nil {
-		u, err := s.passwordStep(ctx, req.Account, req.Username, req.Secret, req.Surface, req.IP)
-		if err != nil {
-			return Principal{}, err
-		}
-		if _, err := s.st.TOTP(ctx, req.Account, u.ID, false); err == nil {
-			s.event(ctx, req.Account, EventAPIPasswordRefused, u.ID, nil)
-			return Principal{}, fmt.Errorf("%w: this user has two-factor authentication; use an API token", gdprkit.ErrForbidden)
-		} else if !errors.Is(err, gdprkit.ErrNotFound) {
-			return Principal{}, fmt.Errorf("authn: api: %w", err)
-		}
-		s.event(ctx, req.Account, EventLoginSucceeded, u.ID, map[string]string{"surface": string(req.Surface), "factors": "password"})
-		return Principal{Account: req.Account, UserID: u.ID, Method: "password"}, nil
-	}
-	if err := req.Account.Validate(); err != nil {
-		return Principal{}, err
-	}
-	if err := s.gates(ctx, req.Account, req.Surface, req.IP); err != nil {
-		return Principal{}, err
-	}
-	bad := fmt.Errorf("%w: wrong username or token", gdprkit.ErrUnauthenticated)
-	name, err := s.canonicalUsername(req.Username)
-	if err != nil {
-		return Principal{}, bad
-	}
-	t, err := s.st.TokenByHash(ctx, req.Account, secretHash(req.Secret))
-	if errors.Is(err, gdprkit.ErrNotFound) {
-		s.event(ctx, req.Account, EventTokenFailed, "", map[string]string{"reason": "unknown_token"})
-		return Principal{}, bad
-	}
-	if err != nil {
-		return Principal{}, fmt.Errorf("authn: api: %w", err)
-	}
-	u, err := s.st.UserByUsername(ctx, req.Account, name)
-	if err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
-		return Principal{}, fmt.Errorf("authn: api: %w", err)
-	}
-	now := s.clock.Now()
-	why := ""
-	switch {
-	case err != nil || u.ID != t.UserID:
-		why = "wrong_user"
-	case u.Disabled:
-		why = "disabled"
-	case !t.RevokedAt.IsZero():
-		why = "revoked"
-	case credentialPredates(u, t.CreatedAt):
-		why = "password_changed"
-	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
-		why = "expired"
-	}
-	if (why == "disabled" || why == "password_changed") && t.RevokedAt.IsZero() {
-		// A token created while a revocation ran (see CreateToken).
-		if err := s.st.RevokeToken(ctx, req.Account, t.UserID, t.ID, now); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
-			s.log.Warn("authn: cannot revoke a token that outlived its user's revocation", "err", err)
-		}
-	}
-	if why != "" {
-		s.event(ctx, req.Account, EventTokenFailed, t.UserID, map[string]string{"reason": why, "token": t.ID})
-		return Principal{}, bad
-	}
-	s.recordUsage(ctx, req.Account, t.ID, now)
-	s.event(ctx, req.Account, EventTokenUsed, u.ID, map[string]string{"token": t.ID, "surface": string(req.Surface)})
-	return Principal{Account: req.Account, UserID: u.ID, Method: "token", TokenID: t.ID, Scopes: t.Scopes}, nil
-}
-
-// recordUsage notes a token use and flushes the batch when it is due.
-func (s *Service) recordUsage(ctx context.Context, account gdprkit.AccountID, id string, at time.Time) {
-	s.usageMu.Lock()
-	m := s.usage[account]
-	if m == nil {
-		m = map[string]time.Time{}
-		s.usage[account] = m
-	}
-	if at.After(m[id]) {
-		m[id] = at
-	}
-	due := at.Sub(s.lastFlush) >= s.cfg.TokenUsageFlush
-	s.usageMu.Unlock()
-	if due {
-		if err := s.FlushTokenUsage(ctx); err != nil {
-			s.log.Warn("authn: token usage flush failed", "err", err)
-		}
-	}
-}
-
-// FlushTokenUsage writes the batched LastUsedAt times of API tokens, one
-// store call per account. Requests call it when Config.TokenUsageFlush has
-// passed; hosts call it on shutdown. Failed batches are kept for the next
-// flush.
-func (s *Service) FlushTokenUsage(ctx context.Context) error {
-	s.usageMu.Lock()
-	batch := s.usage
-	s.usage = map[gdprkit.AccountID]map[string]time.Time{}
-	s.lastFlush = s.clock.Now()
-	s.usageMu.Unlock()
-	var errs []error
-	for account, used := range batch {
-		if err := s.st.TouchTokens(ctx, account, used); err != nil {
-			errs = append(errs, err)
-			s.usageMu.Lock()
-			m := s.usage[account]
-			if m == nil {
-				s.usage[account] = used
-			} else {
-				for id, t := range used {
-					if t.After(m[id]) {
-						m[id] = t
-					}
-				}
-			}
-			s.usageMu.Unlock()
-		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("authn: flush token usage (%s batches kept): %w", strconv.Itoa(len(errs)), errors.Join(errs...))
-	}
-	return nil
 }

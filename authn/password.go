@@ -6,10 +6,13 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -128,22 +131,41 @@ type hasher struct {
 	params Argon2Params
 	limits Limits
 	sem    chan struct{}
+
+	// bcryptCost is the cost of the bcrypt work every password check does
+	// (a real hash or a dummy), so that users still on a bcrypt hash take
+	// as long as everyone else; 0 while no bcrypt hash was seen, -1 never.
+	bcryptCost atomic.Int32
+	dummyMu    sync.Mutex
+	dummies    map[int]string // cost -> dummy bcrypt hash; 0 -> argon2id
+	// runs counts KDF runs by scheme and cost, so tests can compare the
+	// work of two paths without timing them.
+	runs sync.Map // string -> *atomic.Int64
 }
 
 func newHasher(p Argon2Params, l Limits, slots int) *hasher {
-	return &hasher{params: p, limits: l, sem: make(chan struct{}, slots)}
+	return &hasher{params: p, limits: l, sem: make(chan struct{}, slots), dummies: map[int]string{}}
+}
+
+// ran counts one KDF run.
+func (h *hasher) ran(what string) {
+	v, _ := h.runs.LoadOrStore(what, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
 }
 
 // acquire takes one KDF slot, waiting for ctx.
+// An ended context is reported as gdprkit.ErrUnavailable (wrapping the
+// context's error): the check was not made, which says nothing about the
+// password.
 func (h *hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("authn: waiting for a password hashing slot: %w", err)
+		return fmt.Errorf("%w: authn: waiting for a password hashing slot: %w", gdprkit.ErrUnavailable, err)
 	}
 	select {
 	case h.sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("authn: waiting for a password hashing slot: %w", ctx.Err())
+		return fmt.Errorf("%w: authn: waiting for a password hashing slot: %w", gdprkit.ErrUnavailable, ctx.Err())
 	}
 }
 
@@ -155,6 +177,15 @@ func normalizePassword(pw string) string { return norm.NFKC.String(pw) }
 
 // hash returns the argon2id PHC string of the (NFKC-normalised) password.
 func (h *hasher) hash(ctx context.Context, password string) (string, error) {
+	enc, err := h.derive(ctx, password)
+	if err == nil {
+		h.ran(argonRun(h.params))
+	}
+	return enc, err
+}
+
+// derive is hash without counting the run (dummies are derived once).
+func (h *hasher) derive(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("authn: salt: %w", err)
@@ -188,19 +219,17 @@ func (h *hasher) verify(ctx context.Context, encoded, password string) (ok, reha
 		}
 		got := argon2.IDKey([]byte(normalizePassword(password)), p.salt, p.params.Time, p.params.Memory, p.params.Threads, uint32(len(p.key)))
 		h.release()
+		h.ran(argonRun(p.params))
 		if subtle.ConstantTimeCompare(got, p.key) != 1 {
 			return false, false, nil
 		}
 		weaker := p.params.Memory < h.params.Memory || p.params.Time < h.params.Time ||
 			p.params.Threads < h.params.Threads || len(p.key) < keyLen || len(p.salt) < saltLen
 		return true, weaker, nil
-	case strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$"):
-		cost, err := bcrypt.Cost([]byte(encoded))
+	case isBcrypt(encoded):
+		cost, err := h.parseBcrypt(encoded)
 		if err != nil {
-			return false, false, fmt.Errorf("%w: bcrypt: %v", ErrHashFormat, err)
-		}
-		if cost > h.limits.MaxBcryptCost {
-			return false, false, fmt.Errorf("%w: bcrypt cost %d exceeds the configured limit", ErrHashFormat, cost)
+			return false, false, err
 		}
 		// Legacy bcrypt hashes were made from the password as typed; bcrypt
 		// would silently ignore everything past 72 bytes, so refuse instead.
@@ -212,6 +241,7 @@ func (h *hasher) verify(ctx context.Context, encoded, password string) (ok, reha
 		}
 		err = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
 		h.release()
+		h.ran(bcryptRun(cost))
 		switch {
 		case err == nil:
 			return true, true, nil // any bcrypt hash is weaker than argon2id policy
@@ -316,15 +346,141 @@ func (h *hasher) checkHash(encoded string) error {
 			return fmt.Errorf("%w: parameters exceed the configured limits", ErrHashFormat)
 		}
 		return nil
-	case strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$"):
-		cost, err := bcrypt.Cost([]byte(encoded))
-		if err != nil || len(encoded) != 60 {
-			return fmt.Errorf("%w: malformed bcrypt hash", ErrHashFormat)
-		}
-		if cost > h.limits.MaxBcryptCost {
-			return fmt.Errorf("%w: bcrypt cost %d exceeds the configured limit", ErrHashFormat, cost)
-		}
-		return nil
+	case isBcrypt(encoded):
+		_, err := h.parseBcrypt(encoded)
+		return err
 	}
 	return fmt.Errorf("%w: unknown hash scheme", ErrHashFormat)
+}
+
+func isBcrypt(s string) bool {
+	return strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$")
+}
+
+// bcryptAlphabet is bcrypt's base64 alphabet.
+const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// parseBcrypt checks a bcrypt hash strictly — "$2a$", "$2b$" or "$2y$", a
+// two-digit cost from 4 to 31 (and within Limits), "$", then 53 characters
+// of bcrypt's base64 (a 22-character salt and a 31-character hash) — and
+// returns its cost. bcrypt.Cost alone reads only the prefix, so a hash with
+// a garbage body passed and could never match (issue #15 finding 5).
+func (h *hasher) parseBcrypt(s string) (int, error) {
+	if len(s) != 60 || !isBcrypt(s) || s[6] != '$' {
+		return 0, fmt.Errorf("%w: malformed bcrypt hash", ErrHashFormat)
+	}
+	cost, err := strconv.Atoi(s[4:6])
+	if err != nil || s[4] < '0' || s[4] > '9' || cost < bcrypt.MinCost || cost > 31 {
+		return 0, fmt.Errorf("%w: malformed bcrypt cost", ErrHashFormat)
+	}
+	for i := 7; i < len(s); i++ {
+		if strings.IndexByte(bcryptAlphabet, s[i]) < 0 {
+			return 0, fmt.Errorf("%w: malformed bcrypt hash", ErrHashFormat)
+		}
+	}
+	if cost > h.limits.MaxBcryptCost {
+		return 0, fmt.Errorf("%w: bcrypt cost %d exceeds the configured limit", ErrHashFormat, cost)
+	}
+	return cost, nil
+}
+
+func argonRun(p Argon2Params) string {
+	return fmt.Sprintf("argon2id m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads)
+}
+
+func bcryptRun(cost int) string { return "bcrypt " + strconv.Itoa(cost) }
+
+// sawBcrypt raises the bcrypt cost every check pads to, unless padding is
+// off (-1).
+func (h *hasher) sawBcrypt(cost int) {
+	for {
+		cur := h.bcryptCost.Load()
+		if cur < 0 || int(cur) >= cost || h.bcryptCost.CompareAndSwap(cur, int32(cost)) {
+			return
+		}
+	}
+}
+
+// dummy returns a hash of a random password: argon2id at the current
+// parameters for cost 0, else bcrypt at cost. It is computed once per cost.
+func (h *hasher) dummy(ctx context.Context, cost int) (string, error) {
+	h.dummyMu.Lock()
+	defer h.dummyMu.Unlock()
+	if d, ok := h.dummies[cost]; ok {
+		return d, nil
+	}
+	var pw [16]byte
+	_, _ = rand.Read(pw[:])
+	var d string
+	var err error
+	if cost == 0 {
+		d, err = h.derive(context.WithoutCancel(ctx), hex.EncodeToString(pw[:]))
+	} else {
+		var b []byte
+		b, err = bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(pw[:])), cost)
+		d = string(b)
+	}
+	if err != nil {
+		return "", fmt.Errorf("authn: dummy hash: %w", err)
+	}
+	h.dummies[cost] = d
+	return d, nil
+}
+
+// check verifies password against encoded ("" for no user, or a user whose
+// password must not be checked) and pads the work so that every check
+// costs the same, whoever is asked about: one argon2id run at the current
+// parameters and, once a bcrypt hash has been seen (or Config.LegacyBcryptCost
+// is set), one bcrypt run at the highest such cost. A user on argon2id gets
+// a dummy bcrypt run, a user on bcrypt a dummy argon2id run, an unknown
+// user both; a hash that does not parse (tampered) is replaced by the
+// dummies, and its error returned after the work. ok is true only for a
+// match against encoded. Errors wrapping gdprkit.ErrUnavailable mean the
+// check was not made (the context ended).
+func (h *hasher) check(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
+	argonDone, bcryptDone := false, false
+	if encoded != "" {
+		ok, rehash, err = h.verify(ctx, encoded, password)
+		if errors.Is(err, gdprkit.ErrUnavailable) {
+			return false, false, err
+		}
+		if err == nil {
+			if isBcrypt(encoded) {
+				// One bcrypt run is done; a user at a lower cost than the
+				// pad is faster by the difference (see Config.LegacyBcryptCost).
+				cost, _ := h.parseBcrypt(encoded)
+				h.sawBcrypt(cost)
+				bcryptDone = true
+			} else {
+				argonDone = true
+			}
+		}
+	}
+	if !argonDone {
+		if perr := h.pad(ctx, 0, password); perr != nil {
+			return false, false, perr
+		}
+	}
+	if c := int(h.bcryptCost.Load()); c > 0 && !bcryptDone {
+		if perr := h.pad(ctx, c, password); perr != nil {
+			return false, false, perr
+		}
+	}
+	return ok, rehash, err
+}
+
+// pad verifies password against the dummy hash of cost (0: argon2id).
+func (h *hasher) pad(ctx context.Context, cost int, password string) error {
+	d, err := h.dummy(ctx, cost)
+	if err != nil {
+		return err
+	}
+	if cost > 0 && len(password) > bcryptMaxBytes {
+		password = password[:bcryptMaxBytes]
+	}
+	_, _, err = h.verify(ctx, d, password)
+	if errors.Is(err, gdprkit.ErrUnavailable) {
+		return err
+	}
+	return nil
 }

@@ -60,8 +60,9 @@ func mustService(t *testing.T, p authn.Argon2Params) *authn.Service {
 type raceStore struct {
 	authn.Store
 	mu sync.Mutex
-	// afterForgive runs after the password throttle is reset, i.e. after
-	// the KDF verified the password and before the session is created.
+	// afterForgive runs after a password attempt's success is recorded,
+	// i.e. after the KDF verified the password and before the session is
+	// created.
 	afterForgive func()
 	// beforeSession runs inside CreateSession, before the session is
 	// stored (its CreatedAt already read from the clock).
@@ -78,14 +79,14 @@ func take(mu *sync.Mutex, f *func()) func() {
 	return h
 }
 
-func (s *raceStore) ResetThrottle(ctx context.Context, a gdprkit.AccountID, user string, f authn.Factor) error {
-	err := s.Store.ResetThrottle(ctx, a, user, f)
-	if f == authn.FactorPassword {
+func (s *raceStore) SwapThrottle(ctx context.Context, a gdprkit.AccountID, k authn.ThrottleKey, old int64, t authn.Throttle) (bool, error) {
+	ok, err := s.Store.SwapThrottle(ctx, a, k, old, t)
+	if ok && k.Factor == authn.FactorPassword && t.Failures == 0 && t.Pending == 0 {
 		if h := take(&s.mu, &s.afterForgive); h != nil {
 			h()
 		}
 	}
-	return err
+	return ok, err
 }
 
 func (s *raceStore) CreateSession(ctx context.Context, a gdprkit.AccountID, sess authn.Session) error {
@@ -308,7 +309,7 @@ func TestTokenRacingARevocationIsTakenBack(t *testing.T) {
 					t.Error(err)
 				}
 			}
-			if _, _, err := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{Name: "ci"}); err == nil {
+			if _, _, err := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{Name: "ci"}); err == nil {
 				t.Fatal("CreateToken racing a revocation succeeded")
 			}
 			if name == "DisableUser" {
@@ -329,7 +330,7 @@ func TestTokenRacingARevocationIsTakenBack(t *testing.T) {
 func TestTokenOlderThanThePasswordIsRefused(t *testing.T) {
 	h := newHarness(t)
 	h.user("u1", "alice")
-	tok, rec, err := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{Name: "ci"})
+	tok, rec, err := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{Name: "ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +353,7 @@ func TestTokenOlderThanThePasswordIsRefused(t *testing.T) {
 		t.Fatalf("the stale token was not revoked: %+v", ts)
 	}
 	// A token created after the change works.
-	tok, _, err = h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{Name: "ci2"})
+	tok, _, err = h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{Name: "ci2"})
 	if err != nil {
 		t.Fatal(err)
 	}

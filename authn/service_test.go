@@ -2,6 +2,7 @@ package authn_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -88,14 +89,30 @@ func (h *harness) session(token string) error {
 // enrol gives the user an active TOTP and returns its secret.
 func (h *harness) enrol(user string) []byte {
 	h.t.Helper()
-	e, err := h.svc.BeginTOTP(h.ctx, acct, user, user+"@example.com")
+	e, err := h.svc.BeginTOTP(h.ctx, h.me(user), user+"@example.com")
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.svc.ConfirmTOTP(h.ctx, acct, user, authn.TOTP(e.Key.Secret, h.clock.Now(), e.Key.Params)); err != nil {
+	if _, err := h.svc.ConfirmTOTP(h.ctx, h.me(user), authn.TOTP(e.Key.Secret, h.clock.Now(), e.Key.Params)); err != nil {
 		h.t.Fatal(err)
 	}
 	return e.Key.Secret
+}
+
+// me returns the principal of a fresh session of user, as
+// AuthenticateSession returns it right after a login: within the step-up
+// window, so security changes are allowed. Each call opens a new session
+// (a TOTP change revokes the earlier ones).
+func (h *harness) me(user string) authn.Principal {
+	h.t.Helper()
+	now := h.clock.Now()
+	id := gdprkit.NewID()
+	hash := sha256.Sum256([]byte("session-" + id))
+	s := authn.Session{ID: id, UserID: user, Hash: hash[:], CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), VerifiedAt: now}
+	if err := h.st.CreateSession(h.ctx, acct, s); err != nil {
+		h.t.Fatal(err)
+	}
+	return authn.Principal{Account: acct, UserID: user, Method: "session", SessionID: id, VerifiedAt: now}
 }
 
 func (h *harness) code(secret []byte) string {
@@ -177,34 +194,49 @@ func TestWeakPasswordIsRefusedWithAReasonAndNothingStored(t *testing.T) {
 	}
 }
 
-func TestFailuresSlowDownExponentiallyThenLock(t *testing.T) {
+// TestFailuresSlowDownThenLockOnlyAfter100: five free failures, then
+// delays that double (1 s, 2 s, 4 s, …) but never exceed MaxDelay (the soft
+// lock ends), and a hard lock only after NIST's 100 consecutive failures,
+// which waiting does not lift and Unlock does (issue #15 finding 2).
+func TestFailuresSlowDownThenLockOnlyAfter100(t *testing.T) {
 	h := newHarness(t)
 	h.user("u1", "alice")
 	var te *authn.ThrottledError
 	wrong := func() error { _, err := h.login("alice", "not the password!!"); return err }
-	for i := range 3 {
+	for i := range 5 {
 		if err := wrong(); !errors.Is(err, gdprkit.ErrUnauthenticated) {
 			t.Fatalf("free failure %d: %v", i, err)
 		}
 	}
-	// The fourth attempt must wait 1 s, the fifth 2 s, …
+	// The sixth attempt must wait 1 s, the seventh 2 s, …
 	for i, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
 		_, err := h.login("alice", password)
 		if !errors.As(err, &te) || !errors.Is(err, gdprkit.ErrLocked) || te.Locked || !te.Until.Equal(h.clock.Now().Add(wait)) {
-			t.Fatalf("attempt %d: %v (want a %s wait)", i+4, err, wait)
+			t.Fatalf("attempt %d: %v (want a %s wait)", i+6, err, wait)
 		}
 		h.clock.Advance(wait)
 		if err := wrong(); !errors.Is(err, gdprkit.ErrUnauthenticated) {
-			t.Fatalf("attempt %d after waiting: %v", i+4, err)
+			t.Fatalf("attempt %d after waiting: %v", i+6, err)
 		}
 	}
-	for range 3 {
-		h.clock.Advance(time.Hour)
-		_ = wrong()
+	// The soft lock is bounded: no wait is ever longer than MaxDelay.
+	for n := 9; n < 99; n++ {
+		_, err := h.login("alice", password)
+		if !errors.As(err, &te) || te.Locked || te.Until.Sub(h.clock.Now()) > 5*time.Minute {
+			t.Fatalf("after %d failures: %v (want a wait of at most 5 min)", n, err)
+		}
+		h.clock.Advance(te.Until.Sub(h.clock.Now()))
+		if err := wrong(); !errors.Is(err, gdprkit.ErrUnauthenticated) {
+			t.Fatalf("failure %d after waiting: %v", n+1, err)
+		}
+	}
+	h.clock.Advance(5 * time.Minute)
+	if err := wrong(); !errors.Is(err, gdprkit.ErrUnauthenticated) {
+		t.Fatalf("the 100th failure is still checked: %v", err)
 	}
 	h.clock.Advance(time.Hour)
 	if _, err := h.login("alice", password); !errors.As(err, &te) || !te.Locked {
-		t.Fatalf("after 10 failures the right password must meet a hard lock: %v", err)
+		t.Fatalf("after 100 failures the right password must meet a hard lock: %v", err)
 	}
 	h.clock.Advance(48 * time.Hour)
 	if _, err := h.login("alice", password); !errors.Is(err, gdprkit.ErrLocked) {
@@ -213,17 +245,23 @@ func TestFailuresSlowDownExponentiallyThenLock(t *testing.T) {
 	if len(h.audit.OfType(authn.EventLocked)) == 0 {
 		t.Fatal("no lock event audited")
 	}
+	if st, err := h.svc.LockStatus(h.ctx, acct, "u1"); err != nil || !st.Locked || st.Failures != 100 {
+		t.Fatalf("lock status %+v %v", st, err)
+	}
 	if err := h.svc.Unlock(h.ctx, acct, "u1"); err != nil {
 		t.Fatal(err)
 	}
 	h.mustLogin("alice")
+	if _, err := authn.New(authn.Config{Store: h.st, Keys: h.keys, Throttle: authn.ThrottlePolicy{LockAfter: 101}}); !errors.Is(err, gdprkit.ErrInvalid) {
+		t.Fatalf("a hard limit above NIST's 100 is refused: %v", err)
+	}
 }
 
 func TestSuccessForgivesEarlierFailures(t *testing.T) {
 	h := newHarness(t)
 	h.user("u1", "alice")
-	for range 10 {
-		for range 2 {
+	for range 4 { // 16 failures in all: more than Free, less than the source budget
+		for range 4 {
 			_, _ = h.login("alice", "not the password!!")
 		}
 		h.mustLogin("alice")
@@ -291,14 +329,14 @@ func TestReEnrolmentDoesNotResetTOTPFailures(t *testing.T) {
 	for range 3 {
 		_ = h.svc.VerifyTOTP(h.ctx, acct, "u1", "000000")
 	}
-	before, _ := h.st.Throttle(h.ctx, acct, "u1", authn.FactorTOTP)
-	if _, err := h.svc.BeginTOTP(h.ctx, acct, "u1", "alice"); err != nil {
+	before, _ := h.st.Throttle(h.ctx, acct, authn.ThrottleKey{User: "u1", Factor: authn.FactorTOTP})
+	if _, err := h.svc.BeginTOTP(h.ctx, h.me("u1"), "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.RemoveTOTP(h.ctx, acct, "u1"); err != nil {
+	if err := h.svc.RemoveTOTP(h.ctx, h.me("u1")); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := h.st.Throttle(h.ctx, acct, "u1", authn.FactorTOTP)
+	after, _ := h.st.Throttle(h.ctx, acct, authn.ThrottleKey{User: "u1", Factor: authn.FactorTOTP})
 	if before.Failures != 3 || after.Failures != 3 {
 		t.Fatalf("failures before %d, after re-enrolment and removal %d; want 3 and 3", before.Failures, after.Failures)
 	}
@@ -308,7 +346,7 @@ func TestRecoveryCodes(t *testing.T) {
 	h := newHarness(t)
 	h.user("u1", "alice")
 	h.enrol("u1")
-	codes, err := h.svc.GenerateRecoveryCodes(h.ctx, acct, "u1")
+	codes, err := h.svc.GenerateRecoveryCodes(h.ctx, h.me("u1"))
 	if err != nil || len(codes) != 10 {
 		t.Fatalf("codes %v %v", codes, err)
 	}
@@ -326,7 +364,7 @@ func TestRecoveryCodes(t *testing.T) {
 	if n, _ := h.svc.RecoveryCodesLeft(h.ctx, acct, "u1"); n != 9 {
 		t.Fatalf("%d codes left, want 9", n)
 	}
-	fresh, err := h.svc.GenerateRecoveryCodes(h.ctx, acct, "u1")
+	fresh, err := h.svc.GenerateRecoveryCodes(h.ctx, h.me("u1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,11 +379,11 @@ func TestRecoveryCodes(t *testing.T) {
 func TestAPITokenIsNeverASecondFactor(t *testing.T) {
 	h := newHarness(t)
 	h.user("u1", "alice")
-	if _, _, err := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{Name: "ci"}); err != nil {
+	if _, _, err := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{Name: "ci"}); err != nil {
 		t.Fatal(err)
 	}
 	h.enrol("u1")
-	tok, _, _ := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{Name: "ci"}) // enrolment revoked the first
+	tok, _, _ := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{Name: "ci"}) // enrolment revoked the first
 	r := h.mustLogin("alice")
 	_, err := h.svc.CompleteLogin(h.ctx, authn.SecondFactorRequest{Account: acct, Challenge: r.Challenge, Code: tok})
 	if !errors.Is(err, gdprkit.ErrUnauthenticated) {
@@ -360,7 +398,7 @@ func TestAPIAcceptsUsernameWithTokenOrPassword(t *testing.T) {
 	h := newHarness(t)
 	h.user("u1", "alice")
 	h.user("u2", "bob")
-	tok, rec, err := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{Name: "ci", Scopes: []string{"tickets:read"}, ExpiresAt: t0.Add(24 * time.Hour)})
+	tok, rec, err := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{Name: "ci", Scopes: []string{"tickets:read"}, ExpiresAt: t0.Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,16 +428,17 @@ func TestAPIAcceptsUsernameWithTokenOrPassword(t *testing.T) {
 	if !stored[0].LastUsedAt.Equal(h.clock.Now()) {
 		t.Fatalf("last use %v after the flush interval, want %v", stored[0].LastUsedAt, h.clock.Now())
 	}
-	// Users with TOTP must use tokens.
+	// Users with TOTP must use tokens; their password is refused like a
+	// wrong one.
 	h.enrol("u2")
-	if _, err := api("bob", password); !errors.Is(err, gdprkit.ErrForbidden) {
+	if _, err := api("bob", password); !errors.Is(err, gdprkit.ErrUnauthenticated) {
 		t.Fatalf("password API auth of a TOTP user: %v", err)
 	}
 	h.clock.Advance(24 * time.Hour)
 	if _, err := api("alice", tok); !errors.Is(err, gdprkit.ErrUnauthenticated) {
 		t.Fatalf("expired token: %v", err)
 	}
-	tok2, rec2, _ := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{})
+	tok2, rec2, _ := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{})
 	if err := h.svc.RevokeToken(h.ctx, acct, "u2", rec2.ID); !errors.Is(err, gdprkit.ErrNotFound) {
 		t.Fatalf("revoking another user's token: %v", err)
 	}
@@ -410,7 +449,7 @@ func TestAPIAcceptsUsernameWithTokenOrPassword(t *testing.T) {
 		t.Fatalf("revoked token: %v", err)
 	}
 	_ = rec
-	if _, _, err := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{Scopes: []string{"Bad Scope"}}); !errors.Is(err, gdprkit.ErrInvalid) {
+	if _, _, err := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{Scopes: []string{"Bad Scope"}}); !errors.Is(err, gdprkit.ErrInvalid) {
 		t.Fatalf("bad scope: %v", err)
 	}
 }
@@ -446,7 +485,7 @@ func TestEverythingIsRevokedWhenCredentialsChange(t *testing.T) {
 		},
 		"password reset":   func(h *harness) error { return h.svc.SetPassword(h.ctx, acct, "u1", "a brand new passphrase") },
 		"TOTP enrolled":    func(h *harness) error { h.enrol("u1"); return nil },
-		"TOTP removed":     func(h *harness) error { return h.svc.RemoveTOTP(h.ctx, acct, "u1") },
+		"TOTP removed":     func(h *harness) error { return h.svc.RemoveTOTP(h.ctx, h.me("u1")) },
 		"user disabled":    func(h *harness) error { return h.svc.DisableUser(h.ctx, acct, "u1") },
 		"user erased":      func(h *harness) error { _, err := h.svc.EraseUser(h.ctx, acct, "u1"); return err },
 		"account revoked":  func(h *harness) error { _, err := h.svc.RevokeAccount(h.ctx, acct); return err },
@@ -458,7 +497,7 @@ func TestEverythingIsRevokedWhenCredentialsChange(t *testing.T) {
 			h.user("u2", "bob")
 			r := h.mustLogin("alice")
 			other := h.mustLogin("bob")
-			tok, _, err := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{})
+			tok, _, err := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -490,7 +529,7 @@ func TestGatesAreConsulted(t *testing.T) {
 	h := newHarness(t, func(c *authn.Config) { c.AccountGate = g; c.IPGate = g })
 	h.user("u1", "alice")
 	r := h.mustLogin("alice")
-	tok, _, _ := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{})
+	tok, _, _ := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{})
 	g.acctErr = gdprkit.ErrAccountSuspended
 	if _, err := h.login("alice", password); !errors.Is(err, gdprkit.ErrAccountSuspended) {
 		t.Fatalf("suspended account login: %v", err)
@@ -620,12 +659,14 @@ func TestEraseUserAndDeleteAccountCount(t *testing.T) {
 	h.user("u1", "alice")
 	h.user("u2", "bob")
 	h.enrol("u1")
-	_, _ = h.svc.GenerateRecoveryCodes(h.ctx, acct, "u1")
-	_, _, _ = h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{})
+	_, _ = h.svc.GenerateRecoveryCodes(h.ctx, h.me("u1"))
+	_, _, _ = h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{})
 	h.clock.Advance(time.Minute)
 	_, _ = h.login("alice", "wrong wrong wrong")
 	h.mustLogin("bob")
-	want := authn.Counts{Users: 1, TOTP: 1, RecoveryCodes: 10, Tokens: 1, Throttles: 1}
+	// Two sessions (those GenerateRecoveryCodes and CreateToken acted
+	// through) and two counters (TOTP, from the enrolment; password).
+	want := authn.Counts{Users: 1, TOTP: 1, RecoveryCodes: 10, Tokens: 1, Sessions: 2, Throttles: 2}
 	// The shape package erasure's CredentialsTarget takes.
 	var creds interface {
 		CountUser(context.Context, gdprkit.AccountID, gdprkit.SubjectID) (int, error)
@@ -659,8 +700,8 @@ func TestAuditCarriesNoSecrets(t *testing.T) {
 	_, _ = h.login("alice", "a wrong password here")
 	_, _ = h.login("nobody", "a wrong password here")
 	secret := h.enrol("u1")
-	codes, _ := h.svc.GenerateRecoveryCodes(h.ctx, acct, "u1")
-	tok, _, _ := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{})
+	codes, _ := h.svc.GenerateRecoveryCodes(h.ctx, h.me("u1"))
+	tok, _, _ := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{})
 	_, _ = h.svc.AuthenticateAPI(h.ctx, authn.APIRequest{Account: acct, Username: "alice", Secret: tok})
 	h.clock.Advance(30 * time.Second)
 	r := h.mustLogin("alice")
@@ -712,7 +753,7 @@ func TestDisabledUserCannotLogInAndSaysNothingMore(t *testing.T) {
 	if !errors.Is(err, gdprkit.ErrUnauthenticated) || err.Error() != unknown.Error() {
 		t.Fatalf("disabled user: %v", err)
 	}
-	if _, _, err := h.svc.CreateToken(h.ctx, acct, "u1", authn.TokenSpec{}); !errors.Is(err, gdprkit.ErrForbidden) {
+	if _, _, err := h.svc.CreateToken(h.ctx, h.me("u1"), authn.TokenSpec{}); !errors.Is(err, gdprkit.ErrForbidden) {
 		t.Fatalf("token for a disabled user: %v", err)
 	}
 	if err := h.svc.EnableUser(h.ctx, acct, "u1"); err != nil {
@@ -730,14 +771,14 @@ func TestTOTPParametersAndSkewAreConfigurable(t *testing.T) {
 		c.Skew = -1
 	})
 	h.user("u1", "alice")
-	e, err := h.svc.BeginTOTP(h.ctx, acct, "u1", "alice")
+	e, err := h.svc.BeginTOTP(h.ctx, h.me("u1"), "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasSuffix(e.URI, "&algorithm=SHA256&digits=8&period=60") || len(e.Key.Secret) != 20 {
 		t.Fatalf("enrolment %s (%d-byte secret)", e.URI, len(e.Key.Secret))
 	}
-	if err := h.svc.ConfirmTOTP(h.ctx, acct, "u1", authn.TOTP(e.Key.Secret, h.clock.Now(), e.Key.Params)); err != nil {
+	if _, err := h.svc.ConfirmTOTP(h.ctx, h.me("u1"), authn.TOTP(e.Key.Secret, h.clock.Now(), e.Key.Params)); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Advance(60 * time.Second)
@@ -793,7 +834,7 @@ func TestHugePasswordsAreRefusedCheaply(t *testing.T) {
 	if _, err := h.login("alice", strings.Repeat("x", 1<<20)); !errors.Is(err, gdprkit.ErrUnauthenticated) {
 		t.Fatalf("1 MiB password: %v", err)
 	}
-	if th, _ := h.st.Throttle(h.ctx, acct, "u1", authn.FactorPassword); th.Failures != 0 {
+	if th, _ := h.st.Throttle(h.ctx, acct, authn.ThrottleKey{User: "u1", Factor: authn.FactorPassword}); th.Failures != 0 {
 		t.Fatal("an impossible password was counted as a guess")
 	}
 	err := h.svc.CreateUser(h.ctx, acct, "u2", "bob", strings.Repeat("y", 257))

@@ -34,13 +34,36 @@ const (
 	FactorRecovery Factor = "recovery"
 )
 
-// Throttle is the consecutive-failure counter of one user and factor.
+// ThrottleKey names one failure counter: a user, a factor and a client.
+type ThrottleKey struct {
+	// User is the user's ID; empty for a username that names no user, whose
+	// attempts are counted all the same (so that throttling tells nobody
+	// which usernames exist) under a Client that is "?" followed by a keyed
+	// hash of the username.
+	User string
+	// Factor is the factor tried.
+	Factor Factor
+	// Client is empty for clients without a trusted-device token, or the
+	// ID of the device (32 hex digits): a trusted device has a counter of
+	// its own, which nobody else's failures raise.
+	Client string
+}
+
+// Throttle is one failure counter.
 type Throttle struct {
-	// Failures counts attempts since the last success (an attempt is
-	// counted when it starts and forgiven when it succeeds).
+	// Failures counts consecutive failures: a success sets it to zero.
 	Failures int
-	// Last is when the last counted attempt started.
+	// Last is when Failures last changed (the last failure, or the success
+	// that cleared them).
 	Last time.Time
+	// Pending counts attempts reserved and not yet decided. A reservation
+	// older than the Service's lease is treated as abandoned.
+	Pending int
+	// PendingAt is when the latest reservation was made.
+	PendingAt time.Time
+	// Version is zero when there is no counter and changes with every
+	// write; SwapThrottle compares it.
+	Version int64
 }
 
 // TOTPRecord is one TOTP enrolment of a user. A user has at most one
@@ -73,7 +96,12 @@ type APIToken struct {
 	Name string
 	// Scopes the token grants; each a token of [a-z0-9:._-], at most 64
 	// bytes.
-	Scopes    []string
+	Scopes []string
+	// Surfaces the token may be used on (Service.AuthenticateAPI refuses it
+	// on any other), in order. Stores return [gdprkit.SurfaceAPI] for a
+	// token stored without any (as those stored before surfaces were
+	// recorded are).
+	Surfaces  []gdprkit.Surface
 	CreatedAt time.Time
 	// ExpiresAt is zero for a token that does not expire.
 	ExpiresAt time.Time
@@ -95,6 +123,10 @@ type Session struct {
 	LastSeenAt   time.Time
 	// ExpiresAt is the absolute timeout.
 	ExpiresAt time.Time
+	// VerifiedAt is when the holder last proved a password or a second
+	// factor in this session: the login, then each Service.StepUp. Stores
+	// return CreatedAt for a session stored without one.
+	VerifiedAt time.Time
 }
 
 // Counts say how many records an erasure, deletion or revocation touched.
@@ -112,18 +144,34 @@ func (c Counts) Total() int {
 	return c.Users + c.TOTP + c.RecoveryCodes + c.Tokens + c.Sessions + c.Throttles
 }
 
-// Store is the storage authn needs. Implementations live in store/memstore
-// and store/sqlstore and pass store/storetest.
+// Store is the storage authn needs: one value holding every feature's
+// part, so an adapter is one value (store/memstore and store/sqlstore
+// implement it and pass store/storetest). Each feature's part is a small
+// interface of its own, named after it, which a host that keeps one part in
+// its own tables can implement alone and combine with an adapter's others.
 //
-// Every method takes the context first and the account next, and MUST NOT
-// read or change data of any other account: a user ID, username, token hash
-// or session hash of one account means nothing in another. Methods MUST be
-// safe for concurrent use. Times are stored with at least microsecond
-// precision and returned in UTC. Byte slices and string slices passed in
-// MUST be copied if kept; those returned MUST NOT be shared with the store.
-// A method that fails MUST leave the store unchanged. Errors wrap
-// gdprkit.ErrNotFound, ErrConflict or ErrUnavailable where those apply.
+// These rules hold for every method of every part. Every method takes the
+// context first and the account next, and MUST NOT read or change data of
+// any other account: a user ID, username, token hash or session hash of one
+// account means nothing in another. Methods MUST be safe for concurrent
+// use. Times are stored with at least microsecond precision and returned in
+// UTC. Byte slices and string slices passed in MUST be copied if kept; those
+// returned MUST NOT be shared with the store. A method that fails MUST leave
+// the store unchanged. Errors wrap gdprkit.ErrNotFound, ErrConflict or
+// ErrUnavailable where those apply.
 type Store interface {
+	CredentialStore
+	ThrottleStore
+	FactorStore
+	TokenStore
+	SessionStore
+	RevocationStore
+}
+
+// CredentialStore keeps users: their canonical username and password hash.
+// Its lifecycle methods (DeleteUser, CountUser, DeleteAccount) reach every
+// other part's records of the user or account too, atomically.
+type CredentialStore interface {
 	// CreateUser adds u. It MUST fail with ErrConflict when the account
 	// already has a user with u.ID or u.Username.
 	CreateUser(ctx context.Context, account gdprkit.AccountID, u User) error
@@ -151,18 +199,30 @@ type Store interface {
 	CountUser(ctx context.Context, account gdprkit.AccountID, id string) (Counts, error)
 	// DeleteAccount deletes all authn data of the account and counts it.
 	DeleteAccount(ctx context.Context, account gdprkit.AccountID) (Counts, error)
+}
 
-	// Throttle returns the failure counter of user and factor; the zero
-	// Throttle when there is none.
-	Throttle(ctx context.Context, account gdprkit.AccountID, user string, f Factor) (Throttle, error)
-	// SwapThrottle sets the counter to t only if its current Failures
-	// equals oldFailures (an absent counter has 0), and reports whether it
-	// did. Of concurrent swaps from the same old value exactly one wins.
-	SwapThrottle(ctx context.Context, account gdprkit.AccountID, user string, f Factor, oldFailures int, t Throttle) (bool, error)
-	// ResetThrottle deletes the counter of user and factor, or all of the
-	// user's counters when f is empty.
+// ThrottleStore keeps the failure counters that slow down guessing.
+type ThrottleStore interface {
+	// Throttle returns the counter k; the zero Throttle (Version 0) when
+	// there is none.
+	Throttle(ctx context.Context, account gdprkit.AccountID, k ThrottleKey) (Throttle, error)
+	// SwapThrottle sets counter k to t only if its current Version equals
+	// oldVersion (0: only if there is no counter k), and reports whether it
+	// did. t.Version is never 0 and differs from oldVersion. Of concurrent
+	// swaps from the same old version exactly one wins.
+	SwapThrottle(ctx context.Context, account gdprkit.AccountID, k ThrottleKey, oldVersion int64, t Throttle) (bool, error)
+	// ResetThrottle deletes the user's counters of factor f (of every
+	// client), or all of the user's counters when f is empty.
 	ResetThrottle(ctx context.Context, account gdprkit.AccountID, user string, f Factor) error
+	// PurgeThrottles deletes the account's counters whose Last and
+	// PendingAt are both before before and that either have no Failures or
+	// have no User (those of usernames that name no user), and counts them.
+	PurgeThrottles(ctx context.Context, account gdprkit.AccountID, before time.Time) (int, error)
+}
 
+// FactorStore keeps second factors: TOTP enrolments (secrets sealed by the
+// Service) and recovery code hashes.
+type FactorStore interface {
 	// PutPendingTOTP stores r (with Pending true) as the user's pending
 	// enrolment, replacing any earlier pending one; the active record, if
 	// any, is untouched.
@@ -198,7 +258,10 @@ type Store interface {
 	UseRecoveryCode(ctx context.Context, account gdprkit.AccountID, user string, hash []byte) (bool, error)
 	// RecoveryCodesLeft counts the user's unused recovery codes.
 	RecoveryCodesLeft(ctx context.Context, account gdprkit.AccountID, user string) (int, error)
+}
 
+// TokenStore keeps API tokens (their SHA-256, never the token).
+type TokenStore interface {
 	// CreateToken stores t; ErrConflict when its ID or Hash exists.
 	CreateToken(ctx context.Context, account gdprkit.AccountID, t APIToken) error
 	// TokenByHash returns the token (revoked or not) with that hash, or
@@ -212,11 +275,20 @@ type Store interface {
 	// TouchTokens raises LastUsedAt of each token ID in used to the given
 	// time (never lowers it), in one batch; unknown IDs are ignored.
 	TouchTokens(ctx context.Context, account gdprkit.AccountID, used map[string]time.Time) error
+}
 
+// SessionStore keeps login sessions (the SHA-256 of their token, never the
+// token).
+type SessionStore interface {
 	// CreateSession stores s; ErrConflict when its ID or Hash exists.
 	CreateSession(ctx context.Context, account gdprkit.AccountID, s Session) error
 	// SessionByHash returns the session with that hash, or ErrNotFound.
 	SessionByHash(ctx context.Context, account gdprkit.AccountID, hash []byte) (Session, error)
+	// Session returns the user's session id, or ErrNotFound.
+	Session(ctx context.Context, account gdprkit.AccountID, user, id string) (Session, error)
+	// SetSessionVerified sets VerifiedAt of the user's session id to at if
+	// that is later; ErrNotFound when the user has no such session.
+	SetSessionVerified(ctx context.Context, account gdprkit.AccountID, user, id string, at time.Time) error
 	// TouchSession sets LastSeenAt of session id to at if that is later;
 	// an unknown id is not an error.
 	TouchSession(ctx context.Context, account gdprkit.AccountID, id string, at time.Time) error
@@ -229,7 +301,11 @@ type Store interface {
 	// expiry is before expiredBefore or whose LastSeenAt is before
 	// idleBefore, and counts them.
 	DeleteSessionsBefore(ctx context.Context, account gdprkit.AccountID, expiredBefore, idleBefore time.Time) (int, error)
+}
 
+// RevocationStore ends what a credential change must end: a user's (or a
+// whole account's) sessions and API tokens, in one atomic step.
+type RevocationStore interface {
 	// RevokeUser atomically deletes all sessions of the user and revokes
 	// (sets RevokedAt of) all the user's live tokens, counting both.
 	RevokeUser(ctx context.Context, account gdprkit.AccountID, user string, at time.Time) (Counts, error)

@@ -17,7 +17,10 @@
 // entry is bad and names every bad one. Exact duplicates are dropped and
 // prefixes covered by a wider one are kept; both are reported as warnings.
 // A change that would deny the address of the admin making it is refused
-// with ErrSelfLockout unless Change.Force is set.
+// with ErrSelfLockout unless Change.Force is set. Changing rules is a
+// security change: with Config.StepUp set (an authn.Service), SetRules
+// first asks it whether the admin's session (Change.ActorSession) proved
+// their password or a second factor recently, and refuses otherwise.
 //
 // # Storage and multi-process deployments
 //

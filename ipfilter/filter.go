@@ -66,6 +66,21 @@ type Config struct {
 	// they set; it is used by Middleware and ClientIP. Default: no proxy is
 	// trusted, the client address is the connection's.
 	Proxy ProxyConfig
+	// StepUp, when set, is asked before every SetRules whether the admin
+	// making the change proved who they are recently (authn.Service
+	// implements it): changing IP rules is a security change, which a
+	// stolen session alone must not make. Set it wherever rules are changed
+	// from an interactive session. Default: none (changes made by trusted
+	// code, such as provisioning, need no session).
+	StepUp StepUpGate
+}
+
+// StepUpGate confirms that the actor of a change, acting through the given
+// session, proved their identity recently. It returns nil, or an error
+// (authn wraps gdprkit.ErrForbidden, with authn.ErrStepUpRequired, or
+// gdprkit.ErrUnauthenticated) that SetRules returns unchanged.
+type StepUpGate interface {
+	CheckStepUp(ctx context.Context, account gdprkit.AccountID, actor gdprkit.ActorID, sessionID string) error
 }
 
 // Defaults applied by New to zero Config fields.
@@ -92,6 +107,7 @@ type Filter struct {
 	auditGap  int64 // nanoseconds
 	maxEnt    int
 	extractor *Extractor
+	stepUp    StepUpGate
 
 	accounts sync.Map // gdprkit.AccountID -> *accountState
 	limits   sync.Map // limitKey -> *limiter
@@ -137,6 +153,7 @@ func New(cfg Config) (*Filter, error) {
 		auditGap:  int64(cmpOr(cfg.AuditInterval, DefaultAuditInterval)),
 		maxEnt:    cmpOr(cfg.MaxEntries, DefaultMaxEntries),
 		extractor: ex,
+		stepUp:    cfg.StepUp,
 	}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
@@ -406,6 +423,9 @@ type Change struct {
 	ExpectedVersion int64
 	// Force makes a change that denies ActorIP anyway.
 	Force bool
+	// ActorSession is the ID of the session the admin acts through
+	// (authn.Principal.SessionID), which Config.StepUp checks.
+	ActorSession string
 }
 
 // Result reports a successful change.
@@ -422,9 +442,10 @@ type Result struct {
 // Nothing is stored when: an ID, Surface or ActorSurface is invalid, any entry fails
 // ParsePrefix or has a bad note, or a list is longer than MaxEntries (all
 // wrap gdprkit.ErrInvalid; every bad entry is reported as an *EntryError);
-// the version moved (gdprkit.ErrConflict); or the new rules would deny
+// the version moved (gdprkit.ErrConflict); the new rules would deny
 // ActorIP on the surface the admin is using and Force is not set
-// (ErrSelfLockout, which wraps gdprkit.ErrForbidden).
+// (ErrSelfLockout, which wraps gdprkit.ErrForbidden); or Config.StepUp
+// refused the actor's session (its error, such as authn.ErrStepUpRequired).
 func (f *Filter) SetRules(ctx context.Context, c Change) (Result, error) {
 	if err := c.Account.Validate(); err != nil {
 		return Result{}, err
@@ -449,6 +470,11 @@ func (f *Filter) SetRules(ctx context.Context, c Change) (Result, error) {
 	}
 	if !c.Force && actorSurface == c.Surface && !c.ActorIP.IsValid() {
 		return Result{}, fmt.Errorf("%w: ipfilter: ActorIP is required for the self-lockout guard unless Force is set", gdprkit.ErrInvalid)
+	}
+	if f.stepUp != nil {
+		if err := f.stepUp.CheckStepUp(ctx, c.Account, c.Actor, c.ActorSession); err != nil {
+			return Result{}, fmt.Errorf("ipfilter: change refused: %w", err)
+		}
 	}
 
 	cur, err := f.store.Rules(ctx, c.Account)

@@ -150,7 +150,7 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	if a.IPs, err = ipfilter.New(ipfilter.Config{Store: st.IPFilter(), Clock: a.clock, Audit: a.audit, Logger: cfg.Logger,
-		Pseudonymizer: ps, Proxy: cfg.Proxy}); err != nil {
+		Pseudonymizer: ps, Proxy: cfg.Proxy, StepUp: stepUpGate{a}}); err != nil {
 		return nil, err
 	}
 	keys, err := authn.NewKeyRing("k1", map[string][]byte{"k1": subkey(cfg.Secret, "totp")})
@@ -206,6 +206,14 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.handler = a.routes()
 	return a, nil
+}
+
+// stepUpGate lets ipfilter ask authn, built after it, whether the admin
+// changing IP rules stepped up recently.
+type stepUpGate struct{ a *App }
+
+func (g stepUpGate) CheckStepUp(ctx context.Context, account gdprkit.AccountID, actor gdprkit.ActorID, session string) error {
+	return g.a.Auth.CheckStepUp(ctx, account, actor, session)
 }
 
 // systemActor is who retention rules act as.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/authn"
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
 )
@@ -15,6 +16,7 @@ import (
 func (a *App) accountRoutes(m *http.ServeMux) {
 	m.Handle("GET /account", a.staff(false, a.accountPage))
 	m.Handle("POST /account/ips", a.staff(true, a.setIPs))
+	m.Handle("POST /account/unlock", a.staff(true, a.unlock))
 	m.Handle("POST /account/event", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
 		ev := retention.Event(r.PostFormValue("event"))
 		if ev != retention.EventUpgrade && ev != retention.EventBillingFailed && ev != retention.EventBillingRecovered && ev != retention.EventRequestDeletion {
@@ -78,6 +80,18 @@ type lifecycleData struct {
 	Force   bool
 	States  []retention.State
 	IsStaff bool
+	// StepUp shows the "confirm it is you" form: IP rules are a security
+	// change.
+	StepUp bool
+	// Logins lists the staff's password lock status, for the owner's
+	// unlock buttons.
+	Logins []staffLogin
+}
+
+// staffLogin is one staff member's password lock status.
+type staffLogin struct {
+	User
+	Lock authn.LockStatus
 }
 
 func (a *App) lifecycle(r *http.Request) (lifecycleData, error) {
@@ -117,6 +131,10 @@ func (a *App) accountPage(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	if err := a.ownerExtras(r, &d); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
 	d.Panel = listText(d.Rules.Surface(gdprkit.SurfaceAgentPanel).Allow)
 	d.API = listText(d.Rules.Surface(gdprkit.SurfaceAPI).Allow)
 	a.render(w, r, http.StatusOK, "account", "Account", d)
@@ -148,11 +166,12 @@ func (a *App) setIPs(w http.ResponseWriter, r *http.Request) {
 	panel, api := r.PostFormValue("panel"), r.PostFormValue("api")
 	ip := a.clientIP(r)
 	actor := gdprkit.ActorID(me(r).ID)
+	session := principal(r).SessionID
 	res, err := a.IPs.SetRules(ctx, ipfilter.Change{Account: a.acct, Surface: gdprkit.SurfaceAgentPanel, Allow: parseList(panel),
-		Actor: actor, ActorIP: ip, ExpectedVersion: version, Force: force})
+		Actor: actor, ActorIP: ip, ExpectedVersion: version, Force: force, ActorSession: session})
 	if err == nil {
 		_, err = a.IPs.SetRules(ctx, ipfilter.Change{Account: a.acct, Surface: gdprkit.SurfaceAPI, Allow: parseList(api),
-			Actor: actor, ActorIP: ip, ActorSurface: gdprkit.SurfaceAgentPanel, ExpectedVersion: res.Version})
+			Actor: actor, ActorIP: ip, ActorSurface: gdprkit.SurfaceAgentPanel, ExpectedVersion: res.Version, ActorSession: session})
 	}
 	if err != nil {
 		d, lerr := a.lifecycle(r)
@@ -163,7 +182,13 @@ func (a *App) setIPs(w http.ResponseWriter, r *http.Request) {
 		d.IsStaff = true
 		d.Rules, _ = a.IPs.Rules(ctx, a.acct)
 		d.Panel, d.API = panel, api
+		if oerr := a.ownerExtras(r, &d); oerr != nil {
+			a.serverError(w, r, oerr)
+			return
+		}
 		switch {
+		case errors.Is(err, authn.ErrStepUpRequired):
+			d.Warn, d.StepUp = stepUpMsg+" Nothing was changed.", true
 		case errors.Is(err, ipfilter.ErrSelfLockout):
 			d.Warn = "Careful: this allow list does not include your own address (" + ip.String() + "). Saving it would lock you out of the agent panel. Nothing was changed. Add your address, or tick \"save anyway\"."
 			d.Force = true
@@ -176,4 +201,45 @@ func (a *App) setIPs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/account?flash=IP+allow+lists+saved.")
+}
+
+// ownerExtras fills what only the owner's account page shows: whether a
+// step-up is needed before changing IP rules, and the staff's lock status.
+func (a *App) ownerExtras(r *http.Request, d *lifecycleData) error {
+	if me(r).Role != roleOwner {
+		return nil
+	}
+	d.StepUp = d.StepUp || a.stepUpNeeded(r)
+	var staff []User
+	for _, role := range []string{roleOwner, roleAgent} {
+		us, err := a.users(r.Context(), role)
+		if err != nil {
+			return err
+		}
+		staff = append(staff, us...)
+	}
+	for _, u := range staff {
+		st, err := a.Auth.LockStatus(r.Context(), a.acct, u.ID)
+		if err != nil {
+			return err
+		}
+		d.Logins = append(d.Logins, staffLogin{User: u, Lock: st})
+	}
+	return nil
+}
+
+// unlock is the owner's unlock path: it clears every failure counter of a
+// staff member's login (authn.Service.Unlock), ending a hard lock or a
+// delay at once.
+func (a *App) unlock(w http.ResponseWriter, r *http.Request) {
+	u, err := a.user(r.Context(), a.acct, r.PostFormValue("user"))
+	if err != nil || !u.IsStaff() {
+		a.fail(w, r, http.StatusNotFound, "No such staff member.")
+		return
+	}
+	if err := a.Auth.Unlock(r.Context(), a.acct, u.ID); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	redirect(w, r, "/account?flash="+urlQuery("Login of "+u.Name+" unlocked."))
 }

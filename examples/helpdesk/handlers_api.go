@@ -69,19 +69,31 @@ func (a *App) api(scope string, h func(http.ResponseWriter, *http.Request, User)
 			return
 		}
 		p, err := a.Auth.AuthenticateAPI(r.Context(), authn.APIRequest{Account: a.acct, Username: user, Secret: secret, IP: a.clientIP(r)})
+		// One answer per kind of refusal, never per credential: a right and
+		// a wrong password of a user with two-factor login, an unknown
+		// user and a bad token all get the same 401.
 		switch {
 		case errors.Is(err, gdprkit.ErrAccountSuspended), errors.Is(err, gdprkit.ErrAccountTerminated):
 			apiError(w, http.StatusForbidden, loginError(err))
 			return
 		case errors.Is(err, gdprkit.ErrForbidden):
-			msg := "forbidden: your IP address is not on the API allow list, or your account has two-factor login and must use an API token"
-			apiError(w, http.StatusForbidden, msg)
+			apiError(w, http.StatusForbidden, "forbidden: your IP address is not on the API allow list")
 			return
 		case errors.Is(err, gdprkit.ErrLocked):
+			var te *authn.ThrottledError
+			if errors.As(err, &te) && !te.Locked {
+				if secs := int(te.Until.Sub(a.now()).Seconds()) + 1; secs > 0 {
+					w.Header().Set("Retry-After", strconv.Itoa(secs))
+				}
+			}
 			apiError(w, http.StatusTooManyRequests, loginError(err))
 			return
+		case errors.Is(err, gdprkit.ErrUnavailable):
+			w.Header().Set("Retry-After", "5")
+			apiError(w, http.StatusServiceUnavailable, "temporarily unavailable; try again")
+			return
 		case err != nil:
-			apiError(w, http.StatusUnauthorized, "wrong username, password or token")
+			apiError(w, http.StatusUnauthorized, "wrong username, password or API token (accounts with two-factor login must use an API token)")
 			return
 		}
 		if !p.HasScope(scope) {

@@ -24,6 +24,7 @@ func (a *App) authRoutes(m *http.ServeMux) {
 		redirect(w, r, "/login?flash=Logged+out.")
 	})
 	m.Handle("GET /security", a.staff(false, a.security))
+	m.Handle("POST /stepup", a.staff(false, a.stepUp))
 	m.Handle("POST /security/totp", a.staff(false, a.beginTOTP))
 	m.Handle("POST /security/totp/confirm", a.staff(false, a.confirmTOTP))
 	m.Handle("POST /security/recovery", a.staff(false, a.newRecoveryCodes))
@@ -37,17 +38,46 @@ func (a *App) authRoutes(m *http.ServeMux) {
 	}))
 }
 
+// deviceCookie keeps the trusted-device token authn hands out at a
+// successful login: attempts from this browser are then counted apart from
+// everyone else's, so nobody else's failed guesses can lock its user out.
+const deviceCookie = "hd_device"
+
 // loginData is the login page's state: a second-factor challenge, if any.
 type loginData struct {
 	Challenge string
 	Username  string
 }
 
+func device(r *http.Request) string {
+	if c, err := r.Cookie(deviceCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// loginFailed answers a failed login: 503 with Retry-After when the store
+// is unavailable (nothing was held against the user), 429 when throttled,
+// 401 otherwise. The words depend only on the error, never on whether the
+// username exists.
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, title string, err error, d loginData) {
+	status := http.StatusUnauthorized
+	switch {
+	case errors.Is(err, gdprkit.ErrUnavailable):
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "5")
+	case errors.Is(err, gdprkit.ErrLocked):
+		status = http.StatusTooManyRequests
+	}
+	a.render(w, r, status, "login", title, errorData{msg: loginError(err), D: d})
+}
+
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostFormValue("username"))
-	res, err := a.Auth.Login(r.Context(), authn.LoginRequest{Account: a.acct, Username: username, Password: r.PostFormValue("password"), IP: a.clientIP(r)})
+	res, err := a.Auth.Login(r.Context(), authn.LoginRequest{Account: a.acct, Username: username, Password: r.PostFormValue("password"),
+		IP: a.clientIP(r), Device: device(r)})
 	if err != nil {
-		a.render(w, r, http.StatusUnauthorized, "login", "Agent login", errorData{msg: loginError(err), D: loginData{Username: username}})
+		a.loginFailed(w, r, "Agent login", err, loginData{Username: username})
 		return
 	}
 	if res.NeedsSecondFactor() {
@@ -60,9 +90,9 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 func (a *App) login2FA(w http.ResponseWriter, r *http.Request) {
 	challenge := r.PostFormValue("challenge")
 	res, err := a.Auth.CompleteLogin(r.Context(), authn.SecondFactorRequest{Account: a.acct, Challenge: challenge,
-		Code: strings.TrimSpace(r.PostFormValue("code")), IP: a.clientIP(r)})
+		Code: strings.TrimSpace(r.PostFormValue("code")), IP: a.clientIP(r), Device: device(r)})
 	if err != nil {
-		a.render(w, r, http.StatusUnauthorized, "login", "Two-factor code", errorData{msg: loginError(err), D: loginData{Challenge: challenge}})
+		a.loginFailed(w, r, "Two-factor code", err, loginData{Challenge: challenge})
 		return
 	}
 	a.startSession(w, r, res)
@@ -70,7 +100,61 @@ func (a *App) login2FA(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) startSession(w http.ResponseWriter, r *http.Request, res authn.LoginResult) {
 	http.SetCookie(w, a.cookie(sessionCookie, res.SessionToken, 0))
+	if res.DeviceToken != "" {
+		http.SetCookie(w, a.cookie(deviceCookie, res.DeviceToken, 90*24*3600))
+	}
 	redirect(w, r, "/inbox")
+}
+
+// principal is the authn principal of the staff request (see staff).
+func principal(r *http.Request) authn.Principal {
+	p, _ := r.Context().Value(keyPrincipal).(authn.Principal)
+	return p
+}
+
+// stepUpNeeded reports whether a security change would now ask the user to
+// confirm it is them.
+func (a *App) stepUpNeeded(r *http.Request) bool {
+	return errors.Is(a.Auth.RequireStepUp(r.Context(), principal(r)), authn.ErrStepUpRequired)
+}
+
+// stepUpMsg is shown when a security change was refused for want of a
+// recent step-up.
+const stepUpMsg = "For your safety, confirm it is you (your password or a code) before changing security settings, then try again."
+
+// stepUp confirms the user's password or a code for the current session,
+// then goes back to the page that asked (security or account).
+func (a *App) stepUp(w http.ResponseWriter, r *http.Request) {
+	next := "/security"
+	if r.PostFormValue("next") == "/account" {
+		next = "/account"
+	}
+	req := authn.StepUpRequest{Principal: principal(r), IP: a.clientIP(r), Device: device(r)}
+	if code := strings.TrimSpace(r.PostFormValue("code")); code != "" {
+		req.Code = code
+	} else {
+		req.Password = r.PostFormValue("password")
+	}
+	if req.Password == "" && req.Code == "" {
+		redirect(w, r, next+"?error="+urlQuery("Enter your password or a code."))
+		return
+	}
+	up, err := a.Auth.StepUp(r.Context(), req)
+	if err != nil {
+		if errors.Is(err, gdprkit.ErrUnavailable) {
+			w.Header().Set("Retry-After", "5")
+			a.fail(w, r, http.StatusServiceUnavailable, "The service is busy or restarting; nothing was changed. Please try again in a few seconds.")
+			return
+		}
+		redirect(w, r, next+"?error="+urlQuery(loginError(err)))
+		return
+	}
+	// The step-up replaced the session: a new token, as after a login.
+	http.SetCookie(w, a.cookie(sessionCookie, up.SessionToken, 0))
+	if up.DeviceToken != "" {
+		http.SetCookie(w, a.cookie(deviceCookie, up.DeviceToken, 90*24*3600))
+	}
+	redirect(w, r, next+"?flash="+urlQuery("Confirmed. You can change security settings for the next few minutes."))
 }
 
 // securityData feeds the security page.
@@ -84,6 +168,7 @@ type securityData struct {
 	QR            []byte
 	RecoveryCodes []string
 	Relogin       bool
+	StepUp        bool
 }
 
 func (a *App) securityData(r *http.Request) (securityData, error) {
@@ -99,6 +184,7 @@ func (a *App) securityData(r *http.Request) (securityData, error) {
 	if d.Tokens, err = a.Auth.Tokens(ctx, a.acct, id); err != nil {
 		return d, err
 	}
+	d.StepUp = a.stepUpNeeded(r)
 	d.Sessions, err = a.Auth.Sessions(ctx, a.acct, id)
 	return d, err
 }
@@ -112,9 +198,28 @@ func (a *App) security(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "security", "Security", d)
 }
 
+// securityRefused shows the security page again with why a change was
+// refused: a step-up is needed (403), or msg.
+func (a *App) securityRefused(w http.ResponseWriter, r *http.Request, err error, msg string) {
+	d, derr := a.securityData(r)
+	if derr != nil {
+		a.serverError(w, r, derr)
+		return
+	}
+	status := http.StatusUnprocessableEntity
+	if errors.Is(err, authn.ErrStepUpRequired) {
+		status, msg, d.StepUp = http.StatusForbidden, stepUpMsg, true
+	}
+	a.render(w, r, status, "security", "Security", errorData{msg: msg, D: d})
+}
+
 func (a *App) beginTOTP(w http.ResponseWriter, r *http.Request) {
 	u := me(r)
-	enr, err := a.Auth.BeginTOTP(r.Context(), a.acct, u.ID, strings.ReplaceAll(u.Email, ":", ""))
+	enr, err := a.Auth.BeginTOTP(r.Context(), principal(r), strings.ReplaceAll(u.Email, ":", ""))
+	if errors.Is(err, authn.ErrStepUpRequired) {
+		a.securityRefused(w, r, err, "")
+		return
+	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -134,29 +239,28 @@ func (a *App) beginTOTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) confirmTOTP(w http.ResponseWriter, r *http.Request) {
-	u := me(r)
-	if err := a.Auth.ConfirmTOTP(r.Context(), a.acct, u.ID, strings.TrimSpace(r.PostFormValue("code"))); err != nil {
-		d, _ := a.securityData(r)
+	codes, err := a.Auth.ConfirmTOTP(r.Context(), principal(r), strings.TrimSpace(r.PostFormValue("code")))
+	if err != nil {
 		msg := "That code did not match. Scan the QR code again (Set up) and enter the current code."
 		if errors.Is(err, gdprkit.ErrLocked) {
 			msg = loginError(err)
 		}
-		a.render(w, r, http.StatusUnprocessableEntity, "security", "Security", errorData{msg: msg, D: d})
-		return
-	}
-	codes, err := a.Auth.GenerateRecoveryCodes(r.Context(), a.acct, u.ID)
-	if err != nil {
-		a.serverError(w, r, err)
+		a.securityRefused(w, r, err, msg)
 		return
 	}
 	// ConfirmTOTP revoked every session of the user: the second factor
-	// changed, so they log in again, this time with a code.
+	// changed, so they log in again, this time with a code. It returned
+	// the first set of recovery codes.
 	http.SetCookie(w, a.cookie(sessionCookie, "", -1))
 	a.render(w, r, http.StatusOK, "security", "Two-factor login is on", securityData{HasTOTP: true, RecoveryCodes: codes, Relogin: true})
 }
 
 func (a *App) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
-	codes, err := a.Auth.GenerateRecoveryCodes(r.Context(), a.acct, me(r).ID)
+	codes, err := a.Auth.GenerateRecoveryCodes(r.Context(), principal(r))
+	if errors.Is(err, authn.ErrStepUpRequired) {
+		a.securityRefused(w, r, err, "")
+		return
+	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -181,10 +285,9 @@ func (a *App) createToken(w http.ResponseWriter, r *http.Request) {
 			spec.ExpiresAt = a.now().Add(24 * n)
 		}
 	}
-	tok, _, err := a.Auth.CreateToken(r.Context(), a.acct, me(r).ID, spec)
+	tok, _, err := a.Auth.CreateToken(r.Context(), principal(r), spec)
 	if err != nil {
-		d, _ := a.securityData(r)
-		a.render(w, r, http.StatusUnprocessableEntity, "security", "Security", errorData{msg: "Could not create the token: " + err.Error(), D: d})
+		a.securityRefused(w, r, err, "Could not create the token: "+err.Error())
 		return
 	}
 	d, err := a.securityData(r)

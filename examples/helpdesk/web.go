@@ -206,6 +206,13 @@ func (a *App) staff(owner bool, h http.HandlerFunc) http.Handler {
 			return
 		}
 		p, err := a.Auth.AuthenticateSession(r.Context(), authn.SessionRequest{Account: a.acct, Token: c.Value, IP: a.clientIP(r)})
+		if errors.Is(err, gdprkit.ErrUnavailable) {
+			// The database is down or restarting: the session may be fine,
+			// so the user stays logged in and is asked to retry.
+			w.Header().Set("Retry-After", "5")
+			a.fail(w, r, http.StatusServiceUnavailable, "The service is busy or restarting. Please try again in a few seconds.")
+			return
+		}
 		if err != nil {
 			http.SetCookie(w, a.cookie(sessionCookie, "", -1))
 			redirect(w, r, "/login?error="+urlQuery(loginError(err)))
@@ -238,7 +245,18 @@ func loginError(err error) string {
 	case errors.Is(err, gdprkit.ErrForbidden):
 		return "Your IP address is not on this account's allow list."
 	case errors.Is(err, gdprkit.ErrLocked):
-		return "Too many failed attempts; please wait and try again."
+		// The same words for every username, real or not: authn counts
+		// unknown names like real ones.
+		var te *authn.ThrottledError
+		if errors.As(err, &te) && te.Locked {
+			return "Too many failed attempts: sign-in from this browser is blocked. Sign in from a browser you have used before, or ask the account owner to unlock your login."
+		}
+		if errors.As(err, &te) {
+			return "Too many attempts. Try again after " + te.Until.UTC().Format("15:04:05") + " UTC."
+		}
+		return "Too many attempts. Try again in a minute."
+	case errors.Is(err, gdprkit.ErrUnavailable):
+		return "The service is busy or restarting; nothing was held against you. Please try again in a few seconds."
 	case errors.Is(err, gdprkit.ErrUnauthenticated):
 		return "Wrong username, password or code, or your session ended."
 	}

@@ -21,11 +21,6 @@ type authnMem struct {
 	accounts map[gdprkit.AccountID]*authnAcct
 }
 
-type throttleKey struct {
-	user   string
-	factor authn.Factor
-}
-
 type totpKey struct {
 	user    string
 	pending bool
@@ -34,7 +29,7 @@ type totpKey struct {
 type authnAcct struct {
 	users     map[string]authn.User
 	usernames map[string]string // username -> user ID
-	throttle  map[throttleKey]authn.Throttle
+	throttle  map[authn.ThrottleKey]authn.Throttle
 	totp      map[totpKey]authn.TOTPRecord
 	recovery  map[string]map[string]bool // user -> hash -> present
 	tokens    map[string]authn.APIToken  // id -> token
@@ -50,7 +45,7 @@ func (m *authnMem) acct(a gdprkit.AccountID) *authnAcct {
 	if c == nil {
 		c = &authnAcct{
 			users: map[string]authn.User{}, usernames: map[string]string{},
-			throttle: map[throttleKey]authn.Throttle{}, totp: map[totpKey]authn.TOTPRecord{},
+			throttle: map[authn.ThrottleKey]authn.Throttle{}, totp: map[totpKey]authn.TOTPRecord{},
 			recovery: map[string]map[string]bool{}, tokens: map[string]authn.APIToken{},
 			tokenHash: map[string]string{}, sessions: map[string]authn.Session{}, sessHash: map[string]string{},
 		}
@@ -78,6 +73,10 @@ func utc(t time.Time) time.Time {
 func cloneToken(t authn.APIToken) authn.APIToken {
 	t.Hash = bytes.Clone(t.Hash)
 	t.Scopes = slices.Clone(t.Scopes)
+	t.Surfaces = slices.Clone(t.Surfaces)
+	if len(t.Surfaces) == 0 {
+		t.Surfaces = []gdprkit.Surface{gdprkit.SurfaceAPI}
+	}
 	return t
 }
 
@@ -88,6 +87,9 @@ func cloneTOTP(r authn.TOTPRecord) authn.TOTPRecord {
 
 func cloneSession(s authn.Session) authn.Session {
 	s.Hash = bytes.Clone(s.Hash)
+	if s.VerifiedAt.IsZero() {
+		s.VerifiedAt = s.CreatedAt
+	}
 	return s
 }
 
@@ -231,7 +233,7 @@ func (c *authnAcct) user(id string, del bool) authn.Counts {
 		n.Users = 1
 	}
 	for k := range c.throttle {
-		if k.user == id {
+		if k.User == id {
 			if del {
 				delete(c.throttle, k)
 			}
@@ -290,7 +292,7 @@ func (m *authnMem) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (auth
 	return n, nil
 }
 
-func (m *authnMem) Throttle(ctx context.Context, a gdprkit.AccountID, user string, f authn.Factor) (authn.Throttle, error) {
+func (m *authnMem) Throttle(ctx context.Context, a gdprkit.AccountID, k authn.ThrottleKey) (authn.Throttle, error) {
 	if err := live(ctx); err != nil {
 		return authn.Throttle{}, err
 	}
@@ -299,10 +301,10 @@ func (m *authnMem) Throttle(ctx context.Context, a gdprkit.AccountID, user strin
 		return authn.Throttle{}, err
 	}
 	defer m.mu.Unlock()
-	return c.throttle[throttleKey{user, f}], nil
+	return c.throttle[k], nil
 }
 
-func (m *authnMem) SwapThrottle(ctx context.Context, a gdprkit.AccountID, user string, f authn.Factor, old int, t authn.Throttle) (bool, error) {
+func (m *authnMem) SwapThrottle(ctx context.Context, a gdprkit.AccountID, k authn.ThrottleKey, old int64, t authn.Throttle) (bool, error) {
 	if err := live(ctx); err != nil {
 		return false, err
 	}
@@ -311,11 +313,10 @@ func (m *authnMem) SwapThrottle(ctx context.Context, a gdprkit.AccountID, user s
 		return false, err
 	}
 	defer m.mu.Unlock()
-	k := throttleKey{user, f}
-	if c.throttle[k].Failures != old {
+	if c.throttle[k].Version != old {
 		return false, nil
 	}
-	t.Last = utc(t.Last)
+	t.Last, t.PendingAt = utc(t.Last), utc(t.PendingAt)
 	c.throttle[k] = t
 	return true, nil
 }
@@ -330,11 +331,30 @@ func (m *authnMem) ResetThrottle(ctx context.Context, a gdprkit.AccountID, user 
 	}
 	defer m.mu.Unlock()
 	for k := range c.throttle {
-		if k.user == user && (f == "" || k.factor == f) {
+		if k.User == user && (f == "" || k.Factor == f) {
 			delete(c.throttle, k)
 		}
 	}
 	return nil
+}
+
+func (m *authnMem) PurgeThrottles(ctx context.Context, a gdprkit.AccountID, before time.Time) (int, error) {
+	if err := live(ctx); err != nil {
+		return 0, err
+	}
+	c, err := m.lock(a)
+	if err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	n := 0
+	for k, t := range c.throttle {
+		if t.Last.Before(before) && t.PendingAt.Before(before) && (t.Failures == 0 || k.User == "") {
+			delete(c.throttle, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (m *authnMem) PutPendingTOTP(ctx context.Context, a gdprkit.AccountID, r authn.TOTPRecord) error {
@@ -509,262 +529,4 @@ func (m *authnMem) RecoveryCodesLeft(ctx context.Context, a gdprkit.AccountID, u
 	}
 	defer m.mu.Unlock()
 	return len(c.recovery[user]), nil
-}
-
-func (m *authnMem) CreateToken(ctx context.Context, a gdprkit.AccountID, t authn.APIToken) error {
-	if err := live(ctx); err != nil {
-		return err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	if _, ok := c.tokens[t.ID]; ok {
-		return fmt.Errorf("token exists: %w", gdprkit.ErrConflict)
-	}
-	if _, ok := c.tokenHash[string(t.Hash)]; ok {
-		return fmt.Errorf("token exists: %w", gdprkit.ErrConflict)
-	}
-	t = cloneToken(t)
-	t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.LastUsedAt = utc(t.CreatedAt), utc(t.ExpiresAt), utc(t.RevokedAt), utc(t.LastUsedAt)
-	c.tokens[t.ID] = t
-	c.tokenHash[string(t.Hash)] = t.ID
-	return nil
-}
-
-func (m *authnMem) TokenByHash(ctx context.Context, a gdprkit.AccountID, hash []byte) (authn.APIToken, error) {
-	if err := live(ctx); err != nil {
-		return authn.APIToken{}, err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return authn.APIToken{}, err
-	}
-	defer m.mu.Unlock()
-	if id, ok := c.tokenHash[string(hash)]; ok {
-		return cloneToken(c.tokens[id]), nil
-	}
-	return authn.APIToken{}, fmt.Errorf("token: %w", gdprkit.ErrNotFound)
-}
-
-func (m *authnMem) Tokens(ctx context.Context, a gdprkit.AccountID, user string) ([]authn.APIToken, error) {
-	if err := live(ctx); err != nil {
-		return nil, err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return nil, err
-	}
-	defer m.mu.Unlock()
-	var out []authn.APIToken
-	for _, t := range c.tokens {
-		if t.UserID == user {
-			out = append(out, cloneToken(t))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
-	return out, nil
-}
-
-func (m *authnMem) RevokeToken(ctx context.Context, a gdprkit.AccountID, user, id string, at time.Time) error {
-	if err := live(ctx); err != nil {
-		return err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	t, ok := c.tokens[id]
-	if !ok || t.UserID != user {
-		return fmt.Errorf("token: %w", gdprkit.ErrNotFound)
-	}
-	if t.RevokedAt.IsZero() {
-		t.RevokedAt = utc(at)
-		c.tokens[id] = t
-	}
-	return nil
-}
-
-func (m *authnMem) TouchTokens(ctx context.Context, a gdprkit.AccountID, used map[string]time.Time) error {
-	if err := live(ctx); err != nil {
-		return err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	for id, at := range used {
-		if t, ok := c.tokens[id]; ok && utc(at).After(t.LastUsedAt) {
-			t.LastUsedAt = utc(at)
-			c.tokens[id] = t
-		}
-	}
-	return nil
-}
-
-func (m *authnMem) CreateSession(ctx context.Context, a gdprkit.AccountID, s authn.Session) error {
-	if err := live(ctx); err != nil {
-		return err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	if _, ok := c.sessions[s.ID]; ok {
-		return fmt.Errorf("session exists: %w", gdprkit.ErrConflict)
-	}
-	if _, ok := c.sessHash[string(s.Hash)]; ok {
-		return fmt.Errorf("session exists: %w", gdprkit.ErrConflict)
-	}
-	s = cloneSession(s)
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = utc(s.CreatedAt), utc(s.LastSeenAt), utc(s.ExpiresAt)
-	c.sessions[s.ID] = s
-	c.sessHash[string(s.Hash)] = s.ID
-	return nil
-}
-
-func (m *authnMem) SessionByHash(ctx context.Context, a gdprkit.AccountID, hash []byte) (authn.Session, error) {
-	if err := live(ctx); err != nil {
-		return authn.Session{}, err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return authn.Session{}, err
-	}
-	defer m.mu.Unlock()
-	if id, ok := c.sessHash[string(hash)]; ok {
-		return cloneSession(c.sessions[id]), nil
-	}
-	return authn.Session{}, fmt.Errorf("session: %w", gdprkit.ErrNotFound)
-}
-
-func (m *authnMem) Sessions(ctx context.Context, a gdprkit.AccountID, user string) ([]authn.Session, error) {
-	if err := live(ctx); err != nil {
-		return nil, err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return nil, err
-	}
-	defer m.mu.Unlock()
-	var out []authn.Session
-	for _, s := range c.sessions {
-		if s.UserID == user {
-			out = append(out, cloneSession(s))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
-	return out, nil
-}
-
-func (m *authnMem) TouchSession(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
-	if err := live(ctx); err != nil {
-		return err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	if s, ok := c.sessions[id]; ok && utc(at).After(s.LastSeenAt) {
-		s.LastSeenAt = utc(at)
-		c.sessions[id] = s
-	}
-	return nil
-}
-
-func (m *authnMem) DeleteSession(ctx context.Context, a gdprkit.AccountID, user, id string) error {
-	if err := live(ctx); err != nil {
-		return err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	s, ok := c.sessions[id]
-	if !ok || s.UserID != user {
-		return fmt.Errorf("session: %w", gdprkit.ErrNotFound)
-	}
-	delete(c.sessHash, string(s.Hash))
-	delete(c.sessions, id)
-	return nil
-}
-
-func (m *authnMem) DeleteSessionsBefore(ctx context.Context, a gdprkit.AccountID, expiredBefore, idleBefore time.Time) (int, error) {
-	if err := live(ctx); err != nil {
-		return 0, err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return 0, err
-	}
-	defer m.mu.Unlock()
-	n := 0
-	for id, s := range c.sessions {
-		if s.ExpiresAt.Before(expiredBefore) || s.LastSeenAt.Before(idleBefore) {
-			delete(c.sessHash, string(s.Hash))
-			delete(c.sessions, id)
-			n++
-		}
-	}
-	return n, nil
-}
-
-// revoke ends sessions and revokes tokens of users matching keep.
-func (c *authnAcct) revoke(match func(user string) bool, at time.Time) authn.Counts {
-	var n authn.Counts
-	for id, s := range c.sessions {
-		if match(s.UserID) {
-			delete(c.sessHash, string(s.Hash))
-			delete(c.sessions, id)
-			n.Sessions++
-		}
-	}
-	for id, t := range c.tokens {
-		if match(t.UserID) && t.RevokedAt.IsZero() {
-			t.RevokedAt = utc(at)
-			c.tokens[id] = t
-			n.Tokens++
-		}
-	}
-	return n
-}
-
-func (m *authnMem) RevokeUser(ctx context.Context, a gdprkit.AccountID, user string, at time.Time) (authn.Counts, error) {
-	if err := live(ctx); err != nil {
-		return authn.Counts{}, err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return authn.Counts{}, err
-	}
-	defer m.mu.Unlock()
-	return c.revoke(func(u string) bool { return u == user }, at), nil
-}
-
-func (m *authnMem) RevokeAccount(ctx context.Context, a gdprkit.AccountID, at time.Time) (authn.Counts, error) {
-	if err := live(ctx); err != nil {
-		return authn.Counts{}, err
-	}
-	c, err := m.lock(a)
-	if err != nil {
-		return authn.Counts{}, err
-	}
-	defer m.mu.Unlock()
-	return c.revoke(func(string) bool { return true }, at), nil
 }

@@ -113,7 +113,7 @@ func (c authnSQL) deleteCounted(ctx context.Context, what, where string, args ..
 		}{
 			{"gdpr_authn_sessions", &n.Sessions}, {"gdpr_authn_tokens", &n.Tokens},
 			{"gdpr_authn_recovery", &n.RecoveryCodes}, {"gdpr_authn_totp", &n.TOTP},
-			{"gdpr_authn_throttle", &n.Throttles}, {"gdpr_authn_users", &n.Users},
+			{"gdpr_authn_throttles", &n.Throttles}, {"gdpr_authn_users", &n.Users},
 		} {
 			res, err := tx.ExecContext(ctx, c.q("DELETE FROM "+d.table+" WHERE "+where), args...)
 			if err != nil {
@@ -148,7 +148,7 @@ func (c authnSQL) CountUser(ctx context.Context, a gdprkit.AccountID, id string)
 	(SELECT COUNT(*) FROM gdpr_authn_recovery WHERE account_id = ? AND user_id = ?),
 	(SELECT COUNT(*) FROM gdpr_authn_tokens WHERE account_id = ? AND user_id = ?),
 	(SELECT COUNT(*) FROM gdpr_authn_sessions WHERE account_id = ? AND user_id = ?),
-	(SELECT COUNT(*) FROM gdpr_authn_throttle WHERE account_id = ? AND user_id = ?)`),
+	(SELECT COUNT(*) FROM gdpr_authn_throttles WHERE account_id = ? AND user_id = ?)`),
 		string(a), id, string(a), id, string(a), id, string(a), id, string(a), id, string(a), id).
 		Scan(&n.Users, &n.TOTP, &n.RecoveryCodes, &n.Tokens, &n.Sessions, &n.Throttles)
 	return n, mapErr(err, "count user")
@@ -161,58 +161,58 @@ func (c authnSQL) DeleteAccount(ctx context.Context, a gdprkit.AccountID) (authn
 	return c.deleteCounted(ctx, "delete account", "account_id = ?", string(a))
 }
 
-func (c authnSQL) Throttle(ctx context.Context, a gdprkit.AccountID, user string, f authn.Factor) (authn.Throttle, error) {
+const throttleCols = "failures, last_at, pending, pending_at, version"
+
+func (c authnSQL) Throttle(ctx context.Context, a gdprkit.AccountID, k authn.ThrottleKey) (authn.Throttle, error) {
 	if err := checkAccount(a); err != nil {
 		return authn.Throttle{}, err
 	}
 	var t authn.Throttle
-	err := c.db.QueryRowContext(ctx, c.q("SELECT failures, last_at FROM gdpr_authn_throttle WHERE account_id = ? AND user_id = ? AND factor = ?"),
-		string(a), user, string(f)).Scan(&t.Failures, tscan(&t.Last))
+	err := c.db.QueryRowContext(ctx, c.q("SELECT "+throttleCols+" FROM gdpr_authn_throttles WHERE account_id = ? AND user_id = ? AND factor = ? AND client = ?"),
+		string(a), k.User, string(k.Factor), k.Client).Scan(&t.Failures, tscan(&t.Last), &t.Pending, tscan(&t.PendingAt), &t.Version)
 	if err == sql.ErrNoRows {
 		return authn.Throttle{}, nil
 	}
 	return t, mapErr(err, "throttle")
 }
 
-func (c authnSQL) SwapThrottle(ctx context.Context, a gdprkit.AccountID, user string, f authn.Factor, old int, t authn.Throttle) (bool, error) {
+// SwapThrottle is one statement either way: an UPDATE guarded by the old
+// version, or an insert that does nothing when a concurrent one won.
+func (c authnSQL) SwapThrottle(ctx context.Context, a gdprkit.AccountID, k authn.ThrottleKey, old int64, t authn.Throttle) (bool, error) {
 	if err := checkAccount(a); err != nil {
 		return false, err
 	}
-	var ok bool
-	err := c.tx(ctx, "swap throttle", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, c.q("UPDATE gdpr_authn_throttle SET failures = ?, last_at = ? WHERE account_id = ? AND user_id = ? AND factor = ? AND failures = ?"),
-			t.Failures, c.ts(t.Last), string(a), user, string(f), old)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil || n > 0 || old != 0 {
-			ok = n > 0
-			return err
-		}
-		res, err = tx.ExecContext(ctx, c.q(c.d.insertIgnore("gdpr_authn_throttle", "(account_id, user_id, factor, failures, last_at)", "(?, ?, ?, ?, ?)", "(account_id, user_id, factor)")),
-			string(a), user, string(f), t.Failures, c.ts(t.Last))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		ok = n == 1
-		return err
-	})
-	return ok, err
+	if old != 0 {
+		n, err := c.exec(ctx, "swap throttle", "UPDATE gdpr_authn_throttles SET failures = ?, last_at = ?, pending = ?, pending_at = ?, version = ? WHERE account_id = ? AND user_id = ? AND factor = ? AND client = ? AND version = ?",
+			t.Failures, c.ts(t.Last), t.Pending, c.ts(t.PendingAt), t.Version, string(a), k.User, string(k.Factor), k.Client, old)
+		return n == 1, err
+	}
+	n, err := c.exec(ctx, "swap throttle", c.d.insertIgnore("gdpr_authn_throttles", "(account_id, user_id, factor, client, "+throttleCols+")",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?)", "(account_id, user_id, factor, client)"),
+		string(a), k.User, string(k.Factor), k.Client, t.Failures, c.ts(t.Last), t.Pending, c.ts(t.PendingAt), t.Version)
+	return n == 1, err
 }
 
 func (c authnSQL) ResetThrottle(ctx context.Context, a gdprkit.AccountID, user string, f authn.Factor) error {
 	if err := checkAccount(a); err != nil {
 		return err
 	}
-	q, args := "DELETE FROM gdpr_authn_throttle WHERE account_id = ? AND user_id = ?", []any{string(a), user}
+	q, args := "DELETE FROM gdpr_authn_throttles WHERE account_id = ? AND user_id = ?", []any{string(a), user}
 	if f != "" {
 		q += " AND factor = ?"
 		args = append(args, string(f))
 	}
 	_, err := c.exec(ctx, "reset throttle", q, args...)
 	return err
+}
+
+func (c authnSQL) PurgeThrottles(ctx context.Context, a gdprkit.AccountID, before time.Time) (int, error) {
+	if err := checkAccount(a); err != nil {
+		return 0, err
+	}
+	n, err := c.exec(ctx, "purge throttles", "DELETE FROM gdpr_authn_throttles WHERE account_id = ? AND last_at < ? AND pending_at < ? AND (failures = 0 OR user_id = ?)",
+		string(a), c.ts(before), c.ts(before), "")
+	return int(n), err
 }
 
 const totpCols = "id, user_id, slot, key_id, sealed, algorithm, digits, period, last_step, created_at"
@@ -361,14 +361,20 @@ func (c authnSQL) RecoveryCodesLeft(ctx context.Context, a gdprkit.AccountID, us
 	return n, mapErr(err, "recovery codes left")
 }
 
-const tokenCols = "id, user_id, token_hash, name, scopes, created_at, expires_at, revoked_at, last_used_at"
+const tokenCols = "id, user_id, token_hash, name, scopes, surfaces, created_at, expires_at, revoked_at, last_used_at"
 
 func scanToken(sc scanner) (authn.APIToken, error) {
 	var t authn.APIToken
-	var scopes string
-	err := sc.Scan(&t.ID, &t.UserID, &t.Hash, &t.Name, &scopes, tscan(&t.CreatedAt), tscan(&t.ExpiresAt), tscan(&t.RevokedAt), tscan(&t.LastUsedAt))
+	var scopes, surfaces string
+	err := sc.Scan(&t.ID, &t.UserID, &t.Hash, &t.Name, &scopes, &surfaces, tscan(&t.CreatedAt), tscan(&t.ExpiresAt), tscan(&t.RevokedAt), tscan(&t.LastUsedAt))
 	if scopes != "" {
 		t.Scopes = strings.Fields(scopes)
+	}
+	for _, s := range strings.Fields(surfaces) {
+		t.Surfaces = append(t.Surfaces, gdprkit.Surface(s))
+	}
+	if len(t.Surfaces) == 0 {
+		t.Surfaces = []gdprkit.Surface{gdprkit.SurfaceAPI}
 	}
 	return t, err
 }
@@ -377,8 +383,12 @@ func (c authnSQL) CreateToken(ctx context.Context, a gdprkit.AccountID, t authn.
 	if err := checkAccount(a); err != nil {
 		return err
 	}
-	_, err := c.db.ExecContext(ctx, c.q("INSERT INTO gdpr_authn_tokens (account_id, "+tokenCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-		string(a), t.ID, t.UserID, t.Hash, t.Name, strings.Join(t.Scopes, " "), c.ts(t.CreatedAt), c.nts(t.ExpiresAt), c.nts(t.RevokedAt), c.nts(t.LastUsedAt))
+	surfaces := make([]string, len(t.Surfaces))
+	for i, s := range t.Surfaces {
+		surfaces[i] = string(s)
+	}
+	_, err := c.db.ExecContext(ctx, c.q("INSERT INTO gdpr_authn_tokens (account_id, "+tokenCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		string(a), t.ID, t.UserID, t.Hash, t.Name, strings.Join(t.Scopes, " "), strings.Join(surfaces, " "), c.ts(t.CreatedAt), c.nts(t.ExpiresAt), c.nts(t.RevokedAt), c.nts(t.LastUsedAt))
 	return mapErr(err, "create token")
 }
 
@@ -448,11 +458,14 @@ func (c authnSQL) TouchTokens(ctx context.Context, a gdprkit.AccountID, used map
 	})
 }
 
-const sessionCols = "id, user_id, session_hash, second_factor, created_at, last_seen_at, expires_at"
+const sessionCols = "id, user_id, session_hash, second_factor, created_at, last_seen_at, expires_at, verified_at"
 
 func scanSession(sc scanner) (authn.Session, error) {
 	var s authn.Session
-	err := sc.Scan(&s.ID, &s.UserID, &s.Hash, &s.SecondFactor, tscan(&s.CreatedAt), tscan(&s.LastSeenAt), tscan(&s.ExpiresAt))
+	err := sc.Scan(&s.ID, &s.UserID, &s.Hash, &s.SecondFactor, tscan(&s.CreatedAt), tscan(&s.LastSeenAt), tscan(&s.ExpiresAt), tscan(&s.VerifiedAt))
+	if s.VerifiedAt.IsZero() {
+		s.VerifiedAt = s.CreatedAt
+	}
 	return s, err
 }
 
@@ -460,8 +473,12 @@ func (c authnSQL) CreateSession(ctx context.Context, a gdprkit.AccountID, s auth
 	if err := checkAccount(a); err != nil {
 		return err
 	}
-	_, err := c.db.ExecContext(ctx, c.q("INSERT INTO gdpr_authn_sessions (account_id, "+sessionCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-		string(a), s.ID, s.UserID, s.Hash, s.SecondFactor, c.ts(s.CreatedAt), c.ts(s.LastSeenAt), c.ts(s.ExpiresAt))
+	verified := s.VerifiedAt
+	if verified.IsZero() {
+		verified = s.CreatedAt
+	}
+	_, err := c.db.ExecContext(ctx, c.q("INSERT INTO gdpr_authn_sessions (account_id, "+sessionCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		string(a), s.ID, s.UserID, s.Hash, s.SecondFactor, c.ts(s.CreatedAt), c.ts(s.LastSeenAt), c.ts(s.ExpiresAt), c.ts(verified))
 	return mapErr(err, "create session")
 }
 
@@ -471,6 +488,32 @@ func (c authnSQL) SessionByHash(ctx context.Context, a gdprkit.AccountID, hash [
 	}
 	s, err := scanSession(c.db.QueryRowContext(ctx, c.q("SELECT "+sessionCols+" FROM gdpr_authn_sessions WHERE account_id = ? AND session_hash = ?"), string(a), hash))
 	return s, mapErr(err, "session")
+}
+
+func (c authnSQL) Session(ctx context.Context, a gdprkit.AccountID, user, id string) (authn.Session, error) {
+	if err := checkAccount(a); err != nil {
+		return authn.Session{}, err
+	}
+	s, err := scanSession(c.db.QueryRowContext(ctx, c.q("SELECT "+sessionCols+" FROM gdpr_authn_sessions WHERE account_id = ? AND id = ? AND user_id = ?"), string(a), id, user))
+	return s, mapErr(err, "session")
+}
+
+// SetSessionVerified never lowers verified_at. A session stored without
+// one (NULL) counts as verified when it was created.
+func (c authnSQL) SetSessionVerified(ctx context.Context, a gdprkit.AccountID, user, id string, at time.Time) error {
+	if err := checkAccount(a); err != nil {
+		return err
+	}
+	return c.tx(ctx, "set session verified", func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, c.q("SELECT 1 FROM gdpr_authn_sessions WHERE account_id = ? AND id = ? AND user_id = ?"+c.d.forUpdate()),
+			string(a), id, user).Scan(&one); err != nil {
+			return mapErr(err, "session")
+		}
+		_, err := tx.ExecContext(ctx, c.q("UPDATE gdpr_authn_sessions SET verified_at = ? WHERE account_id = ? AND id = ? AND user_id = ? AND (verified_at IS NULL OR verified_at < ?)"),
+			c.ts(at), string(a), id, user, c.ts(at))
+		return err
+	})
 }
 
 func (c authnSQL) Sessions(ctx context.Context, a gdprkit.AccountID, user string) ([]authn.Session, error) {

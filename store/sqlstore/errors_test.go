@@ -48,7 +48,7 @@ func TestErrorsCarryNoKeyValues(t *testing.T) {
 			assert.NotContains(t, err.Error(), secretValue)
 
 			u3 := u
-			u3.ID, u3.Username = strings.Repeat(secretValue, 10), "long" // user_id is VARCHAR(128)
+			u3.ID, u3.Username = strings.Repeat(secretValue, 40), "long" // user_id is VARCHAR(128), VARBINARY(512) on MySQL
 			err = s.Authn().CreateUser(ctx, a, u3)
 			if d == sqldb.SQLite {
 				assert.NoError(t, err, "SQLite does not enforce VARCHAR lengths")

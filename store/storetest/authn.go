@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,6 +35,18 @@ func totpRecord(user, id, key string) authn.TOTPRecord {
 		Params: authn.TOTPParams{Algorithm: authn.SHA256, Digits: 8, Period: 30}, LastStep: -1, CreatedAt: T0}
 }
 
+// authnLogin logs username in (password "correct horse battery staple")
+// and returns the session's principal, within the step-up window.
+func authnLogin(t *testing.T, svc *authn.Service, a gdprkit.AccountID, username string) authn.Principal {
+	t.Helper()
+	ctx := context.Background()
+	r, err := svc.Login(ctx, authn.LoginRequest{Account: a, Username: username, Password: "correct horse battery staple"})
+	require.NoError(t, err)
+	p, err := svc.AuthenticateSession(ctx, authn.SessionRequest{Account: a, Token: r.SessionToken})
+	require.NoError(t, err)
+	return p
+}
+
 // authnService builds a Service over the adapter with fast KDF parameters.
 func authnService(t *testing.T, st authn.Store, clock gdprkit.Clock, mod ...func(*authn.Config)) *authn.Service {
 	t.Helper()
@@ -48,6 +62,7 @@ func authnService(t *testing.T, st authn.Store, clock gdprkit.Clock, mod ...func
 }
 
 func runAuthn(t *testing.T, f Factory) {
+	t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedAuthn(t, f(t).Authn()) })
 	ctx := context.Background()
 	newStore := func(t *testing.T) (authn.Store, gdprkit.AccountID) { return f(t).Authn(), NewAccount(t) }
 
@@ -116,42 +131,95 @@ func runAuthn(t *testing.T, f Factory) {
 		assert.True(t, got.PasswordChangedAt.Equal(u.PasswordChangedAt), "a rehash is not a password change")
 	})
 
-	t.Run("throttle swap is a compare-and-set", func(t *testing.T) {
+	t.Run("throttle swap is a compare-and-set on the version", func(t *testing.T) {
 		t.Parallel()
 		st, a := newStore(t)
-		th, err := st.Throttle(ctx, a, "u1", authn.FactorTOTP)
+		k := authn.ThrottleKey{User: "u1", Factor: authn.FactorTOTP}
+		th, err := st.Throttle(ctx, a, k)
 		require.NoError(t, err)
 		assert.Zero(t, th)
 		var wins atomic.Int32
 		var wg sync.WaitGroup
-		for range 20 {
+		for i := range 20 {
 			wg.Go(func() {
-				ok, err := st.SwapThrottle(ctx, a, "u1", authn.FactorTOTP, 0, authn.Throttle{Failures: 1, Last: T0})
+				ok, err := st.SwapThrottle(ctx, a, k, 0, authn.Throttle{Pending: 1, Last: T0, PendingAt: T0, Version: int64(100 + i)})
 				if err == nil && ok {
 					wins.Add(1)
 				}
 			})
 		}
 		wg.Wait()
-		assert.EqualValues(t, 1, wins.Load(), "of concurrent swaps from 0 exactly one wins")
-		ok, err := st.SwapThrottle(ctx, a, "u1", authn.FactorTOTP, 0, authn.Throttle{Failures: 1, Last: T0})
+		assert.EqualValues(t, 1, wins.Load(), "of concurrent creations exactly one wins")
+		th, err = st.Throttle(ctx, a, k)
 		require.NoError(t, err)
-		assert.False(t, ok)
-		ok, err = st.SwapThrottle(ctx, a, "u1", authn.FactorTOTP, 1, authn.Throttle{Failures: 2, Last: T0.Add(time.Second)})
+		v := th.Version
+		wins.Store(0)
+		for i := range 20 {
+			wg.Go(func() {
+				ok, err := st.SwapThrottle(ctx, a, k, v, authn.Throttle{Failures: 1, Last: T0, PendingAt: T0, Version: int64(200 + i)})
+				if err == nil && ok {
+					wins.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		assert.EqualValues(t, 1, wins.Load(), "of concurrent swaps from one version exactly one wins")
+		ok, err := st.SwapThrottle(ctx, a, k, v, authn.Throttle{Failures: 9, Version: 7})
+		require.NoError(t, err)
+		assert.False(t, ok, "a stale version loses")
+		th, _ = st.Throttle(ctx, a, k)
+		want := authn.Throttle{Failures: 2, Last: T0.Add(1234567 * time.Microsecond), Pending: 3, PendingAt: T0.Add(time.Second), Version: 42}
+		ok, err = st.SwapThrottle(ctx, a, k, th.Version, want)
 		require.NoError(t, err)
 		assert.True(t, ok)
-		th, _ = st.Throttle(ctx, a, "u1", authn.FactorTOTP)
-		assert.Equal(t, 2, th.Failures)
-		assert.True(t, th.Last.Equal(T0.Add(time.Second)))
-		_, _ = st.SwapThrottle(ctx, a, "u1", authn.FactorPassword, 0, authn.Throttle{Failures: 1, Last: T0})
+		th, _ = st.Throttle(ctx, a, k)
+		assert.Equal(t, want.Failures, th.Failures)
+		assert.Equal(t, want.Pending, th.Pending)
+		assert.Equal(t, want.Version, th.Version)
+		assert.True(t, th.Last.Equal(want.Last), "microseconds are kept")
+		assert.True(t, th.PendingAt.Equal(want.PendingAt))
+		// Clients and factors are separate counters.
+		dev := authn.ThrottleKey{User: "u1", Factor: authn.FactorTOTP, Client: "0123456789abcdef0123456789abcdef"}
+		th, _ = st.Throttle(ctx, a, dev)
+		assert.Zero(t, th, "a device's counter is its own")
+		_, err = st.SwapThrottle(ctx, a, dev, 0, authn.Throttle{Failures: 1, Last: T0, PendingAt: T0, Version: 1})
+		require.NoError(t, err)
+		_, err = st.SwapThrottle(ctx, a, authn.ThrottleKey{User: "u1", Factor: authn.FactorPassword}, 0, authn.Throttle{Failures: 1, Last: T0, PendingAt: T0, Version: 1})
+		require.NoError(t, err)
 		require.NoError(t, st.ResetThrottle(ctx, a, "u1", authn.FactorTOTP))
-		th, _ = st.Throttle(ctx, a, "u1", authn.FactorTOTP)
-		assert.Zero(t, th.Failures, "reset of one factor")
-		th, _ = st.Throttle(ctx, a, "u1", authn.FactorPassword)
+		th, _ = st.Throttle(ctx, a, k)
+		assert.Zero(t, th, "reset of one factor")
+		th, _ = st.Throttle(ctx, a, dev)
+		assert.Zero(t, th, "reset of one factor reaches every client")
+		th, _ = st.Throttle(ctx, a, authn.ThrottleKey{User: "u1", Factor: authn.FactorPassword})
 		assert.Equal(t, 1, th.Failures, "other factors keep their count")
 		require.NoError(t, st.ResetThrottle(ctx, a, "u1", ""))
-		th, _ = st.Throttle(ctx, a, "u1", authn.FactorPassword)
-		assert.Zero(t, th.Failures, "reset of all factors")
+		th, _ = st.Throttle(ctx, a, authn.ThrottleKey{User: "u1", Factor: authn.FactorPassword})
+		assert.Zero(t, th, "reset of all factors")
+	})
+
+	t.Run("purging throttles keeps what still matters", func(t *testing.T) {
+		t.Parallel()
+		st, a := newStore(t)
+		put := func(k authn.ThrottleKey, failures int, last time.Time) {
+			_, err := st.SwapThrottle(ctx, a, k, 0, authn.Throttle{Failures: failures, Last: last, PendingAt: last, Version: 1})
+			require.NoError(t, err)
+		}
+		old, recent := T0, T0.Add(48*time.Hour)
+		put(authn.ThrottleKey{User: "u1", Factor: authn.FactorPassword}, 7, old)               // a user's failures: kept
+		put(authn.ThrottleKey{User: "u2", Factor: authn.FactorPassword}, 0, old)               // cleared: purged
+		put(authn.ThrottleKey{Factor: authn.FactorPassword, Client: "?aa"}, 3, old)            // unknown name: purged
+		put(authn.ThrottleKey{Factor: authn.FactorPassword, Client: "?bb"}, 3, recent)         // unknown but recent: kept
+		put(authn.ThrottleKey{User: "u3", Factor: authn.FactorTOTP, Client: "dev"}, 0, recent) // recent: kept
+		n, err := st.PurgeThrottles(ctx, a, T0.Add(24*time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 2, n)
+		th, _ := st.Throttle(ctx, a, authn.ThrottleKey{User: "u1", Factor: authn.FactorPassword})
+		assert.Equal(t, 7, th.Failures)
+		th, _ = st.Throttle(ctx, a, authn.ThrottleKey{Factor: authn.FactorPassword, Client: "?aa"})
+		assert.Zero(t, th)
+		th, _ = st.Throttle(ctx, a, authn.ThrottleKey{Factor: authn.FactorPassword, Client: "?bb"})
+		assert.Equal(t, 3, th.Failures)
 	})
 
 	t.Run("a pending TOTP replaces the active one only when activated", func(t *testing.T) {
@@ -228,9 +296,11 @@ func runAuthn(t *testing.T, f Factory) {
 		clock := fakeclock.New(T0)
 		svc := authnService(t, st, clock)
 		require.NoError(t, svc.CreateUser(ctx, a, "u1", "alice", "correct horse battery staple"))
-		e, err := svc.BeginTOTP(ctx, a, "u1", "alice")
+		me := authnLogin(t, svc, a, "alice")
+		e, err := svc.BeginTOTP(ctx, me, "alice")
 		require.NoError(t, err)
-		require.NoError(t, svc.ConfirmTOTP(ctx, a, "u1", authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params)))
+		_, err = svc.ConfirmTOTP(ctx, me, authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params))
+		require.NoError(t, err)
 		clock.Advance(30 * time.Second)
 		code := authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params)
 		r, err := svc.Login(ctx, authn.LoginRequest{Account: a, Username: "alice", Password: "correct horse battery staple"})
@@ -335,6 +405,11 @@ func runAuthn(t *testing.T, f Factory) {
 		assert.True(t, ts[0].RevokedAt.Equal(T0.Add(2*time.Hour)), "the first revocation time stays")
 		assert.True(t, ts[1].RevokedAt.IsZero())
 		assert.Empty(t, ts[1].Scopes)
+		assert.Equal(t, []gdprkit.Surface{gdprkit.SurfaceAPI}, ts[0].Surfaces, "a token stored without surfaces is an API token")
+		require.NoError(t, st.CreateToken(ctx, a, authn.APIToken{ID: "t3", UserID: "u1", Hash: hash32("t3"), CreatedAt: T0.Add(2 * time.Second),
+			Surfaces: []gdprkit.Surface{gdprkit.SurfacePortal, "chat.widget"}}))
+		got, _ = st.TokenByHash(ctx, a, hash32("t3"))
+		assert.Equal(t, []gdprkit.Surface{gdprkit.SurfacePortal, "chat.widget"}, got.Surfaces, "surfaces are kept in order")
 	})
 
 	t.Run("sessions are found by hash, touched forward and deleted by their owner", func(t *testing.T) {
@@ -366,6 +441,79 @@ func runAuthn(t *testing.T, f Factory) {
 		assert.ErrorIs(t, err, gdprkit.ErrNotFound)
 	})
 
+	t.Run("a session remembers when its holder last proved who they are", func(t *testing.T) {
+		t.Parallel()
+		st, a := newStore(t)
+		at := T0.Add(123456 * time.Microsecond)
+		require.NoError(t, st.CreateSession(ctx, a, authn.Session{ID: "s1", UserID: "u1", Hash: hash32("s1"), CreatedAt: at, LastSeenAt: at, ExpiresAt: T0.Add(time.Hour)}))
+		got, err := st.Session(ctx, a, "u1", "s1")
+		require.NoError(t, err)
+		assert.True(t, got.VerifiedAt.Equal(at), "a session stored without VerifiedAt was verified when created")
+		assert.Equal(t, hash32("s1"), got.Hash)
+		_, err = st.Session(ctx, a, "u2", "s1")
+		assert.ErrorIs(t, err, gdprkit.ErrNotFound, "only its owner's")
+		later := T0.Add(10*time.Minute + 7*time.Microsecond)
+		require.NoError(t, st.SetSessionVerified(ctx, a, "u1", "s1", later))
+		require.NoError(t, st.SetSessionVerified(ctx, a, "u1", "s1", T0.Add(time.Minute)))
+		got, _ = st.SessionByHash(ctx, a, hash32("s1"))
+		assert.True(t, got.VerifiedAt.Equal(later), "never moves back; got %v", got.VerifiedAt)
+		assert.ErrorIs(t, st.SetSessionVerified(ctx, a, "u2", "s1", later), gdprkit.ErrNotFound)
+		assert.ErrorIs(t, st.SetSessionVerified(ctx, a, "u1", "nope", later), gdprkit.ErrNotFound)
+	})
+
+	t.Run("32 concurrent correct logins of one user all succeed", func(t *testing.T) {
+		t.Parallel()
+		st, a := newStore(t)
+		svc := authnService(t, st, fakeclock.New(T0), func(c *authn.Config) { c.MaxConcurrentHashes = 2 })
+		require.NoError(t, svc.CreateUser(ctx, a, "u1", "alice", "correct horse battery staple"))
+		var failed atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 32 {
+			wg.Go(func() {
+				_, err := svc.Login(ctx, authn.LoginRequest{Account: a, Username: "alice", Password: "correct horse battery staple", IP: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})})
+				if err != nil {
+					failed.Add(1)
+					t.Log(err)
+				}
+			})
+		}
+		wg.Wait()
+		assert.Zero(t, failed.Load(), "a correct password is never counted as a failure")
+		lock, err := svc.LockStatus(ctx, a, "u1")
+		require.NoError(t, err)
+		assert.Zero(t, lock.Failures)
+	})
+
+	t.Run("50 racing wrong passwords: at most the free allowance is checked", func(t *testing.T) {
+		t.Parallel()
+		st, a := newStore(t)
+		audit := &gdprkit.MemoryAudit{}
+		svc := authnService(t, st, fakeclock.New(T0), func(c *authn.Config) { c.Audit = audit })
+		require.NoError(t, svc.CreateUser(ctx, a, "u1", "alice", "correct horse battery staple"))
+		var checked, refused atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 50 {
+			wg.Go(func() {
+				_, err := svc.Login(ctx, authn.LoginRequest{Account: a, Username: "alice", Password: fmt.Sprint("wrong guess ", i), IP: netip.AddrFrom4([4]byte{10, 1, 0, byte(i)})})
+				switch {
+				case errors.Is(err, gdprkit.ErrLocked):
+					refused.Add(1)
+				case errors.Is(err, gdprkit.ErrUnauthenticated):
+					checked.Add(1)
+				default:
+					t.Errorf("guess %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		assert.LessOrEqual(t, checked.Load(), int32(5), "at most ThrottlePolicy.Free guesses are checked")
+		assert.EqualValues(t, 50, checked.Load()+refused.Load())
+		assert.Len(t, audit.OfType(authn.EventLoginFailed), int(checked.Load()))
+		lock, err := svc.LockStatus(ctx, a, "u1")
+		require.NoError(t, err)
+		assert.EqualValues(t, checked.Load(), lock.Failures, "every checked guess, and only those, counted")
+	})
+
 	t.Run("revoking a user or an account ends sessions and revokes tokens", func(t *testing.T) {
 		t.Parallel()
 		st, a := newStore(t)
@@ -393,7 +541,7 @@ func runAuthn(t *testing.T, f Factory) {
 		st, a := newStore(t)
 		fill := func(u string) {
 			require.NoError(t, st.CreateUser(ctx, a, authnUser(u, "name-"+u)))
-			_, err := st.SwapThrottle(ctx, a, u, authn.FactorPassword, 0, authn.Throttle{Failures: 1, Last: T0})
+			_, err := st.SwapThrottle(ctx, a, authn.ThrottleKey{User: u, Factor: authn.FactorPassword}, 0, authn.Throttle{Failures: 1, Last: T0, PendingAt: T0, Version: 1})
 			require.NoError(t, err)
 			require.NoError(t, st.PutPendingTOTP(ctx, a, totpRecord(u, "e-"+u, "k1")))
 			require.NoError(t, st.ReplaceRecoveryCodes(ctx, a, u, [][]byte{hash32(u + "1"), hash32(u + "2")}, T0))
@@ -434,7 +582,8 @@ func runAuthn(t *testing.T, f Factory) {
 		require.NoError(t, st.ReplaceRecoveryCodes(ctx, a, "u1", [][]byte{hash32("r")}, T0))
 		require.NoError(t, st.CreateToken(ctx, a, authn.APIToken{ID: "t1", UserID: "u1", Hash: hash32("t"), CreatedAt: T0}))
 		require.NoError(t, st.CreateSession(ctx, a, authn.Session{ID: "s1", UserID: "u1", Hash: hash32("s"), CreatedAt: T0, LastSeenAt: T0, ExpiresAt: T0.Add(time.Hour)}))
-		_, err := st.SwapThrottle(ctx, a, "u1", authn.FactorTOTP, 0, authn.Throttle{Failures: 1, Last: T0})
+		totpKey := authn.ThrottleKey{User: "u1", Factor: authn.FactorTOTP}
+		_, err := st.SwapThrottle(ctx, a, totpKey, 0, authn.Throttle{Failures: 1, Last: T0, PendingAt: T0, Version: 1})
 		require.NoError(t, err)
 
 		_, err = st.TokenByHash(ctx, b, hash32("t"))
@@ -443,8 +592,14 @@ func runAuthn(t *testing.T, f Factory) {
 		assert.ErrorIs(t, err, gdprkit.ErrNotFound)
 		_, err = st.TOTP(ctx, b, "u1", false)
 		assert.ErrorIs(t, err, gdprkit.ErrNotFound)
-		th, _ := st.Throttle(ctx, b, "u1", authn.FactorTOTP)
+		th, _ := st.Throttle(ctx, b, totpKey)
 		assert.Zero(t, th.Failures)
+		_, err = st.Session(ctx, b, "u1", "s1")
+		assert.ErrorIs(t, err, gdprkit.ErrNotFound)
+		assert.ErrorIs(t, st.SetSessionVerified(ctx, b, "u1", "s1", T0.Add(time.Minute)), gdprkit.ErrNotFound)
+		n, err := st.PurgeThrottles(ctx, b, T0.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Zero(t, n)
 		ok, _ := st.UseRecoveryCode(ctx, b, "u1", hash32("r"))
 		assert.False(t, ok)
 		ok, _ = st.AdvanceTOTPStep(ctx, b, "u1", "e1", 50)
@@ -470,10 +625,13 @@ func runAuthn(t *testing.T, f Factory) {
 		rec, err := st.TOTP(ctx, a, "u1", false)
 		require.NoError(t, err)
 		assert.EqualValues(t, 1, rec.LastStep)
-		n, _ := st.RecoveryCodesLeft(ctx, a, "u1")
+		n, _ = st.RecoveryCodesLeft(ctx, a, "u1")
 		assert.Equal(t, 1, n)
-		th, _ = st.Throttle(ctx, a, "u1", authn.FactorTOTP)
+		th, _ = st.Throttle(ctx, a, totpKey)
 		assert.Equal(t, 1, th.Failures)
+		sess, err := st.Session(ctx, a, "u1", "s1")
+		require.NoError(t, err)
+		assert.True(t, sess.VerifiedAt.Equal(T0))
 	})
 
 	t.Run("the login flow works end to end", func(t *testing.T) {
@@ -487,18 +645,30 @@ func runAuthn(t *testing.T, f Factory) {
 		p, err := svc.AuthenticateSession(ctx, authn.SessionRequest{Account: a, Token: r.SessionToken})
 		require.NoError(t, err)
 		assert.Equal(t, "u1", p.UserID)
-		tok, _, err := svc.CreateToken(ctx, a, "u1", authn.TokenSpec{Scopes: []string{"tickets:read"}})
+		tok, _, err := svc.CreateToken(ctx, p, authn.TokenSpec{Scopes: []string{"tickets:read"}, Surfaces: []gdprkit.Surface{gdprkit.SurfaceAPI, "chat"}})
 		require.NoError(t, err)
+		me := p
 		p, err = svc.AuthenticateAPI(ctx, authn.APIRequest{Account: a, Username: "alice", Secret: tok})
 		require.NoError(t, err)
 		assert.True(t, p.HasScope("tickets:read"))
+		_, err = svc.AuthenticateAPI(ctx, authn.APIRequest{Account: a, Username: "alice", Secret: tok, Surface: "chat"})
+		require.NoError(t, err, "both surfaces are stored")
+		_, err = svc.AuthenticateAPI(ctx, authn.APIRequest{Account: a, Username: "alice", Secret: tok, Surface: gdprkit.SurfacePortal})
+		assert.ErrorIs(t, err, gdprkit.ErrUnauthenticated, "a token is valid only on its surfaces")
 		_, err = svc.AuthenticateAPI(ctx, authn.APIRequest{Account: NewAccount(t), Username: "alice", Secret: tok})
 		assert.ErrorIs(t, err, gdprkit.ErrUnauthenticated, "a token is valid only in its account")
-		codes, err := svc.GenerateRecoveryCodes(ctx, a, "u1")
+		_, err = svc.GenerateRecoveryCodes(ctx, me)
 		require.NoError(t, err)
-		e, err := svc.BeginTOTP(ctx, a, "u1", "alice")
+		clock.Advance(time.Hour - time.Second)
+		_, err = svc.GenerateRecoveryCodes(ctx, me)
+		require.ErrorIs(t, err, authn.ErrStepUpRequired, "the session's proof is too old")
+		up, err := svc.StepUp(ctx, authn.StepUpRequest{Principal: me, Password: "correct horse battery staple"})
+		require.NoError(t, err, "the step-up time is stored")
+		me = up.Principal
+		e, err := svc.BeginTOTP(ctx, me, "alice")
 		require.NoError(t, err)
-		require.NoError(t, svc.ConfirmTOTP(ctx, a, "u1", authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params)))
+		codes, err := svc.ConfirmTOTP(ctx, me, authn.TOTP(e.Key.Secret, clock.Now(), e.Key.Params))
+		require.NoError(t, err)
 		_, err = svc.AuthenticateSession(ctx, authn.SessionRequest{Account: a, Token: r.SessionToken})
 		assert.ErrorIs(t, err, gdprkit.ErrUnauthenticated, "enrolment revoked the session")
 		r, err = svc.Login(ctx, authn.LoginRequest{Account: a, Username: "alice", Password: "correct horse battery staple"})

@@ -56,6 +56,7 @@ func grant(subject gdprkit.SubjectID, purpose string) consent.Decision {
 }
 
 func runConsent(t *testing.T, f Factory) {
+	t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedConsent(t, f(t).Consent()) })
 	ctx := context.Background()
 
 	t.Run("purposes are created once and listed by key", func(t *testing.T) {

@@ -22,6 +22,7 @@ func ipEntry(prefix, note string, by gdprkit.ActorID, at time.Time) ipfilter.Ent
 }
 
 func runIPFilter(t *testing.T, f Factory) {
+	t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedIPFilter(t, f(t).IPFilter()) })
 	ctx := context.Background()
 	at := T0.Add(1234567 * time.Microsecond)
 	panel := ipfilter.SurfaceRules{

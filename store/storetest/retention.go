@@ -18,6 +18,7 @@ import (
 // may share a database between tests, so the claim tests only judge the
 // accounts they created, at times no other test uses.
 func runRetention(t *testing.T, f Factory) {
+	t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedRetention(t, f(t).Retention()) })
 	ctx := context.Background()
 	at := T0.Add(123456789 * time.Microsecond) // not a whole second: checks precision
 

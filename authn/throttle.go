@@ -1,0 +1,434 @@
+package authn
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gdprkit/gdprkit"
+)
+
+// ThrottlePolicy slows guessing down without letting anyone lock a user out
+// (NIST SP 800-63B rev 4 §3.2.2, OWASP ASVS 5.0 V6.1.1 and V6.3.1).
+//
+// Four limits apply to every password, TOTP and recovery-code attempt:
+//
+//   - Per user, factor and client, consecutive failures are counted in the
+//     store (so every process sees them). After Free failures each attempt
+//     waits Base × 2^(failures−Free), never more than MaxDelay: a soft lock
+//     that always ends. After LockAfter failures (100, the most NIST allows
+//     and no fewer) the factor is locked for that client until
+//     Service.Unlock, a new password (SetPassword) or a success. A "client"
+//     is either any client without a trusted-device token, or one trusted
+//     device (Config.TrustedDeviceTTL): a device gets its token by logging
+//     in, and its counter is its own, so no outsider's failures slow down
+//     or lock a user on a device they have logged in from before.
+//   - Unknown usernames are counted exactly like users (under a keyed hash
+//     of the name), so delays and locks tell nobody which usernames exist.
+//   - Per source network (an IPv4 address, or an IPv6 /64), failures on
+//     the account are kept in a budget of SourceBudget that refills one
+//     failure every SourceRefill; a source with no budget left waits.
+//   - Per account, all failures, unknown usernames included, draw on a
+//     budget of GlobalBudget refilling one every GlobalRefill. While it is
+//     spent (password spraying), only sources without any failure left in
+//     their own budget may try: each spraying source gets about one guess
+//     per SourceRefill, while users who have not failed still log in.
+//
+// A correct password or code is never counted as a failure: an attempt
+// reserves a slot before it is checked and records its outcome after.
+// While failures are below Free, at most Free − failures attempts of one
+// counter are checked at once; others wait (up to Wait) for those to
+// finish, and are refused if failures result. After Free, one attempt at a
+// time is checked. So of 50 racing guesses at most Free are checked, and 50
+// racing correct logins all succeed.
+//
+// The source and account budgets live in the Service's memory (each process
+// has its own; MaxSources bounds their size); the per-user counters live in
+// the store. Trusted devices skip the source and account budgets.
+type ThrottlePolicy struct {
+	// Free failures before any delay. Default 5.
+	Free int
+	// Base delay after the first non-free failure; it doubles with each
+	// further failure. Default 1 s.
+	Base time.Duration
+	// MaxDelay caps the delay: the longest wait anyone's failures can
+	// impose before a user's next attempt. Default 5 min.
+	MaxDelay time.Duration
+	// LockAfter consecutive failures lock the factor for the client.
+	// Default 100; larger values are refused, as NIST SP 800-63B rev 4
+	// allows no more.
+	LockAfter int
+	// Wait is how long an attempt waits for attempts of the same counter
+	// already being checked before it is refused. Default 5 s.
+	Wait time.Duration
+	// SourceBudget failures a source network may have before it waits.
+	// Default 20.
+	SourceBudget int
+	// SourceRefill is how long a source takes to regain one failure of its
+	// budget. Default 30 s.
+	SourceRefill time.Duration
+	// GlobalBudget failures an account may see before only clean sources
+	// may try. Default 100.
+	GlobalBudget int
+	// GlobalRefill is how long the account takes to regain one failure of
+	// its budget. Default 100 ms (10 failures a second, sustained).
+	GlobalRefill time.Duration
+	// MaxSources bounds how many source budgets a Service keeps; beyond it,
+	// new sources share one budget per account. Default 50,000 (a few
+	// MiB).
+	MaxSources int
+}
+
+// withDefaults fills zero fields and checks the rest.
+func (p ThrottlePolicy) withDefaults() (ThrottlePolicy, error) {
+	set := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setD := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	set(&p.Free, 5)
+	setD(&p.Base, time.Second)
+	setD(&p.MaxDelay, 5*time.Minute)
+	set(&p.LockAfter, 100)
+	setD(&p.Wait, 5*time.Second)
+	set(&p.SourceBudget, 20)
+	setD(&p.SourceRefill, 30*time.Second)
+	set(&p.GlobalBudget, 100)
+	setD(&p.GlobalRefill, 100*time.Millisecond)
+	set(&p.MaxSources, 50_000)
+	if p.Free < 0 || p.Base < 0 || p.MaxDelay < 0 || p.LockAfter < 1 || p.LockAfter > 100 || p.Wait < 0 ||
+		p.SourceBudget < 1 || p.SourceRefill < 0 || p.GlobalBudget < 1 || p.GlobalRefill < 0 || p.MaxSources < 1 {
+		return p, fmt.Errorf("%w: throttle policy out of range (LockAfter must be 1 to 100)", gdprkit.ErrInvalid)
+	}
+	return p, nil
+}
+
+// ThrottledError is returned when an attempt comes too soon after earlier
+// failures, or the factor is locked. It wraps gdprkit.ErrLocked. It reads
+// the same for a username that names no user as for one that does.
+type ThrottledError struct {
+	// Factor that is throttled.
+	Factor Factor
+	// Until is when the next attempt may be made; zero when Locked.
+	Until time.Time
+	// Locked is true after Policy.LockAfter consecutive failures: only
+	// Service.Unlock, a new password, or a success from a trusted device
+	// lifts it.
+	Locked bool
+}
+
+// Error says which factor is throttled and until when.
+func (e *ThrottledError) Error() string {
+	if e.Locked {
+		return fmt.Sprintf("authn: %s locked after too many failures; sign in from a device you used before, or ask an administrator to unlock", e.Factor)
+	}
+	return fmt.Sprintf("authn: too many %s attempts; retry after %s", e.Factor, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap returns gdprkit.ErrLocked.
+func (e *ThrottledError) Unwrap() error { return gdprkit.ErrLocked }
+
+// pendingLease is how long a reservation counts as in flight. An attempt
+// that dies between its reservation and its outcome (a crashed process)
+// stops holding its slot after this.
+const pendingLease = time.Minute
+
+// delay is the wait after failures consecutive failures.
+func (p ThrottlePolicy) delay(failures int) time.Duration {
+	if failures < p.Free {
+		return 0
+	}
+	d := p.MaxDelay
+	if n := failures - p.Free; n < 40 {
+		if e := p.Base << n; e > 0 && e < d {
+			d = e
+		}
+	}
+	return d
+}
+
+// room says how many more attempts of counter t may be checked at now, or
+// refuses with a *ThrottledError.
+func (p ThrottlePolicy) room(f Factor, t Throttle, now time.Time) (int, error) {
+	if t.Failures >= p.LockAfter {
+		return 0, &ThrottledError{Factor: f, Locked: true}
+	}
+	pending := t.Pending
+	if pending > 0 && now.Sub(t.PendingAt) >= pendingLease {
+		pending = 0
+	}
+	if t.Failures < p.Free {
+		return p.Free - t.Failures - pending, nil
+	}
+	if until := t.Last.Add(p.delay(t.Failures)); now.Before(until) {
+		return 0, &ThrottledError{Factor: f, Until: until}
+	}
+	return 1 - pending, nil
+}
+
+// newVersion returns a random non-zero counter version, so that a counter
+// deleted and created again never repeats a version a stale swap holds.
+func newVersion() int64 {
+	var b [8]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic("authn: crypto/rand failed: " + err.Error())
+		}
+		if v := int64(binary.BigEndian.Uint64(b[:]) >> 1); v != 0 {
+			return v
+		}
+	}
+}
+
+// attempt is one reserved attempt of a factor; exactly one of succeed, fail
+// or abandon ends it.
+type attempt struct {
+	s       *Service
+	account gdprkit.AccountID
+	key     ThrottleKey
+	src     source
+	trusted bool
+}
+
+// source is where an attempt comes from; ok is false for calls that carry
+// no client address (in-session checks), which only the per-user counter
+// limits.
+type source struct {
+	net netip.Prefix
+	ok  bool
+}
+
+// sourceOf returns the source network of ip: the address for IPv4, its /64
+// for IPv6. An invalid address is one shared "unknown" source.
+func sourceOf(ip netip.Addr) source {
+	ip = ip.Unmap().WithZone("")
+	switch {
+	case !ip.IsValid():
+		return source{ok: true}
+	case ip.Is4():
+		return source{net: netip.PrefixFrom(ip, 32), ok: true}
+	}
+	p, _ := ip.Prefix(64)
+	return source{net: p, ok: true}
+}
+
+// noSource marks attempts made inside a session, without a client address.
+var noSource = source{}
+
+// beginAttempt reserves an attempt of key, or refuses it with a
+// *ThrottledError: first the source and account budgets (unless the client
+// is a trusted device), then the store's counter. When the counter has no
+// room because other attempts are being checked, it waits for them (up to
+// Policy.Wait or ctx). Store errors are returned as they are.
+func (s *Service) beginAttempt(ctx context.Context, account gdprkit.AccountID, key ThrottleKey, src source) (*attempt, error) {
+	p := s.cfg.Throttle
+	trusted := key.Client != "" && key.User != ""
+	if !trusted && src.ok {
+		if err := s.budgets.allow(account, src.net, key.Factor, s.clock.Now()); err != nil {
+			return nil, err
+		}
+	}
+	deadline := s.clock.Now().Add(p.Wait)
+	pause := 2 * time.Millisecond
+	lost := 0
+	for {
+		t, err := s.st.Throttle(ctx, account, key)
+		if err != nil {
+			return nil, fmt.Errorf("authn: throttle: %w", err)
+		}
+		now := s.clock.Now()
+		room, err := p.room(key.Factor, t, now)
+		if err != nil {
+			return nil, err
+		}
+		if room > 0 {
+			next := t
+			if next.Pending > 0 && now.Sub(next.PendingAt) >= pendingLease {
+				next.Pending = 0
+			}
+			next.Pending++
+			next.PendingAt, next.Version = now, newVersion()
+			ok, err := s.st.SwapThrottle(ctx, account, key, t.Version, next)
+			if err != nil {
+				return nil, fmt.Errorf("authn: throttle: %w", err)
+			}
+			if ok {
+				return &attempt{s: s, account: account, key: key, src: src, trusted: trusted}, nil
+			}
+			// Lost a race: read again, at once the first times, then
+			// with a short pause so a crowd does not hammer the store.
+			if lost++; lost > 4 {
+				if err := sleep(ctx, pause); err != nil {
+					return nil, fmt.Errorf("%w: authn: waiting for an attempt slot: %w", gdprkit.ErrUnavailable, err)
+				}
+				pause = min(2*pause, 50*time.Millisecond)
+			}
+			continue
+		}
+		// Full of attempts being checked: wait for one to finish.
+		if !now.Before(deadline) {
+			return nil, &ThrottledError{Factor: key.Factor, Until: now.Add(p.Base)}
+		}
+		if err := sleep(ctx, pause); err != nil {
+			return nil, fmt.Errorf("%w: authn: waiting for an attempt slot: %w", gdprkit.ErrUnavailable, err)
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
+// sleep waits d or until ctx ends. It uses the wall clock: waiting for
+// other attempts is real time even when the Service's clock is not.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// finish ends the attempt: releases its reservation and applies change to
+// the counter. It retries lost races; it writes even when ctx has ended, so
+// a client that gives up after the check cannot escape being counted. A
+// store failure is logged: the reservation then lapses after pendingLease.
+func (a *attempt) finish(ctx context.Context, change func(*Throttle)) {
+	ctx = context.WithoutCancel(ctx)
+	pause := time.Millisecond
+	for i := range 200 {
+		if i >= 8 { // a crowd on one counter: back off a little
+			_ = sleep(ctx, pause)
+			pause = min(2*pause, 20*time.Millisecond)
+		}
+		t, err := a.s.st.Throttle(ctx, a.account, a.key)
+		if err != nil {
+			a.s.log.Warn("authn: cannot record an attempt's outcome", "factor", string(a.key.Factor), "err", err)
+			return
+		}
+		next := t
+		if next.Pending > 0 {
+			next.Pending--
+		}
+		change(&next)
+		next.Version = newVersion()
+		ok, err := a.s.st.SwapThrottle(ctx, a.account, a.key, t.Version, next)
+		if err != nil {
+			a.s.log.Warn("authn: cannot record an attempt's outcome", "factor", string(a.key.Factor), "err", err)
+			return
+		}
+		if ok {
+			return
+		}
+	}
+	a.s.log.Warn("authn: gave up recording an attempt's outcome after repeated races", "factor", string(a.key.Factor))
+}
+
+// succeed clears the counter's failures. A success on any client also
+// clears the user's failures of that factor on every other client (NIST:
+// previous failures are disregarded after a success), which ends a lock.
+func (a *attempt) succeed(ctx context.Context) {
+	now := a.s.clock.Now()
+	a.finish(ctx, func(t *Throttle) {
+		t.Failures, t.Last = 0, now
+	})
+	if a.trusted {
+		a.s.clearOthers(ctx, a.account, a.key)
+	}
+}
+
+// fail counts a failure on the counter and on the source's and account's
+// budgets.
+func (a *attempt) fail(ctx context.Context) {
+	now := a.s.clock.Now()
+	a.finish(ctx, func(t *Throttle) {
+		t.Failures++
+		t.Last = now
+	})
+	if !a.trusted && a.src.ok {
+		a.s.budgets.failed(a.account, a.src.net, now)
+	}
+}
+
+// abandon releases the reservation without a verdict: the check could not
+// be made (the store failed, or ctx ended before any work was done).
+func (a *attempt) abandon(ctx context.Context) {
+	a.finish(ctx, func(*Throttle) {})
+}
+
+// clearOthers clears the untrusted-client counter of the user's factor
+// after a trusted device succeeded.
+func (s *Service) clearOthers(ctx context.Context, account gdprkit.AccountID, k ThrottleKey) {
+	other := ThrottleKey{User: k.User, Factor: k.Factor}
+	t, err := s.st.Throttle(context.WithoutCancel(ctx), account, other)
+	if err != nil || t.Version == 0 || t.Failures == 0 {
+		return
+	}
+	next := t
+	next.Failures, next.Last, next.Version = 0, s.clock.Now(), newVersion()
+	if _, err := s.st.SwapThrottle(context.WithoutCancel(ctx), account, other, t.Version, next); err != nil {
+		s.log.Warn("authn: cannot clear failures after a trusted success", "err", err)
+	}
+}
+
+// throttled audits a refused attempt and returns err.
+func (s *Service) throttled(ctx context.Context, account gdprkit.AccountID, user string, err error) error {
+	var te *ThrottledError
+	if errors.As(err, &te) {
+		s.event(ctx, account, EventLocked, user, map[string]string{"factor": string(te.Factor), "locked": strconv.FormatBool(te.Locked)})
+	}
+	return err
+}
+
+// LockStatus describes a user's password counter for clients without a
+// trusted-device token, for an administrator's screen.
+type LockStatus struct {
+	// Failures counts consecutive failed password attempts.
+	Failures int
+	// Locked is true after ThrottlePolicy.LockAfter failures.
+	Locked bool
+	// Until is when the next attempt may be made, when that is later than
+	// now.
+	Until time.Time
+}
+
+// LockStatus returns the user's password lock status.
+func (s *Service) LockStatus(ctx context.Context, account gdprkit.AccountID, userID string) (LockStatus, error) {
+	if err := checkAccountUser(account, userID); err != nil {
+		return LockStatus{}, err
+	}
+	t, err := s.st.Throttle(ctx, account, ThrottleKey{User: userID, Factor: FactorPassword})
+	if err != nil {
+		return LockStatus{}, fmt.Errorf("authn: lock status: %w", err)
+	}
+	st := LockStatus{Failures: t.Failures, Locked: t.Failures >= s.cfg.Throttle.LockAfter}
+	if until := t.Last.Add(s.cfg.Throttle.delay(t.Failures)); !st.Locked && t.Failures >= s.cfg.Throttle.Free && s.clock.Now().Before(until) {
+		st.Until = until
+	}
+	return st, nil
+}
+
+// PurgeThrottles deletes the account's counters that no longer matter:
+// those without failures and those of usernames that name no user, idle for
+// longer than a day (the longest a delay lasts is MaxDelay). Call it from a
+// periodic sweep, like PurgeSessions.
+func (s *Service) PurgeThrottles(ctx context.Context, account gdprkit.AccountID) (int, error) {
+	if err := account.Validate(); err != nil {
+		return 0, err
+	}
+	n, err := s.st.PurgeThrottles(ctx, account, s.clock.Now().Add(-max(24*time.Hour, 2*s.cfg.Throttle.MaxDelay)))
+	if err != nil {
+		return 0, fmt.Errorf("authn: purge throttles: %w", err)
+	}
+	return n, nil
+}

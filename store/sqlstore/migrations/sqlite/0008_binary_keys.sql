@@ -1,0 +1,6 @@
+-- Every key is compared byte for byte (issue #15). On MySQL this migration
+-- turns every character column into a binary one, because utf8mb4_bin pads
+-- with spaces ("acme " = "acme"). Here the default collation already
+-- compares text exactly (PostgreSQL's deterministic "C"/ICU equality,
+-- SQLite's BINARY), so there is nothing to change; the file keeps the
+-- dialects' migration versions aligned.
