@@ -536,6 +536,11 @@ func (a *analysis) spec(s *Spec) *facts {
 			a.problem(Problem{Kind: s.Kind, Table: t.Name, Column: c.Name, Class: "type", Message: fmt.Sprintf("identifier %q needs a text column, not %s", kind, c.Type)})
 		}
 	}
+	for _, col := range s.NameColumns {
+		if c := use(col, "name column"); c != nil && c.Kind != sqldb.KindText {
+			a.problem(Problem{Kind: s.Kind, Table: t.Name, Column: c.Name, Class: "type", Message: fmt.Sprintf("a name column needs text, not %s", c.Type)})
+		}
+	}
 	for _, col := range s.NoExport {
 		use(col, "no-export column")
 	}

@@ -245,14 +245,16 @@ func TestConvoCustomerErasure(t *testing.T) {
 			t.Parallel()
 			h := newHost(t, d, hostfixture.Convo)
 			cfg := convoBinding(h.db.DB, d, h.files)
-			h.bind(cfg, convoPeople{h.db.DB, d})
+			dir, err := convoPeople(ctx, h.db.DB, d)
+			require.NoError(t, err)
+			h.bind(cfg, dir)
 			ann, acct := h.seed.SubjectCustomer, gdprkit.AccountID(fmt.Sprint(h.seed.SubjectCustomer.AccountID))
 			admin := gdprkit.SubjectID("2")
 
 			// The access export leaves out drafts, private notes and the
 			// agents' assistant prompts, and writes JSON as JSON.
 			var buf bytes.Buffer
-			_, err := h.svc.ExportSubject(ctx, acct, gdprkit.SubjectID(fmt.Sprint(ann.ID)), &buf)
+			_, err = h.svc.ExportSubject(ctx, acct, gdprkit.SubjectID(fmt.Sprint(ann.ID)), &buf)
 			require.NoError(t, err)
 			var doc struct {
 				Data map[string][]map[string]any `json:"data"`
@@ -333,13 +335,15 @@ func TestConvoAgentErasure(t *testing.T) {
 			t.Parallel()
 			h := newHost(t, d, hostfixture.Convo)
 			cfg := convoBinding(h.db.DB, d, h.files)
-			h.bind(cfg, convoPeople{h.db.DB, d})
+			dir, err := convoPeople(ctx, h.db.DB, d)
+			require.NoError(t, err)
+			h.bind(cfg, dir)
 			sam, tom, cs := h.seed.SubjectAgent, h.seed.ReassignTo, h.seed.Convo
 			acct := gdprkit.AccountID(fmt.Sprint(cs.Account))
 
 			// The agent to take over must exist and be staff: checked before
 			// anything is recorded.
-			_, err := h.svc.Submit(ctx, acct, erasure.Submission{Type: erasure.TypeErasure, Subject: gdprkit.SubjectID(fmt.Sprint(sam.ID)),
+			_, err = h.svc.Submit(ctx, acct, erasure.Submission{Type: erasure.TypeErasure, Subject: gdprkit.SubjectID(fmt.Sprint(sam.ID)),
 				By: "1", Verified: true, ReassignTo: "999"})
 			require.ErrorIs(t, err, gdprkit.ErrInvalid)
 			_, err = h.svc.Submit(ctx, acct, erasure.Submission{Type: erasure.TypeErasure, Subject: gdprkit.SubjectID(fmt.Sprint(sam.ID)),

@@ -189,6 +189,10 @@ type Spec struct {
 	// before anything changes, keeps their keyed pseudonyms as tombstones,
 	// and hands them to RemoveJSON, Redact and the residue check.
 	Identifiers map[string]string `json:"identifiers,omitempty"`
+	// NameColumns, when set, are columns whose values, joined with
+	// spaces, are the person's name (["first_name", "last_name"]): an
+	// identifier of kind "name" like those in Identifiers.
+	NameColumns []string `json:"name_columns,omitempty"`
 	// NoExport names columns that access exports leave out: secrets such
 	// as password hashes or tokens.
 	NoExport []string `json:"no_export,omitempty"`

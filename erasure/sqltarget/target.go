@@ -42,7 +42,7 @@ func (t *Target) Info() erasure.TargetInfo {
 	}
 	info := erasure.TargetInfo{Kind: t.spec.Kind, Parent: t.spec.Parent, Actions: actionsOf(t.spec), Description: desc,
 		After: append([]erasure.Kind(nil), t.spec.After...), Classes: t.spec.Classes, NoExport: t.spec.NoExportKind,
-		Caps: erasure.Caps{Parents: t.spec.ParentColumn != "", Identifiers: len(t.spec.Identifiers) > 0,
+		Caps: erasure.Caps{Parents: t.spec.ParentColumn != "", Identifiers: len(t.spec.Identifiers) > 0 || len(t.spec.NameColumns) > 0,
 			EraseAccount: t.spec.AccountColumn != "", Predict: true, Check: true}}
 	info.Default = t.spec.Default
 	if info.Default.Action == "" {
@@ -999,7 +999,7 @@ func (t *Target) ParentsOf(ctx context.Context, account gdprkit.AccountID, keys 
 // Identifiers implements erasure.Target (Caps.Identifiers): the values of
 // the spec's identifier columns in the batch's rows.
 func (t *Target) Identifiers(ctx context.Context, account gdprkit.AccountID, refs []erasure.Ref) ([]erasure.Identifier, error) {
-	if len(t.spec.Identifiers) == 0 || len(refs) == 0 {
+	if (len(t.spec.Identifiers) == 0 && len(t.spec.NameColumns) == 0) || len(refs) == 0 {
 		return nil, nil
 	}
 	v, err := t.view()
@@ -1011,13 +1011,18 @@ func (t *Target) Identifiers(ctx context.Context, account gdprkit.AccountID, ref
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds)
+	cols := make([]string, 0, len(kinds)+len(t.spec.NameColumns))
+	for _, k := range kinds {
+		cols = append(cols, t.spec.Identifiers[k])
+	}
+	cols = append(cols, t.spec.NameColumns...)
 	s := v.stmt()
 	s.sql("SELECT ")
-	for i, k := range kinds {
+	for i, c := range cols {
 		if i > 0 {
 			s.sql(", ")
 		}
-		s.sql(v.col(t.spec.Identifiers[k]))
+		s.sql(v.col(c))
 	}
 	s.sql(" FROM ", v.table(), " WHERE ")
 	v.filters(s, account)
@@ -1031,8 +1036,8 @@ func (t *Target) Identifiers(ctx context.Context, account gdprkit.AccountID, ref
 	defer rows.Close()
 	var out []erasure.Identifier
 	for rows.Next() {
-		vals := make([]sql.NullString, len(kinds))
-		dest := make([]any, len(kinds))
+		vals := make([]sql.NullString, len(cols))
+		dest := make([]any, len(cols))
 		for i := range vals {
 			dest[i] = &vals[i]
 		}
@@ -1043,6 +1048,15 @@ func (t *Target) Identifiers(ctx context.Context, account gdprkit.AccountID, ref
 			if vals[i].Valid && strings.TrimSpace(vals[i].String) != "" {
 				out = append(out, erasure.Identifier{Kind: k, Value: vals[i].String})
 			}
+		}
+		var name []string
+		for _, v := range vals[len(kinds):] {
+			if v.Valid && strings.TrimSpace(v.String) != "" {
+				name = append(name, strings.TrimSpace(v.String))
+			}
+		}
+		if len(name) > 0 {
+			out = append(out, erasure.Identifier{Kind: "name", Value: strings.Join(name, " ")})
 		}
 	}
 	return out, sqldb.Classify(rows.Err())
