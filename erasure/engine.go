@@ -749,7 +749,7 @@ func (w *walker) apply(ctx context.Context, f *frame) (Change, error) {
 				return Change{}, fmt.Errorf("erasure: predict %s: %w", f.Kind, err)
 			}
 			ch.Rows, ch.Effects = p.Rows, p.Effects
-			if p.Records > 0 && p.Records < ch.Records {
+			if p.Records < ch.Records { // a predicting target counts exactly, 0 included
 				ch.Records = p.Records
 			}
 		}

@@ -521,6 +521,12 @@ func (a *analysis) spec(s *Spec) *facts {
 		if !f.unique || !isPrimary(t, s.Key, s.AccountColumn) {
 			f.records += "#" + strings.ToLower(s.Key)
 		}
+		if !f.unique && (len(s.Where) > 0 || s.Filter != "") {
+			// A group cut by conditions (a user's contact rows apart from
+			// his other preferences) is not the same group as another
+			// kind's with the same key.
+			f.records += "?" + strings.ToLower(string(s.Kind))
+		}
 	}
 	for _, m := range s.Mentions {
 		if c := use(m, "mentions column"); c != nil {

@@ -32,8 +32,8 @@ type PeopleSpec struct {
 	// (erasure.Subject.Class), which root targets may be limited to.
 	Class string `json:"class,omitempty"`
 	// Role is the role of everybody in the table, unless RoleColumn is
-	// set; then Roles maps its values to roles (a value not in Roles is not
-	// a subject).
+	// set; then Roles maps its values to roles, and a value not in Roles
+	// has Role (or, when Role is unset, is not a subject).
 	Role       gdprkit.Role            `json:"role,omitempty"`
 	RoleColumn string                  `json:"role_column,omitempty"`
 	Roles      map[string]gdprkit.Role `json:"roles,omitempty"`
@@ -166,11 +166,11 @@ func (dir *Directory) Lookup(ctx context.Context, account gdprkit.AccountID, id 
 	}
 	role := p.Role
 	if p.RoleColumn != "" {
-		r, ok := p.Roles[vals[0].String]
-		if !ok {
+		if r, ok := p.Roles[vals[0].String]; ok {
+			role = r
+		} else if p.Role == gdprkit.RoleNone {
 			return erasure.Subject{}, fmt.Errorf("subject %q: %w", truncate(string(id)), gdprkit.ErrNotFound)
 		}
-		role = r
 	}
 	out := erasure.Subject{ID: id, Role: role, Class: p.Class, Key: gdprkit.SubjectID(key)}
 	for j, n := range names {
@@ -202,7 +202,7 @@ func (dir *Directory) Subjects(ctx context.Context, account gdprkit.AccountID, c
 		s := v.stmt()
 		s.sql("SELECT ", v.col(p.Key), " FROM ", v.table(), " WHERE ")
 		v.filters(s, account)
-		if p.RoleColumn != "" {
+		if p.RoleColumn != "" && p.Role == gdprkit.RoleNone {
 			roles := make([]any, 0, len(p.Roles))
 			for r := range p.Roles {
 				roles = append(roles, r)

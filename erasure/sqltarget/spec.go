@@ -175,8 +175,11 @@ type Spec struct {
 	Default erasure.Rule `json:"default"`
 	// Description is for people reading plans.
 	Description string `json:"description,omitempty"`
-	// Records names the records' space; default the table (and key, when
-	// the key is not the primary key).
+	// Records names the records' space (erasure.TargetInfo.Records): kinds
+	// in one space hold the same records, so a record one deletes is gone
+	// for the others. Default the table (and key, when the key is not the
+	// primary key; and the kind, when a group's rows are cut by Where or
+	// Filter).
 	Records string `json:"records,omitempty"`
 	// After lists kinds that must act before this one, beyond those the
 	// foreign keys demand.

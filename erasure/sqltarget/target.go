@@ -449,7 +449,7 @@ func (t *Target) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprki
 	var ch erasure.Change
 	err = t.b.run.atomic(ctx, func(q execer) error {
 		ch = erasure.Change{}
-		groups, rows, err := t.countRows(ctx, q, v, account, keys)
+		groups, rows, err := t.countRows(ctx, q, v, account, keys, nil)
 		if err != nil {
 			return err
 		}
@@ -484,11 +484,14 @@ func (t *Target) Delete(ctx context.Context, account gdprkit.AccountID, _ gdprki
 }
 
 // countRows counts the records (distinct keys) and rows the batch holds.
-func (t *Target) countRows(ctx context.Context, q execer, v view, account gdprkit.AccountID, keys []string) (groups, rows int64, err error) {
+func (t *Target) countRows(ctx context.Context, q execer, v view, account gdprkit.AccountID, keys []string, gone map[string]map[string]bool) (groups, rows int64, err error) {
 	s := v.stmt()
 	s.sql("SELECT COUNT(DISTINCT ", v.col(t.spec.Key), "), COUNT(*) FROM ", v.table(), " WHERE ")
 	v.filters(s, account)
 	if err := v.in(s, t.spec.Key, keys); err != nil {
+		return 0, 0, err
+	}
+	if err := t.notGone(s, t.spec.Table, account, gone); err != nil {
 		return 0, 0, err
 	}
 	if err := q.QueryRowContext(ctx, s.String(), s.args...).Scan(&groups, &rows); err != nil {
@@ -518,13 +521,13 @@ func (t *Target) plan(ctx context.Context, q execer, v view, account gdprkit.Acc
 		return v.in(s, t.spec.Key, keys)
 	}
 	var out []erasure.Effect
-	err := t.walkRefs(ctx, q, v.f.refs, src, strict, gone, &out)
+	err := t.walkRefs(ctx, q, account, v.f.refs, src, strict, gone, &out)
 	return out, err
 }
 
-func (t *Target) walkRefs(ctx context.Context, q execer, refs []ref, src refSource, strict bool, gone map[string]map[string]bool, out *[]erasure.Effect) error {
+func (t *Target) walkRefs(ctx context.Context, q execer, account gdprkit.AccountID, refs []ref, src refSource, strict bool, gone map[string]map[string]bool, out *[]erasure.Effect) error {
 	for _, r := range refs {
-		n, err := t.countRefs(ctx, q, r.fk, src, gone)
+		n, err := t.countRefs(ctx, q, account, r.fk, src, gone)
 		if err != nil {
 			return err
 		}
@@ -554,7 +557,7 @@ func (t *Target) walkRefs(ctx context.Context, q execer, refs []ref, src refSour
 				s.sql(" FROM ", t.b.d.Quote(fk.Table), " WHERE ")
 				return t.refWhere(s, fk, src)
 			}
-			if err := t.walkRefs(ctx, q, r.nested, nested, strict, gone, out); err != nil {
+			if err := t.walkRefs(ctx, q, account, r.nested, nested, strict, gone, out); err != nil {
 				return err
 			}
 		default:
@@ -595,37 +598,50 @@ func (t *Target) refWhere(s *stmt, fk sqldb.ForeignKey, src refSource) error {
 
 // countRefs counts the rows of fk's table that reference the source rows,
 // leaving out those gone says an earlier step of a dry run deletes.
-func (t *Target) countRefs(ctx context.Context, q execer, fk sqldb.ForeignKey, src refSource, gone map[string]map[string]bool) (int64, error) {
+func (t *Target) countRefs(ctx context.Context, q execer, account gdprkit.AccountID, fk sqldb.ForeignKey, src refSource, gone map[string]map[string]bool) (int64, error) {
 	s := &stmt{d: t.b.d}
 	s.sql("SELECT COUNT(*) FROM ", t.b.d.Quote(fk.Table), " WHERE ")
 	if err := t.refWhere(s, fk, src); err != nil {
 		return 0, err
 	}
-	if len(gone) > 0 {
-		st := t.b.state()
-		for _, o := range t.b.cfg.Specs {
-			f := st.facts[o.Kind]
-			if f == nil || !strings.EqualFold(f.table.Name, fk.Table) || len(gone[f.records]) == 0 {
-				continue
-			}
-			ids := make([]string, 0, len(gone[f.records]))
-			for id := range gone[f.records] {
-				ids = append(ids, id)
-			}
-			sort.Strings(ids)
-			ov := view{d: t.b.d, spec: &o, f: f, kind: string(o.Kind)}
-			s.sql(" AND NOT (")
-			if err := ov.in(s, o.Key, ids); err != nil {
-				return 0, err
-			}
-			s.sql(")")
-		}
+	if err := t.notGone(s, fk.Table, account, gone); err != nil {
+		return 0, err
 	}
 	var n int64
 	if err := q.QueryRowContext(ctx, s.String(), s.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqltarget %s: count references from %s: %w", t.spec.Kind, fk.Table, sqldb.Classify(err))
 	}
 	return n, nil
+}
+
+// notGone adds to s, in a dry run, "AND NOT (...)" for the rows of table
+// that an earlier step over the same table would have deleted (gone
+// holds their keys by records space), so a prediction does not count
+// them twice.
+func (t *Target) notGone(s *stmt, table string, account gdprkit.AccountID, gone map[string]map[string]bool) error {
+	if len(gone) == 0 {
+		return nil
+	}
+	st := t.b.state()
+	for _, o := range t.b.cfg.Specs {
+		f := st.facts[o.Kind]
+		if f == nil || !strings.EqualFold(f.table.Name, table) || len(gone[f.records]) == 0 {
+			continue
+		}
+		ids := make([]string, 0, len(gone[f.records]))
+		for id := range gone[f.records] {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		ov := view{d: t.b.d, spec: &o, f: f, kind: string(o.Kind)}
+		s.sql(" AND NOT (")
+		ov.filters(s, account) // only the rows that step would have taken
+		if err := ov.in(s, o.Key, ids); err != nil {
+			return err
+		}
+		s.sql(")")
+	}
+	return nil
 }
 
 // verifyCascades checks, after the delete, that no row references the
@@ -670,7 +686,7 @@ func (t *Target) Predict(ctx context.Context, account gdprkit.AccountID, refs []
 	q := t.b.run.q()
 	switch action {
 	case erasure.Delete:
-		groups, rows, err := t.countRows(ctx, q, v, account, keys)
+		groups, rows, err := t.countRows(ctx, q, v, account, keys, a.Gone)
 		if err != nil {
 			return erasure.Change{}, err
 		}
@@ -680,8 +696,8 @@ func (t *Target) Predict(ctx context.Context, account gdprkit.AccountID, refs []
 		}
 		return erasure.Change{Records: groups, Rows: rows, Effects: effects}, nil
 	case erasure.Anonymize:
-		n, err := t.anonymize(ctx, q, v, account, keys, a, false)
-		return erasure.Change{Records: n}, err
+		n, rows, err := t.anonymize(ctx, q, v, account, keys, a, false)
+		return erasure.Change{Records: n, Rows: rows}, err
 	}
 	return erasure.Change{}, nil
 }
@@ -702,13 +718,13 @@ func (t *Target) Anonymize(ctx context.Context, account gdprkit.AccountID, refs 
 	if err != nil {
 		return erasure.Change{}, err
 	}
-	var n int64
+	var n, rows int64
 	err = t.b.run.atomic(ctx, func(q execer) error {
 		var err error
-		n, err = t.anonymize(ctx, q, v, account, ids(refs), a, true)
+		n, rows, err = t.anonymize(ctx, q, v, account, ids(refs), a, true)
 		return err
 	})
-	return erasure.Change{Records: n}, err
+	return erasure.Change{Records: n, Rows: rows}, err
 }
 
 // setter is one column's new value in SQL.
@@ -795,16 +811,16 @@ func (t *Target) goSide(v view) bool {
 
 // anonymize counts (write false) or applies (write true) the
 // anonymisation of keys and returns how many records change.
-func (t *Target) anonymize(ctx context.Context, q execer, v view, account gdprkit.AccountID, keys []string, a erasure.Anon, write bool) (int64, error) {
+func (t *Target) anonymize(ctx context.Context, q execer, v view, account gdprkit.AccountID, keys []string, a erasure.Anon, write bool) (records, rows int64, err error) {
 	sets, err := t.setters(v, a)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if t.goSide(v) {
 		return t.anonymizeRows(ctx, q, v, account, keys, a, sets, write)
 	}
 	if len(sets) == 0 && t.spec.Marker == "" {
-		return 0, nil
+		return 0, 0, nil
 	}
 	s := v.stmt()
 	if write {
@@ -825,11 +841,11 @@ func (t *Target) anonymize(ctx context.Context, q execer, v view, account gdprki
 		}
 		s.sql(" WHERE ")
 	} else {
-		s.sql("SELECT COUNT(DISTINCT ", v.col(t.spec.Key), ") FROM ", v.table(), " WHERE ")
+		s.sql("SELECT COUNT(DISTINCT ", v.col(t.spec.Key), "), COUNT(*) FROM ", v.table(), " WHERE ")
 	}
 	v.filters(s, account)
 	if err := v.in(s, t.spec.Key, keys); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// Only rows that would change: re-applying counts nothing.
 	s.sql(" AND (")
@@ -856,30 +872,29 @@ func (t *Target) anonymize(ctx context.Context, q execer, v view, account gdprki
 	}
 	s.sql(")")
 	if !write {
-		var n int64
-		if err := q.QueryRowContext(ctx, s.String(), s.args...).Scan(&n); err != nil {
-			return 0, fmt.Errorf("sqltarget %s: count: %w", t.spec.Kind, sqldb.Classify(err))
+		if err := q.QueryRowContext(ctx, s.String(), s.args...).Scan(&records, &rows); err != nil {
+			return 0, 0, fmt.Errorf("sqltarget %s: count: %w", t.spec.Kind, sqldb.Classify(err))
 		}
-		return n, nil
+		return records, rows, nil
 	}
 	res, err := q.ExecContext(ctx, s.String(), s.args...)
 	if err != nil {
-		return 0, fmt.Errorf("sqltarget %s: anonymize: %w", t.spec.Kind, sqldb.Classify(err))
+		return 0, 0, fmt.Errorf("sqltarget %s: anonymize: %w", t.spec.Kind, sqldb.Classify(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, sqldb.Classify(err)
+		return 0, 0, sqldb.Classify(err)
 	}
 	if !v.f.unique {
 		// A group's rows changed together; count records, not rows.
-		return min(n, int64(len(keys))), nil
+		return min(n, int64(len(keys))), n, nil
 	}
-	return n, nil
+	return n, n, nil
 }
 
 // anonymizeRows reads the batch's rows, computes the Go-side values, and
 // updates each row that changes.
-func (t *Target) anonymizeRows(ctx context.Context, q execer, v view, account gdprkit.AccountID, keys []string, a erasure.Anon, sets []setter, write bool) (int64, error) {
+func (t *Target) anonymizeRows(ctx context.Context, q execer, v view, account gdprkit.AccountID, keys []string, a erasure.Anon, sets []setter, write bool) (int64, int64, error) {
 	cols := t.editColumns()
 	s := v.stmt()
 	s.sql("SELECT ", v.col(t.spec.Key))
@@ -889,42 +904,52 @@ func (t *Target) anonymizeRows(ctx context.Context, q execer, v view, account gd
 	s.sql(" FROM ", v.table(), " WHERE ")
 	v.filters(s, account)
 	if err := v.in(s, t.spec.Key, keys); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if write && v.d != sqldb.SQLite {
 		s.sql(" FOR UPDATE")
 	}
 	rows, err := q.QueryContext(ctx, s.String(), s.args...)
 	if err != nil {
-		return 0, fmt.Errorf("sqltarget %s: read for anonymising: %w", t.spec.Kind, sqldb.Classify(err))
+		return 0, 0, fmt.Errorf("sqltarget %s: read for anonymising: %w", t.spec.Kind, sqldb.Classify(err))
 	}
 	type change struct {
 		id   string
 		vals []any
+		old  []any
 	}
 	var todo []change
 	for rows.Next() {
 		id, vals, err := scanRow(rows, len(cols))
 		if err != nil {
 			rows.Close()
-			return 0, err
+			return 0, 0, err
 		}
 		next, changed, err := t.edit(v, cols, vals, a)
 		if err != nil {
 			rows.Close()
-			return 0, err
+			return 0, 0, err
 		}
 		if changed {
-			todo = append(todo, change{id, next})
+			todo = append(todo, change{id, next, vals})
 		}
 	}
 	err = rows.Err()
 	rows.Close()
 	if err != nil {
-		return 0, sqldb.Classify(err)
+		return 0, 0, sqldb.Classify(err)
+	}
+	records := int64(len(todo))
+	if !v.f.unique {
+		// A record is the group of rows sharing the key: count groups.
+		keys := map[string]bool{}
+		for _, c := range todo {
+			keys[c.id] = true
+		}
+		records = int64(len(keys))
 	}
 	if !write {
-		return int64(len(todo)), nil
+		return records, int64(len(todo)), nil
 	}
 	for _, c := range todo {
 		u := v.stmt()
@@ -952,14 +977,26 @@ func (t *Target) anonymizeRows(ctx context.Context, q execer, v view, account gd
 		v.filters(u, account)
 		x, err := v.val(t.spec.Key, c.id)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		u.sql(v.col(t.spec.Key), " = ").arg(x)
+		if !v.f.unique {
+			// Rows of a group share the key: the row is the one whose
+			// edited columns still hold what was read.
+			for i, col := range cols {
+				if c.vals[i] == nil {
+					continue
+				}
+				old, _ := text(c.old[i])
+				u.sql(" AND ")
+				v.notDistinct(u, v.col(col), func() { u.arg(old) })
+			}
+		}
 		if _, err := q.ExecContext(ctx, u.String(), u.args...); err != nil {
-			return 0, fmt.Errorf("sqltarget %s: anonymize: %w", t.spec.Kind, sqldb.Classify(err))
+			return 0, 0, fmt.Errorf("sqltarget %s: anonymize: %w", t.spec.Kind, sqldb.Classify(err))
 		}
 	}
-	return int64(len(todo)), nil
+	return records, int64(len(todo)), nil
 }
 
 // ParentsOf implements erasure.Target (Caps.Parents): one SELECT of the
