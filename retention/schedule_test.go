@@ -62,7 +62,11 @@ func audited(events []gdprkit.Event, a gdprkit.AccountID) int64 {
 }
 
 func TestTrashRulePreviewThenRunsInCappedBatches(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testTrashRulePreviewThenRunsInCappedBatches)
+}
+
+func testTrashRulePreviewThenRunsInCappedBatches(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets := newMemTarget()
 	sch := newSchedules(t, e, 25, targets{retention.KindTicket: tickets})
 	a, other := gdprkit.AccountID("acct-a"), gdprkit.AccountID("acct-b")
@@ -121,9 +125,13 @@ func TestTrashRulePreviewThenRunsInCappedBatches(t *testing.T) {
 // selector or declines them at delete time, the 50 removable records go in
 // the first run and the held ones are counted apart.
 func TestHeldRecordsNeitherStallNorSpendTheBudget(t *testing.T) {
+	onStores(t, testHeldRecordsNeitherStallNorSpendTheBudget)
+}
+
+func testHeldRecordsNeitherStallNorSpendTheBudget(t *testing.T, mk func(*testing.T) retention.Store) {
 	for _, visible := range []bool{true, false} {
 		t.Run(fmt.Sprintf("holds visible to the selector=%v", visible), func(t *testing.T) {
-			e := newEnv(t, nil)
+			e := newEnv(t, mk(t))
 			tickets := newMemTarget()
 			tickets.holdsVisible = visible
 			sch := newSchedules(t, e, 100, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.BatchSize = 40 })
@@ -171,7 +179,11 @@ func TestHeldRecordsNeitherStallNorSpendTheBudget(t *testing.T) {
 // bounded scan per run, and the pass goes on from its stored cursor: the
 // removable records behind it go within a few runs, not never.
 func TestLongHeldStretchIsCrossedAcrossRuns(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testLongHeldStretchIsCrossedAcrossRuns)
+}
+
+func testLongHeldStretchIsCrossedAcrossRuns(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets := newMemTarget()
 	tickets.holdsVisible = true
 	sch := newSchedules(t, e, 50, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.MaxScanPerRun, c.BatchSize = 100, 25 })
@@ -212,7 +224,11 @@ func (*failTarget) Find(context.Context, gdprkit.AccountID, retention.Selector, 
 // Issue 21.3: a failing rule, and a rule whose target is no longer
 // configured, are reported, recorded and audited; every other rule runs.
 func TestFailingRuleIsReportedAndTheOthersRun(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testFailingRuleIsReportedAndTheOthersRun)
+}
+
+func testFailingRuleIsReportedAndTheOthersRun(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets, spam := newMemTarget(), newMemTarget()
 	users := &failTarget{}
 	ts := targets{retention.KindTicket: tickets, retention.KindHeldSpam: spam, retention.KindEndUser: users}
@@ -252,8 +268,10 @@ func TestFailingRuleIsReportedAndTheOthersRun(t *testing.T) {
 
 // Issue 21.4: a ticket rule with steady inflow must not starve a spam
 // rule that shares the run's cap.
-func TestNoRuleStarvesAnother(t *testing.T) {
-	e := newEnv(t, nil)
+func TestNoRuleStarvesAnother(t *testing.T) { onStores(t, testNoRuleStarvesAnother) }
+
+func testNoRuleStarvesAnother(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets, spam := newMemTarget(), newMemTarget()
 	sch := newSchedules(t, e, 10, targets{retention.KindTicket: tickets, retention.KindHeldSpam: spam}, func(c *retention.ScheduleConfig) { c.BatchSize = 10 })
 	a := gdprkit.AccountID("acme")
@@ -279,7 +297,11 @@ func TestNoRuleStarvesAnother(t *testing.T) {
 // with the actor; editing and disabling keep the counters; typos are
 // refused when the rule is written.
 func TestRuleLifecycleIsAuditedAndKeepsCounters(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testRuleLifecycleIsAuditedAndKeepsCounters)
+}
+
+func testRuleLifecycleIsAuditedAndKeepsCounters(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets := newMemTarget()
 	sch := newSchedules(t, e, 100, targets{retention.KindTicket: tickets})
 	a := gdprkit.AccountID("acme")
@@ -360,7 +382,11 @@ func TestRuleLifecycleIsAuditedAndKeepsCounters(t *testing.T) {
 // Issue 21.6: a rule disabled while a run is going stops before its next
 // batch (50 were due before the disable; the run removed 300).
 func TestDisablingTakesEffectAtTheNextBatch(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testDisablingTakesEffectAtTheNextBatch)
+}
+
+func testDisablingTakesEffectAtTheNextBatch(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets := newMemTarget()
 	sch := newSchedules(t, e, 1000, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.BatchSize = 50 })
 	a := gdprkit.AccountID("acme")
@@ -387,7 +413,11 @@ func TestDisablingTakesEffectAtTheNextBatch(t *testing.T) {
 // Keep rules win over delete rules, the longest keep wins, and the
 // preview shows what they keep.
 func TestKeepRulesWinAndShowInThePreview(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testKeepRulesWinAndShowInThePreview)
+}
+
+func testKeepRulesWinAndShowInThePreview(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets := newMemTarget()
 	sch := newSchedules(t, e, 100, targets{retention.KindTicket: tickets})
 	a := gdprkit.AccountID("acme")
@@ -421,8 +451,10 @@ func TestKeepRulesWinAndShowInThePreview(t *testing.T) {
 // Issue 21.8: the preview of all of an account's rules is exactly what
 // the next run does: holds, keep rules, overlapping rules, the cap and the
 // rules' turns, run after run.
-func TestPreviewIsExactlyTheNextRun(t *testing.T) {
-	e := newEnv(t, nil)
+func TestPreviewIsExactlyTheNextRun(t *testing.T) { onStores(t, testPreviewIsExactlyTheNextRun) }
+
+func testPreviewIsExactlyTheNextRun(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets, spam := newMemTarget(), newMemTarget()
 	tickets.holdsVisible = true
 	sch := newSchedules(t, e, 37, targets{retention.KindTicket: tickets, retention.KindHeldSpam: spam})
@@ -504,7 +536,11 @@ func TestMonthCutoffsAreMonotoneInTheClock(t *testing.T) {
 // Issue 21.7: boundaries are the account's time zone, not the clock's
 // location.
 func TestCutoffsFollowTheAccountsTimeZone(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testCutoffsFollowTheAccountsTimeZone)
+}
+
+func testCutoffsFollowTheAccountsTimeZone(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets := newMemTarget()
 	// March 31, 00:30 in Berlin is March 30, 22:30 UTC.
 	e.clock.Set(time.Date(2026, 3, 30, 22, 30, 0, 0, time.UTC))
@@ -545,9 +581,13 @@ func TestCutoffsFollowTheAccountsTimeZone(t *testing.T) {
 // The clock-jump guard: after a jump larger than MaxClockJump a run
 // refuses, removes nothing and says why, until an operator confirms.
 func TestClockJumpGuardRefusesUntilConfirmed(t *testing.T) {
+	onStores(t, testClockJumpGuardRefusesUntilConfirmed)
+}
+
+func testClockJumpGuardRefusesUntilConfirmed(t *testing.T, mk func(*testing.T) retention.Store) {
 	for _, jump := range []time.Duration{10 * day, -2 * day} {
 		t.Run(jump.String(), func(t *testing.T) {
-			e := newEnv(t, nil)
+			e := newEnv(t, mk(t))
 			tickets := newMemTarget()
 			sch := newSchedules(t, e, 100, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.MaxClockJump = day })
 			a := gdprkit.AccountID("acme")
@@ -579,9 +619,13 @@ func TestClockJumpGuardRefusesUntilConfirmed(t *testing.T) {
 // Issue 21.2: cancelled after batch 1, 3 or 7 and resumed, the stored
 // total and the audit equal the records actually removed.
 func TestCancelledRunIsAccountedExactly(t *testing.T) {
+	onStores(t, testCancelledRunIsAccountedExactly)
+}
+
+func testCancelledRunIsAccountedExactly(t *testing.T, mk func(*testing.T) retention.Store) {
 	for _, after := range []int{1, 3, 7} {
 		t.Run(fmt.Sprintf("cancel in batch %d", after), func(t *testing.T) {
-			e := newEnv(t, nil)
+			e := newEnv(t, mk(t))
 			tickets := newMemTarget()
 			sch := newSchedules(t, e, 1000, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.BatchSize = 50 })
 			a := gdprkit.AccountID("acme")
@@ -621,7 +665,11 @@ func TestCancelledRunIsAccountedExactly(t *testing.T) {
 // connection) leaves its batch pending; the next run deletes it again and
 // counts what is gone, once.
 func TestInterruptedBatchIsRecoveredAndCountedOnce(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testInterruptedBatchIsRecoveredAndCountedOnce)
+}
+
+func testInterruptedBatchIsRecoveredAndCountedOnce(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets := newMemTarget()
 	sch := newSchedules(t, e, 1000, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.BatchSize = 10 })
 	a := gdprkit.AccountID("acme")
@@ -660,7 +708,11 @@ func TestInterruptedBatchIsRecoveredAndCountedOnce(t *testing.T) {
 // Proof of disposition: each batch's removed IDs, exportable, pruned after
 // the configured period.
 func TestProofOfDispositionIsExportableAndExpires(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testProofOfDispositionIsExportableAndExpires)
+}
+
+func testProofOfDispositionIsExportableAndExpires(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	tickets := newMemTarget()
 	sch := newSchedules(t, e, 1000, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.DispositionTTL = 90 * day })
 	a := gdprkit.AccountID("acme")
@@ -708,54 +760,64 @@ func TestProofOfDispositionIsExportableAndExpires(t *testing.T) {
 // Issue 21.5: two "processes" with two goroutines each run one account's
 // rules at once; every record is counted once, in the totals and the audit.
 func TestConcurrentRunsCountEachRecordOnce(t *testing.T) {
-	e := newEnv(t, nil)
-	tickets := newMemTarget()
-	a := gdprkit.AccountID("acme")
-	for i := range 200 {
-		tickets.add(a, fmt.Sprintf("t%03d", i), "trash", "trashed_at", e.clock.Now().Add(-40*day))
-	}
-	procs := []*retention.Schedules{
-		newSchedules(t, e, 30, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.Owner = "p1" }),
-		newSchedules(t, e, 30, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.Owner = "p2" }),
-	}
-	r := addRule(t, procs[0], a, retention.TrashedTickets(30))
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var reported int64
-	for _, p := range procs {
-		for range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range 5000 {
-					rep, err := p.Run(e.ctx, a)
-					if errors.Is(err, gdprkit.ErrLeaseLost) {
-						time.Sleep(100 * time.Microsecond)
-						continue
-					}
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					mu.Lock()
-					reported += rep.Removed
-					mu.Unlock()
-					if tickets.len(a) == 0 {
-						return
-					}
+	for name, open := range retentionStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st1, st2 := open(t)
+			e := newEnv(t, st1)
+			tickets := newMemTarget()
+			a := gdprkit.AccountID("acme")
+			for i := range 200 {
+				tickets.add(a, fmt.Sprintf("t%03d", i), "trash", "trashed_at", e.clock.Now().Add(-40*day))
+			}
+			procs := []*retention.Schedules{
+				newSchedules(t, e, 30, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.Owner = "p1" }),
+				newSchedules(t, e, 30, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) { c.Owner, c.Store = "p2", st2 }),
+			}
+			r := addRule(t, procs[0], a, retention.TrashedTickets(30))
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var reported int64
+			for _, p := range procs {
+				for range 2 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for range 5000 {
+							rep, err := p.Run(e.ctx, a)
+							if errors.Is(err, gdprkit.ErrLeaseLost) {
+								time.Sleep(100 * time.Microsecond)
+								continue
+							}
+							if err != nil {
+								t.Error(err)
+								return
+							}
+							mu.Lock()
+							reported += rep.Removed
+							mu.Unlock()
+							if tickets.len(a) == 0 {
+								return
+							}
+						}
+					}()
 				}
-			}()
-		}
-	}
-	wg.Wait()
-	got, _ := procs[0].Rule(e.ctx, a, r.ID)
-	if tickets.len(a) != 0 || reported != 200 || got.TotalRemoved != 200 || audited(e.audit.Events(), a) != 200 {
-		t.Fatalf("%d left; reported %d, stored %d, audited %d; want 200 each", tickets.len(a), reported, got.TotalRemoved, audited(e.audit.Events(), a))
+			}
+			wg.Wait()
+			got, _ := procs[0].Rule(e.ctx, a, r.ID)
+			if tickets.len(a) != 0 || reported != 200 || got.TotalRemoved != 200 || audited(e.audit.Events(), a) != 200 {
+				t.Fatalf("%d left; reported %d, stored %d, audited %d; want 200 each", tickets.len(a), reported, got.TotalRemoved, audited(e.audit.Events(), a))
+			}
+		})
 	}
 }
 
 func TestDeletionRemovesTheAccountsRules(t *testing.T) {
-	e := newEnv(t, nil)
+	onStores(t, testDeletionRemovesTheAccountsRules)
+}
+
+func testDeletionRemovesTheAccountsRules(t *testing.T, mk func(*testing.T) retention.Store) {
+	e := newEnv(t, mk(t))
 	sch := newSchedules(t, e, 0, targets{retention.KindTicket: newMemTarget()})
 	a := e.start(retention.EventStartPaid)
 	b := e.start(retention.EventStartPaid)
@@ -769,5 +831,16 @@ func TestDeletionRemovesTheAccountsRules(t *testing.T) {
 	}
 	if rules, _ := sch.Rules(e.ctx, b); len(rules) != 1 {
 		t.Fatalf("other account lost its rules")
+	}
+}
+
+// onStores runs test on memory, SQLite, PostgreSQL and MariaDB (those
+// configured); mk opens a fresh store of the kind for each env.
+func onStores(t *testing.T, test func(t *testing.T, mk func(*testing.T) retention.Store)) {
+	for name, open := range retentionStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, func(t *testing.T) retention.Store { st, _ := open(t); return st })
+		})
 	}
 }
