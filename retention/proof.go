@@ -24,6 +24,8 @@ func (s *Schedules) Dispositions(ctx context.Context, account gdprkit.AccountID,
 
 // DispositionRecord is one line of ExportDispositions: one batch.
 type DispositionRecord struct {
+	// Batch, Account, Run, Rule, Target, Cutoff, Committed, Recovered and
+	// Held are the batch's (see Batch); Removed the IDs it removed.
 	Batch     string            `json:"batch"`
 	Account   gdprkit.AccountID `json:"account"`
 	Run       string            `json:"run"`

@@ -449,7 +449,7 @@ func (s *Schedules) SetAccountPaused(ctx context.Context, account gdprkit.Accoun
 
 // SetPaused pauses or resumes every Driver sharing the store (all
 // processes): a paused driver claims no account. Runs already going finish
-// their batch and stop at the next. Audited under account "-".
+// their batch and stop at the next. Audited with no account.
 func (s *Schedules) SetPaused(ctx context.Context, paused bool, actor gdprkit.ActorID) error {
 	if err := actor.Validate(); err != nil {
 		return err

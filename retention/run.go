@@ -13,6 +13,7 @@ import (
 
 // RuleReport is what a run or a preview reports for one rule.
 type RuleReport struct {
+	// Rule is the rule as the run read it.
 	Rule Rule
 	// Cutoff is the exact cutoff used: records whose field is before it
 	// match.
@@ -39,12 +40,14 @@ type RuleReport struct {
 // RunReport is what Run, Preview and the Driver report for one account.
 type RunReport struct {
 	// Run is the run's ID (its batches and audit events carry it).
-	Run     string
+	Run string
+	// Account run, and the clock reading the cutoffs were taken from.
 	Account gdprkit.AccountID
 	At      time.Time
 	// TimeZone the cutoffs were taken in ("" is UTC).
 	TimeZone string
-	Preview  bool
+	// Preview: a preview, nothing was removed or written.
+	Preview bool
 	// Rules: the delete rules, then the keep rules (which only report
 	// their cutoff), each in ID order.
 	Rules []RuleReport

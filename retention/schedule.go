@@ -76,16 +76,22 @@ func (c Condition) Cutoff(now time.Time) time.Time {
 // order. Keep lists the keep rules covering the kind: a record matching
 // one of them is reported with Candidate.Kept.
 type Selector struct {
+	// Status the records must be in ("" any), Field the time they are aged
+	// by, Before the cutoff (exclusive).
 	Status string
 	Field  string
 	Before time.Time
-	After  Cursor
-	Keep   []KeepClause
+	// After is the cursor to go on from (zero: the oldest record).
+	After Cursor
+	// Keep are the keep rules of the kind; Find reports Kept by them.
+	Keep []KeepClause
 }
 
 // KeepClause is one keep rule as a Target sees it: records in Status (any
 // when empty) whose Field is at or after Since are kept.
 type KeepClause struct {
+	// Status ("" any) and Field of the keep rule, and Since its cutoff:
+	// records whose Field is at or after it are kept.
 	Status string
 	Field  string
 	Since  time.Time

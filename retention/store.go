@@ -255,6 +255,7 @@ const (
 
 // Cursor is a position in a target's (Field, ID) order.
 type Cursor struct {
+	// At is the record's Field value, ID its key.
 	At time.Time
 	ID string
 }
@@ -264,7 +265,12 @@ func (c Cursor) IsZero() bool { return c.At.IsZero() && c.ID == "" }
 
 // RuleRunOutcome is what Store.FinishRuleRun stores.
 type RuleRunOutcome struct {
+	// RuleVersion is the rule version the run used: the Cursor is stored
+	// only while the rule is still at it.
 	RuleVersion int64
+	// At, Removed, Held, Kept, Backlog, BacklogRuns and Error become the
+	// rule's LastRun, LastRemoved, LastHeld, LastKept, Backlog, BacklogRuns
+	// and LastError.
 	At          time.Time
 	Removed     int64
 	Held        int64
@@ -272,7 +278,8 @@ type RuleRunOutcome struct {
 	Backlog     bool
 	BacklogRuns int64
 	Error       string
-	Cursor      Cursor
+	// Cursor is where the rule's pass goes on (zero: the pass ended).
+	Cursor Cursor
 }
 
 // BatchState is where a batch is in its journal.
@@ -292,17 +299,22 @@ const (
 // disposition until Expires. It holds identifiers only, never personal
 // data.
 type Batch struct {
-	ID          string
-	Account     gdprkit.AccountID
+	// ID is a UUIDv7; the batch's audit event carries it as Event.ID.
+	ID      string
+	Account gdprkit.AccountID
+	// Run, Rule, RuleVersion and Target: the run, the rule (at which
+	// version) and the kind of records of the batch.
 	Run         string
 	Rule        string
 	RuleVersion int64
 	Target      TargetKind
 	// Cutoff is the exact cutoff the batch's records were selected with.
-	Cutoff  time.Time
+	Cutoff time.Time
+	// Started is when the batch was journalled.
 	Started time.Time
 	// IDs are the records the batch set out to delete.
-	IDs   []string
+	IDs []string
+	// State is BatchPending until the outcome is stored.
 	State BatchState
 	// Removed are the records the batch removed; Held how many of IDs the
 	// target declined.
@@ -311,6 +323,8 @@ type Batch struct {
 	// Recovered: committed by a later run after the process running the
 	// batch died; Removed are then the IDs found gone.
 	Recovered bool
+	// Committed is when the outcome was stored; Audited whether its audit
+	// event was delivered; Expires when the batch (the proof) is pruned.
 	Committed time.Time
 	Audited   bool
 	Expires   time.Time
@@ -318,16 +332,20 @@ type Batch struct {
 
 // BatchOutcome is what Store.CommitBatch stores.
 type BatchOutcome struct {
+	// Removed, Held, Recovered, Committed and Expires become the batch's.
 	Removed   []string
 	Held      int64
 	Recovered bool
 	Committed time.Time
 	Expires   time.Time
-	Cursor    Cursor
+	// Cursor moves the rule's cursor (when the rule is still at the
+	// batch's RuleVersion); zero leaves it.
+	Cursor Cursor
 }
 
 // ScheduleState is an account's schedule settings and the run lease.
 type ScheduleState struct {
+	// Account the state is of.
 	Account gdprkit.AccountID
 	// TimeZone is the IANA name of the zone day and month boundaries are
 	// taken in; empty means UTC.
@@ -355,7 +373,9 @@ type ScheduleState struct {
 
 // Pause is the global pause switch of the schedule drivers.
 type Pause struct {
+	// Paused: no driver claims an account and Run refuses.
 	Paused bool
-	At     time.Time
-	By     gdprkit.ActorID
+	// At and By: when and by whom the switch was last set.
+	At time.Time
+	By gdprkit.ActorID
 }
