@@ -87,8 +87,11 @@ func (s *sqlTickets) Find(ctx context.Context, acct gdprkit.AccountID, sel reten
 		if err != nil {
 			return nil, fmt.Errorf("%w: bad cursor", gdprkit.ErrInvalid)
 		}
-		where += " AND (" + f + " > ? OR (" + f + " = ? AND id > ?))"
-		args = append(args, ts(sel.After.At), ts(sel.After.At), after)
+		// The redundant "f >= ?" gives the index scan its start: the OR
+		// alone is only a filter, and every Find would walk the index
+		// from the oldest entry, dead ones of deleted rows included.
+		where += " AND " + f + " >= ? AND (" + f + " > ? OR (" + f + " = ? AND id > ?))"
+		args = append(args, ts(sel.After.At), ts(sel.After.At), ts(sel.After.At), after)
 	}
 	kept, keepArgs := "0", []any{}
 	for _, k := range sel.Keep {

@@ -436,8 +436,11 @@ func (t ticketRetention) Find(ctx context.Context, acct gdprkit.AccountID, sel r
 		if err != nil {
 			return nil, fmt.Errorf("%w: bad cursor %q", gdprkit.ErrInvalid, sel.After.ID)
 		}
-		where += " AND (" + f + " > ? OR (" + f + " = ? AND id > ?))"
-		args = append(args, ts(sel.After.At), ts(sel.After.At), after)
+		// The redundant "f >= ?" gives the index scan its start: the OR
+		// alone is only a filter, and every Find would walk the index
+		// from the oldest entry, dead ones of deleted rows included.
+		where += " AND " + f + " >= ? AND (" + f + " > ? OR (" + f + " = ? AND id > ?))"
+		args = append(args, ts(sel.After.At), ts(sel.After.At), ts(sel.After.At), after)
 	}
 	kept := "0"
 	var keepArgs []any
