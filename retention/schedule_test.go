@@ -818,16 +818,27 @@ func TestDeletionRemovesTheAccountsRules(t *testing.T) {
 
 func testDeletionRemovesTheAccountsRules(t *testing.T, mk func(*testing.T) retention.Store) {
 	e := newEnv(t, mk(t))
-	sch := newSchedules(t, e, 0, targets{retention.KindTicket: newMemTarget()})
+	tickets := newMemTarget()
+	sch := newSchedules(t, e, 0, targets{retention.KindTicket: tickets})
 	a := e.start(retention.EventStartPaid)
 	b := e.start(retention.EventStartPaid)
 	for _, acct := range []gdprkit.AccountID{a, b} {
 		addRule(t, sch, acct, retention.TrashedTickets(30))
+		tickets.add(acct, "old", "trash", "trashed_at", e.clock.Now().Add(-40*day))
+		if rep, err := sch.Run(e.ctx, acct); err != nil || rep.Removed != 1 {
+			t.Fatalf("run: %+v %v", rep, err)
+		}
 	}
 	e.apply(a, retention.EventRequestDeletion)
 	e.sweep()
 	if rules, _ := sch.Rules(e.ctx, a); len(rules) != 0 {
 		t.Fatalf("deleted account keeps rules %v", rules)
+	}
+	if bs, _ := sch.Dispositions(e.ctx, a, time.Time{}, time.Time{}); len(bs) != 0 {
+		t.Fatalf("deleted account keeps %d batches", len(bs))
+	}
+	if bs, _ := sch.Dispositions(e.ctx, b, time.Time{}, time.Time{}); len(bs) != 1 {
+		t.Fatalf("other account lost its proof: %d batches", len(bs))
 	}
 	if rules, _ := sch.Rules(e.ctx, b); len(rules) != 1 {
 		t.Fatalf("other account lost its rules")
