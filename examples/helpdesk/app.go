@@ -195,9 +195,13 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if a.Schedules, err = retention.NewSchedules(retention.ScheduleConfig{Store: st.Retention(), Clock: a.clock, Audit: a.audit, Logger: cfg.Logger,
 		Targets: map[retention.TargetKind]retention.Target{
-			retention.KindTicket:   ticketRetention{a: a, status: "closed", field: "closed_at"},
-			retention.KindHeldSpam: ticketRetention{a: a, status: "spam", field: "created_at"},
-		}}); err != nil {
+			retention.KindTicket:   ticketRetention{a: a, statuses: []string{"open", "closed", "spam"}},
+			retention.KindHeldSpam: ticketRetention{a: a, statuses: []string{"spam"}},
+		},
+		// The demo clock jumps by days at a click; the schedules screen
+		// shows the guard and its confirm button when it trips.
+		MaxClockJump: 90 * 24 * time.Hour,
+	}); err != nil {
 		return nil, err
 	}
 	a.prechat = &consent.PreChat{Consent: a.Consent, Purposes: []string{purposeSupport, purposeNewsletter}, Required: []string{purposeSupport}}
@@ -276,7 +280,8 @@ func (a *App) RunWorkers(ctx context.Context) {
 			if _, err := a.Sweeper.Sweep(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("retention sweep", "err", err)
 			}
-			if _, err := a.Schedules.Run(ctx, a.acct); err != nil && ctx.Err() == nil && !errors.Is(err, gdprkit.ErrNotFound) {
+			if _, err := a.Schedules.Run(ctx, a.acct); err != nil && ctx.Err() == nil && !errors.Is(err, gdprkit.ErrNotFound) &&
+				!errors.Is(err, gdprkit.ErrLeaseLost) && !errors.Is(err, retention.ErrClockJump) {
 				a.log.Error("retention rules", "err", err)
 			}
 			select {
@@ -313,7 +318,7 @@ func (a *App) removeConfig(ctx context.Context, acct gdprkit.AccountID) error {
 		return err
 	}
 	for _, r := range rules {
-		if err := a.Schedules.RemoveRule(ctx, acct, r.ID); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+		if err := a.Schedules.RemoveRule(ctx, acct, r.ID, retention.SystemActor); err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
 			return err
 		}
 	}

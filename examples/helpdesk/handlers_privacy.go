@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -47,25 +48,26 @@ func (a *App) privacyRoutes(m *http.ServeMux) {
 		}
 		redirect(w, r, "/privacy?flash=Hold+released.")
 	}))
+	a.scheduleRoutes(m)
 	m.Handle("POST /privacy/rules", a.staff(true, a.addRule))
 	m.Handle("POST /privacy/rules/{id}/delete", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Schedules.RemoveRule(r.Context(), a.acct, r.PathValue("id")); err != nil {
+		if err := a.Schedules.RemoveRule(r.Context(), a.acct, r.PathValue("id"), gdprkit.ActorID(me(r).ID)); err != nil {
 			a.fail(w, r, http.StatusNotFound, "No such rule.")
 			return
 		}
 		redirect(w, r, "/privacy?flash=Rule+removed.")
 	}))
 	m.Handle("POST /privacy/rules/run", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
-		reports, err := a.Schedules.Run(r.Context(), a.acct)
-		if err != nil {
-			a.serverError(w, r, err)
+		rep, err := a.Schedules.Run(r.Context(), a.acct)
+		if err != nil && rep.Run == "" {
+			a.fail(w, r, http.StatusConflict, "The rules did not run: "+err.Error())
 			return
 		}
-		var n int64
-		for _, rep := range reports {
-			n += rep.Removed
+		msg := "Retention rules ran: " + strconv.FormatInt(rep.Removed, 10) + " tickets removed, " + strconv.FormatInt(rep.Held, 10) + " held."
+		if err != nil {
+			msg += " Some rules failed; see the schedules page."
 		}
-		redirect(w, r, "/privacy?flash=Retention+rules+ran:+"+strconv.FormatInt(n, 10)+"+tickets+removed.")
+		redirect(w, r, "/privacy?flash="+url.QueryEscape(msg))
 	}))
 }
 
@@ -266,12 +268,13 @@ func (a *App) addRule(w http.ResponseWriter, r *http.Request) {
 	case "closed":
 		rule = retention.ClosedTickets(n)
 	case "spam":
-		rule = retention.HeldSpam(n)
+		rule = retention.Rule{Name: "spam after " + strconv.Itoa(n) + " days", Target: retention.KindHeldSpam,
+			Condition: retention.Condition{Status: "spam", Field: "created_at", OlderThanDays: n}}
 	default:
 		a.fail(w, r, http.StatusUnprocessableEntity, "Unknown rule.")
 		return
 	}
-	if _, err := a.Schedules.AddRule(r.Context(), a.acct, rule); err != nil {
+	if _, err := a.Schedules.AddRule(r.Context(), a.acct, rule, gdprkit.ActorID(me(r).ID)); err != nil {
 		a.fail(w, r, http.StatusUnprocessableEntity, "Could not add the rule: "+err.Error())
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -394,60 +395,110 @@ func (a *App) setTicketStatus(ctx context.Context, id int64, status, label strin
 	return err
 }
 
-// ticketRetention is retention's view of hd_tickets in one status, aged
-// by one column; deleting goes through erasure.DeleteRecord so messages,
-// attachments and files go too and legal holds are honoured.
+// ticketRetention is retention's view of hd_tickets: it selects by the
+// rule's own status and time field (among those its schema lists), walks
+// them in (field, id) order from the rule's cursor, reports which tickets
+// the keep rules cover, and deletes through erasure.DeleteRecord so
+// messages, attachments and files go too and legal holds are honoured
+// (a held ticket is declined, not deleted, and the rule moves past it).
 type ticketRetention struct {
-	a             *App
-	status, field string
+	a *App
+	// statuses a rule of this kind may name (a kind may be narrower than
+	// the table, as held spam is).
+	statuses []string
 }
 
-func (t ticketRetention) where(sel retention.Selector) (string, []any) {
-	return " FROM hd_tickets WHERE account_id = ? AND status = ? AND " + t.field + " < ?", []any{string(t.a.acct), t.status, ts(sel.Before)}
+// ticketTimeFields are hd_tickets' time columns a rule may age from.
+var ticketTimeFields = []string{"created_at", "closed_at"}
+
+func (t ticketRetention) Schema() retention.TargetSchema {
+	return retention.TargetSchema{Statuses: t.statuses, Fields: ticketTimeFields}
 }
 
-func (t ticketRetention) Count(ctx context.Context, acct gdprkit.AccountID, sel retention.Selector) (int64, error) {
-	w, args := t.where(sel)
-	args[0] = string(acct)
-	var n int64
-	err := t.a.db.QueryRowContext(ctx, t.a.q("SELECT COUNT(*)"+w), args...).Scan(&n)
-	return n, err
-}
-
-func (t ticketRetention) Find(ctx context.Context, acct gdprkit.AccountID, sel retention.Selector, limit int) ([]string, error) {
-	w, args := t.where(sel)
-	args[0] = string(acct)
-	rows, err := t.a.db.QueryContext(ctx, t.a.q("SELECT id"+w+" ORDER BY "+t.field+" LIMIT ?"), append(args, limit)...)
+func (t ticketRetention) Find(ctx context.Context, acct gdprkit.AccountID, sel retention.Selector, limit int) ([]retention.Candidate, error) {
+	if !slices.Contains(ticketTimeFields, sel.Field) {
+		return nil, fmt.Errorf("%w: hd_tickets has no time field %q", gdprkit.ErrInvalid, sel.Field)
+	}
+	f := sel.Field // a whitelisted column name from here on
+	where := " FROM hd_tickets WHERE account_id = ? AND " + f + " IS NOT NULL AND " + f + " < ?"
+	args := []any{string(acct), ts(sel.Before)}
+	switch {
+	case sel.Status != "":
+		where += " AND status = ?"
+		args = append(args, sel.Status)
+	case len(t.statuses) > 0:
+		where += " AND status IN (?" + strings.Repeat(", ?", len(t.statuses)-1) + ")"
+		for _, st := range t.statuses {
+			args = append(args, st)
+		}
+	}
+	if !sel.After.IsZero() {
+		after, err := strconv.ParseInt(sel.After.ID, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%w: bad cursor %q", gdprkit.ErrInvalid, sel.After.ID)
+		}
+		// The redundant "f >= ?" gives the index scan its start: the OR
+		// alone is only a filter, and every Find would walk the index
+		// from the oldest entry, dead ones of deleted rows included.
+		where += " AND " + f + " >= ? AND (" + f + " > ? OR (" + f + " = ? AND id > ?))"
+		args = append(args, ts(sel.After.At), ts(sel.After.At), ts(sel.After.At), after)
+	}
+	kept := "0"
+	var keepArgs []any
+	for _, k := range sel.Keep {
+		if !slices.Contains(ticketTimeFields, k.Field) {
+			continue
+		}
+		if kept == "0" {
+			kept = "CASE WHEN "
+		} else {
+			kept += " OR "
+		}
+		kept += "(" + k.Field + " >= ?"
+		keepArgs = append(keepArgs, ts(k.Since))
+		if k.Status != "" {
+			kept += " AND status = ?"
+			keepArgs = append(keepArgs, k.Status)
+		}
+		kept += ")"
+	}
+	if kept != "0" {
+		kept += " THEN 1 ELSE 0 END"
+	}
+	rows, err := t.a.db.QueryContext(ctx, t.a.q("SELECT id, "+f+", "+kept+where+" ORDER BY "+f+", id LIMIT ?"),
+		append(append(keepArgs, args...), limit)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []retention.Candidate
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var id, k int64
+		var at string
+		if err := rows.Scan(&id, &at, &k); err != nil {
 			return nil, err
 		}
-		out = append(out, strconv.FormatInt(id, 10))
+		out = append(out, retention.Candidate{ID: strconv.FormatInt(id, 10), At: parseTS(at), Kept: k != 0})
 	}
 	return out, rows.Err()
 }
 
-func (t ticketRetention) Delete(ctx context.Context, acct gdprkit.AccountID, ids []string) (int, error) {
-	n := 0
+func (t ticketRetention) Delete(ctx context.Context, acct gdprkit.AccountID, ids []string) (retention.DeleteResult, error) {
+	var res retention.DeleteResult
 	for _, id := range ids {
 		got, err := t.a.Erasure.DeleteRecord(ctx, acct, erasure.KindTicket, id, systemActor)
 		if errors.Is(err, erasure.ErrHeld) {
+			res.Held = append(res.Held, id)
 			continue
 		}
 		if err != nil {
-			return n, err
+			return res, err
 		}
-		if got[erasure.KindTicket] > 0 {
-			n++
+		if got[erasure.KindTicket] > 0 { // this call removed the ticket row
+			res.Removed = append(res.Removed, id)
 		}
 	}
-	return n, nil
+	return res, nil
 }
 
 // spamTrained is erasure's view of how the inbox trains the spam filter: on
