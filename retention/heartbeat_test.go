@@ -59,7 +59,7 @@ func TestLongHookNeverRunsTwice(t *testing.T) {
 						overlap++
 					}
 					mu.Unlock()
-					time.Sleep(200 * time.Millisecond) // longer than the lease
+					time.Sleep(600 * time.Millisecond) // longer than the lease
 					mu.Lock()
 					inFlight[a]--
 					mu.Unlock()
@@ -71,8 +71,8 @@ func TestLongHookNeverRunsTwice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sw, err := retention.NewSweeper(svc, retention.SweeperConfig{Owner: owner, Batch: 1, LeaseFor: 60 * time.Millisecond,
-					Heartbeat:     15 * time.Millisecond,
+				sw, err := retention.NewSweeper(svc, retention.SweeperConfig{Owner: owner, Batch: 1, LeaseFor: 250 * time.Millisecond, // loose enough for a loaded 2-core CI machine
+					Heartbeat:     40 * time.Millisecond,
 					ConfigRemover: retention.ConfigRemoverFunc(hook("remove_config")),
 					StoreEraser:   retention.DataEraserFunc(hook("erase_store_data")),
 					HostEraser:    retention.DataEraserFunc(hook("erase_host_data"))})
