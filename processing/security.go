@@ -28,10 +28,10 @@ func (g *Generator) security(ctx context.Context, account gdprkit.AccountID, r *
 		if err != nil {
 			return fmt.Errorf("processing: read the IP rules: %w", err)
 		}
-		any := false
+		allowed := false
 		for _, s := range rs.Surfaces {
 			if len(s.Allow) > 0 {
-				any = true
+				allowed = true
 				r.Security = append(r.Security, Measure{Name: "IP allow list: " + string(s.Surface),
 					Detail: fmt.Sprintf("only %s may reach it; %s denied (IPv4 and IPv6, client address behind trusted proxies only)",
 						plural(len(s.Allow), "address range"), plural(len(s.Deny), "range")),
@@ -41,7 +41,7 @@ func (g *Generator) security(ctx context.Context, account gdprkit.AccountID, r *
 					Detail: plural(len(s.Deny), "address range") + " may not reach it", InForce: true, Source: SourceIPFilter})
 			}
 		}
-		if !any {
+		if !allowed {
 			r.Security = append(r.Security, Measure{Name: "IP allow lists",
 				Detail:  "available per surface (agent panel, API, customer portal); none is set for this account, so any address may reach them",
 				InForce: false, Source: SourceIPFilter})
