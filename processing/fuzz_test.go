@@ -12,8 +12,8 @@ import (
 // recordWith puts s in every free-text field of a record.
 func recordWith(s string) processing.Record {
 	return processing.Record{Account: "acme", GeneratedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		Controller: processing.Party{Name: s, Contact: s, DPO: s},
-		Purposes:   []processing.Purpose{{Key: "k", Name: s, LegalBasis: s, Description: s, Categories: []string{s}}},
+		Controller:   processing.Party{Name: s, Contact: s, DPO: s},
+		Purposes:     []processing.Purpose{{Key: "k", Name: s, LegalBasis: s, Description: s, Categories: []string{s}}},
 		DataSubjects: []string{s},
 		DataCategories: []processing.DataCategory{{Category: s, Description: s,
 			Kinds: []processing.Kind{{Kind: "end_user", Description: s, OnErasure: erasure.Keep, Ground: s}}}},
