@@ -11,6 +11,10 @@
 // service satisfies (*consent.Service, authn.Service.Credentials(),
 // *spam.Filter, *ipfilter.Filter), so the packages meet only here.
 //
+// Each target declares the categories of personal data its records hold
+// (erasure.TargetInfo.Categories), for the record of processing
+// activities package processing generates.
+//
 // Every target also erases a whole account (erasure.Caps.EraseAccount),
 // so that deleting an account goes through the same graph as erasing one
 // person: erasure.Service.EraseAccount reaches gdprkit's own data and the

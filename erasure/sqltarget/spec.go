@@ -207,6 +207,10 @@ type Spec struct {
 	// NoResidue names text columns the residue check does not search
 	// (they may keep an identifier on purpose).
 	NoResidue []string `json:"no_residue,omitempty"`
+	// Categories are the categories of personal data the rows hold
+	// (erasure.CategoryContact, …), passed to erasure.TargetInfo for the
+	// record of processing activities (package processing).
+	Categories []string `json:"categories,omitempty"`
 }
 
 // BlobSpec binds the files a table lists to a blob store.

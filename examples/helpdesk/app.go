@@ -21,6 +21,7 @@ import (
 	"github.com/gdprkit/gdprkit/erasure/kitdata"
 	"github.com/gdprkit/gdprkit/erasure/sqltarget"
 	"github.com/gdprkit/gdprkit/ipfilter"
+	"github.com/gdprkit/gdprkit/processing"
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
 	"github.com/gdprkit/gdprkit/sqldb"
@@ -89,6 +90,7 @@ type App struct {
 	Spam      *spam.Filter
 	Blobs     *fsblob.Store
 	prechat   *consent.PreChat
+	authnCfg  authn.Config // what authn.New was given, for the record of processing
 
 	csrfKey   []byte
 	portalKey []byte
@@ -157,9 +159,10 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.Auth, err = authn.New(authn.Config{Store: st.Authn(), Keys: keys, Clock: a.clock, Audit: a.audit, Logger: cfg.Logger,
+	a.authnCfg = authn.Config{Store: st.Authn(), Keys: keys, Clock: a.clock, Audit: a.audit, Logger: cfg.Logger,
 		Pseudonymizer: ps, AccountGate: a.Life, IPGate: a.IPs, Argon2: cfg.Argon2, Issuer: "gdprkit Helpdesk",
-		ContextWords: []string{"helpdesk", "gdprkit"}}); err != nil {
+		ContextWords: []string{"helpdesk", "gdprkit"}}
+	if a.Auth, err = authn.New(a.authnCfg); err != nil {
 		return nil, err
 	}
 	if a.Consent, err = consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Clock: a.clock, Audit: a.audit, Logger: cfg.Logger}); err != nil {
@@ -203,6 +206,9 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 		MaxClockJump: 90 * 24 * time.Hour,
 	}); err != nil {
 		return nil, err
+	}
+	if _, err := processing.New(a.processingConfig()); err != nil { // every bound kind declares its data categories
+		return nil, fmt.Errorf("record of processing: %w", err)
 	}
 	a.prechat = &consent.PreChat{Consent: a.Consent, Purposes: []string{purposeSupport, purposeNewsletter}, Required: []string{purposeSupport}}
 	if err := a.parseTemplates(); err != nil {
@@ -331,7 +337,7 @@ func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
 	anon := erasure.Rule{Action: erasure.Anonymize}
 	acct := "account_id"
 	b, err := sqltarget.Bind(ctx, sqltarget.Config{DB: a.db, Dialect: a.dialect,
-		Specs: []sqltarget.Spec{
+		Specs: categorise([]sqltarget.Spec{
 			{Kind: erasure.KindEndUser, Table: "hd_users", Key: "id", SubjectColumn: "id", AccountColumn: acct, Description: "user profile: name, e-mail",
 				Identifiers: map[string]string{"email": "email", "name": "name"}},
 			{Kind: erasure.KindPortalProfile, Parent: erasure.KindEndUser, Table: "hd_portal_profiles", Key: "user_id", ParentColumn: "user_id", AccountColumn: acct,
@@ -351,7 +357,7 @@ func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
 			{Kind: erasure.KindAuthoredMessage, Table: "hd_messages", Key: "id", SubjectColumn: "author_id", AccountColumn: acct, Default: anon,
 				Description: "messages the user wrote in other people's tickets: authorship anonymised",
 				Columns:     []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Label}}},
-		},
+		}),
 		Blobs: []sqltarget.BlobSpec{{Kind: erasure.KindBlob, Parent: erasure.KindAttachment, Table: "hd_attachments", KeyColumn: "blob_key",
 			ParentColumn: "id", AccountColumn: acct, Store: a.Blobs}},
 	})

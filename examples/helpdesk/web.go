@@ -273,6 +273,7 @@ func (a *App) routes() http.Handler {
 	a.ticketRoutes(m)
 	a.portalRoutes(m)
 	a.privacyRoutes(m)
+	a.processingRoutes(m)
 	a.accountRoutes(m)
 	a.apiRoutes(m)
 	return a.securityHeaders(a.csrf(m))
