@@ -272,6 +272,11 @@ type TargetInfo struct {
 	// NoExport keeps the kind out of access exports (internal records
 	// such as an agent's assistant prompts); it is still erased.
 	NoExport bool `json:"no_export,omitempty"`
+	// Provided marks data the subject provided themself (their profile,
+	// the messages and files they sent), as opposed to what others wrote
+	// about them (agents' notes) or the system derived: a portability
+	// export (Art. 20) holds only provided kinds. Default: false.
+	Provided bool `json:"provided,omitempty"`
 	// Caps declares the optional methods the target implements.
 	Caps Caps `json:"caps"`
 }
