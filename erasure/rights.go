@@ -201,8 +201,9 @@ type CorrectionResult struct {
 	// Kind and Field say what was corrected ("" for a statement).
 	Kind  Kind   `json:"kind,omitempty"`
 	Field string `json:"field,omitempty"`
-	// Records are the keyed pseudonyms of the records it applied to.
-	Records []gdprkit.Pseudonym `json:"records,omitempty"`
+	// RecordPS are the keyed pseudonyms of the records it applied to
+	// (Service.RecordPseudonym).
+	RecordPS []gdprkit.Pseudonym `json:"record_ps,omitempty"`
 	// Rectified is the outcome: how many records changed, or why not.
 	Rectified
 }
@@ -485,7 +486,7 @@ func (s *Service) rectify(ctx context.Context, account gdprkit.AccountID, req Re
 			}
 			item.Records = ids
 			for _, id := range ids {
-				lines[i].Records = append(lines[i].Records, s.RecordPseudonym(account, c.Kind, id))
+				lines[i].RecordPS = append(lines[i].RecordPS, s.RecordPseudonym(account, c.Kind, id))
 			}
 		}
 		items = append(items, item)

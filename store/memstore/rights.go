@@ -33,7 +33,7 @@ func (m *erasureMem) rightsOf(a gdprkit.AccountID) *rightsAcct {
 func cloneRights(r erasure.RightsResult) erasure.RightsResult {
 	r.Corrections = slices.Clone(r.Corrections)
 	for i := range r.Corrections {
-		r.Corrections[i].Records = slices.Clone(r.Corrections[i].Records)
+		r.Corrections[i].RecordPS = slices.Clone(r.Corrections[i].RecordPS)
 	}
 	r.Restricted = slices.Clone(r.Restricted)
 	r.Objections = slices.Clone(r.Objections)
