@@ -196,6 +196,7 @@ func TestRights(t *testing.T) {
 			t.Run("portability exports only what the subject provided", func(t *testing.T) { rightsPortability(t, e) })
 			t.Run("a request for an unknown subject completes with nothing found", func(t *testing.T) { rightsUnknown(t, e) })
 			t.Run("bad input is refused and records nothing", func(t *testing.T) { rightsBadInput(t, e) })
+			t.Run("a rejected request does nothing", func(t *testing.T) { rightsRejected(t, e) })
 		})
 	}
 }
@@ -588,4 +589,34 @@ func TestRightsJobsResumeAfterAFault(t *testing.T) {
 			return
 		}
 	}
+}
+
+func rightsRejected(t *testing.T, e *rightsEnv) {
+	const a = gdprkit.AccountID("acct-reject")
+	e.seed(a)
+	obj := e.submit(a, erasure.Submission{Type: erasure.TypeObjection, Subject: "ana", By: "admin", Purposes: []string{"marketing"}})
+	res := e.submit(a, erasure.Submission{Type: erasure.TypeRestriction, Subject: "ana", By: "admin"})
+	port := e.submit(a, erasure.Submission{Type: erasure.TypePortability, Subject: "ana", By: "admin"})
+	for _, r := range []erasure.Request{obj, res, port} {
+		require.NoError(t, e.svc.Reject(ctx, a, r.ID, "admin"), r.Type)
+		got, err := e.svc.Request(ctx, a, r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, erasure.StatusRejected, got.Status, r.Type)
+		require.ErrorIs(t, e.svc.VerifyIdentity(ctx, a, r.ID, "admin"), gdprkit.ErrConflict, r.Type)
+	}
+	require.Empty(t, e.drain())
+	st, err := e.consent.Check(ctx, a, "ana", "marketing")
+	require.NoError(t, err)
+	assert.Equal(t, consent.StatusGranted, st)
+	marked, err := e.svc.SubjectRestricted(ctx, a, "ana")
+	require.NoError(t, err)
+	assert.False(t, marked)
+	require.ErrorIs(t, e.svc.Export(ctx, a, port.ID, &bytes.Buffer{}), gdprkit.ErrConflict)
+	job, err := e.erasure.Job(ctx, a, obj.JobID)
+	require.NoError(t, err)
+	assert.Equal(t, erasure.JobCancelled, job.Status)
+	head, err := e.erasure.ReceiptHead(ctx, a)
+	require.NoError(t, err)
+	assert.Zero(t, head.Seq, "no receipt")
+	assert.Len(t, e.events(a, "erasure.rejected"), 3)
 }
