@@ -1,7 +1,8 @@
 // Package erasure finds every copy of a person in a helpdesk and deletes,
 // anonymises or keeps it as policy says, durably, with proof that holds no
-// personal data (GDPR Art. 17), and exports the same data on request
-// (Art. 15/20).
+// personal data (GDPR Art. 17), exports the same data on request
+// (Art. 15/20), and carries out the other data-subject rights through the
+// same requests (Art. 16, 18, 21).
 //
 // # The cascade
 //
@@ -82,6 +83,54 @@
 // Export answers an access request with one JSON document built by the
 // same graph. EraseAccount is the account-wide cascade package retention
 // calls when a terminated account's live data must go.
+//
+// # The other rights: one request model
+//
+// Rectification (Art. 16), restriction (Art. 18), objection (Art. 21)
+// and portability (Art. 20) are request types of the same intake as
+// erasure and access: Submit records who asked, for whom, when, whether
+// identity was verified and the due date; VerifyIdentity, Extend, Reject,
+// Requests, Overdue and DueSoon work on every type, and each completed
+// request has a receipt in the account's hash-chained receipt log
+// (Receipt.Type and Receipt.Rights say what it did, by keyed pseudonym,
+// never by value). Rectification, restriction and objection run as jobs
+// on the same workers as erasures (RunOnce, Work), once the identity is
+// verified; portability, like access, is answered by Export.
+//
+//   - Rectification carries Corrections: a kind, field and new value (a
+//     record ID narrows it to one record), or a free-text statement. The
+//     engine finds the subject's records of the kind through the graph,
+//     declines a correction naming a record that is not the subject's,
+//     and hands the rest to Config.Rectifier (targets cannot update).
+//     The receipt lists each correction's kind, field, outcome and the
+//     pseudonyms of the records it touched; the new values are dropped
+//     from the job when it finishes.
+//   - Restriction marks the subject (a subject-level mark) and every
+//     record the graph finds for them, by keyed record pseudonym
+//     (RecordPseudonym, shared by kinds with the same Records). The host
+//     asks Restricted or RestrictedRecords before using a record, and
+//     SubjectRestricted before processing a person. LiftRestriction
+//     records who lifted it, when and why; the marks stay as the record.
+//   - Objection names consent purposes; Config.Objector stops the
+//     processing (kitdata.Objector withdraws the consent with the request
+//     as evidence) and answers per purpose: withdrawn, already withdrawn,
+//     or overridden on a stated ground.
+//   - Portability exports, in the access layout under PortabilityFormat,
+//     only the kinds whose TargetInfo.Provided is set (what the subject
+//     supplied: profile, messages, files; not tokens, sessions or agents'
+//     records), and closes the request with a receipt that counts them.
+//
+// Choices: anyone may file these for themself; others file as Authorize
+// allows. Records created after a restriction was carried out are not
+// marked one by one: the subject-level mark covers them, so a host asks
+// SubjectRestricted when it knows the person (a new message of a
+// restricted customer is stored, Art. 18(2), but not otherwise used). A
+// restriction does not stop an erasure the subject asks for, and
+// retention and DeleteRecord do not consult it: place a legal hold when
+// the subject needs the data kept for a legal claim (Art. 18(1)(c)).
+// Config.Recipients are told of erasures only; telling recipients of a
+// rectification or restriction (Art. 19) is left to the Rectifier and the
+// host.
 //
 // # Choices made where the issue is silent
 //

@@ -278,6 +278,11 @@ type TargetInfo struct {
 	// package processing), which refuses a graph with a kind that declares
 	// none. The engine itself does not read them.
 	Categories []string `json:"categories,omitempty"`
+	// Provided marks data the subject provided themself (their profile,
+	// the messages and files they sent), as opposed to what others wrote
+	// about them (agents' notes) or the system derived: a portability
+	// export (Art. 20) holds only provided kinds. Default: false.
+	Provided bool `json:"provided,omitempty"`
 	// Caps declares the optional methods the target implements.
 	Caps Caps `json:"caps"`
 }

@@ -2,7 +2,8 @@
 // records (pseudonymised, proof kept), credentials (passwords, second
 // factors, API tokens, sessions: deleted), what the spam filter learned
 // from a subject's messages (untrained), and records that name a user as
-// their author, such as IP rules (authorship anonymised).
+// their author, such as IP rules (authorship anonymised). Objector
+// carries out objections (Art. 21) by withdrawing consent.
 //
 // These targets live apart from package erasure so that the engine stands
 // alone: erasure knows nothing of consent, authn, spam or ipfilter, and a

@@ -204,6 +204,10 @@ type Spec struct {
 	ExportWhere []Cond `json:"export_where,omitempty"`
 	// NoExportKind keeps the whole kind out of exports.
 	NoExportKind bool `json:"no_export_kind,omitempty"`
+	// Provided marks rows the subject provided themself (their profile,
+	// the messages they sent): erasure.TargetInfo.Provided, what a
+	// portability export (Art. 20) holds.
+	Provided bool `json:"provided,omitempty"`
 	// NoResidue names text columns the residue check does not search
 	// (they may keep an identifier on purpose).
 	NoResidue []string `json:"no_residue,omitempty"`
@@ -218,6 +222,9 @@ type BlobSpec struct {
 	// Kind and Parent place the target in the graph.
 	Kind   erasure.Kind `json:"kind"`
 	Parent erasure.Kind `json:"parent"`
+	// Provided marks files the subject provided (their attachments), as
+	// Spec.Provided.
+	Provided bool `json:"provided,omitempty"`
 	// Table lists the files (usually the attachments table itself).
 	Table string `json:"table"`
 	// KeyColumn holds the file's key in Store.

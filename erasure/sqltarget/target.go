@@ -41,7 +41,8 @@ func (t *Target) Info() erasure.TargetInfo {
 		desc = "rows of table " + t.spec.Table
 	}
 	info := erasure.TargetInfo{Kind: t.spec.Kind, Parent: t.spec.Parent, Actions: actionsOf(t.spec), Description: desc,
-		After: append([]erasure.Kind(nil), t.spec.After...), Classes: t.spec.Classes, NoExport: t.spec.NoExportKind, Categories: t.spec.Categories,
+		After: append([]erasure.Kind(nil), t.spec.After...), Classes: t.spec.Classes, NoExport: t.spec.NoExportKind,
+		Categories: t.spec.Categories, Provided: t.spec.Provided,
 		Caps: erasure.Caps{Parents: t.spec.ParentColumn != "", Identifiers: len(t.spec.Identifiers) > 0 || len(t.spec.NameColumns) > 0,
 			EraseAccount: t.spec.AccountColumn != "", Predict: true, Check: true}}
 	info.Default = t.spec.Default

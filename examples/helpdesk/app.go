@@ -178,12 +178,12 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("erasure targets: %w", err)
 	}
-	graph, err := erasure.NewGraph(targets...)
+	graph, err := erasure.NewGraph(markProvided(targets)...) // handlers_rights.go
 	if err != nil {
 		return nil, err
 	}
 	if a.Erasure, err = erasure.New(erasure.Config{Store: st.Erasure(), Graph: graph, Directory: directory{a}, Pseudonymizer: ps,
-		Clock: a.clock, Audit: a.audit, Logger: cfg.Logger}); err != nil {
+		Clock: a.clock, Audit: a.audit, Logger: cfg.Logger, Rectifier: userRectifier{a}, Objector: kitdata.Objector(a.Consent)}); err != nil {
 		return nil, err
 	}
 	if a.Sweeper, err = retention.NewSweeper(a.Life, retention.SweeperConfig{Owner: "helpdesk",

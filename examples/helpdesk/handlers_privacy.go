@@ -49,6 +49,7 @@ func (a *App) privacyRoutes(m *http.ServeMux) {
 		redirect(w, r, "/privacy?flash=Hold+released.")
 	}))
 	a.scheduleRoutes(m)
+	a.rightsRoutes(m) // handlers_rights.go
 	m.Handle("POST /privacy/rules", a.staff(true, a.addRule))
 	m.Handle("POST /privacy/rules/{id}/delete", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
 		if err := a.Schedules.RemoveRule(r.Context(), a.acct, r.PathValue("id"), gdprkit.ActorID(me(r).ID)); err != nil {
