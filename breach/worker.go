@@ -67,8 +67,8 @@ func (s *Service) RunOnce(ctx context.Context, owner string) (bool, error) {
 	if s.cfg.Notifier == nil {
 		return false, fmt.Errorf("%w: breach: no Config.Notifier", gdprkit.ErrInvalid)
 	}
-	if owner == "" {
-		return false, fmt.Errorf("%w: breach: empty worker name", gdprkit.ErrInvalid)
+	if owner == "" || len(owner) > 100 {
+		return false, fmt.Errorf("%w: breach: worker name must be 1 to 100 bytes", gdprkit.ErrInvalid)
 	}
 	token := gdprkit.NewID()
 	now := s.now()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gdprkit/gdprkit"
 )
@@ -61,7 +62,7 @@ func (s *Service) Middleware(h HTTP) func(http.Handler) http.Handler {
 			}
 			d := what(r)
 			if len(d) > MaxWhat {
-				d = d[:MaxWhat]
+				d = strings.ToValidUTF8(d[:MaxWhat], "")
 			}
 			e, err := s.Access(r.Context(), account, staff, d)
 			switch {
