@@ -15,6 +15,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/breach"
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/erasure/fsblob"
@@ -24,6 +25,7 @@ import (
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
 	"github.com/gdprkit/gdprkit/sqldb"
+	"github.com/gdprkit/gdprkit/staffaccess"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -89,6 +91,9 @@ type App struct {
 	Spam      *spam.Filter
 	Blobs     *fsblob.Store
 	prechat   *consent.PreChat
+	Breaches  *breach.Service      // handlers_breach.go
+	Support   *staffaccess.Service // handlers_staffaccess.go
+	outbox    *noticeOutbox
 
 	csrfKey   []byte
 	portalKey []byte
@@ -202,6 +207,9 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 		// shows the guard and its confirm button when it trips.
 		MaxClockJump: 90 * 24 * time.Hour,
 	}); err != nil {
+		return nil, err
+	}
+	if err := a.initAccountability(ps); err != nil {
 		return nil, err
 	}
 	a.prechat = &consent.PreChat{Consent: a.Consent, Purposes: []string{purposeSupport, purposeNewsletter}, Required: []string{purposeSupport}}

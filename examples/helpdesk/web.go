@@ -275,6 +275,8 @@ func (a *App) routes() http.Handler {
 	a.privacyRoutes(m)
 	a.accountRoutes(m)
 	a.apiRoutes(m)
+	a.breachRoutes(m)
+	a.supportRoutes(m)
 	return a.securityHeaders(a.csrf(m))
 }
 
