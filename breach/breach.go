@@ -19,9 +19,12 @@ type State string
 // has been sent its notification, and closed when the controller has
 // finished with it (with or without notifying, see Service.Close).
 const (
-	StateOpen     State = "open"
+	// StateOpen: recorded, the authority not notified yet.
+	StateOpen State = "open"
+	// StateNotified: the authority's notice was sent.
 	StateNotified State = "notified"
-	StateClosed   State = "closed"
+	// StateClosed: the controller has finished with the breach.
+	StateClosed State = "closed"
 )
 
 // Type is one of the three classic kinds of personal data breach (EDPB
@@ -118,8 +121,9 @@ type Breach struct {
 	Report
 	// State is open, notified or closed.
 	State State `json:"state"`
-	// RecordedAt and RecordedBy say when and by whom it was recorded.
-	RecordedAt time.Time       `json:"recorded_at"`
+	// RecordedAt is when it was recorded.
+	RecordedAt time.Time `json:"recorded_at"`
+	// RecordedBy is who recorded it.
 	RecordedBy gdprkit.ActorID `json:"recorded_by"`
 	// Deadline is AwareAt plus the notification window (72 hours).
 	Deadline time.Time `json:"deadline"`
@@ -129,18 +133,20 @@ type Breach struct {
 	// AuthorityNotifiedAt is when the notifier confirmed that the
 	// authority's notification was sent; zero until then.
 	AuthorityNotifiedAt time.Time `json:"authority_notified_at,omitzero"`
-	// AuthorityNotice and DPONotice are the IDs of the authority's and the
-	// DPO's notice while queued or sent ("" before, and again after one
-	// failed, so it can be asked for anew).
+	// AuthorityNotice is the ID of the authority's notice while queued or
+	// sent ("" before, and again after one failed, so it can be asked for
+	// anew).
 	AuthorityNotice string `json:"authority_notice,omitempty"`
-	DPONotice       string `json:"dpo_notice,omitempty"`
+	// DPONotice is the same for the DPO's notice.
+	DPONotice string `json:"dpo_notice,omitempty"`
 	// SubjectsFound counts the distinct subjects FindSubjects stored.
 	SubjectsFound int64 `json:"subjects_found"`
-	// ClosedAt, ClosedBy and CloseReason say when, by whom and why the
-	// breach was closed.
-	ClosedAt    time.Time       `json:"closed_at,omitzero"`
-	ClosedBy    gdprkit.ActorID `json:"closed_by,omitempty"`
-	CloseReason string          `json:"close_reason,omitempty"`
+	// ClosedAt is when the breach was closed (zero while it is not).
+	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// ClosedBy is who closed it.
+	ClosedBy gdprkit.ActorID `json:"closed_by,omitempty"`
+	// CloseReason is why it was closed.
+	CloseReason string `json:"close_reason,omitempty"`
 	// UpdatedAt is the time of the last change.
 	UpdatedAt time.Time `json:"updated_at"`
 	// Version counts changes: 1 when recorded, +1 for each change.
@@ -192,17 +198,19 @@ type Notice struct {
 	// ID is the notice's UUIDv7; it is also the idempotency key the
 	// notifier receives on every attempt.
 	ID string `json:"id"`
-	// Account and Breach say which breach it is about.
+	// Account is the breach's account.
 	Account gdprkit.AccountID `json:"account"`
-	Breach  string            `json:"breach"`
+	// Breach is the breach's ID.
+	Breach string `json:"breach"`
 	// To is the audience.
 	To Audience `json:"to"`
 	// Subject is the subject's keyed pseudonym, for ToSubject.
 	Subject gdprkit.Pseudonym `json:"subject,omitempty"`
 	// State is pending, sending, sent or failed.
 	State NoticeState `json:"state"`
-	// RequestedAt and RequestedBy say when and by whom it was asked for.
-	RequestedAt time.Time       `json:"requested_at"`
+	// RequestedAt is when it was asked for.
+	RequestedAt time.Time `json:"requested_at"`
+	// RequestedBy is who asked for it.
 	RequestedBy gdprkit.ActorID `json:"requested_by"`
 	// Attempts counts the sends tried.
 	Attempts int `json:"attempts"`
@@ -216,10 +224,11 @@ type Notice struct {
 	// Reference is what the notifier returned (a case number, a message
 	// ID).
 	Reference string `json:"reference,omitempty"`
-	// LeaseOwner, LeaseToken and LeaseUntil belong to the worker sending
-	// it (NoticeSending). The token is never exported.
-	LeaseOwner string    `json:"-"`
-	LeaseToken string    `json:"-"`
+	// LeaseOwner names the worker sending it (NoticeSending).
+	LeaseOwner string `json:"-"`
+	// LeaseToken guards that worker's outcome; it is never exported.
+	LeaseToken string `json:"-"`
+	// LeaseUntil is when the lease ends and another worker may take over.
 	LeaseUntil time.Time `json:"-"`
 }
 
@@ -282,12 +291,17 @@ type entryData struct {
 	Summary string           `json:"summary,omitempty"`
 }
 
-// Limits on what a report may hold.
+// Limits on what a report may hold, in bytes or items.
 const (
-	MaxTitle    = 200
-	MaxText     = 20_000
-	MaxItems    = 100
-	MaxItemLen  = 200
+	// MaxTitle bounds Report.Title.
+	MaxTitle = 200
+	// MaxText bounds each free-text field (nature, consequences, …).
+	MaxText = 20_000
+	// MaxItems bounds each list (categories, kinds).
+	MaxItems = 100
+	// MaxItemLen bounds each list item.
+	MaxItemLen = 200
+	// MaxIncident bounds Report.Incident.
 	MaxIncident = 128
 )
 

@@ -15,45 +15,51 @@ import (
 // consequences, measures taken and proposed, whether subjects are told,
 // and the reasons for a late notification). Its JSON is the export.
 type Form struct {
-	// Account is the controller's account; Breach the register entry.
+	// Account is the controller's account.
 	Account gdprkit.AccountID `json:"account"`
-	Breach  string            `json:"breach"`
+	// Breach is the register entry's ID.
+	Breach string `json:"breach"`
 	// Incident is the incident reference shared across accounts.
 	Incident string `json:"incident,omitempty"`
 	// Authority is the supervisory authority addressed.
 	Authority string `json:"authority,omitempty"`
-	// Title and Nature describe the breach (Art. 33(3)(a)).
-	Title  string `json:"title"`
+	// Title names the breach.
+	Title string `json:"title"`
+	// Nature describes it (Art. 33(3)(a)).
 	Nature string `json:"nature"`
 	// Types: confidentiality, integrity and/or availability.
 	Types []Type `json:"types,omitempty"`
-	// OccurredAt, OccurredUntil, AwareAt: when it began, ended (zero:
-	// unknown or ongoing) and became known.
-	OccurredAt    time.Time `json:"occurred_at"`
+	// OccurredAt is when it began.
+	OccurredAt time.Time `json:"occurred_at"`
+	// OccurredUntil is when it ended (zero: unknown or ongoing).
 	OccurredUntil time.Time `json:"occurred_until,omitzero"`
-	AwareAt       time.Time `json:"aware_at"`
-	// Deadline is AwareAt + 72 h; NotifiedAt when the authority's
-	// notification was sent (zero: not yet).
-	Deadline   time.Time `json:"deadline"`
+	// AwareAt is when the controller became aware of it.
+	AwareAt time.Time `json:"aware_at"`
+	// Deadline is AwareAt + 72 h.
+	Deadline time.Time `json:"deadline"`
+	// NotifiedAt is when the authority's notification was sent (zero: not
+	// yet).
 	NotifiedAt time.Time `json:"notified_at,omitzero"`
-	// Late and DelayReason: notified (or to be notified) after the
-	// deadline, and why (Art. 33(1)).
-	Late        bool   `json:"late"`
+	// Late: notified (or to be notified) after the deadline.
+	Late bool `json:"late"`
+	// DelayReason says why (Art. 33(1)).
 	DelayReason string `json:"delay_reason,omitempty"`
-	// SubjectCategories and ApproxSubjects: the categories and approximate
-	// number of data subjects concerned (Art. 33(3)(a)).
+	// SubjectCategories are the categories of data subjects concerned
+	// (Art. 33(3)(a)).
 	SubjectCategories []string `json:"subject_categories,omitempty"`
-	ApproxSubjects    int64    `json:"approx_subjects"`
-	// DataCategories and ApproxRecords: the categories and approximate
-	// number of personal data records concerned.
+	// ApproxSubjects is their approximate number.
+	ApproxSubjects int64 `json:"approx_subjects"`
+	// DataCategories are the categories of personal data concerned.
 	DataCategories []string `json:"data_categories,omitempty"`
-	ApproxRecords  int64    `json:"approx_records"`
+	// ApproxRecords is the approximate number of records concerned.
+	ApproxRecords int64 `json:"approx_records"`
 	// DPO is the contact point for more information (Art. 33(3)(b)).
 	DPO Contact `json:"dpo"`
 	// Consequences are the likely consequences (Art. 33(3)(c)).
 	Consequences string `json:"consequences,omitempty"`
-	// MeasuresTaken and MeasuresProposed (Art. 33(3)(d)).
-	MeasuresTaken    string `json:"measures_taken,omitempty"`
+	// MeasuresTaken are the measures taken (Art. 33(3)(d)).
+	MeasuresTaken string `json:"measures_taken,omitempty"`
+	// MeasuresProposed are the measures proposed.
 	MeasuresProposed string `json:"measures_proposed,omitempty"`
 	// HighRisk: subjects must be told (Art. 34(1)).
 	HighRisk bool `json:"high_risk"`

@@ -32,11 +32,12 @@ type RegisterEntry struct {
 	// Late reports a notification of the authority after the deadline
 	// (or, not notified yet, a deadline already passed).
 	Late bool `json:"late"`
-	// Authority and DPO summarise the notices to the authority and the
-	// DPO; Subjects those to the affected subjects.
+	// Authority summarises the notices to the authority.
 	Authority NoticeSummary `json:"authority"`
-	DPO       NoticeSummary `json:"dpo"`
-	Subjects  NoticeSummary `json:"subjects"`
+	// DPO summarises the notices to the DPO.
+	DPO NoticeSummary `json:"dpo"`
+	// Subjects summarises the notices to the affected subjects.
+	Subjects NoticeSummary `json:"subjects"`
 	// Outstanding lists what is still to do, in words ("authority not
 	// notified", "high risk: 3 subjects not yet told").
 	Outstanding []string `json:"outstanding,omitempty"`
@@ -44,15 +45,18 @@ type RegisterEntry struct {
 
 // NoticeSummary counts one audience's notices of a breach.
 type NoticeSummary struct {
-	// Requested, Sent, Failed and Pending count the notices (Pending
-	// includes those being sent).
+	// Requested counts the notices queued.
 	Requested int `json:"requested"`
-	Sent      int `json:"sent"`
-	Failed    int `json:"failed"`
-	Pending   int `json:"pending"`
-	// FirstSentAt and LastSentAt bound when they were sent.
+	// Sent counts those sent.
+	Sent int `json:"sent"`
+	// Failed counts those given up on.
+	Failed int `json:"failed"`
+	// Pending counts those still to send (being sent included).
+	Pending int `json:"pending"`
+	// FirstSentAt is when the first was sent.
 	FirstSentAt time.Time `json:"first_sent_at,omitzero"`
-	LastSentAt  time.Time `json:"last_sent_at,omitzero"`
+	// LastSentAt is when the last was sent.
+	LastSentAt time.Time `json:"last_sent_at,omitzero"`
 	// References are the notifier's references of the sent notices, for
 	// the authority and the DPO (left out for subjects).
 	References []string `json:"references,omitempty"`

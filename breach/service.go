@@ -17,23 +17,34 @@ import (
 // breach and notice IDs, audiences and counts, never a subject or the
 // report's text.
 const (
-	EventRecorded     gdprkit.EventType = "breach.recorded"
-	EventUpdated      gdprkit.EventType = "breach.updated"
-	EventSubjects     gdprkit.EventType = "breach.subjects_found"
-	EventNotify       gdprkit.EventType = "breach.notify_requested"
-	EventNoticeSent   gdprkit.EventType = "breach.notice_sent"
-	EventNoticeRetry  gdprkit.EventType = "breach.notice_retry"
+	// EventRecorded: a breach was recorded.
+	EventRecorded gdprkit.EventType = "breach.recorded"
+	// EventUpdated: its report was updated.
+	EventUpdated gdprkit.EventType = "breach.updated"
+	// EventSubjects: FindSubjects added affected subjects.
+	EventSubjects gdprkit.EventType = "breach.subjects_found"
+	// EventNotify: notices were queued.
+	EventNotify gdprkit.EventType = "breach.notify_requested"
+	// EventNoticeSent: a notice was sent.
+	EventNoticeSent gdprkit.EventType = "breach.notice_sent"
+	// EventNoticeRetry: a send failed and will be retried.
+	EventNoticeRetry gdprkit.EventType = "breach.notice_retry"
+	// EventNoticeFailed: a notice was given up on.
 	EventNoticeFailed gdprkit.EventType = "breach.notice_failed"
-	EventClosed       gdprkit.EventType = "breach.closed"
+	// EventClosed: a breach was closed.
+	EventClosed gdprkit.EventType = "breach.closed"
 )
 
 // Defaults applied by New to zero Config fields.
 const (
 	// DefaultDeadline is the Art. 33(1) window: 72 hours from awareness.
-	DefaultDeadline    = 72 * time.Hour
-	DefaultLease       = 5 * time.Minute
+	DefaultDeadline = 72 * time.Hour
+	// DefaultLease is how long a worker holds a notice.
+	DefaultLease = 5 * time.Minute
+	// DefaultMaxAttempts is how many sends of a notice are tried.
 	DefaultMaxAttempts = 10
-	DefaultBatchSize   = 1000
+	// DefaultBatchSize is the page size for reading subjects.
+	DefaultBatchSize = 1000
 )
 
 // ErrTampered is wrapped by Verify when the history or the stored state it
@@ -351,9 +362,12 @@ type Criteria struct {
 	// Kinds are the erasure graph's kinds of data affected ("attachment").
 	// Default: the breach's Report.Kinds.
 	Kinds []string `json:"kinds,omitempty"`
-	// From and Until bound when the records were created or held; zero:
-	// unbounded. Default: the breach's OccurredAt and OccurredUntil.
-	From  time.Time `json:"from,omitzero"`
+	// From bounds when the records were created or held, from below;
+	// zero: unbounded. Default (with Until zero too): the breach's
+	// OccurredAt.
+	From time.Time `json:"from,omitzero"`
+	// Until bounds it from above (inclusive); zero: unbounded. Default
+	// (with From zero too): the breach's OccurredUntil.
 	Until time.Time `json:"until,omitzero"`
 	// Where names the place the host means (a bucket, a server, a table),
 	// in the host's own words; "" means anywhere.
@@ -506,9 +520,12 @@ type NotifyRequest struct {
 
 // Queued counts the notices a Notify call put in the outbox.
 type Queued struct {
+	// Authority is 1 when the authority's notice was queued.
 	Authority int `json:"authority"`
-	DPO       int `json:"dpo"`
-	Subjects  int `json:"subjects"`
+	// DPO is 1 when the DPO's notice was queued.
+	DPO int `json:"dpo"`
+	// Subjects counts the subjects' notices queued.
+	Subjects int `json:"subjects"`
 }
 
 // Notify puts the requested notices in the durable outbox, in one atomic

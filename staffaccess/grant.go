@@ -45,20 +45,24 @@ type Grant struct {
 	Purpose string `json:"purpose"`
 	// Until is when the grant ends by itself.
 	Until time.Time `json:"until"`
-	// RequestedBy and RequestedAt: who at the vendor asked, and when.
+	// RequestedBy is who at the vendor asked.
 	RequestedBy gdprkit.ActorID `json:"requested_by"`
-	RequestedAt time.Time       `json:"requested_at"`
+	// RequestedAt is when.
+	RequestedAt time.Time `json:"requested_at"`
 	// Status is the stored status.
 	Status Status `json:"status"`
-	// DecidedBy, DecidedRole, DecidedAt: who in the account approved or
-	// refused it, in which role, and when; Note is what they wrote.
-	DecidedBy   gdprkit.ActorID `json:"decided_by,omitempty"`
-	DecidedRole string          `json:"decided_role,omitempty"`
-	DecidedAt   time.Time       `json:"decided_at,omitzero"`
-	Note        string          `json:"note,omitempty"`
-	// RevokedBy and RevokedAt: who withdrew it, and when.
+	// DecidedBy is who in the account approved or refused it.
+	DecidedBy gdprkit.ActorID `json:"decided_by,omitempty"`
+	// DecidedRole is their role then ("owner", "admin").
+	DecidedRole string `json:"decided_role,omitempty"`
+	// DecidedAt is when.
+	DecidedAt time.Time `json:"decided_at,omitzero"`
+	// Note is what they wrote (a refusal's reason).
+	Note string `json:"note,omitempty"`
+	// RevokedBy is who withdrew it.
 	RevokedBy gdprkit.ActorID `json:"revoked_by,omitempty"`
-	RevokedAt time.Time       `json:"revoked_at,omitzero"`
+	// RevokedAt is when.
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
 	// Version counts changes: 1 when requested, +1 for each decision.
 	Version int64 `json:"version"`
 }
@@ -91,10 +95,14 @@ type EntryType string
 
 // The trail's entry types.
 const (
+	// EntryRequested: the vendor asked for a grant.
 	EntryRequested EntryType = "requested"
-	EntryApproved  EntryType = "approved"
-	EntryRefused   EntryType = "refused"
-	EntryRevoked   EntryType = "revoked"
+	// EntryApproved: the account approved it.
+	EntryApproved EntryType = "approved"
+	// EntryRefused: the account refused it.
+	EntryRefused EntryType = "refused"
+	// EntryRevoked: it was revoked.
+	EntryRevoked EntryType = "revoked"
 	// EntryAccess: a staff member saw the account's data under a grant.
 	EntryAccess EntryType = "access"
 )
@@ -128,11 +136,14 @@ type Entry struct {
 	Hash string `json:"hash"`
 }
 
-// Limits on text.
+// Limits on text, in bytes.
 const (
+	// MaxPurpose bounds Request.Purpose.
 	MaxPurpose = 1000
-	MaxNote    = 1000
-	MaxWhat    = 500
+	// MaxNote bounds a decision's note.
+	MaxNote = 1000
+	// MaxWhat bounds an access's description.
+	MaxWhat = 500
 )
 
 func validText(what, s string, max int, required bool) error {

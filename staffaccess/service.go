@@ -14,11 +14,16 @@ import (
 // Event types this package sends to the audit sink. Attributes hold grant
 // IDs, statuses and reasons, never what was accessed.
 const (
+	// EventRequested: the vendor asked for a grant.
 	EventRequested gdprkit.EventType = "staffaccess.requested"
-	EventApproved  gdprkit.EventType = "staffaccess.approved"
-	EventRefused   gdprkit.EventType = "staffaccess.refused"
-	EventRevoked   gdprkit.EventType = "staffaccess.revoked"
-	EventAccess    gdprkit.EventType = "staffaccess.access"
+	// EventApproved: a grant was approved.
+	EventApproved gdprkit.EventType = "staffaccess.approved"
+	// EventRefused: a grant was refused.
+	EventRefused gdprkit.EventType = "staffaccess.refused"
+	// EventRevoked: a grant was revoked.
+	EventRevoked gdprkit.EventType = "staffaccess.revoked"
+	// EventAccess: a staff member saw the account's data under a grant.
+	EventAccess gdprkit.EventType = "staffaccess.access"
 	// EventDenied: an access was refused for want of a live grant.
 	EventDenied gdprkit.EventType = "staffaccess.denied"
 )

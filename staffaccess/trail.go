@@ -22,18 +22,22 @@ type TrailQuery struct {
 type Access struct {
 	// Seq is the access's position in the trail.
 	Seq int64 `json:"seq"`
-	// At is when; Staff who; What what.
-	At    time.Time       `json:"at"`
+	// At is when.
+	At time.Time `json:"at"`
+	// Staff is who.
 	Staff gdprkit.ActorID `json:"staff"`
-	What  string          `json:"what"`
-	// Grant, Purpose: the grant used and its purpose.
-	Grant   string `json:"grant"`
+	// What is what was seen.
+	What string `json:"what"`
+	// Grant is the grant used.
+	Grant string `json:"grant"`
+	// Purpose is its purpose.
 	Purpose string `json:"purpose"`
-	// ApprovedBy, ApprovedRole, ApprovedAt: who in the account approved
-	// the grant, in which role, and when.
-	ApprovedBy   gdprkit.ActorID `json:"approved_by"`
-	ApprovedRole string          `json:"approved_role"`
-	ApprovedAt   time.Time       `json:"approved_at"`
+	// ApprovedBy is who in the account approved the grant.
+	ApprovedBy gdprkit.ActorID `json:"approved_by"`
+	// ApprovedRole is their role then.
+	ApprovedRole string `json:"approved_role"`
+	// ApprovedAt is when they approved it.
+	ApprovedAt time.Time `json:"approved_at"`
 }
 
 // Trail answers "show me who at the vendor saw this customer's data and

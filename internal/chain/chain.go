@@ -32,8 +32,9 @@ type Link struct {
 	Tag string
 	// Account is the chain's account.
 	Account gdprkit.AccountID
-	// Seq is the entry's position, Prev the previous entry's hash.
-	Seq  int64
+	// Seq is the entry's position.
+	Seq int64
+	// Prev is the previous entry's hash.
 	Prev string
 	// At is the entry's time (hashed in UTC, RFC 3339 with nanoseconds).
 	At time.Time
