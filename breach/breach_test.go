@@ -423,9 +423,18 @@ func TestUpdateKeepsTheIncidentAndEveryVersionInTheHistory(t *testing.T) {
 	assert.Equal(t, "INC-1", u.Incident)
 	assert.True(t, u.Deadline.Equal(t0.Add(70*time.Hour)))
 	assert.EqualValues(t, 2, u.Version)
-	es, err := f.st.History(ctx, "acme", 0, 10)
+	es, err := f.svc.History(ctx, "acme", b.ID)
 	require.NoError(t, err)
 	require.Len(t, es, 2)
+	other, err := f.svc.Record(ctx, "acme", report())
+	require.NoError(t, err)
+	all, err := f.svc.History(ctx, "acme", "")
+	require.NoError(t, err)
+	assert.Len(t, all, 3)
+	mine, err := f.svc.History(ctx, "acme", other.ID)
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	assert.EqualValues(t, 3, mine[0].Seq)
 	assert.Equal(t, breach.EntryRecorded, es[0].Type)
 	assert.Equal(t, breach.EntryUpdated, es[1].Type)
 	var first struct{ Breach breach.Breach }
@@ -433,8 +442,8 @@ func TestUpdateKeepsTheIncidentAndEveryVersionInTheHistory(t *testing.T) {
 	assert.Empty(t, first.Breach.MeasuresProposed, "the earlier version is kept")
 	v, err := f.svc.Verify(ctx, "acme")
 	require.NoError(t, err)
-	assert.EqualValues(t, 2, v.Entries)
-	assert.Equal(t, es[1].Hash, v.Head.Hash)
+	assert.EqualValues(t, 3, v.Entries)
+	assert.Equal(t, mine[0].Hash, v.Head.Hash)
 }
 
 func TestFormJSONHasTheAuthorityFields(t *testing.T) {

@@ -134,3 +134,29 @@ func (s *Service) Register(ctx context.Context, account gdprkit.AccountID) (Regi
 	}
 	return r, nil
 }
+
+// History returns the account's history entries, oldest first: all of them
+// when id is "", else those about breach id. It does not verify them (see
+// Verify and Register).
+func (s *Service) History(ctx context.Context, account gdprkit.AccountID, id string) ([]Entry, error) {
+	if err := account.Validate(); err != nil {
+		return nil, err
+	}
+	var out []Entry
+	const page = 500
+	for after := int64(0); ; {
+		es, err := s.store.History(ctx, account, after, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if id == "" || e.Breach == id {
+				out = append(out, e)
+			}
+		}
+		if len(es) < page {
+			return out, nil
+		}
+		after = es[len(es)-1].Seq
+	}
+}
