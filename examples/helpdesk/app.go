@@ -15,6 +15,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/breach"
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/erasure/fsblob"
@@ -25,6 +26,7 @@ import (
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
 	"github.com/gdprkit/gdprkit/sqldb"
+	"github.com/gdprkit/gdprkit/staffaccess"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -90,7 +92,10 @@ type App struct {
 	Spam      *spam.Filter
 	Blobs     *fsblob.Store
 	prechat   *consent.PreChat
-	authnCfg  authn.Config // what authn.New was given, for the record of processing
+	authnCfg  authn.Config         // what authn.New was given, for the record of processing
+	Breaches  *breach.Service      // handlers_breach.go
+	Support   *staffaccess.Service // handlers_staffaccess.go
+	outbox    *noticeOutbox
 
 	csrfKey   []byte
 	portalKey []byte
@@ -209,6 +214,9 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if _, err := processing.New(a.processingConfig()); err != nil { // every bound kind declares its data categories
 		return nil, fmt.Errorf("record of processing: %w", err)
+	}
+	if err := a.initAccountability(ps); err != nil {
+		return nil, err
 	}
 	a.prechat = &consent.PreChat{Consent: a.Consent, Purposes: []string{purposeSupport, purposeNewsletter}, Required: []string{purposeSupport}}
 	if err := a.parseTemplates(); err != nil {

@@ -276,6 +276,8 @@ func (a *App) routes() http.Handler {
 	a.processingRoutes(m)
 	a.accountRoutes(m)
 	a.apiRoutes(m)
+	a.breachRoutes(m)
+	a.supportRoutes(m)
 	return a.securityHeaders(a.csrf(m))
 }
 
