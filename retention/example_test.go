@@ -23,7 +23,7 @@ func Example() {
 			fmt.Println("  host: domain stopped, configuration removed")
 			return nil
 		}),
-		HostEraser: retention.DataEraserFunc(func(ctx context.Context, a gdprkit.AccountID) error {
+		Eraser: retention.DataEraserFunc(func(ctx context.Context, a gdprkit.AccountID) error {
 			fmt.Println("  host: tickets, contacts and files erased")
 			return nil
 		}),

@@ -75,10 +75,7 @@ func (h *hooks) config() retention.SweeperConfig {
 		ConfigRemover: retention.ConfigRemoverFunc(func(_ context.Context, a gdprkit.AccountID) error {
 			return h.do(string(retention.StepRemoveConfig), a)
 		}),
-		StoreEraser: retention.DataEraserFunc(func(_ context.Context, a gdprkit.AccountID) error {
-			return h.do(string(retention.StepEraseStoreData), a)
-		}),
-		HostEraser: retention.DataEraserFunc(func(_ context.Context, a gdprkit.AccountID) error {
+		Eraser: retention.DataEraserFunc(func(_ context.Context, a gdprkit.AccountID) error {
 			return h.do(string(retention.StepEraseHostData), a)
 		}),
 		BackupExpirer: retention.BackupExpirerFunc(func(_ context.Context, a gdprkit.AccountID) error {

@@ -123,11 +123,11 @@ const (
 	// StepRemoveConfig stops the account's domain and removes its
 	// configuration (ConfigRemover).
 	StepRemoveConfig Step = "remove_config"
-	// StepEraseStoreData deletes the account's data held by gdprkit's own
-	// stores (SweeperConfig.StoreEraser) and its retention rules.
+	// StepEraseStoreData deletes the account's retention rules and
+	// schedules.
 	StepEraseStoreData Step = "erase_store_data"
-	// StepEraseHostData deletes the account's data held by the host
-	// (SweeperConfig.HostEraser).
+	// StepEraseHostData deletes every live record of the account, the
+	// host's and gdprkit's own (SweeperConfig.Eraser).
 	StepEraseHostData Step = "erase_host_data"
 	// StepExpireBackups removes the account from cold backups
 	// (BackupExpirer); afterwards nothing of the account remains.

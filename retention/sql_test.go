@@ -40,7 +40,7 @@ func TestLifecycleOnSQL(t *testing.T) {
 				if r.State != retention.StatePurged || r.NothingRemainsAt.IsZero() || r.LeaseOwner != "" || !r.NextDue.IsZero() {
 					t.Fatalf("%s: %+v", acct, r)
 				}
-				for _, s := range []retention.Step{retention.StepRemoveConfig, retention.StepEraseStoreData, retention.StepEraseHostData, retention.StepExpireBackups} {
+				for _, s := range []retention.Step{retention.StepRemoveConfig, retention.StepEraseHostData, retention.StepExpireBackups} {
 					if e.hooks.Effects(s, acct) != 1 {
 						t.Errorf("%s %s applied %d times", acct, s, e.hooks.Effects(s, acct))
 					}
@@ -119,7 +119,7 @@ func TestConcurrentSweepersTransitionOnce(t *testing.T) {
 				if len(trs) != 5 {
 					t.Errorf("%s: %d transitions, want 5", a, len(trs))
 				}
-				for _, s := range []retention.Step{retention.StepRemoveConfig, retention.StepEraseStoreData, retention.StepEraseHostData, retention.StepExpireBackups} {
+				for _, s := range []retention.Step{retention.StepRemoveConfig, retention.StepEraseHostData, retention.StepExpireBackups} {
 					if c := e.hooks.Calls(s, a); c != 1 {
 						t.Errorf("%s: %s called %d times", a, s, c)
 					}

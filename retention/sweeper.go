@@ -99,12 +99,15 @@ type SweeperConfig struct {
 	MaxRetryDelay time.Duration
 	// ConfigRemover runs StepRemoveConfig.
 	ConfigRemover ConfigRemover
-	// StoreEraser runs StepEraseStoreData: it deletes what gdprkit's own
-	// stores hold for the account (the account's retention rules are
-	// deleted by the sweeper itself).
-	StoreEraser DataEraser
-	// HostEraser runs StepEraseHostData: the host's data.
-	HostEraser DataEraser
+	// Eraser runs StepEraseHostData: every live record of the account,
+	// the host's tables and files and gdprkit's own stores alike. Give it
+	// erasure.Service.EraseAccount over the one graph that also erases
+	// people, so an account deletion and a person's erasure cannot drift
+	// apart; it must return an error (erasure.ErrHeld, erasure.ErrResidue)
+	// while anything remains, and the step is retried — the account is not
+	// purged meanwhile. StepEraseStoreData deletes the account's retention
+	// rules and schedules, which the sweeper owns.
+	Eraser DataEraser
 	// BackupExpirer runs StepExpireBackups.
 	BackupExpirer BackupExpirer
 	// Progress, when set, is called for every step start, completion,
@@ -426,18 +429,12 @@ func (w *Sweeper) hook(ctx context.Context, account gdprkit.AccountID, st Step) 
 		}
 		return StepDone, w.cfg.ConfigRemover.RemoveConfig(ctx, account)
 	case StepEraseStoreData:
-		if err := w.deleteRules(ctx, account); err != nil {
-			return StepDone, err
-		}
-		if w.cfg.StoreEraser == nil {
-			return StepSkipped, nil
-		}
-		return StepDone, w.cfg.StoreEraser.EraseAccount(ctx, account)
+		return StepDone, w.deleteRules(ctx, account)
 	case StepEraseHostData:
-		if w.cfg.HostEraser == nil {
+		if w.cfg.Eraser == nil {
 			return StepSkipped, nil
 		}
-		return StepDone, w.cfg.HostEraser.EraseAccount(ctx, account)
+		return StepDone, w.cfg.Eraser.EraseAccount(ctx, account)
 	case StepExpireBackups:
 		if w.cfg.BackupExpirer == nil {
 			return StepSkipped, nil

@@ -193,7 +193,7 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if a.Sweeper, err = retention.NewSweeper(a.Life, retention.SweeperConfig{Owner: "helpdesk",
 		ConfigRemover: retention.ConfigRemoverFunc(a.removeConfig),
-		HostEraser: retention.DataEraserFunc(func(ctx context.Context, acct gdprkit.AccountID) error {
+		Eraser: retention.DataEraserFunc(func(ctx context.Context, acct gdprkit.AccountID) error {
 			_, err := a.Erasure.EraseAccount(ctx, acct)
 			return err
 		}),

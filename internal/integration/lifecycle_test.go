@@ -74,7 +74,7 @@ func newWorld(t *testing.T, st store.Store) *world {
 			// The account's configuration: its IP rules.
 			return w.ips.DeleteAccount(ctx, a, "system:retention")
 		}),
-		HostEraser: retention.DataEraserFunc(func(ctx context.Context, a gdprkit.AccountID) error {
+		Eraser: retention.DataEraserFunc(func(ctx context.Context, a gdprkit.AccountID) error {
 			_, err := w.erasure.EraseAccount(ctx, a)
 			return err
 		}),
