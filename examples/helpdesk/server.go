@@ -60,6 +60,10 @@ type Config struct {
 	// ContactRate limits contact-form submissions per client address:
 	// at most Burst at once, refilled at PerMinute. Default 10 and 6.
 	ContactRate Rate
+	// RequestTimeout bounds how long a request may wait for the database
+	// (a free connection included) before it is answered 503 with
+	// Retry-After. Default 30 s; negative: no bound.
+	RequestTimeout time.Duration
 }
 
 // Rate is a token-bucket limit.
@@ -107,6 +111,9 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
 	}
 	if cfg.ContactRate.Burst <= 0 {
 		cfg.ContactRate = Rate{Burst: 10, PerMinute: 6}

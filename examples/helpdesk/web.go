@@ -141,8 +141,11 @@ func (a *App) unavailable(w http.ResponseWriter, r *http.Request) {
 // otherwise. It logs the cause, which never holds personal data.
 func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
+	case errors.Is(r.Context().Err(), context.DeadlineExceeded):
+		a.log.Warn("database did not answer in time", "path", r.URL.Path, "err", err)
+		a.unavailable(w, r)
 	case r.Context().Err() != nil:
-		a.log.Info("request ended before it was answered", "path", r.URL.Path, "cause", context.Cause(r.Context()))
+		a.log.Info("client went away before the answer", "path", r.URL.Path, "err", err)
 		a.unavailable(w, r)
 	case errors.Is(err, gdprkit.ErrUnavailable):
 		a.log.Warn("database unavailable", "path", r.URL.Path, "err", err)
@@ -393,7 +396,22 @@ func (a *App) routes() http.Handler {
 	a.peopleRoutes(m)
 	a.accountRoutes(m)
 	a.apiRoutes(m)
-	return a.securityHeaders(a.csrf(m))
+	return a.securityHeaders(a.timeout(a.csrf(m)))
+}
+
+// timeout bounds the request's wait for the database: a pool that is
+// exhausted or a database that does not answer ends in a 503 with
+// Retry-After, never in a request hanging on.
+func (a *App) timeout(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.cfg.RequestTimeout < 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), a.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) {
