@@ -241,7 +241,8 @@ func (a *App) auditPage(w http.ResponseWriter, r *http.Request) {
 	d := auditData{Type: q.Get("type"), Actor: q.Get("actor"), Types: []string{"authn.", "consent.", "erasure.", "ipfilter.", "retention.", "spam."},
 		TypeNames: map[string]string{"authn.": "sign-ins and security", "consent.": "consent", "erasure.": "privacy requests and erasures",
 			"ipfilter.": "IP allow lists", "retention.": "account lifecycle and retention", "spam.": "spam filter"}}
-	entries, next, err := a.host.Audit(ctx, a.acct, hostdb.AuditFilter{Type: d.Type, Actor: d.Actor, Before: before})
+	ps := string(a.kit.Erasure.SubjectPseudonym(a.acct, gdprkit.SubjectID(d.Actor)))
+	entries, next, err := a.host.Audit(ctx, a.acct, hostdb.AuditFilter{Type: d.Type, Actor: d.Actor, SubjectPS: ps, Before: before})
 	if err == nil {
 		d.People, _, err = a.host.People(ctx, a.acct, hostdb.PeopleFilter{Role: "staff", Limit: 200})
 	}
@@ -252,10 +253,14 @@ func (a *App) auditPage(w http.ResponseWriter, r *http.Request) {
 	names := map[string]string{}
 	for _, p := range d.People {
 		names[p.ID] = p.Name
+		names[string(a.kit.Erasure.SubjectPseudonym(a.acct, gdprkit.SubjectID(p.ID)))] = p.Name
 	}
 	d.Next = next
 	for _, e := range entries {
 		row := auditRow{AuditEntry: e, What: eventWords(e.Type), Actor: names[e.Actor]}
+		if e.Actor == "" {
+			row.Actor = names[e.SubjectPS] // authn names the user by pseudonym only
+		}
 		switch {
 		case row.Actor != "":
 		case strings.HasPrefix(e.Actor, "system"):

@@ -442,6 +442,18 @@ var templateFuncs = template.FuncMap{
 	"b64":     func(b []byte) string { return base64.StdEncoding.EncodeToString(b) },
 	"jsonfmt": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
 	"kind":    kindName,
+	"why": func(s string) string {
+		r := strings.NewReplacer("default rule of the target: delete", "deleted: the usual rule for this data",
+			"default rule of the target: anonymize", "kept without the person: the usual rule for this data",
+			"default rule of the target: keep", "kept: the usual rule for this data")
+		return r.Replace(s)
+	},
+	"language": func(code string) string {
+		if n, ok := map[string]string{"en": "English", "de": "German", "fr": "French"}[code]; ok {
+			return n
+		}
+		return code
+	},
 	"table": func(t string) string {
 		if n, ok := tableNames[t]; ok {
 			return n

@@ -59,8 +59,9 @@ type AuditFilter struct {
 	// Type keeps entries of this type, or of this package when it ends
 	// in "." ("authn.").
 	Type string
-	// Actor keeps one actor's entries.
-	Actor string
+	// Actor keeps the entries one person acted in or is the subject of
+	// (SubjectPS their pseudonym).
+	Actor, SubjectPS string
 	// Before is the last ID of the previous page (0 for the first): pages
 	// run newest first.
 	Before int64
@@ -85,8 +86,8 @@ func (s *DB) Audit(ctx context.Context, acct gdprkit.AccountID, f AuditFilter) (
 		args = append(args, f.Type)
 	}
 	if f.Actor != "" {
-		query += " AND actor = ?"
-		args = append(args, f.Actor)
+		query += " AND (actor = ? OR subject_ps = ?)"
+		args = append(args, f.Actor, f.SubjectPS)
 	}
 	if f.Before > 0 {
 		query += " AND id < ?"
