@@ -144,7 +144,7 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 	var created hostdb.Created
 	var cust hostdb.User
 	var isNew bool
-	var after func() error
+	var after func(context.Context) error
 	err = a.host.InTx(ctx, func(tx *hostdb.DB) error {
 		var err error
 		if cust, isNew, err = tx.UpsertCustomer(ctx, a.acct, hostdb.User{ID: "c-" + gdprkit.NewID(), Name: d.Name, Email: d.Email}); err != nil {
@@ -156,15 +156,20 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		svc, inTx := a.kit.ConsentIn(tx.Tx())
-		record := func() error { return a.recordContactConsent(ctx, svc, r, cust, isNew) }
+		record := func(ctx context.Context) error { return a.recordContactConsent(ctx, svc, r, cust, isNew) }
 		if inTx {
-			return record()
+			return record(ctx)
 		}
 		after = record
 		return nil
 	})
 	if err == nil && after != nil {
-		err = after() // until the consent store joins the host's transaction
+		// Until the consent store joins the host's transaction, consent is
+		// recorded right after the commit, and a client that gives up now
+		// does not stop it: the ticket is already stored.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err = after(actx)
+		cancel()
 	}
 	var again *hostdb.AlreadyReceivedError
 	switch {
