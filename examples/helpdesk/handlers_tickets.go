@@ -145,7 +145,14 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 	var cust hostdb.User
 	var isNew bool
 	var after func(context.Context) error
-	err = a.host.InTx(ctx, func(tx *hostdb.DB) error {
+	// Once the form is accepted it is stored whether or not the visitor
+	// waits for the answer: a client that gives up mid-commit must not
+	// leave the outcome unknown (a commit the driver reports as cancelled
+	// may still have happened). The request's time limit still applies.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.writeTimeout(ctx))
+	defer cancel()
+	err = a.host.InTx(wctx, func(tx *hostdb.DB) error {
+		ctx := wctx
 		var err error
 		if cust, isNew, err = tx.UpsertCustomer(ctx, a.acct, hostdb.User{ID: "c-" + gdprkit.NewID(), Name: d.Name, Email: d.Email}); err != nil {
 			return err
@@ -167,9 +174,7 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 		// Until the consent store joins the host's transaction, consent is
 		// recorded right after the commit, and a client that gives up now
 		// does not stop it: the ticket is already stored.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err = after(actx)
-		cancel()
+		err = after(wctx)
 	}
 	var again *hostdb.AlreadyReceivedError
 	switch {
@@ -201,6 +206,15 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.render(w, r, http.StatusOK, "contact", "Thank you", done)
+}
+
+// writeTimeout is how long a write the client may abandon still has: what
+// is left of the request's time limit, or 30 s.
+func (a *App) writeTimeout(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return time.Until(d)
+	}
+	return 30 * time.Second
 }
 
 // recordContactConsent records what the contact form's boxes grant. A new
