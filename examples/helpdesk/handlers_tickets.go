@@ -174,7 +174,9 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 		// Until the consent store joins the host's transaction, consent is
 		// recorded right after the commit, and a client that gives up now
 		// does not stop it: the ticket is already stored.
-		err = after(wctx)
+		for err = after(wctx); errors.Is(err, gdprkit.ErrUnavailable) && wctx.Err() == nil; err = after(wctx) {
+			time.Sleep(250 * time.Millisecond) // the ticket is stored: wait for the database rather than leave it without consent
+		}
 	}
 	var again *hostdb.AlreadyReceivedError
 	switch {

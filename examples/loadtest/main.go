@@ -185,6 +185,7 @@ type recorder struct {
 	restartOn atomic.Bool
 	tickets   map[string]string // ticket number the thank-you page named → e-mail
 	doubles   map[string]map[string]bool
+	samples   map[string]string // a sample of each kind of unexpected answer
 }
 
 func (rec *recorder) ok(op string, d time.Duration) {
@@ -229,7 +230,8 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	}
 	defer h.stop()
 
-	rec := &recorder{lat: map[string][]time.Duration{}, fails: map[string]int64{}, tickets: map[string]string{}, doubles: map[string]map[string]bool{}}
+	rec := &recorder{lat: map[string][]time.Duration{}, fails: map[string]int64{}, tickets: map[string]string{}, doubles: map[string]map[string]bool{},
+		samples: map[string]string{}}
 	// Every client is a staff member signed in once, with the API token
 	// the first one made, and a browser of its own.
 	token, err := h.apiToken()
@@ -284,6 +286,9 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 		}
 	}
 	res.contacts = int64(len(rec.tickets))
+	for k, v := range rec.samples {
+		res.notes = append(res.notes, "first "+k+": "+v)
+	}
 	notes, err := check(h, rec, res.fails)
 	res.notes = append(res.notes, notes...)
 	if err != nil {
@@ -557,8 +562,13 @@ func (cl *client) do(ctx context.Context, rnd *rand.Rand, rec *recorder, h *help
 	case "login":
 		fresh, _ := h.newClient(cl.id)
 		var tok string
-		tok, _, err = fresh.csrf(ctx, "/login")
-		if err == nil {
+		resp, body, err = fresh.send(ctx, "GET", "/login", "", nil, "")
+		if err == nil && resp.StatusCode == http.StatusOK {
+			if m := csrfRE.FindStringSubmatch(body); m != nil {
+				tok = m[1]
+			}
+		}
+		if err == nil && tok != "" {
 			t0 = time.Now()
 			resp, _, err = fresh.send(ctx, "POST", "/login", "application/x-www-form-urlencoded",
 				strings.NewReader(url.Values{"csrf": {tok}, "username": {h.agent[0]}, "password": {h.agent[1]}}.Encode()), "")
@@ -627,16 +637,23 @@ func (cl *client) do(ctx context.Context, rnd *rand.Rand, rec *recorder, h *help
 
 // classify counts an answer that was not the expected one.
 func (rec *recorder) classify(ctx context.Context, resp *http.Response, err error) {
+	kind, sample := "", ""
 	switch {
 	case ctx.Err() != nil:
-		// the run ended mid-request: not an answer
+		return // the run ended mid-request: not an answer
 	case err != nil:
-		rec.fail(failNetwork)
+		kind, sample = failNetwork, err.Error()
 	case resp.StatusCode >= 500:
-		rec.fail(fail5xx)
+		kind, sample = fail5xx, resp.Status
 	default:
-		rec.fail(failOther)
+		kind, sample = failOther, resp.Request.Method+" "+resp.Request.URL.Path+": "+resp.Status
 	}
+	rec.fail(kind)
+	rec.mu.Lock()
+	if _, ok := rec.samples[kind]; !ok {
+		rec.samples[kind] = sample
+	}
+	rec.mu.Unlock()
 }
 
 // contact is a visitor who loads the contact form and sends it, as a new
@@ -649,9 +666,14 @@ func (cl *client) contact(ctx context.Context, rnd *rand.Rand, rec *recorder, vi
 	visitor := &client{id: cl.id, url: cl.url, ip: ip, c: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: cl.c.Transport,
 		CheckRedirect: cl.c.CheckRedirect}}
 	t0 := time.Now()
-	tok, page, err := visitor.csrf(ctx, "/contact")
-	if err != nil {
-		rec.classify(ctx, nil, err)
+	resp, page, err := visitor.send(ctx, "GET", "/contact", "", nil, "")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		rec.classify(ctx, resp, err)
+		return
+	}
+	tok := csrfRE.FindStringSubmatch(page)
+	if tok == nil {
+		rec.classify(ctx, resp, errors.New("no form on /contact"))
 		return
 	}
 	key := submissionRE.FindStringSubmatch(page)
@@ -663,7 +685,7 @@ func (cl *client) contact(ctx context.Context, rnd *rand.Rand, rec *recorder, vi
 	if rnd.IntN(5) == 0 {
 		email = returning[rnd.IntN(len(returning))]
 	}
-	form := url.Values{"csrf": {tok}, "submission": {key[1]}, "name": {"Visitor " + strconv.FormatInt(v, 10)}, "email": {email},
+	form := url.Values{"csrf": {tok[1]}, "submission": {key[1]}, "name": {"Visitor " + strconv.FormatInt(v, 10)}, "email": {email},
 		"subject": {"Question " + strconv.FormatInt(v, 10)}, "message": {"Hello,\nwhere is my order?\nThanks"},
 		"consent.support": {"yes"}, "consent.support.version": {"1"}, "consent.newsletter.version": {"1"}}
 	if rnd.IntN(3) == 0 {
