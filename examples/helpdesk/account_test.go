@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -42,4 +43,22 @@ func TestIPAllowListGuardsAgainstSelfLockout(t *testing.T) {
 	status, body = owner.post("/account/ips", url.Values{"panel": {"10.0.0.0/8"}, "version": {regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(body)[1]}, "force": {"yes"}})
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, "not on this account&#39;s allow list", "after forcing, the owner is locked out")
+}
+
+// An owner who locked themself out — an allow list without their address,
+// then a forgotten password — gets back in through whoever runs the
+// server: -recover-owner (App.RecoverOwner) removes the allow lists and
+// prints a new owner password (issue #17 defect 1).
+func TestRecoverOwnerAfterAnIPLockOut(t *testing.T) {
+	e := newEnv(t, false)
+	owner := e.browser()
+	owner.login(ownerUser, ownerPass)
+	status, body := owner.post("/account/ips", url.Values{"panel": {"10.0.0.0/8"}, "version": {"0"}, "force": {"yes"}})
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "not on this account&#39;s allow list", "locked out")
+
+	pw, err := e.app.RecoverOwner(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, e.browser().login(ownerUser, ownerPass), "Wrong username, password", "the old password no longer works")
+	assert.Contains(t, e.browser().login(ownerUser, pw), "<h1>Inbox</h1>", "the new one does, from an address the list had refused")
 }

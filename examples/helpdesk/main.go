@@ -153,16 +153,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintln(out)
 
 	app.RunWorkers(ctx)
+	// On SIGINT/SIGTERM: stop accepting, let the requests in flight finish
+	// (a contact form that was accepted is stored), then flush what is
+	// buffered, and only then return.
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), 35*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 		_ = app.kit.Auth.FlushTokenUsage(sctx)
+		_ = app.audit.Flush(sctx)
 	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-drained
 	return nil
 }
 

@@ -64,7 +64,6 @@ func main() {
 }
 
 type config struct {
-	db        string
 	clients   []int
 	duration  time.Duration
 	restartAt time.Duration
@@ -186,10 +185,15 @@ type recorder struct {
 	tickets   map[string]string // ticket number the thank-you page named → e-mail
 	doubles   map[string]map[string]bool
 	samples   map[string]string // a sample of each kind of unexpected answer
+	start     time.Time
+	perSecond [600]atomic.Int64 // answered requests by second of the run
 }
 
 func (rec *recorder) ok(op string, d time.Duration) {
 	rec.requests.Add(1)
+	if s := int(time.Since(rec.start) / time.Second); s >= 0 && s < len(rec.perSecond) {
+		rec.perSecond[s].Add(1)
+	}
 	rec.mu.Lock()
 	rec.lat[op] = append(rec.lat[op], d)
 	rec.mu.Unlock()
@@ -215,6 +219,7 @@ type helpdesk struct {
 	owner    [2]string
 	stderr   *strings.Builder
 	stderrMu *sync.Mutex
+	stopped  bool
 }
 
 func runOne(c config, bin, work, db string, clients int) (result, error) {
@@ -260,6 +265,7 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	}
 	var visitors atomic.Int64
 	startAt := time.Now()
+	rec.start = startAt
 	var wg sync.WaitGroup
 	for i, cl := range agents {
 		wg.Go(func() {
@@ -274,8 +280,9 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	if restartDone != nil {
 		res.restart = <-restartDone
 	}
-	// Let in-flight transactions end, then check the database.
-	time.Sleep(500 * time.Millisecond)
+	// Stop the helpdesk (a graceful shutdown waits for requests in
+	// flight, whose clients the end of the run cut off) before the checks.
+	h.stop()
 	res.requests = rec.requests.Load()
 	res.aborted = rec.aborted.Load()
 	res.lat, res.fails = rec.lat, rec.fails
@@ -286,6 +293,16 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 		}
 	}
 	res.contacts = int64(len(rec.tickets))
+	if secs := int(res.elapsed / time.Second); secs >= 6 {
+		third := secs / 3
+		var first, last int64
+		for i := range third {
+			first += rec.perSecond[i].Load()
+			last += rec.perSecond[secs-third+i].Load()
+		}
+		res.notes = append(res.notes, fmt.Sprintf("answered per second: %.0f in the first third, %.0f in the last (tickets grow meanwhile)",
+			float64(first)/float64(third), float64(last)/float64(third)))
+	}
 	for k, v := range rec.samples {
 		res.notes = append(res.notes, "first "+k+": "+v)
 	}
@@ -295,6 +312,13 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 		return res, fmt.Errorf("check the database: %w", err)
 	}
 	h.stderrMu.Lock()
+	if res.failed() {
+		if f, err := os.CreateTemp("", "gdprkit-loadtest-server-*.log"); err == nil {
+			_, _ = f.WriteString(h.stderr.String())
+			_ = f.Close()
+			res.notes = append(res.notes, "the helpdesk's log: "+f.Name())
+		}
+	}
 	for _, line := range strings.Split(h.stderr.String(), "\n") {
 		if strings.Contains(line, "level=ERROR") {
 			res.notes = append(res.notes, "server log: "+line)
@@ -404,6 +428,10 @@ func start(bin, dsn, db string, pool int) (*helpdesk, error) {
 }
 
 func (h *helpdesk) stop() {
+	if h.stopped {
+		return
+	}
+	h.stopped = true
 	_ = h.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = h.cmd.Wait(); close(done) }()
