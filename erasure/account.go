@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gdprkit/gdprkit"
 )
@@ -155,7 +156,36 @@ func (s *Service) EraseAccount(ctx context.Context, account gdprkit.AccountID) (
 	if held > 0 {
 		return res, fmt.Errorf("%w: %d records under legal hold remain; erase the account again once the holds end", ErrHeld, held)
 	}
-	return res, nil
+	return res, s.verifyAccountGone(ctx, account, rules)
+}
+
+// verifyAccountGone finds again, after an account deletion, one record of
+// every kind the deletion deletes: anything found means the account is
+// not gone (a target that missed rows, a row written meanwhile), and the
+// caller (retention) must not report it purged. Kinds anonymised in place
+// are not looked for: their records stay by design.
+func (s *Service) verifyAccountGone(ctx context.Context, account gdprkit.AccountID, rules map[Kind]Rule) error {
+	var left []string
+	for _, k := range s.cfg.Graph.order {
+		info := s.cfg.Graph.infos[k]
+		if rules[k].Action != Delete || !info.can(Delete) {
+			continue
+		}
+		refs, err := s.cfg.Graph.byKind[k].Find(ctx, account, Query{All: true, Limit: 1})
+		if err != nil {
+			if errors.Is(err, ErrUnsupported) {
+				continue
+			}
+			return fmt.Errorf("erasure: verify the account is gone: %s: %w", k, err)
+		}
+		if len(refs) > 0 {
+			left = append(left, string(k))
+		}
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("%w: %w: records of %s remain after the account deletion; run it again", ErrResidue, gdprkit.ErrConflict, strings.Join(left, ", "))
+	}
+	return nil
 }
 
 // kindsHoldsMayCover returns the kinds whose records an active hold may
@@ -189,6 +219,14 @@ func (s *Service) kindsHoldsMayCover(holds []Hold) map[Kind]bool {
 					out[x] = true
 				}
 			}
+		}
+	}
+	// A kind over the same records as a covered one (the messages a
+	// subject wrote, beside the messages of tickets) reaches held records
+	// too.
+	for k := range g.infos {
+		if p := g.placed(k); p != "" && out[p] {
+			out[k] = true
 		}
 	}
 	return out

@@ -82,13 +82,17 @@ func (t blobTarget) Info() TargetInfo {
 }
 
 func (t blobTarget) Find(ctx context.Context, account gdprkit.AccountID, q Query) ([]Ref, error) {
-	if len(q.Parents) == 0 {
+	if len(q.Parents) == 0 && !q.All {
 		return nil, nil
+	}
+	parents := q.Parents
+	if q.All {
+		parents = nil // every file the index knows in the account
 	}
 	var out []Ref
 	after := q.After
 	for len(out) < q.Limit {
-		keys, err := t.index.BlobKeys(ctx, account, q.Parents, after, q.Limit)
+		keys, err := t.index.BlobKeys(ctx, account, parents, after, q.Limit)
 		if err != nil {
 			return nil, err
 		}

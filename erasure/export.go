@@ -14,7 +14,8 @@ import (
 // ExportFormat names the layout of access exports.
 const ExportFormat = "gdprkit-access-v1"
 
-// Export answers an open, identity-verified access request (Art. 15/20):
+// Export answers an open, identity-verified access request (Art. 15/20)
+// or portability request (Art. 20; see portability.go for its format):
 // it walks the same graph an erasure walks, parents first, and writes the
 // subject's data as one JSON document to w:
 //
@@ -31,6 +32,9 @@ func (s *Service) Export(ctx context.Context, account gdprkit.AccountID, request
 	req, err := s.store.Request(ctx, account, requestID)
 	if err != nil {
 		return err
+	}
+	if req.Type == TypePortability {
+		return s.exportPortable(ctx, account, req, w) // portability.go
 	}
 	if req.Type != TypeAccess || req.Status != StatusOpen {
 		return fmt.Errorf("%w: request %s is not an open access request", gdprkit.ErrConflict, requestID)
@@ -60,20 +64,33 @@ func (s *Service) ExportSubject(ctx context.Context, account gdprkit.AccountID, 
 		return 0, err
 	}
 	wk := s.newWalker(account, subject, &jobState{Scope: ScopeFull}, nil)
+	var kinds []Kind
+	for _, k := range s.cfg.Graph.order {
+		if !s.cfg.Graph.infos[k].NoExport {
+			kinds = append(kinds, k) // not internal records (an agent's drafts, assistant prompts)
+		}
+	}
+	_, total, err := s.writeExport(ctx, wk, kinds, ExportFormat, w)
+	return total, err
+}
+
+// writeExport writes the records the walker finds of kinds, in that
+// order, as one JSON document of format, and returns the count per kind
+// and in all. Access and portability exports share it.
+func (s *Service) writeExport(ctx context.Context, wk *walker, kinds []Kind, format string, w io.Writer) (map[Kind]int, int, error) {
+	account, subject := wk.account, wk.subject
 	bw := bufio.NewWriter(w)
-	head, _ := json.Marshal(map[string]any{"format": ExportFormat, "subject": subject, "generated_at": s.now()})
+	head, _ := json.Marshal(map[string]any{"format": format, "subject": subject, "generated_at": s.now()})
 	bw.Write(head[:len(head)-1])
 	bw.WriteString(`,"data":{`)
 	total := 0
+	counts := map[Kind]int{}
 	cache := map[Kind][]string{}
 	first := true
-	for _, k := range s.cfg.Graph.order {
-		if s.cfg.Graph.infos[k].NoExport {
-			continue // internal records (an agent's drafts, assistant prompts)
-		}
+	for _, k := range kinds {
 		ids, err := wk.list(ctx, k, cache)
 		if err != nil {
-			return total, err
+			return counts, total, err
 		}
 		t := s.cfg.Graph.byKind[k]
 		if !first {
@@ -90,13 +107,13 @@ func (s *Service) ExportSubject(ctx context.Context, account gdprkit.AccountID, 
 			for x, id := range part {
 				refs[x] = Ref{ID: id}
 			}
-			vals, err := t.Export(ctx, account, subject, refs)
+			vals, err := t.Export(ctx, account, wk.key, refs)
 			if err != nil {
-				return total, fmt.Errorf("erasure: export %s: %w", k, err)
+				return counts, total, fmt.Errorf("erasure: export %s: %w", k, err)
 			}
 			for _, v := range vals {
 				if !json.Valid(v) {
-					return total, fmt.Errorf("erasure: export %s: target returned invalid JSON", k)
+					return counts, total, fmt.Errorf("erasure: export %s: target returned invalid JSON", k)
 				}
 				if !none {
 					bw.WriteByte(',')
@@ -104,10 +121,11 @@ func (s *Service) ExportSubject(ctx context.Context, account gdprkit.AccountID, 
 				none = false
 				bw.Write(v)
 				total++
+				counts[k]++
 			}
 		}
 		bw.WriteByte(']')
 	}
 	bw.WriteString("}}\n")
-	return total, bw.Flush()
+	return counts, total, bw.Flush()
 }

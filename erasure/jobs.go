@@ -313,6 +313,9 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 	if err != nil {
 		return err
 	}
+	if req.Type != TypeErasure {
+		return s.runRights(ctx, job, token, req, saved) // rights.go
+	}
 	save := func(ctx context.Context) error {
 		body, err := json.Marshal(st)
 		if err != nil {

@@ -42,8 +42,14 @@ type Receipt struct {
 	// BackupsExpireBy is when the last backup that may still hold the
 	// erased data expires.
 	BackupsExpireBy time.Time `json:"backups_expire_by"`
-	PrevHash        string    `json:"prev_hash"`
-	Hash            string    `json:"hash"`
+	// Type is the request's type for the other rights (rights.go); empty
+	// for an erasure, whose receipts keep the form (and hash) they had.
+	Type RequestType `json:"type,omitempty"`
+	// Rights is what a rectification, restriction, objection or
+	// portability request did; empty for an erasure.
+	Rights   RightsResult `json:"rights,omitzero"`
+	PrevHash string       `json:"prev_hash"`
+	Hash     string       `json:"hash"`
 }
 
 // TargetResult counts what happened to one kind's records.

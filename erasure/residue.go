@@ -14,7 +14,8 @@ import (
 // ErrResidue is wrapped when an erasure's verify pass still finds the
 // subject's identifiers somewhere that no keep rule or hold explains: the
 // job ends failed with the findings (kind, record, field — never the
-// value), and is never reported done.
+// value), and is never reported done. EraseAccount wraps it too when a
+// record of a deleted kind is found again after the account deletion.
 var ErrResidue = errors.New("erasure: the subject's identifiers remain")
 
 // maxFindings caps the findings one search reports.

@@ -126,6 +126,14 @@ type Config struct {
 	// Logger receives operational messages, never personal data.
 	// Default: discard.
 	Logger *slog.Logger
+
+	// Rectifier applies the corrections of rectification requests
+	// (Art. 16). Default: nil, and Submit refuses rectification requests.
+	Rectifier Rectifier
+	// Objector stops processing for the purposes objection requests name
+	// (Art. 21); erasure/kitdata.Objector withdraws consent. Default:
+	// nil, and Submit refuses objection requests.
+	Objector Objector
 }
 
 // Service plans and carries out erasure and access requests. It is safe
@@ -304,13 +312,20 @@ type Submission struct {
 	// Submit refuses anything else with gdprkit.ErrInvalid, so the job never
 	// fails half-way on it.
 	ReassignTo gdprkit.SubjectID
+	// Corrections are what a rectification request asks to correct or
+	// complete (1 to MaxCorrections); only TypeRectification takes them.
+	Corrections []Correction
+	// Purposes are the consent purposes an objection objects to (1 to
+	// MaxPurposes purpose keys); only TypeObjection takes them.
+	Purposes []string
 }
 
-// Submit records a request. For an erasure it also creates its job in the
-// same transaction; the job runs once the identity is verified. Who may
-// file an erasure follows Authorize; an access request may be filed by
-// the subject themself or by anyone Authorize allows. Bad input returns
-// an error wrapping gdprkit.ErrInvalid and records nothing.
+// Submit records a request. For an erasure, rectification, restriction
+// or objection it also creates its job in the same transaction; the job
+// runs once the identity is verified. Who may file an erasure follows
+// Authorize; any other request may be filed by the subject themself or by
+// anyone Authorize allows. Bad input returns an error wrapping
+// gdprkit.ErrInvalid and records nothing.
 func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Submission) (Request, error) {
 	if err := account.Validate(); err != nil {
 		return Request{}, err
@@ -327,8 +342,8 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 	if sub.Scope != ScopeFull && sub.Scope != ScopePortal {
 		return Request{}, fmt.Errorf("%w: unknown scope %q", gdprkit.ErrInvalid, sub.Scope)
 	}
-	if sub.Type != TypeErasure && sub.Type != TypeAccess {
-		return Request{}, fmt.Errorf("%w: unknown request type %q", gdprkit.ErrInvalid, sub.Type)
+	if err := s.validRights(sub); err != nil {
+		return Request{}, err
 	}
 	if sub.Scope == ScopePortal {
 		if _, ok := s.cfg.Graph.infos[KindPortalProfile]; !ok {
@@ -340,7 +355,7 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 		return Request{}, err
 	}
 	var subject Subject
-	if sub.Type == TypeAccess && gdprkit.SubjectID(sub.By) == sub.Subject {
+	if sub.Type != TypeErasure && gdprkit.SubjectID(sub.By) == sub.Subject {
 		subject, _, err = s.lookup(ctx, account, sub.Subject)
 	} else {
 		subject, err = s.authorize(ctx, account, sub.By, sub.Subject, sub.Scope)
@@ -388,6 +403,11 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 			job.Status = JobQueued
 		}
 		r.JobID = job.ID
+	}
+	if job == nil {
+		if job, err = s.rightsJob(account, &r, sub, subject, now); err != nil {
+			return Request{}, err
+		}
 	}
 	if err := s.store.CreateRequest(ctx, account, r, job); err != nil {
 		return Request{}, fmt.Errorf("erasure: submit: %w", err)

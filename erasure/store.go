@@ -134,6 +134,41 @@ type Store interface {
 	// tombstones and holds stay. It is idempotent and returns how many
 	// requests changed.
 	ScrubAccount(ctx context.Context, account gdprkit.AccountID, at time.Time) (int, error)
+
+	// The methods below serve the other data-subject rights (rights.go).
+
+	// CompleteRequest closes an open request that has no job (a
+	// portability export) with a receipt, in one atomic step: it calls
+	// f.Seal with the account's receipt chain head, appends the sealed
+	// f.Receipt and advances the head, as FinishJob does; sets the
+	// request's Status to StatusCompleted and ClosedAt to f.At, and clears
+	// its Subject. It returns an error wrapping gdprkit.ErrNotFound when
+	// there is no such request, and gdprkit.ErrConflict when it is not
+	// open, has a job (its job finishes it) or has a receipt; nothing
+	// changes then. It MUST serialise appends as FinishJob does.
+	CompleteRequest(ctx context.Context, account gdprkit.AccountID, id string, f Finish) (Receipt, error)
+
+	// PutRestrictions stores restriction marks (Art. 18) in one atomic
+	// step. A mark whose (RequestID, RecordPS) is already stored is left
+	// as it is, so a restriction applied again after a crash changes
+	// nothing more.
+	PutRestrictions(ctx context.Context, account gdprkit.AccountID, marks []Restriction) error
+
+	// RestrictedRecords returns those of records (record pseudonyms) that
+	// carry at least one mark that is not lifted, each once, sorted.
+	RestrictedRecords(ctx context.Context, account gdprkit.AccountID, records []gdprkit.Pseudonym) ([]gdprkit.Pseudonym, error)
+
+	// SubjectRestrictions returns the subject-level marks (RecordPS "")
+	// of the subject whose pseudonym is ps, lifted ones included, ordered
+	// by (At, RequestID).
+	SubjectRestrictions(ctx context.Context, account gdprkit.AccountID, ps gdprkit.Pseudonym) ([]Restriction, error)
+
+	// LiftRestrictions sets LiftedAt, LiftedBy and LiftReason on every
+	// mark of the restriction request requestID that is not lifted, and
+	// returns how many it changed. It returns an error wrapping
+	// gdprkit.ErrNotFound when the request has no mark and
+	// gdprkit.ErrConflict when every mark is already lifted.
+	LiftRestrictions(ctx context.Context, account gdprkit.AccountID, requestID string, l Lift) (int, error)
 }
 
 // RequestType says what the subject asked for.
@@ -145,6 +180,18 @@ const (
 	TypeErasure RequestType = "erasure"
 	// TypeAccess is a request for a copy of one's data (Art. 15/20).
 	TypeAccess RequestType = "access"
+	// TypeRectification asks to correct or complete the subject's data
+	// (Art. 16); a Rectifier applies the corrections.
+	TypeRectification RequestType = "rectification"
+	// TypeRestriction asks to restrict the processing of the subject's
+	// data (Art. 18): their records are marked restricted.
+	TypeRestriction RequestType = "restriction"
+	// TypeObjection objects to processing for named consent purposes
+	// (Art. 21); an Objector stops it.
+	TypeObjection RequestType = "objection"
+	// TypePortability asks for the data the subject provided, in a
+	// machine-readable format (Art. 20).
+	TypePortability RequestType = "portability"
 )
 
 // RequestStatus is where a request stands.
@@ -195,7 +242,9 @@ type Request struct {
 	ExtensionReason string        `json:"extension_reason,omitempty"`
 	Status          RequestStatus `json:"status"`
 	ClosedAt        time.Time     `json:"closed_at,omitzero"`
-	// JobID is the erasure job ("" for access requests).
+	// JobID is the request's job: erasure, rectification, restriction
+	// and objection requests have one; access and portability requests,
+	// answered by Export, have none ("").
 	JobID string `json:"job_id,omitempty"`
 }
 
@@ -305,4 +354,41 @@ type Hold struct {
 // Active reports whether the hold applies at now.
 func (h Hold) Active(now time.Time) bool {
 	return h.ReleasedAt.IsZero() && (h.ExpiresAt.IsZero() || now.Before(h.ExpiresAt))
+}
+
+// Restriction is one restriction mark (Art. 18): a record of the subject
+// found when the restriction request was carried out, or the subject as a
+// whole. It holds no identifier: the subject and the record appear only
+// as keyed pseudonyms.
+type Restriction struct {
+	// RequestID is the restriction request that placed the mark.
+	RequestID string `json:"request_id"`
+	// SubjectPS is the restricted subject's keyed pseudonym.
+	SubjectPS gdprkit.Pseudonym `json:"subject_ps"`
+	// Kind is the records space of the record (the kind, or its
+	// TargetInfo.Records when set); "" for the subject-level mark.
+	Kind string `json:"kind,omitempty"`
+	// RecordPS is the record's keyed pseudonym (Service.RecordPseudonym);
+	// "" for the subject-level mark.
+	RecordPS gdprkit.Pseudonym `json:"record_ps,omitempty"`
+	// At is when the mark was placed.
+	At time.Time `json:"at"`
+	// LiftedAt, LiftedBy and LiftReason record the lifting of the
+	// restriction (Art. 18(3)); zero while it is in force.
+	LiftedAt   time.Time       `json:"lifted_at,omitzero"`
+	LiftedBy   gdprkit.ActorID `json:"lifted_by,omitempty"`
+	LiftReason string          `json:"lift_reason,omitempty"`
+}
+
+// Active reports whether the mark is in force (not lifted).
+func (r Restriction) Active() bool { return r.LiftedAt.IsZero() }
+
+// Lift is what LiftRestrictions records.
+type Lift struct {
+	// At is when the restriction was lifted.
+	At time.Time
+	// By is who lifted it.
+	By gdprkit.ActorID
+	// Reason says why (Art. 18(3): the subject is told before).
+	Reason string
 }

@@ -272,9 +272,49 @@ type TargetInfo struct {
 	// NoExport keeps the kind out of access exports (internal records
 	// such as an agent's assistant prompts); it is still erased.
 	NoExport bool `json:"no_export,omitempty"`
+	// Categories are the categories of personal data the records hold
+	// (CategoryContact, CategoryContent, … or a host's own, such as
+	// "billing"), for the record of processing activities (GDPR Art. 30,
+	// package processing), which refuses a graph with a kind that declares
+	// none. The engine itself does not read them.
+	Categories []string `json:"categories,omitempty"`
+	// Provided marks data the subject provided themself (their profile,
+	// the messages and files they sent), as opposed to what others wrote
+	// about them (agents' notes) or the system derived: a portability
+	// export (Art. 20) holds only provided kinds. Default: false.
+	Provided bool `json:"provided,omitempty"`
 	// Caps declares the optional methods the target implements.
 	Caps Caps `json:"caps"`
 }
+
+// The categories of personal data a helpdesk holds: the vocabulary of
+// TargetInfo.Categories. Hosts may add their own (lower-case words).
+const (
+	// CategoryIdentity: who the person is: names, user IDs, usernames,
+	// roles, social or SSO logins.
+	CategoryIdentity = "identity"
+	// CategoryContact: how to reach the person: e-mail addresses, phone
+	// numbers, postal addresses.
+	CategoryContact = "contact"
+	// CategoryContent: what the person wrote or was written about them:
+	// ticket subjects, messages, notes, signatures, and what is derived
+	// from them (spam filter lessons).
+	CategoryContent = "content"
+	// CategoryAttachments: files and images the person sent or that show
+	// them (attachments, inline images, avatars).
+	CategoryAttachments = "attachments"
+	// CategoryOnlineIdentifiers: IP addresses, user agents, cookies,
+	// session and device identifiers (Recital 30).
+	CategoryOnlineIdentifiers = "online identifiers"
+	// CategoryCredentials: password hashes, second-factor secrets,
+	// recovery codes, API and OAuth tokens.
+	CategoryCredentials = "credentials"
+	// CategoryUsage: what the person did and when: timestamps, activity,
+	// preferences, saved searches, language, ratings.
+	CategoryUsage = "usage"
+	// CategoryConsent: the person's consent decisions with their evidence.
+	CategoryConsent = "consent"
+)
 
 func (i TargetInfo) can(a Action) bool {
 	for _, x := range i.Actions {

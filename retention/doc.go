@@ -25,8 +25,43 @@
 // # Retention rules
 //
 // Schedules stores per-account Rules ("tickets in trash for 30 days are
-// deleted for good", …) and runs them through host-supplied Targets with a
-// dry run and a per-run cap.
+// deleted for good", "keep invoices at least 10 years", …) and runs them
+// through host-supplied Targets; Preview shows the next run, Driver runs
+// every account on schedule across processes. What an operator can rely
+// on:
+//
+//   - A hold: a held record is never deleted. It is passed over and
+//     counted as held (RuleReport.Held), and never uses up the run's cap:
+//     a rule walks its records oldest first from a stored cursor, so the
+//     records behind a held one still go, in the same run or the next.
+//     When the hold is released, the record goes in the rule's next pass.
+//   - A keep rule: a record a keep rule covers (younger than the keep
+//     rule's age) is not deleted by any delete rule, whatever that rule
+//     says; of several keep rules the longest wins. Kept records are
+//     counted (RuleReport.Kept) and shown in the preview.
+//   - A crash: each batch of deletions is written to a journal before it
+//     is deleted and counted, audited (EventTypeBatch) and kept as proof
+//     (Dispositions) right after. If the process dies or the run is
+//     cancelled in between, the account's next run finishes that batch and
+//     counts what is gone, once: totals, audit and proof always equal the
+//     records actually removed (an audit event may arrive twice, with the
+//     same ID, never not at all).
+//   - A disabled, edited or removed rule: a run already going stops that
+//     rule before its next batch (the batch in flight finishes and is
+//     counted); other rules go on. Editing and disabling keep the rule's
+//     counters; every change is audited with who made it.
+//   - One failing rule is reported and recorded (LastError, an
+//     EventTypeRuleFailed event); the account's other rules still run.
+//     Rules share the cap (MaxPerRun) in round-robin batches, so no rule
+//     starves another.
+//   - Time: day and month boundaries are the account's time zone
+//     (SetTimeZone); a cutoff never moves back while the clock moves
+//     forward (see Condition.Cutoff). A run refuses to start after the
+//     clock jumped more than MaxClockJump since the account's last run,
+//     until an operator calls ConfirmClock.
+//   - The preview (Preview, DryRun) is the run's own walk without its
+//     writes: same holds (those the target reports), keep rules, cap and
+//     rule order, so it shows exactly what the next run removes.
 //
 // # Choices made where the issue is silent
 //
@@ -56,6 +91,11 @@
 //     erasures succeeded. A failing step is retried with exponential backoff
 //     (SweeperConfig.RetryDelay); a step with no hook configured is skipped
 //     and reported as such.
+//   - A sweeper renews its lease on an account while a hook runs
+//     (SweeperConfig.Heartbeat), so a host erasure longer than LeaseFor is
+//     never run by a second sweeper at the same time; a sweeper that lost
+//     its lease anyway (a stalled process) has its hook's context cancelled
+//     and records nothing.
 //   - The lifecycle record and its transitions are kept after purge as the
 //     proof of what happened; they hold the account ID, states, times and
 //     actor IDs, so hosts should use non-personal actor IDs. The account's

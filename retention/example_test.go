@@ -75,26 +75,31 @@ func ExampleService_Check() {
 	// gdprkit: account suspended: customer_portal access denied, account is suspended since 2026-01-08T00:00:00Z
 }
 
-// A retention rule: tickets in trash for 30 days are deleted for good.
+// A retention rule: tickets in trash for 30 days are deleted for good. The
+// preview is exactly what the run then does; the held ticket is passed
+// over and counted apart.
 func ExampleSchedules() {
 	ctx := context.Background()
 	clock := fakeclock.New(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	tickets := newMemTarget()
+	tickets.holdsVisible = true
 	tickets.add("acme", "T-1", "trash", "trashed_at", clock.Now().AddDate(0, 0, -45))
 	tickets.add("acme", "T-2", "trash", "trashed_at", clock.Now().AddDate(0, 0, -3))
+	tickets.add("acme", "T-3", "trash", "trashed_at", clock.Now().AddDate(0, 0, -60))
+	tickets.hold("acme", "T-3", true)
 	sch, _ := retention.NewSchedules(retention.ScheduleConfig{
 		Store:   memstore.New().Retention(),
 		Targets: map[retention.TargetKind]retention.Target{retention.KindTicket: tickets},
 		Clock:   clock,
 	})
-	rule, _ := sch.AddRule(ctx, "acme", retention.TrashedTickets(30))
-	dry, _ := sch.DryRun(ctx, "acme", rule.ID)
-	fmt.Println(rule.Name+":", dry.Matching, "would go:", dry.Sample)
-	reps, _ := sch.Run(ctx, "acme")
-	fmt.Println("removed", reps[0].Removed, "backlog", reps[0].Backlog)
+	rule, _ := sch.AddRule(ctx, "acme", retention.TrashedTickets(30), "admin:ada")
+	preview, _ := sch.Preview(ctx, "acme")
+	fmt.Println(rule.Name+":", preview.Removed, "would go:", preview.Rules[0].Sample)
+	rep, _ := sch.Run(ctx, "acme")
+	fmt.Println("removed", rep.Removed, "held", rep.Held, "backlog", rep.Rules[0].Backlog)
 	// Output:
 	// trashed tickets after 30 days: 1 would go: [T-1]
-	// removed 1 backlog false
+	// removed 1 held 1 backlog false
 }
 
 func ExampleDiagram() {

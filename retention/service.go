@@ -233,10 +233,17 @@ func (s *Service) CheckSurface(ctx context.Context, account gdprkit.AccountID, s
 }
 
 // dueTimer returns the timer edge of rec's state if it is due at now, and
-// when it was due.
+// when it was due. The edge to StatePurged waits while any step is still
+// pending: an account whose data deletion keeps failing (data under legal
+// hold, a host eraser that finds something left) is never called purged.
+// It fires at the first sweep after the last step ran, stamped with the
+// time it was due; NothingRemainsAt says when the data really went.
 func (s *Service) dueTimer(rec Record, now time.Time) (Edge, time.Time, bool) {
 	e, ok := TimerEdge(rec.State)
 	if !ok {
+		return Edge{}, time.Time{}, false
+	}
+	if e.To == StatePurged && len(rec.Pending) > 0 {
 		return Edge{}, time.Time{}, false
 	}
 	due := s.policy.Due(e.Timer, rec.Since)
@@ -294,8 +301,8 @@ func hasStep(ps []PendingStep, st Step) bool {
 // nextDue is the earliest of the state's timer and the pending steps' time.
 func (s *Service) nextDue(rec Record) time.Time {
 	var due time.Time
-	if e, ok := TimerEdge(rec.State); ok {
-		due = s.policy.Due(e.Timer, rec.Since)
+	if e, ok := TimerEdge(rec.State); ok && (e.To != StatePurged || len(rec.Pending) == 0) {
+		due = s.policy.Due(e.Timer, rec.Since) // (the purge waits for the steps: see dueTimer)
 	}
 	if len(rec.Pending) > 0 && (due.IsZero() || rec.StepsAt.Before(due)) {
 		due = rec.StepsAt

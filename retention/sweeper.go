@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gdprkit/gdprkit"
@@ -86,9 +87,12 @@ type SweeperConfig struct {
 	Owner string
 	// Batch is how many due accounts one claim leases. Default 100.
 	Batch int
-	// LeaseFor is how long a claim lasts; an account whose sweeper died is
-	// claimable again after it. Default 5 minutes.
+	// LeaseFor is how long a claim lasts without a heartbeat; an account
+	// whose sweeper died is claimable again after it. Default 5 minutes.
 	LeaseFor time.Duration
+	// Heartbeat is how often the lease is renewed while a hook runs, so a
+	// hook longer than LeaseFor keeps its account. Default LeaseFor/3.
+	Heartbeat time.Duration
 	// RetryDelay is the wait after a failed step, doubled per further
 	// failure up to MaxRetryDelay. Defaults 1 minute and 6 hours.
 	RetryDelay    time.Duration
@@ -136,7 +140,7 @@ func NewSweeper(svc *Service, cfg SweeperConfig) (*Sweeper, error) {
 	if svc == nil {
 		return nil, fmt.Errorf("%w: retention: nil Service", gdprkit.ErrInvalid)
 	}
-	if cfg.Batch < 0 || cfg.LeaseFor < 0 || cfg.RetryDelay < 0 || cfg.MaxRetryDelay < 0 {
+	if cfg.Batch < 0 || cfg.LeaseFor < 0 || cfg.Heartbeat < 0 || cfg.RetryDelay < 0 || cfg.MaxRetryDelay < 0 {
 		return nil, fmt.Errorf("%w: retention: negative sweeper setting", gdprkit.ErrInvalid)
 	}
 	if cfg.Owner == "" {
@@ -147,6 +151,9 @@ func NewSweeper(svc *Service, cfg SweeperConfig) (*Sweeper, error) {
 	}
 	if cfg.LeaseFor == 0 {
 		cfg.LeaseFor = 5 * time.Minute
+	}
+	if cfg.Heartbeat == 0 {
+		cfg.Heartbeat = cfg.LeaseFor / 3
 	}
 	if cfg.RetryDelay == 0 {
 		cfg.RetryDelay = time.Minute
@@ -332,7 +339,14 @@ func (w *Sweeper) runStep(ctx context.Context, rec Record, rep *SweepReport) (Re
 		}
 	}
 	report(StepStarted, nil)
-	status, err := w.hook(ctx, rec.Account, ps.Step)
+	hb := w.startHeartbeat(ctx, rec)
+	status, err := w.hook(hb.ctx, rec.Account, ps.Step)
+	rec, lost := hb.stop()
+	if lost != nil {
+		// Fenced: another sweeper holds the account now; this one records
+		// nothing and leaves the step to it.
+		return rec, false, lost
+	}
 	now := w.svc.clock.Now()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -356,22 +370,40 @@ func (w *Sweeper) runStep(ctx context.Context, rec Record, rep *SweepReport) (Re
 				"attempts": strconv.Itoa(next.Attempts)}})
 		return next, false, nil
 	}
-	next := rec
-	next.Version++
-	next.Pending = append([]PendingStep(nil), rec.Pending[1:]...)
-	next.Attempts = 0
-	next.StepsAt = now
-	if len(next.Pending) == 0 {
-		next.StepsAt = time.Time{}
-		if next.State == StatePurged {
-			next.NothingRemainsAt = now
+	var next Record
+	for attempt := 0; ; attempt++ {
+		next = rec
+		next.Version++
+		next.Pending = append([]PendingStep(nil), rec.Pending[1:]...)
+		next.Attempts = 0
+		next.StepsAt = now
+		if len(next.Pending) == 0 {
+			next.StepsAt = time.Time{}
+			if next.State == StatePurged {
+				next.NothingRemainsAt = now
+			}
 		}
-	}
-	next.Updated = now
-	next.NextDue = w.svc.nextDue(next)
-	w.releaseIfIdle(&next, now)
-	if err := w.svc.store.SaveRecord(ctx, rec.Account, rec.Version, next, nil); err != nil {
-		return rec, false, err
+		next.Updated = now
+		next.NextDue = w.svc.nextDue(next)
+		w.releaseIfIdle(&next, now)
+		err := w.svc.store.SaveRecord(ctx, rec.Account, rec.Version, next, nil)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, gdprkit.ErrConflict) || attempt >= 8 {
+			return rec, false, err
+		}
+		// An event changed the record while the hook ran: record the
+		// completion on the fresh record if the lease and the step are
+		// still this sweeper's, rather than run the hook again.
+		fresh, ferr := w.svc.store.Record(ctx, rec.Account)
+		if ferr != nil {
+			return rec, false, ferr
+		}
+		if fresh.LeaseOwner != w.cfg.Owner || len(fresh.Pending) == 0 || fresh.Pending[0] != ps {
+			return rec, false, fmt.Errorf("%w: retention: lease on account taken", gdprkit.ErrLeaseLost)
+		}
+		rec = fresh
 	}
 	rep.Steps++
 	report(status, nil)
@@ -415,8 +447,9 @@ func (w *Sweeper) hook(ctx context.Context, account gdprkit.AccountID, st Step) 
 	return StepDone, fmt.Errorf("%w: retention: unknown step %q", gdprkit.ErrInvalid, st)
 }
 
-// deleteRules removes the account's retention rules (its data in this
-// package's store, besides the lifecycle record kept as proof).
+// deleteRules removes the account's retention rules and the batches their
+// runs left (its data in this package's store, besides the lifecycle
+// record kept as proof).
 func (w *Sweeper) deleteRules(ctx context.Context, account gdprkit.AccountID) error {
 	rules, err := w.svc.store.Rules(ctx, account)
 	if err != nil {
@@ -427,7 +460,10 @@ func (w *Sweeper) deleteRules(ctx context.Context, account gdprkit.AccountID) er
 			return err
 		}
 	}
-	return nil
+	// The proof of disposition goes with the account's data: the lifecycle
+	// record and its transitions are the proof that remains.
+	_, err = w.svc.store.PruneBatches(ctx, account, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	return err
 }
 
 func (w *Sweeper) backoff(attempts int) time.Duration {
@@ -436,4 +472,103 @@ func (w *Sweeper) backoff(attempts int) time.Duration {
 		d *= 2
 	}
 	return min(d, w.cfg.MaxRetryDelay)
+}
+
+// LeaseFromContext returns the sweeper lease a hook runs under: the owner
+// and the lease's expiry when the hook was called. The context a hook
+// receives is cancelled when the lease is lost, so a hook that checks
+// ctx.Err() between its own steps stops when another sweeper takes over.
+func LeaseFromContext(ctx context.Context) (owner string, ok bool) {
+	v, ok := ctx.Value(leaseKey{}).(string)
+	return v, ok
+}
+
+type leaseKey struct{}
+
+// recordHeartbeat renews a sweeper's lease on one account while a hook
+// runs.
+type recordHeartbeat struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	rec    Record // the record as last written (or read) by this sweeper
+	lost   error
+}
+
+// startHeartbeat renews rec's lease every Heartbeat until stop. A renewal
+// is a compare-and-set; when it conflicts the record is read again and the
+// renewal retried while the lease is still this sweeper's (an event was
+// applied); when another owner holds it, the hook's context is cancelled
+// and stop reports ErrLeaseLost.
+func (w *Sweeper) startHeartbeat(ctx context.Context, rec Record) *recordHeartbeat {
+	hctx, cancel := context.WithCancel(context.WithValue(ctx, leaseKey{}, w.cfg.Owner))
+	hb := &recordHeartbeat{ctx: hctx, cancel: cancel, done: make(chan struct{}), rec: rec}
+	go func() {
+		defer close(hb.done)
+		tick := time.NewTicker(w.cfg.Heartbeat)
+		defer tick.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-tick.C:
+			}
+			if err := w.renew(hctx, hb); err != nil {
+				hb.mu.Lock()
+				hb.lost = err
+				hb.mu.Unlock()
+				cancel()
+				return
+			}
+		}
+	}()
+	return hb
+}
+
+// renew extends the lease once; it returns ErrLeaseLost when the lease is
+// no longer this sweeper's.
+func (w *Sweeper) renew(ctx context.Context, hb *recordHeartbeat) error {
+	for attempt := 0; attempt < 8; attempt++ {
+		hb.mu.Lock()
+		cur := hb.rec
+		hb.mu.Unlock()
+		next := cur
+		next.Version++
+		next.LeaseUntil = w.svc.clock.Now().Add(w.cfg.LeaseFor)
+		err := w.svc.store.SaveRecord(ctx, cur.Account, cur.Version, next, nil)
+		if err == nil {
+			hb.mu.Lock()
+			hb.rec = next
+			hb.mu.Unlock()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !errors.Is(err, gdprkit.ErrConflict) {
+			return nil // a passing storage error: try at the next beat
+		}
+		fresh, ferr := w.svc.store.Record(ctx, cur.Account)
+		if ferr != nil {
+			return nil
+		}
+		if fresh.LeaseOwner != w.cfg.Owner {
+			return fmt.Errorf("%w: retention: lease on account taken while a hook ran", gdprkit.ErrLeaseLost)
+		}
+		hb.mu.Lock()
+		hb.rec = fresh
+		hb.mu.Unlock()
+	}
+	return nil
+}
+
+// stop ends the heartbeat and returns the latest record this sweeper
+// holds, or ErrLeaseLost when the lease was lost meanwhile.
+func (hb *recordHeartbeat) stop() (Record, error) {
+	hb.cancel()
+	<-hb.done
+	hb.mu.Lock()
+	defer hb.mu.Unlock()
+	return hb.rec, hb.lost
 }

@@ -26,6 +26,10 @@ const (
 	ReasonNotNull    Reason = "not-null violation"
 	ReasonCheck      Reason = "check violation"
 	ReasonIntegrity  Reason = "integrity violation" // any other
+	// ReasonRefused: a trigger or rule of the database refused the write
+	// on purpose (PostgreSQL RAISE EXCEPTION, MySQL SIGNAL, SQLite
+	// RAISE(ABORT)); running it again changes nothing.
+	ReasonRefused Reason = "refused by the database"
 	// Data errors (Class gdprkit.ErrInvalid).
 	ReasonTooLong    Reason = "value too long"
 	ReasonOutOfRange Reason = "value out of range"
@@ -272,6 +276,10 @@ func classifyPostgres(state string, err error) *Error {
 		e.Class, e.Reason = gdprkit.ErrUnavailable, ReasonDeadlock
 	case state == "55P03":
 		e.Class, e.Reason = gdprkit.ErrUnavailable, ReasonLockTimeout
+	case state == "P0001":
+		// RAISE EXCEPTION in a trigger or function: the message is the
+		// host's own text and may quote values, so it is not kept.
+		e.Class, e.Reason = gdprkit.ErrConflict, ReasonRefused
 	default:
 		return nil
 	}
@@ -474,6 +482,8 @@ func mysqlError(n int, msg string) *Error {
 	case 1265, 1292, 1366, 1411, 3140: // the value is quoted before the column
 		e.Class, e.Reason = gdprkit.ErrInvalid, ReasonBadValue
 		mysqlValueColumn(e, msg)
+	case 1644: // SIGNAL in a trigger or procedure (unhandled user-defined exception)
+		e.Class, e.Reason = gdprkit.ErrConflict, ReasonRefused
 	case 1040:
 		e.Class, e.Reason = gdprkit.ErrUnavailable, ReasonResources
 	case 1053:

@@ -10,11 +10,13 @@ package store
 
 import (
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/breach"
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
+	"github.com/gdprkit/gdprkit/staffaccess"
 )
 
 // Store is one storage backend for every gdprkit package. Every method of
@@ -33,4 +35,10 @@ type Store interface {
 	Spam() spam.Store
 	// Erasure returns the erasure requests, jobs, receipts, tombstones and holds store.
 	Erasure() erasure.Store
+	// Breach returns the breach register store: breaches, affected
+	// subjects, the notification outbox and the hash-chained history.
+	Breach() breach.Store
+	// StaffAccess returns the vendor support access grants and their
+	// hash-chained access trail.
+	StaffAccess() staffaccess.Store
 }

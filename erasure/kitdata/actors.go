@@ -42,7 +42,7 @@ type actorRefsTarget struct {
 
 func (t actorRefsTarget) Info() erasure.TargetInfo {
 	return erasure.TargetInfo{Kind: t.kind, Default: erasure.Rule{Action: erasure.Anonymize}, Actions: []erasure.Action{erasure.Anonymize},
-		Description: t.desc, Caps: erasure.Caps{EraseAccount: true}}
+		Description: t.desc, Categories: []string{erasure.CategoryIdentity, erasure.CategoryUsage}, Caps: erasure.Caps{EraseAccount: true}}
 }
 
 func (t actorRefsTarget) records(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID) ([]string, map[string]json.RawMessage, error) {

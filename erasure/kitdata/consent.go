@@ -42,7 +42,8 @@ type consentTarget struct {
 func (consentTarget) Info() erasure.TargetInfo {
 	return erasure.TargetInfo{Kind: erasure.KindConsent, Default: erasure.Rule{Action: erasure.Anonymize, Ground: "Art. 7(1): proof of consent is kept, pseudonymised"},
 		Actions: []erasure.Action{erasure.Anonymize}, Description: "consent grants and withdrawals (pseudonymised, proof kept)",
-		Caps: erasure.Caps{EraseAccount: true}}
+		Categories: []string{erasure.CategoryConsent, erasure.CategoryIdentity, erasure.CategoryOnlineIdentifiers},
+		Caps:       erasure.Caps{EraseAccount: true}}
 }
 
 // maxConsentBatch is the consent service's largest batch.

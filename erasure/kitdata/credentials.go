@@ -38,7 +38,8 @@ type credTarget struct {
 
 func (credTarget) Info() erasure.TargetInfo {
 	return erasure.TargetInfo{Kind: erasure.KindCredentials, Default: erasure.Rule{Action: erasure.Delete}, Actions: []erasure.Action{erasure.Delete},
-		Description: "passwords, second factors, API tokens and sessions", Caps: erasure.Caps{EraseAccount: true}}
+		Description: "passwords, second factors, API tokens and sessions", Categories: []string{erasure.CategoryCredentials, erasure.CategoryOnlineIdentifiers},
+		Caps: erasure.Caps{EraseAccount: true}}
 }
 
 func (t credTarget) Find(ctx context.Context, account gdprkit.AccountID, q erasure.Query) ([]erasure.Ref, error) {

@@ -66,7 +66,8 @@ type spamLessonTarget struct {
 
 func (t spamLessonTarget) Info() erasure.TargetInfo {
 	return erasure.TargetInfo{Kind: erasure.KindSpamLesson, Parent: t.parent, Default: erasure.Rule{Action: erasure.Delete}, Actions: []erasure.Action{erasure.Delete},
-		Description: "what the spam filter learned from those messages (untrained)", Caps: erasure.Caps{EraseAccount: true}}
+		Description: "what the spam filter learned from those messages (untrained)", Categories: []string{erasure.CategoryContent},
+		Caps: erasure.Caps{EraseAccount: true}}
 }
 
 // lessons returns the trained records among records that still have a

@@ -33,6 +33,9 @@ type User struct {
 	Role  gdprkit.Role      `json:"role"`
 	Name  string            `json:"name"`
 	Email string            `json:"email"`
+	// Statements are supplementary statements the user added to their
+	// data through rectification (Art. 16).
+	Statements []string `json:"statements,omitempty"`
 }
 
 // Identity is an e-mail address, phone number or social login of a user.

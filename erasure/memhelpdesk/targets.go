@@ -29,6 +29,12 @@ import (
 //
 // Fields the message target's anonymisation knows: "body" (Keep by
 // default; Delete blanks it).
+//
+// The kinds the subject provided (TargetInfo.Provided, what a portability
+// export holds) are end_user, identity, portal_profile, saved_search,
+// ticket, message, attachment, blob and authored_message; a ticket's
+// messages are one kind, so the replies in the subject's threads go with
+// them. Tokens, sessions, agent profiles and assigned tickets do not.
 func (h *Helpdesk) Targets() []erasure.Target {
 	del := erasure.Rule{Action: erasure.Delete}
 	delOnly := []erasure.Action{erasure.Delete}
@@ -42,7 +48,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 		return false
 	}
 	return []erasure.Target{
-		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindEndUser, Default: del, Actions: both, Description: "user profile"},
+		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindEndUser, Provided: true, Default: del, Actions: both, Description: "user profile"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				if _, ok := d.Users[q.Subject]; ok {
 					emit(string(q.Subject))
@@ -58,7 +64,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				}
 			},
 			export: func(d *Data, id string) any { return lookup(d.Users, gdprkit.SubjectID(id)) }},
-		&identityTarget{memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindIdentity, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "e-mail addresses, phone numbers, social logins"},
+		&identityTarget{memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindIdentity, Provided: true, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "e-mail addresses, phone numbers, social logins"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				for id, x := range d.Identities {
 					if userOf(q, x.User) {
@@ -70,7 +76,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 			all:    func(d *Data) []string { return ids(d.Identities) },
 			parent: func(d *Data, id string) (string, bool) { x, ok := d.Identities[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Identities, id) }}},
-		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindPortalProfile, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "customer-portal profile"},
+		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindPortalProfile, Provided: true, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "customer-portal profile"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				for id, x := range d.Portal {
 					if userOf(q, x.User) {
@@ -113,7 +119,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 			all:    func(d *Data) []string { return ids(d.Sessions) },
 			parent: func(d *Data, id string) (string, bool) { x, ok := d.Sessions[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Sessions, id) }},
-		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindSavedSearch, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "saved searches"},
+		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindSavedSearch, Provided: true, Parent: erasure.KindEndUser, Default: del, Actions: delOnly, Description: "saved searches"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				for id, x := range d.Searches {
 					if userOf(q, x.User) {
@@ -125,7 +131,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 			all:    func(d *Data) []string { return ids(d.Searches) },
 			parent: func(d *Data, id string) (string, bool) { x, ok := d.Searches[id]; return string(x.User), ok },
 			export: func(d *Data, id string) any { return lookup(d.Searches, id) }},
-		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindTicket, Parent: erasure.KindEndUser, Default: del, Actions: both, Description: "tickets the user requested, trashed ones included", Records: "tickets"},
+		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindTicket, Provided: true, Parent: erasure.KindEndUser, Default: del, Actions: both, Description: "tickets the user requested, trashed ones included", Records: "tickets"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				for id, x := range d.Tickets {
 					if userOf(q, x.Requester) {
@@ -146,7 +152,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				t, ok := d.Tickets[id]
 				return string(t.Requester), ok && t.Requester != ""
 			}},
-		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindMessage, Parent: erasure.KindTicket, Default: del, Actions: both, Description: "messages of those tickets", Records: "messages"},
+		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindMessage, Provided: true, Parent: erasure.KindTicket, Default: del, Actions: both, Description: "messages of those tickets", Records: "messages"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				set := toSet(q.Parents)
 				for id, x := range d.Messages {
@@ -163,7 +169,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				m, ok := d.Messages[id]
 				return m.Ticket, ok
 			}},
-		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAttachment, Parent: erasure.KindMessage, Default: del, Actions: delOnly, Description: "attachments and inline images"},
+		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAttachment, Provided: true, Parent: erasure.KindMessage, Default: del, Actions: delOnly, Description: "attachments and inline images"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				set := toSet(q.Parents)
 				for id, x := range d.Attachments {
@@ -179,7 +185,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				x, ok := d.Attachments[id]
 				return x.Message, ok
 			}},
-		erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, h, h.Blobs),
+		erasure.MarkProvided(erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, h, h.Blobs)),
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAgentProfile, Default: del, Actions: delOnly, Description: "agent profile: signature, groups"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				for id, x := range d.Agents {
@@ -216,7 +222,7 @@ func (h *Helpdesk) Targets() []erasure.Target {
 				d.Tickets[id] = t
 			},
 			export: func(d *Data, id string) any { return lookup(d.Tickets, id) }},
-		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAuthoredMessage, Default: erasure.Rule{Action: erasure.Anonymize},
+		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAuthoredMessage, Provided: true, Default: erasure.Rule{Action: erasure.Anonymize},
 			Actions: both, Description: "messages the user wrote in other people's tickets: authorship anonymised", Records: "messages"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				for id, x := range d.Messages {

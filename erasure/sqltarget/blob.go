@@ -26,7 +26,11 @@ func (t *blobTarget) target() erasure.Target {
 	return erasure.BlobTarget(t.spec.Kind, t.spec.Parent, blobIndex{t}, t.spec.Store)
 }
 
-func (t *blobTarget) Info() erasure.TargetInfo { return t.target().Info() }
+func (t *blobTarget) Info() erasure.TargetInfo {
+	info := t.target().Info()
+	info.Provided = t.spec.Provided
+	return info
+}
 
 func (t *blobTarget) Find(ctx context.Context, a gdprkit.AccountID, q erasure.Query) ([]erasure.Ref, error) {
 	return t.target().Find(ctx, a, q)

@@ -8,7 +8,6 @@ package sqltarget_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
@@ -17,44 +16,13 @@ import (
 	"github.com/gdprkit/gdprkit/sqldb"
 )
 
-// convoPeople is the erasure.Directory over users: the subject ID is the
-// row's ID, the role its role column.
-type convoPeople struct {
-	db *sql.DB
-	d  sqldb.Dialect
-}
-
-func (p convoPeople) Lookup(ctx context.Context, a gdprkit.AccountID, id gdprkit.SubjectID) (erasure.Subject, error) {
-	var role string
-	err := p.db.QueryRowContext(ctx, p.d.Rebind("SELECT role FROM users WHERE account_id = ? AND id = ? AND erased_at IS NULL"), string(a), string(id)).Scan(&role)
-	if err == sql.ErrNoRows {
-		return erasure.Subject{}, fmt.Errorf("user %s: %w", id, gdprkit.ErrNotFound)
-	}
-	roles := map[string]gdprkit.Role{"contact": gdprkit.RoleEndUser, "agent": gdprkit.RoleAgent, "admin": gdprkit.RoleAdmin, "owner": gdprkit.RoleOwner}
-	return erasure.Subject{ID: id, Role: roles[role]}, err
-}
-
-func (p convoPeople) Subjects(ctx context.Context, a gdprkit.AccountID, cursor string, limit int) ([]gdprkit.SubjectID, string, error) {
-	if cursor == "" {
-		cursor = "0"
-	}
-	rows, err := p.db.QueryContext(ctx, p.d.Rebind("SELECT id FROM users WHERE account_id = ? AND id > ? AND erased_at IS NULL ORDER BY id LIMIT ?"), string(a), cursor, limit)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []gdprkit.SubjectID
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, "", err
-		}
-		out = append(out, gdprkit.SubjectID(fmt.Sprint(id)))
-	}
-	if len(out) == limit {
-		return out, string(out[len(out)-1]), rows.Err()
-	}
-	return out, "", rows.Err()
+// convoPeople is the directory of people: one users table for contacts
+// and staff, the role column telling them apart; a person anonymised in
+// place is nobody any more.
+func convoPeople(ctx context.Context, db *sql.DB, d sqldb.Dialect) (*sqltarget.Directory, error) {
+	return sqltarget.NewDirectory(ctx, db, d, sqltarget.PeopleSpec{Table: "users", Key: "id", AccountColumn: "account_id", RoleColumn: "role",
+		Roles: map[string]gdprkit.Role{"contact": gdprkit.RoleEndUser, "agent": gdprkit.RoleAgent, "admin": gdprkit.RoleAdmin, "owner": gdprkit.RoleOwner},
+		Where: []sqltarget.Cond{sqltarget.IsNull("erased_at")}})
 }
 
 // convoBinding binds the inbox. People stay in users (23 foreign keys

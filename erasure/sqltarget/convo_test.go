@@ -32,6 +32,8 @@ type host struct {
 	files *fsblob.Store
 	svc   *erasure.Service
 	st    *sqlstore.Store
+	clock *fakeclock.Clock
+	audit *gdprkit.MemoryAudit
 }
 
 func newHost(t *testing.T, d sqldb.Dialect, f hostfixture.Name) *host {
@@ -54,8 +56,9 @@ func (h *host) bind(cfg sqltarget.Config, dir erasure.Directory) *sqltarget.Bind
 	require.NoError(h.t, err)
 	ps, err := gdprkit.NewPseudonymizer([]byte("fixture-key-0123456789abcdef0123456789"))
 	require.NoError(h.t, err)
+	h.clock, h.audit = fakeclock.New(t0), &gdprkit.MemoryAudit{}
 	h.svc, err = erasure.New(erasure.Config{Store: h.st.Erasure(), Graph: g, Directory: dir, Pseudonymizer: ps,
-		Clock: fakeclock.New(t0), BatchSize: 3})
+		Clock: h.clock, Audit: h.audit, BatchSize: 3})
 	require.NoError(h.t, err)
 	return b
 }
@@ -132,6 +135,10 @@ func assertPlanReceiptActual(t *testing.T, cfg sqltarget.Config, plan erasure.Pl
 	}
 	for _, td := range diff.ByTable {
 		c := td.Counts()
+		if td.Keyless {
+			// Rows known only by content: a changed row went and came back.
+			c.Deleted, c.Changed, c.Inserted = c.Deleted-c.Inserted, c.Inserted, 0
+		}
 		assert.EqualValues(t, deleted[td.Table], c.Deleted, "rows deleted from %s: receipt %d, database %d", td.Table, deleted[td.Table], c.Deleted)
 		if changers[td.Table] > 1 {
 			// Two kinds may change the same row (its author and a mention
@@ -245,14 +252,16 @@ func TestConvoCustomerErasure(t *testing.T) {
 			t.Parallel()
 			h := newHost(t, d, hostfixture.Convo)
 			cfg := convoBinding(h.db.DB, d, h.files)
-			h.bind(cfg, convoPeople{h.db.DB, d})
+			dir, err := convoPeople(ctx, h.db.DB, d)
+			require.NoError(t, err)
+			h.bind(cfg, dir)
 			ann, acct := h.seed.SubjectCustomer, gdprkit.AccountID(fmt.Sprint(h.seed.SubjectCustomer.AccountID))
 			admin := gdprkit.SubjectID("2")
 
 			// The access export leaves out drafts, private notes and the
 			// agents' assistant prompts, and writes JSON as JSON.
 			var buf bytes.Buffer
-			_, err := h.svc.ExportSubject(ctx, acct, gdprkit.SubjectID(fmt.Sprint(ann.ID)), &buf)
+			_, err = h.svc.ExportSubject(ctx, acct, gdprkit.SubjectID(fmt.Sprint(ann.ID)), &buf)
 			require.NoError(t, err)
 			var doc struct {
 				Data map[string][]map[string]any `json:"data"`
@@ -333,13 +342,15 @@ func TestConvoAgentErasure(t *testing.T) {
 			t.Parallel()
 			h := newHost(t, d, hostfixture.Convo)
 			cfg := convoBinding(h.db.DB, d, h.files)
-			h.bind(cfg, convoPeople{h.db.DB, d})
+			dir, err := convoPeople(ctx, h.db.DB, d)
+			require.NoError(t, err)
+			h.bind(cfg, dir)
 			sam, tom, cs := h.seed.SubjectAgent, h.seed.ReassignTo, h.seed.Convo
 			acct := gdprkit.AccountID(fmt.Sprint(cs.Account))
 
 			// The agent to take over must exist and be staff: checked before
 			// anything is recorded.
-			_, err := h.svc.Submit(ctx, acct, erasure.Submission{Type: erasure.TypeErasure, Subject: gdprkit.SubjectID(fmt.Sprint(sam.ID)),
+			_, err = h.svc.Submit(ctx, acct, erasure.Submission{Type: erasure.TypeErasure, Subject: gdprkit.SubjectID(fmt.Sprint(sam.ID)),
 				By: "1", Verified: true, ReassignTo: "999"})
 			require.ErrorIs(t, err, gdprkit.ErrInvalid)
 			_, err = h.svc.Submit(ctx, acct, erasure.Submission{Type: erasure.TypeErasure, Subject: gdprkit.SubjectID(fmt.Sprint(sam.ID)),

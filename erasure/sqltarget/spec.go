@@ -175,8 +175,11 @@ type Spec struct {
 	Default erasure.Rule `json:"default"`
 	// Description is for people reading plans.
 	Description string `json:"description,omitempty"`
-	// Records names the records' space; default the table (and key, when
-	// the key is not the primary key).
+	// Records names the records' space (erasure.TargetInfo.Records): kinds
+	// in one space hold the same records, so a record one deletes is gone
+	// for the others. Default the table (and key, when the key is not the
+	// primary key; and the kind, when a group's rows are cut by Where or
+	// Filter).
 	Records string `json:"records,omitempty"`
 	// After lists kinds that must act before this one, beyond those the
 	// foreign keys demand.
@@ -189,6 +192,10 @@ type Spec struct {
 	// before anything changes, keeps their keyed pseudonyms as tombstones,
 	// and hands them to RemoveJSON, Redact and the residue check.
 	Identifiers map[string]string `json:"identifiers,omitempty"`
+	// NameColumns, when set, are columns whose values, joined with
+	// spaces, are the person's name (["first_name", "last_name"]): an
+	// identifier of kind "name" like those in Identifiers.
+	NameColumns []string `json:"name_columns,omitempty"`
 	// NoExport names columns that access exports leave out: secrets such
 	// as password hashes or tokens.
 	NoExport []string `json:"no_export,omitempty"`
@@ -197,9 +204,17 @@ type Spec struct {
 	ExportWhere []Cond `json:"export_where,omitempty"`
 	// NoExportKind keeps the whole kind out of exports.
 	NoExportKind bool `json:"no_export_kind,omitempty"`
+	// Provided marks rows the subject provided themself (their profile,
+	// the messages they sent): erasure.TargetInfo.Provided, what a
+	// portability export (Art. 20) holds.
+	Provided bool `json:"provided,omitempty"`
 	// NoResidue names text columns the residue check does not search
 	// (they may keep an identifier on purpose).
 	NoResidue []string `json:"no_residue,omitempty"`
+	// Categories are the categories of personal data the rows hold
+	// (erasure.CategoryContact, …), passed to erasure.TargetInfo for the
+	// record of processing activities (package processing).
+	Categories []string `json:"categories,omitempty"`
 }
 
 // BlobSpec binds the files a table lists to a blob store.
@@ -207,6 +222,9 @@ type BlobSpec struct {
 	// Kind and Parent place the target in the graph.
 	Kind   erasure.Kind `json:"kind"`
 	Parent erasure.Kind `json:"parent"`
+	// Provided marks files the subject provided (their attachments), as
+	// Spec.Provided.
+	Provided bool `json:"provided,omitempty"`
 	// Table lists the files (usually the attachments table itself).
 	Table string `json:"table"`
 	// KeyColumn holds the file's key in Store.

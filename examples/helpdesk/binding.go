@@ -55,3 +55,20 @@ func binding(h *hostdb.DB, files erasure.BlobStore) sqltarget.Config {
 			naming("named_in_hold", "hd_hold_matters", "hold_id", "legal-hold matters that name the person: redacted", "matter"),
 		}}
 }
+
+// providedKinds are the kinds whose records the person provided
+// (TargetInfo.Provided): what a portability export holds.
+var providedKinds = map[erasure.Kind]bool{erasure.KindEndUser: true, erasure.KindPortalProfile: true, erasure.KindTicket: true,
+	erasure.KindMessage: true, erasure.KindAttachment: true, erasure.KindBlob: true, erasure.KindAuthoredMessage: true}
+
+// markProvided wraps the provided kinds' targets with erasure.MarkProvided.
+func markProvided(ts []erasure.Target) []erasure.Target {
+	out := make([]erasure.Target, len(ts))
+	for i, t := range ts {
+		out[i] = t
+		if providedKinds[t.Info().Kind] {
+			out[i] = erasure.MarkProvided(t)
+		}
+	}
+	return out
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
 	"github.com/gdprkit/gdprkit/fakeclock"
 	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
@@ -186,4 +187,21 @@ func pageError(body string) string {
 		return m[1]
 	}
 	return ""
+}
+
+// events returns the audit log as the app stored it, newest first.
+func (e *env) events() []hostdb.AuditEntry {
+	e.t.Helper()
+	require.NoError(e.t, e.app.audit.Flush(context.Background()))
+	var out []hostdb.AuditEntry
+	var before int64
+	for {
+		page, next, err := e.app.host.Audit(context.Background(), e.app.acct, hostdb.AuditFilter{Before: before, Limit: 500})
+		require.NoError(e.t, err)
+		out = append(out, page...)
+		if next == 0 {
+			return out
+		}
+		before = next
+	}
 }

@@ -50,25 +50,27 @@ func (a *App) privacyRoutes(m *http.ServeMux) {
 		a.done(w, r, "/privacy/holds", "Hold released. What it kept back is erased now if an erasure was waiting for it.")
 	}))
 	m.Handle("GET /privacy/retention", a.staff(false, a.retentionPage))
+	a.scheduleRoutes(m) // handlers_schedules.go
+	a.rightsRoutes(m)   // handlers_rights.go
 	m.Handle("POST /privacy/rules", a.staff(true, a.addRule))
 	m.Handle("POST /privacy/rules/{id}/delete", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
-		if err := a.kit.Schedules.RemoveRule(r.Context(), a.acct, r.PathValue("id")); err != nil {
+		if err := a.kit.Schedules.RemoveRule(r.Context(), a.acct, r.PathValue("id"), gdprkit.ActorID(me(r).ID)); err != nil {
 			a.failOr(w, r, err, "/privacy/retention", "There is no such rule.")
 			return
 		}
 		a.done(w, r, "/privacy/retention", "Rule removed.")
 	}))
 	m.Handle("POST /privacy/rules/run", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
-		reports, err := a.kit.Schedules.Run(r.Context(), a.acct)
-		if err != nil {
-			a.serverError(w, r, err)
+		rep, err := a.kit.Schedules.Run(r.Context(), a.acct)
+		if err != nil && rep.Run == "" {
+			a.failOr(w, r, err, "/privacy/retention", "The rules did not run: "+err.Error())
 			return
 		}
-		var n int64
-		for _, rep := range reports {
-			n += rep.Removed
+		msg := "Retention rules ran: " + plural(rep.Removed, "ticket", "tickets") + " removed, " + strconv.FormatInt(rep.Held, 10) + " held."
+		if err != nil {
+			msg += " Some rules failed; see the schedules page."
 		}
-		a.done(w, r, "/privacy/retention", "Retention rules ran: "+plural(n, "ticket", "tickets")+" removed.")
+		a.done(w, r, "/privacy/retention", msg)
 	}))
 	m.Handle("GET /privacy/audit", a.staff(true, a.auditPage))
 }
@@ -89,6 +91,10 @@ func (a *App) failOr(w http.ResponseWriter, r *http.Request, err error, back, ms
 	}
 	a.refuse(w, r, back, msg)
 }
+
+// gdprTypes are the rights gdprkit carries out, by the log's type.
+var gdprTypes = map[string]erasure.RequestType{hostdb.RightAccess: erasure.TypeAccess, hostdb.RightErasure: erasure.TypeErasure,
+	hostdb.RightPortability: erasure.TypePortability, hostdb.RightRectification: erasure.TypeRectification, hostdb.RightRestriction: erasure.TypeRestriction}
 
 // rightNames are the rights in words.
 var rightNames = map[string]string{
@@ -231,13 +237,21 @@ func (a *App) logRequest(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, "/privacy/requests/new", "Say who asked: choose the person, or give their name.")
 		return
 	}
-	if q.SubjectID != "" && (q.Type == hostdb.RightAccess || q.Type == hostdb.RightPortability || q.Type == hostdb.RightErasure) {
-		typ := erasure.TypeAccess
-		if q.Type == hostdb.RightErasure {
-			typ = erasure.TypeErasure
+	// Every right but objection (which names purposes: the rights page
+	// files it) is filed with gdprkit too, which carries it out and keeps
+	// its receipt; the role rules apply, and an erasure or correction
+	// waits for the identity check.
+	if typ, ok := gdprTypes[q.Type]; ok && q.SubjectID != "" {
+		s := erasure.Submission{Type: typ, Subject: gdprkit.SubjectID(q.SubjectID), By: gdprkit.ActorID(me(r).ID), ReceivedAt: q.ReceivedAt,
+			Verified: q.Evidence != "" && (typ == erasure.TypeAccess || typ == erasure.TypePortability)}
+		if typ == erasure.TypeRectification {
+			if q.Details == "" {
+				a.refuse(w, r, "/privacy/requests/new", "Say what should be corrected.")
+				return
+			}
+			s.Corrections = []erasure.Correction{{Text: q.Details}}
 		}
-		req, err := a.kit.Erasure.Submit(ctx, a.acct, erasure.Submission{Type: typ, Subject: gdprkit.SubjectID(q.SubjectID), By: gdprkit.ActorID(me(r).ID),
-			ReceivedAt: q.ReceivedAt, Verified: typ == erasure.TypeAccess && q.Evidence != ""})
+		req, err := a.kit.Erasure.Submit(ctx, a.acct, s)
 		if errors.Is(err, gdprkit.ErrForbidden) {
 			a.refuse(w, r, "/privacy/requests/new", "You may not file this request for this person: "+err.Error()+". Ask the account owner.")
 			return
@@ -278,8 +292,13 @@ type requestData struct {
 }
 
 func (a *App) pathRequest(w http.ResponseWriter, r *http.Request) (hostdb.Request, bool) {
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	q, err := a.host.Request(r.Context(), a.acct, id)
+	var q hostdb.Request
+	var err error
+	if id, perr := strconv.ParseInt(r.PathValue("id"), 10, 64); perr == nil {
+		q, err = a.host.Request(r.Context(), a.acct, id)
+	} else {
+		q, err = a.host.RequestFor(r.Context(), a.acct, r.PathValue("id")) // a gdprkit request's ID
+	}
 	if errors.Is(err, gdprkit.ErrNotFound) {
 		a.fail(w, r, http.StatusNotFound, "There is no such request in the log.")
 		return q, false
@@ -294,6 +313,10 @@ func (a *App) pathRequest(w http.ResponseWriter, r *http.Request) (hostdb.Reques
 func (a *App) requestPage(w http.ResponseWriter, r *http.Request) {
 	q, ok := a.pathRequest(w, r)
 	if !ok {
+		return
+	}
+	if r.PathValue("id") != strconv.FormatInt(q.ID, 10) {
+		redirect(w, r, "/privacy/requests/"+strconv.FormatInt(q.ID, 10))
 		return
 	}
 	ctx := r.Context()
@@ -733,13 +756,14 @@ func (a *App) addRule(w http.ResponseWriter, r *http.Request) {
 	case "closed":
 		rule = retention.ClosedTickets(n)
 	case "spam":
-		rule = retention.HeldSpam(n)
+		rule = retention.Rule{Name: "spam after " + strconv.Itoa(n) + " days", Target: retention.KindHeldSpam,
+			Condition: retention.Condition{Status: "spam", Field: "created_at", OlderThanDays: n}}
 	default:
 		a.refuse(w, r, "/privacy/retention", "Choose a rule.")
 		return
 	}
-	if _, err := a.kit.Schedules.AddRule(r.Context(), a.acct, rule); err != nil {
-		a.failOr(w, r, err, "/privacy/retention", "That rule exists already.")
+	if _, err := a.kit.Schedules.AddRule(r.Context(), a.acct, rule, gdprkit.ActorID(me(r).ID)); err != nil {
+		a.failOr(w, r, err, "/privacy/retention", "Could not add the rule: "+err.Error())
 		return
 	}
 	a.done(w, r, "/privacy/retention", "Retention rule added: "+rule.Name+".")

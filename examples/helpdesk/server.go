@@ -15,9 +15,13 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/breach"
 	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
 	"github.com/gdprkit/gdprkit/ipfilter"
+	"github.com/gdprkit/gdprkit/processing"
+	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/sqldb"
+	"github.com/gdprkit/gdprkit/staffaccess"
 )
 
 // Config is what NewApp needs. DB, Dialect, BlobDir and Secret are required.
@@ -91,6 +95,10 @@ type App struct {
 	pages     map[string]*template.Template
 	handler   http.Handler
 	contact   *limiter
+
+	Breaches *breach.Service      // handlers_breach.go
+	Support  *staffaccess.Service // handlers_staffaccess.go
+	outbox   *noticeOutbox
 }
 
 // subkey derives a purpose-specific key from the root secret.
@@ -140,6 +148,12 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	if a.kit, err = NewKit(ctx, KitConfig{Host: a.host, BlobDir: cfg.BlobDir, Keys: func(l string) []byte { return subkey(cfg.Secret, l) },
 		Clock: a.clock, Audit: a.audit, Logger: cfg.Logger, Proxy: cfg.Proxy, Argon2: cfg.Argon2}); err != nil {
 		return nil, fmt.Errorf("wire gdprkit: %w", err)
+	}
+	if _, err := processing.New(a.processingConfig()); err != nil { // every bound kind declares its data categories
+		return nil, fmt.Errorf("record of processing: %w", err)
+	}
+	if err := a.initAccountability(a.kit.Pseudonyms); err != nil {
+		return nil, err
 	}
 	a.csrfKey, a.portalKey, a.flashKey = subkey(cfg.Secret, "csrf"), subkey(cfg.Secret, "portal"), subkey(cfg.Secret, "flash")
 	a.contact = newLimiter(cfg.ContactRate, a.clock)
@@ -208,7 +222,8 @@ func (a *App) RunWorkers(ctx context.Context) {
 			if _, err := a.kit.Sweeper.Sweep(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("retention sweep", "err", err)
 			}
-			if _, err := a.kit.Schedules.Run(ctx, a.acct); err != nil && ctx.Err() == nil && !errors.Is(err, gdprkit.ErrNotFound) {
+			if _, err := a.kit.Schedules.Run(ctx, a.acct); err != nil && ctx.Err() == nil && !errors.Is(err, gdprkit.ErrNotFound) &&
+				!errors.Is(err, gdprkit.ErrLeaseLost) && !errors.Is(err, retention.ErrClockJump) {
 				a.log.Error("retention rules", "err", err)
 			}
 			select {

@@ -394,8 +394,11 @@ func (a *App) routes() http.Handler {
 	a.portalRoutes(m)
 	a.privacyRoutes(m)
 	a.peopleRoutes(m)
+	a.processingRoutes(m)
 	a.accountRoutes(m)
 	a.apiRoutes(m)
+	a.breachRoutes(m)
+	a.supportRoutes(m)
 	return a.securityHeaders(a.timeout(a.csrf(m)))
 }
 

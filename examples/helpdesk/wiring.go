@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
@@ -40,7 +41,12 @@ type Kit struct {
 	Schedules *retention.Schedules
 	Spam      *spam.Filter
 	Blobs     *fsblob.Store
-	consent   consent.Config
+	// AuthnConfig and Pseudonyms are what authn was given and the keyed
+	// pseudonyms every service uses (the record of processing, the
+	// breach register).
+	AuthnConfig authn.Config
+	Pseudonyms  *gdprkit.Pseudonymizer
+	consent     consent.Config
 }
 
 // KitConfig is what the wiring needs from the host.
@@ -75,12 +81,14 @@ func NewKit(ctx context.Context, c KitConfig) (k *Kit, err error) {
 		Proxy: c.Proxy, StepUp: stepUp{k}}); err != nil {
 		return nil, err
 	}
+	k.Pseudonyms = ps
 	ac := authn.Config{Store: k.Store.Authn(), Keys: keys, Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Pseudonymizer: ps,
 		IPGate: k.IPs, Argon2: c.Argon2, Issuer: "gdprkit Helpdesk", ContextWords: []string{"helpdesk", "gdprkit"}}
 	if k.OwnerAuth, err = authn.New(ac); err != nil { // without the lifecycle gate: only to reinstate a suspended account
 		return nil, err
 	}
 	ac.AccountGate = k.Life
+	k.AuthnConfig = ac
 	if k.Auth, err = authn.New(ac); err != nil {
 		return nil, err
 	}
@@ -94,18 +102,20 @@ func NewKit(ctx context.Context, c KitConfig) (k *Kit, err error) {
 	if k.Blobs, err = fsblob.New(fsblob.Config{Dir: c.BlobDir}); err != nil {
 		return nil, err
 	}
-	b, err := sqltarget.Bind(ctx, binding(c.Host, k.Blobs))
+	cfg := binding(c.Host, k.Blobs)
+	cfg.Specs = categorise(cfg.Specs) // what categories of personal data each table holds, for the record of processing
+	b, err := sqltarget.Bind(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	graph, err := erasure.NewGraph(append(b.Targets(), kitdata.ConsentTarget(k.Consent), kitdata.CredentialsTarget(k.Auth.Credentials()),
+	graph, err := erasure.NewGraph(markProvided(append(b.Targets(), kitdata.ConsentTarget(k.Consent), kitdata.CredentialsTarget(k.Auth.Credentials()),
 		kitdata.ActorRefsTarget("ip_rule_author", "IP allow/deny entries the person added: kept, author removed", k.IPs),
-		kitdata.SpamLessonTarget(k.Spam, erasure.KindMessage, c.Host.SpamTrained))...)
+		kitdata.SpamLessonTarget(k.Spam, erasure.KindMessage, c.Host.SpamTrained)))...)
 	if err != nil {
 		return nil, err
 	}
 	if k.Erasure, err = erasure.New(erasure.Config{Store: k.Store.Erasure(), Graph: graph, Directory: c.Host.Directory(), Pseudonymizer: ps,
-		Clock: c.Clock, Audit: c.Audit, Logger: c.Logger}); err != nil {
+		Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Rectifier: c.Host.Rectifier(), Objector: kitdata.Objector(k.Consent)}); err != nil {
 		return nil, err
 	}
 	if k.Sweeper, err = retention.NewSweeper(k.Life, retention.SweeperConfig{Owner: "helpdesk", ConfigRemover: retention.ConfigRemoverFunc(k.removeConfig),
@@ -117,8 +127,10 @@ func NewKit(ctx context.Context, c KitConfig) (k *Kit, err error) {
 		return nil, err
 	}
 	k.Schedules, err = retention.NewSchedules(retention.ScheduleConfig{Store: k.Store.Retention(), Clock: c.Clock, Audit: c.Audit, Logger: c.Logger,
-		Targets: map[retention.TargetKind]retention.Target{retention.KindTicket: c.Host.AgedTickets(hostdb.StatusClosed, "closed_at", k.deleteTickets),
-			retention.KindHeldSpam: c.Host.AgedTickets(hostdb.StatusSpam, "created_at", k.deleteTickets)}})
+		Targets: map[retention.TargetKind]retention.Target{
+			retention.KindTicket:   c.Host.AgedTickets([]string{hostdb.StatusOpen, hostdb.StatusClosed, hostdb.StatusSpam}, k.deleteTickets),
+			retention.KindHeldSpam: c.Host.AgedTickets([]string{hostdb.StatusSpam}, k.deleteTickets)},
+		MaxClockJump: 90 * 24 * time.Hour}) // the demo clock jumps by days; the schedules screen shows the guard when it trips
 	return k, err
 }
 
@@ -132,15 +144,19 @@ func (s stepUp) CheckStepUp(ctx context.Context, a gdprkit.AccountID, actor gdpr
 
 // deleteTickets deletes tickets for a retention rule through the erasure
 // graph: messages, attachments and files go too, and held tickets stay.
-func (k *Kit) deleteTickets(ctx context.Context, a gdprkit.AccountID, ids []string) (n int, err error) {
+func (k *Kit) deleteTickets(ctx context.Context, a gdprkit.AccountID, ids []string) (res retention.DeleteResult, err error) {
 	for _, id := range ids {
 		got, err := k.Erasure.DeleteRecord(ctx, a, erasure.KindTicket, id, retention.SystemActor)
-		if err != nil && !errors.Is(err, erasure.ErrHeld) {
-			return n, err
+		switch {
+		case errors.Is(err, erasure.ErrHeld):
+			res.Held = append(res.Held, id)
+		case err != nil:
+			return res, err
+		case got[erasure.KindTicket] > 0: // this call removed the ticket row
+			res.Removed = append(res.Removed, id)
 		}
-		n += int(got[erasure.KindTicket])
 	}
-	return n, nil
+	return res, nil
 }
 
 // removeConfig is retention's StepRemoveConfig: the account's IP rules,
@@ -150,7 +166,7 @@ func (k *Kit) removeConfig(ctx context.Context, a gdprkit.AccountID) error {
 	rules, rerr := k.Schedules.Rules(ctx, a)
 	err = errors.Join(k.IPs.DeleteAccount(ctx, a, retention.SystemActor), err, rerr)
 	for _, r := range rules {
-		if rerr := k.Schedules.RemoveRule(ctx, a, r.ID); !errors.Is(rerr, gdprkit.ErrNotFound) {
+		if rerr := k.Schedules.RemoveRule(ctx, a, r.ID, retention.SystemActor); !errors.Is(rerr, gdprkit.ErrNotFound) {
 			err = errors.Join(err, rerr)
 		}
 	}

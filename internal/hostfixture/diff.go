@@ -35,6 +35,9 @@ type TableDiff struct {
 	// without a primary key has no Changed: its rows are known only by
 	// content, so a change shows as one row deleted and one inserted.
 	Changed []RowChange
+	// Keyless is true when the table has no primary key in the first
+	// snapshot: a changed row then shows as one Deleted and one Inserted.
+	Keyless bool
 }
 
 // RowChange is one row whose values changed.
@@ -131,6 +134,7 @@ func compareTable(name string, b, a *Table) TableDiff {
 		td.Deleted = b.Sorted()
 		return td
 	}
+	td.Keyless = len(b.PrimaryKey) == 0
 	bc, ac := setOf(b.Columns), setOf(a.Columns)
 	for _, c := range a.Columns {
 		if !bc[c] {

@@ -244,3 +244,63 @@ func TestAbandonedTrialEndsWithNothingLeft(t *testing.T) {
 		})
 	}
 }
+
+// An account with a ticket under legal hold is not purged while the hold
+// lasts (issue 14 item 4): the account deletion removes everything else,
+// the host erasure step keeps failing with erasure.ErrHeld and is retried,
+// and NothingRemainsAt stays unset; once the hold is released the next
+// sweeps finish the deletion and the account reaches purged with nothing
+// of it left.
+func TestHeldTicketKeepsTheAccountFromPurgedUntilReleased(t *testing.T) {
+	for name, open := range everyStore(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newWorld(t, open(t))
+			a := storetest.NewAccount(t)
+			w.populate(t, a)
+			hold, err := w.erasure.PlaceHold(ctx, a, erasure.HoldSpec{Kind: erasure.KindTicket, RecordID: "t1", Ground: "Art. 17(3)(e)", By: "owner"})
+			require.NoError(t, err)
+			sweep := func() (failures int) {
+				for range 10 {
+					rep, err := w.sweeper.Sweep(ctx)
+					require.NoError(t, err)
+					failures += rep.Failures
+					if rep.Accounts == 0 {
+						break
+					}
+				}
+				return failures
+			}
+			w.clock.Advance((14+60+30+30)*24*time.Hour + time.Hour)
+			assert.Positive(t, sweep(), "the host erasure step fails while the hold lasts")
+			for range 3 {
+				w.clock.Advance(24 * time.Hour)
+				sweep()
+			}
+			rec, err := w.life.Record(ctx, a)
+			require.NoError(t, err)
+			assert.NotEqual(t, retention.StatePurged, rec.State, "not purged while held data remains")
+			assert.True(t, rec.NothingRemainsAt.IsZero())
+			d := w.hd.Dump(a)
+			assert.Contains(t, d, "Please refund", "the held ticket's message stays")
+			assert.NotContains(t, d, "Olga", "everything the hold does not cover is gone")
+			assert.Equal(t, 1, w.hd.Blobs.Len(a), "the held ticket's file stays")
+
+			require.NoError(t, w.erasure.ReleaseHold(ctx, a, hold.ID, "owner"))
+			for range 5 {
+				w.clock.Advance(24 * time.Hour)
+				sweep()
+			}
+			rec, err = w.life.Record(ctx, a)
+			require.NoError(t, err)
+			assert.Equal(t, retention.StatePurged, rec.State)
+			assert.False(t, rec.NothingRemainsAt.IsZero())
+			d = w.hd.Dump(a)
+			for _, s := range []string{"Ana", "ana@example.com", "Refund", "Please refund"} {
+				assert.NotContains(t, d, s)
+			}
+			assert.Zero(t, w.hd.Blobs.Len(a))
+		})
+	}
+}

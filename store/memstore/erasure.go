@@ -21,6 +21,8 @@ type erasureMem struct {
 	mu   sync.Mutex
 	accs map[gdprkit.AccountID]*erasureAcct
 	jobs map[string]*erasure.Job // by job ID, across accounts, for ClaimJob
+	// rights holds restriction marks (rights.go), created on first use.
+	rights map[gdprkit.AccountID]*rightsAcct
 }
 
 type erasureAcct struct {
@@ -72,6 +74,7 @@ func cloneReceipt(r erasure.Receipt) erasure.Receipt {
 		r.Recipients[i].At = erUTC(r.Recipients[i].At)
 	}
 	r.ReceivedAt, r.CompletedAt, r.BackupsExpireBy = erUTC(r.ReceivedAt), erUTC(r.CompletedAt), erUTC(r.BackupsExpireBy)
+	r.Rights = cloneRights(r.Rights)
 	return r
 }
 

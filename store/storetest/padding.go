@@ -303,7 +303,7 @@ func paddedRetention(t *testing.T, st retention.Store) {
 	require.NoError(t, st.CreateRecord(ctx, a, rec, tr))
 	rule := retention.TrashedTickets(30)
 	rule.ID, rule.Account, rule.Created = "r1", a, T0
-	require.NoError(t, st.PutRule(ctx, a, rule))
+	require.NoError(t, st.CreateRule(ctx, a, rule))
 	intact := func() {
 		t.Helper()
 		got, err := st.Record(ctx, a)

@@ -338,18 +338,28 @@ func runRetention(t *testing.T, f Factory) {
 
 	})
 
-	t.Run("rules round-trip, update, record runs and delete", func(t *testing.T) {
+	newRule := func(a gdprkit.AccountID, r retention.Rule) retention.Rule {
+		r.ID, r.Account, r.Created, r.CreatedBy, r.Updated, r.UpdatedBy, r.Version = gdprkit.NewID(), a, at, "admin-1", at, "admin-1", 1
+		if r.Action == "" {
+			r.Action = retention.ActionDelete
+		}
+		return r
+	}
+
+	t.Run("rules round-trip, update keeps counters, record runs and delete", func(t *testing.T) {
 		t.Parallel()
 		st := f(t).Retention()
 		a := NewAccount(t)
-		r := retention.TrashedTickets(30)
-		r.ID, r.Account, r.Created = gdprkit.NewID(), a, at
-		r2 := retention.ClosedTickets(6)
-		r2.ID, r2.Account, r2.Created, r2.Disabled = gdprkit.NewID(), a, at, true
+		r := newRule(a, retention.TrashedTickets(30))
+		r2 := newRule(a, retention.KeepAtLeast(retention.KindTicket, "closed", "closed_at", 120))
+		r2.Disabled = true
 		for _, x := range []retention.Rule{r2, r} {
-			if err := st.PutRule(ctx, a, x); err != nil {
+			if err := st.CreateRule(ctx, a, x); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if err := st.CreateRule(ctx, a, r); !errors.Is(err, gdprkit.ErrConflict) {
+			t.Fatalf("second CreateRule: %v, want ErrConflict", err)
 		}
 		got, err := st.Rule(ctx, a, r.ID)
 		if err != nil || !reflect.DeepEqual(got, r) {
@@ -361,37 +371,187 @@ func runRetention(t *testing.T, f Factory) {
 		if !reflect.DeepEqual(all, want) {
 			t.Fatalf("Rules = %+v, want %+v (by ID)", all, want)
 		}
-		if err := st.RecordRuleRun(ctx, a, r.ID, at.Add(time.Hour), 5, true); err != nil {
+		// A batch: journalled, committed once, counted in the rule.
+		b := retention.Batch{ID: gdprkit.NewID(), Account: a, Run: "run-1", Rule: r.ID, RuleVersion: 1, Target: r.Target,
+			Cutoff: at.Add(-time.Hour), Started: at, IDs: []string{"t1", "t,2", "t3"}, State: retention.BatchPending}
+		if err := st.BeginBatch(ctx, a, b); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.RecordRuleRun(ctx, a, r.ID, at.Add(2*time.Hour), 3, false); err != nil {
+		if open, _ := st.OpenBatches(ctx, a); len(open) != 1 || !reflect.DeepEqual(open[0], b) {
+			t.Fatalf("OpenBatches = %+v, want %+v", open, b)
+		}
+		cur := retention.Cursor{At: at.Add(-2 * time.Hour), ID: "t3"}
+		out := retention.BatchOutcome{Removed: []string{"t1", "t3"}, Held: 1, Committed: at.Add(time.Second), Expires: at.Add(48 * time.Hour), Cursor: cur}
+		if err := st.CommitBatch(ctx, a, b.ID, out); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CommitBatch(ctx, a, b.ID, out); !errors.Is(err, gdprkit.ErrConflict) {
+			t.Fatalf("second CommitBatch: %v, want ErrConflict (a batch counts once)", err)
+		}
+		if err := st.CommitBatch(ctx, a, "no-such-batch", out); !errors.Is(err, gdprkit.ErrNotFound) {
+			t.Fatalf("CommitBatch of unknown batch: %v", err)
+		}
+		got, _ = st.Rule(ctx, a, r.ID)
+		if got.TotalRemoved != 2 || got.Cursor != cur {
+			t.Fatalf("after commit: total %d cursor %+v, want 2 and %+v", got.TotalRemoved, got.Cursor, cur)
+		}
+		open, _ := st.OpenBatches(ctx, a)
+		if len(open) != 1 || open[0].State != retention.BatchCommitted || !slices.Equal(open[0].Removed, out.Removed) || open[0].Held != 1 {
+			t.Fatalf("committed, unaudited batch: %+v", open)
+		}
+		if err := st.MarkBatchAudited(ctx, a, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		if open, _ := st.OpenBatches(ctx, a); len(open) != 0 {
+			t.Fatalf("audited batch still open: %+v", open)
+		}
+		proof, err := st.Batches(ctx, a, at, at.Add(time.Hour), 0)
+		if err != nil || len(proof) != 1 || !proof[0].Committed.Equal(out.Committed) || !proof[0].Audited {
+			t.Fatalf("Batches = %+v, %v", proof, err)
+		}
+		if proof, _ := st.Batches(ctx, a, at.Add(2*time.Second), time.Time{}, 0); len(proof) != 0 {
+			t.Fatalf("Batches after the commit time: %+v", proof)
+		}
+		// Editing keeps the counters; a stale edit conflicts.
+		edit := got
+		edit.Name, edit.Condition.OlderThanDays, edit.Version, edit.Updated, edit.UpdatedBy, edit.Cursor = "renamed", 45, 2, at.Add(time.Minute), "admin-2", retention.Cursor{}
+		edit.TotalRemoved, edit.LastRemoved = 0, 0 // must be ignored
+		if err := st.UpdateRule(ctx, a, 1, edit); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.UpdateRule(ctx, a, 1, edit); !errors.Is(err, gdprkit.ErrConflict) {
+			t.Fatalf("stale UpdateRule: %v, want ErrConflict", err)
+		}
+		got, _ = st.Rule(ctx, a, r.ID)
+		if got.Name != "renamed" || got.Condition.OlderThanDays != 45 || got.TotalRemoved != 2 || got.Version != 2 || got.UpdatedBy != "admin-2" || !got.Cursor.IsZero() {
+			t.Fatalf("after edit: %+v", got)
+		}
+		// A run's outcome; the cursor only for the rule version it ran.
+		o := retention.RuleRunOutcome{RuleVersion: 2, At: at.Add(time.Hour), Removed: 5, Held: 2, Kept: 1, Backlog: true, BacklogRuns: 3,
+			Error: "boom", Cursor: retention.Cursor{At: at, ID: "x"}}
+		if err := st.FinishRuleRun(ctx, a, r.ID, o); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = st.Rule(ctx, a, r.ID)
-		if got.LastRemoved != 3 || got.TotalRemoved != 8 || got.Backlog || !got.LastRun.Equal(at.Add(2*time.Hour)) {
-			t.Fatalf("after runs: %+v", got)
+		if got.LastRemoved != 5 || got.LastHeld != 2 || got.LastKept != 1 || !got.Backlog || got.BacklogRuns != 3 || got.LastError != "boom" ||
+			got.TotalRemoved != 2 || got.Cursor != o.Cursor || !got.LastRun.Equal(o.At) {
+			t.Fatalf("after FinishRuleRun: %+v", got)
 		}
-		if err := st.RecordRuleRun(ctx, a, r.ID, at.Add(2*time.Hour), 0, false); err != nil {
-			t.Fatalf("run that changes nothing: %v", err)
-		}
-		r.Name = "renamed"
-		r.Disabled = true
-		if err := st.PutRule(ctx, a, r); err != nil {
+		o.RuleVersion, o.Cursor = 1, retention.Cursor{At: at, ID: "stale"}
+		if err := st.FinishRuleRun(ctx, a, r.ID, o); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ = st.Rule(ctx, a, r.ID); got.Name != "renamed" || !got.Disabled {
-			t.Fatalf("PutRule did not replace: %+v", got)
+		if got, _ = st.Rule(ctx, a, r.ID); got.Cursor.ID != "x" {
+			t.Fatalf("a run of an old version moved the cursor: %+v", got.Cursor)
+		}
+		// Prune: only expired, committed and audited batches go.
+		pending := retention.Batch{ID: gdprkit.NewID(), Account: a, Run: "run-2", Rule: r.ID, RuleVersion: 2, Target: r.Target, Cutoff: at, Started: at, IDs: []string{"p"}, State: retention.BatchPending}
+		if err := st.BeginBatch(ctx, a, pending); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.PruneBatches(ctx, a, at.Add(47*time.Hour)); err != nil || n != 0 {
+			t.Fatalf("prune before expiry: %d %v", n, err)
+		}
+		if n, err := st.PruneBatches(ctx, a, at.Add(48*time.Hour)); err != nil || n != 1 {
+			t.Fatalf("prune at expiry: %d %v", n, err)
+		}
+		if open, _ := st.OpenBatches(ctx, a); len(open) != 1 || open[0].ID != pending.ID {
+			t.Fatalf("pending batch pruned: %+v", open)
 		}
 		if err := st.DeleteRule(ctx, a, r.ID); err != nil {
 			t.Fatal(err)
 		}
-		for _, err := range []error{st.DeleteRule(ctx, a, r.ID), st.RecordRuleRun(ctx, a, r.ID, at, 1, false)} {
+		got.Version = 3
+		for _, err := range []error{st.DeleteRule(ctx, a, r.ID), st.FinishRuleRun(ctx, a, r.ID, o), st.UpdateRule(ctx, a, 2, got)} {
 			if !errors.Is(err, gdprkit.ErrNotFound) {
 				t.Fatalf("on a deleted rule: %v, want ErrNotFound", err)
 			}
 		}
-		if _, err := st.Rule(ctx, a, r.ID); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Fatalf("deleted rule: %v", err)
+		// A batch of a removed rule still commits (its records are gone).
+		if err := st.CommitBatch(ctx, a, pending.ID, retention.BatchOutcome{Removed: []string{"p"}, Committed: at, Expires: at}); err != nil {
+			t.Fatalf("commit of a removed rule's batch: %v", err)
+		}
+	})
+
+	t.Run("schedule state: compare-and-set, claims and pause", func(t *testing.T) {
+		t.Parallel()
+		st := f(t).Retention()
+		base := time.Date(1983, 2, 3, 4, 5, 6, 0, time.UTC) // only this test claims schedules in 1983
+		a, b, paused := NewAccount(t), NewAccount(t), NewAccount(t)
+		if _, err := st.ScheduleState(ctx, a); !errors.Is(err, gdprkit.ErrNotFound) {
+			t.Fatalf("ScheduleState of a new account: %v", err)
+		}
+		sa := retention.ScheduleState{Account: a, TimeZone: "Europe/Berlin", NextRun: base, LastClock: base.Add(-time.Hour), Version: 1}
+		if err := st.SaveScheduleState(ctx, a, 0, sa); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveScheduleState(ctx, a, 0, sa); !errors.Is(err, gdprkit.ErrConflict) {
+			t.Fatalf("second create: %v, want ErrConflict", err)
+		}
+		if got, err := st.ScheduleState(ctx, a); err != nil || !reflect.DeepEqual(got, sa) {
+			t.Fatalf("ScheduleState = %+v, %v, want %+v", got, err, sa)
+		}
+		for _, x := range []retention.ScheduleState{{Account: b, NextRun: base.Add(time.Minute), Version: 1}, {Account: paused, NextRun: base, Paused: true, Version: 1}} {
+			if err := st.SaveScheduleState(ctx, x.Account, 0, x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mine := map[gdprkit.AccountID]bool{a: true, b: true, paused: true}
+		claim := func(owner string, now time.Time) []gdprkit.AccountID {
+			t.Helper()
+			ids, err := st.ClaimSchedulesDue(ctx, now, 100, owner, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []gdprkit.AccountID
+			for _, id := range ids {
+				if mine[id] {
+					out = append(out, id)
+				}
+			}
+			return out
+		}
+		if got := claim("w1", base.Add(time.Minute)); !slices.Equal(got, []gdprkit.AccountID{a, b}) {
+			t.Fatalf("claimed %v, want %s then %s (the paused account never)", got, a, b)
+		}
+		got, _ := st.ScheduleState(ctx, a)
+		if got.LeaseOwner != "w1" || got.Fence != 1 || got.Version != 2 || !got.LeaseUntil.Equal(base.Add(2*time.Minute)) {
+			t.Fatalf("claimed state %+v", got)
+		}
+		if got := claim("w2", base.Add(90*time.Second)); len(got) != 0 {
+			t.Fatalf("leased schedules claimed again: %v", got)
+		}
+		stale := sa // written from the state before the claim
+		stale.Version = 2
+		if err := st.SaveScheduleState(ctx, a, 1, stale); !errors.Is(err, gdprkit.ErrConflict) {
+			t.Fatalf("save from before the claim: %v, want ErrConflict", err)
+		}
+		if got := claim("w2", base.Add(2*time.Minute)); len(got) != 2 {
+			t.Fatalf("expired leases not claimable: %v", got)
+		}
+		if got, _ := st.ScheduleState(ctx, a); got.Fence != 2 || got.LeaseOwner != "w2" {
+			t.Fatalf("second claim: %+v, want fence 2 and w2", got)
+		}
+		if _, err := st.ClaimSchedulesDue(ctx, base, 0, "w", time.Minute); !errors.Is(err, gdprkit.ErrInvalid) {
+			t.Fatalf("limit 0: %v", err)
+		}
+		// The global pause switch (shared by every test of this store, so
+		// set and reset here only).
+		p, err := st.SchedulesPaused(ctx)
+		if err != nil || p.Paused {
+			t.Fatalf("initial pause: %+v %v", p, err)
+		}
+		if err := st.SetSchedulesPaused(ctx, retention.Pause{Paused: true, At: base, By: "ops-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := st.SchedulesPaused(ctx); !p.Paused || p.By != "ops-1" || !p.At.Equal(base) {
+			t.Fatalf("pause = %+v", p)
+		}
+		if err := st.SetSchedulesPaused(ctx, retention.Pause{At: base, By: "ops-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := st.SchedulesPaused(ctx); p.Paused {
+			t.Fatalf("pause not lifted")
 		}
 	})
 
@@ -400,9 +560,8 @@ func runRetention(t *testing.T, f Factory) {
 		st := f(t).Retention()
 		a, b := NewAccount(t), NewAccount(t)
 		ra := create(t, st, a, at)
-		rule := retention.HeldSpam(14)
-		rule.ID, rule.Account, rule.Created = gdprkit.NewID(), a, at
-		if err := st.PutRule(ctx, a, rule); err != nil {
+		rule := newRule(a, retention.HeldSpam(14))
+		if err := st.CreateRule(ctx, a, rule); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.Record(ctx, b); !errors.Is(err, gdprkit.ErrNotFound) {
@@ -420,8 +579,21 @@ func runRetention(t *testing.T, f Factory) {
 		if err := st.DeleteRule(ctx, b, rule.ID); !errors.Is(err, gdprkit.ErrNotFound) {
 			t.Errorf("b deletes a's rule: %v", err)
 		}
-		if err := st.RecordRuleRun(ctx, b, rule.ID, at, 9, true); !errors.Is(err, gdprkit.ErrNotFound) {
+		if err := st.FinishRuleRun(ctx, b, rule.ID, retention.RuleRunOutcome{RuleVersion: 1, At: at, Removed: 9}); !errors.Is(err, gdprkit.ErrNotFound) {
 			t.Errorf("b records a run of a's rule: %v", err)
+		}
+		batch := retention.Batch{ID: gdprkit.NewID(), Account: a, Run: "r", Rule: rule.ID, RuleVersion: 1, Target: rule.Target, Cutoff: at, Started: at, IDs: []string{"x"}, State: retention.BatchPending}
+		if err := st.BeginBatch(ctx, a, batch); err != nil {
+			t.Fatal(err)
+		}
+		if open, _ := st.OpenBatches(ctx, b); len(open) != 0 {
+			t.Errorf("b sees a's batches")
+		}
+		if err := st.CommitBatch(ctx, b, batch.ID, retention.BatchOutcome{Removed: []string{"x"}, Committed: at, Expires: at}); !errors.Is(err, gdprkit.ErrNotFound) {
+			t.Errorf("b commits a's batch: %v", err)
+		}
+		if err := st.UpdateRule(ctx, b, 1, rule); err == nil {
+			t.Errorf("b updated a's rule")
 		}
 		hijack := ra
 		hijack.Version, hijack.State = 2, retention.StatePurged
@@ -436,7 +608,7 @@ func runRetention(t *testing.T, f Factory) {
 		}
 		stolen := rule
 		stolen.Name = "stolen"
-		if err := st.PutRule(ctx, b, stolen); err == nil {
+		if err := st.CreateRule(ctx, b, stolen); err == nil {
 			t.Errorf("b wrote a rule carrying a's account")
 		}
 		if got, _ := st.Record(ctx, a); !reflect.DeepEqual(got, ra) {

@@ -38,6 +38,9 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Authn", func(t *testing.T) { t.Parallel(); runAuthn(t, f) })
 	t.Run("Spam", func(t *testing.T) { t.Parallel(); runSpam(t, f) })
 	t.Run("Erasure", func(t *testing.T) { t.Parallel(); runErasure(t, f) })
+	t.Run("ErasureRights", func(t *testing.T) { t.Parallel(); runErasureRights(t, f) })
+	t.Run("Breach", func(t *testing.T) { t.Parallel(); runBreach(t, f) })
+	t.Run("StaffAccess", func(t *testing.T) { t.Parallel(); runStaffAccess(t, f) })
 	t.Run("Unavailable", func(t *testing.T) { t.Parallel(); runUnavailable(t, f) })
 	// Each domain adds one line here: t.Run("<Domain>", …run<Domain>(t, f)).
 }

@@ -87,7 +87,7 @@ func runUnavailable(t *testing.T, f Factory) {
 		assert.Zero(t, snap.Ham, "spam")
 		assert.Empty(t, snap.Tokens, "spam")
 
-		unavailable(st.Retention().PutRule(ended, a, retention.Rule{ID: "r1", Account: a, Name: "trash", Created: T0}))
+		unavailable(st.Retention().CreateRule(ended, a, retention.Rule{ID: "r1", Account: a, Name: "trash", Created: T0}))
 		rules, err := st.Retention().Rules(live, a)
 		require.NoError(t, err)
 		assert.Empty(t, rules, "retention")
@@ -104,7 +104,10 @@ func runUnavailable(t *testing.T, f Factory) {
 // nothing about an ended context).
 var validInput = map[string]func(in []reflect.Value){
 	// the record must be at version expect+1
-	"Retention.SaveRecord": func(in []reflect.Value) { in[3].FieldByName("Version").SetInt(in[2].Int() + 1) },
+	"Retention.SaveRecord":        func(in []reflect.Value) { in[3].FieldByName("Version").SetInt(in[2].Int() + 1) },
+	"Retention.UpdateRule":        func(in []reflect.Value) { in[3].FieldByName("Version").SetInt(in[2].Int() + 1) },
+	"Retention.SaveScheduleState": func(in []reflect.Value) { in[3].FieldByName("Version").SetInt(in[2].Int() + 1) },
+	"Retention.BeginBatch":        func(in []reflect.Value) { in[2].FieldByName("State").SetString(string(retention.BatchPending)) },
 }
 
 // sample returns a plausible, non-empty value of type t for a store call:

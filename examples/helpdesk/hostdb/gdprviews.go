@@ -2,6 +2,8 @@ package hostdb
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/gdprkit/gdprkit"
@@ -46,32 +48,94 @@ func (d directory) Subjects(ctx context.Context, acct gdprkit.AccountID, after s
 	return out, ids[len(ids)-1], nil
 }
 
-// AgedTickets returns retention's view of the tickets in status, aged by
-// field ("closed_at" or "created_at"); del deletes tickets by number.
-func (s *DB) AgedTickets(status, field string, del func(ctx context.Context, acct gdprkit.AccountID, ids []string) (int, error)) retention.Target {
-	return aged{s, status, field, del}
+// AgedTickets returns retention's view of the tickets in statuses (any of
+// them; a rule may name one): it finds them by a rule's status and time
+// field (created_at or closed_at) in (field, id) order from the rule's
+// cursor, reports which a keep rule covers, and leaves deleting to del,
+// which reports what it removed and what a legal hold kept.
+func (s *DB) AgedTickets(statuses []string, del func(ctx context.Context, acct gdprkit.AccountID, ids []string) (retention.DeleteResult, error)) retention.Target {
+	return aged{s, statuses, del}
 }
 
 type aged struct {
-	s             *DB
-	status, field string
-	del           func(ctx context.Context, acct gdprkit.AccountID, ids []string) (int, error)
+	s        *DB
+	statuses []string
+	del      func(ctx context.Context, acct gdprkit.AccountID, ids []string) (retention.DeleteResult, error)
 }
 
-func (t aged) Count(ctx context.Context, acct gdprkit.AccountID, sel retention.Selector) (int64, error) {
-	return t.s.CountAged(ctx, acct, t.status, t.field, sel.Before)
+// ticketTimeFields are hd_tickets' time columns a rule may age from.
+var ticketTimeFields = []string{"created_at", "closed_at"}
+
+func (t aged) Schema() retention.TargetSchema {
+	return retention.TargetSchema{Statuses: t.statuses, Fields: ticketTimeFields}
 }
 
-func (t aged) Find(ctx context.Context, acct gdprkit.AccountID, sel retention.Selector, limit int) ([]string, error) {
-	ids, err := t.s.FindAged(ctx, acct, t.status, t.field, sel.Before, limit)
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = strconv.FormatInt(id, 10)
+func (t aged) Find(ctx context.Context, acct gdprkit.AccountID, sel retention.Selector, limit int) ([]retention.Candidate, error) {
+	if !slices.Contains(ticketTimeFields, sel.Field) {
+		return nil, fmt.Errorf("hostdb: tickets have no time field %q: %w", sel.Field, gdprkit.ErrInvalid)
 	}
-	return out, err
+	f := sel.Field // a listed column name from here on
+	where := " FROM hd_tickets WHERE account_id = ? AND " + f + " IS NOT NULL AND " + f + " < ?"
+	args := []any{string(acct), ts(sel.Before)}
+	switch {
+	case sel.Status != "":
+		where += " AND status = ?"
+		args = append(args, sel.Status)
+	case len(t.statuses) > 0:
+		where += " AND status IN (" + placeholders(len(t.statuses)) + ")"
+		for _, st := range t.statuses {
+			args = append(args, st)
+		}
+	}
+	if !sel.After.IsZero() {
+		after, err := strconv.ParseInt(sel.After.ID, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("hostdb: bad cursor %q: %w", sel.After.ID, gdprkit.ErrInvalid)
+		}
+		// The redundant "f >= ?" gives the index scan its start.
+		where += " AND " + f + " >= ? AND (" + f + " > ? OR (" + f + " = ? AND id > ?))"
+		args = append(args, ts(sel.After.At), ts(sel.After.At), ts(sel.After.At), after)
+	}
+	kept := "0"
+	var keepArgs []any
+	for _, k := range sel.Keep {
+		if !slices.Contains(ticketTimeFields, k.Field) {
+			continue
+		}
+		if kept == "0" {
+			kept = "CASE WHEN "
+		} else {
+			kept += " OR "
+		}
+		kept += "(" + k.Field + " >= ?"
+		keepArgs = append(keepArgs, ts(k.Since))
+		if k.Status != "" {
+			kept += " AND status = ?"
+			keepArgs = append(keepArgs, k.Status)
+		}
+		kept += ")"
+	}
+	if kept != "0" {
+		kept += " THEN 1 ELSE 0 END"
+	}
+	rows, err := t.s.c.QueryContext(ctx, t.s.q("SELECT id, "+f+", "+kept+where+" ORDER BY "+f+", id LIMIT ?"), append(append(keepArgs, args...), limit)...)
+	if err != nil {
+		return nil, classify(err, "find aged tickets")
+	}
+	defer rows.Close()
+	var out []retention.Candidate
+	for rows.Next() {
+		var id, k int64
+		var at string
+		if err := rows.Scan(&id, &at, &k); err != nil {
+			return nil, classify(err, "find aged tickets")
+		}
+		out = append(out, retention.Candidate{ID: strconv.FormatInt(id, 10), At: parseTS(at), Kept: k != 0})
+	}
+	return out, classify(rows.Err(), "find aged tickets")
 }
 
-func (t aged) Delete(ctx context.Context, acct gdprkit.AccountID, ids []string) (int, error) {
+func (t aged) Delete(ctx context.Context, acct gdprkit.AccountID, ids []string) (retention.DeleteResult, error) {
 	return t.del(ctx, acct, ids)
 }
 

@@ -1,0 +1,76 @@
+-- retention schedules (issue 21): rule lifecycle and run outcome columns,
+-- the batch journal that is also the proof of disposition, per-account
+-- schedule state (time zone, run lease, clock guard) and the global pause.
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS action VARCHAR(16) NOT NULL DEFAULT 'delete'
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS created_by VARCHAR(128) NOT NULL DEFAULT ''
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS updated_at TIMESTAMPTZ NULL
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS updated_by VARCHAR(128) NOT NULL DEFAULT ''
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 1
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS last_held BIGINT NOT NULL DEFAULT 0
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS last_kept BIGINT NOT NULL DEFAULT 0
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS last_error VARCHAR(512) NOT NULL DEFAULT ''
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS backlog_runs BIGINT NOT NULL DEFAULT 0
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS cursor_at TIMESTAMPTZ NULL
+-- +statement
+ALTER TABLE gdpr_retention_rules ADD COLUMN IF NOT EXISTS cursor_id VARCHAR(255) NOT NULL DEFAULT ''
+-- +statement
+CREATE TABLE IF NOT EXISTS gdpr_retention_batches (
+	account_id VARCHAR(128) NOT NULL,
+	id VARCHAR(64) NOT NULL,
+	run_id VARCHAR(64) NOT NULL,
+	rule_id VARCHAR(64) NOT NULL,
+	rule_version BIGINT NOT NULL,
+	target VARCHAR(64) NOT NULL,
+	cutoff TIMESTAMPTZ NOT NULL,
+	started_at TIMESTAMPTZ NOT NULL,
+	ids TEXT NOT NULL,
+	state VARCHAR(16) NOT NULL,
+	removed_ids TEXT NULL,
+	held BIGINT NOT NULL,
+	recovered SMALLINT NOT NULL,
+	committed_at TIMESTAMPTZ NULL,
+	audited SMALLINT NOT NULL,
+	expires_at TIMESTAMPTZ NULL,
+	PRIMARY KEY (account_id, id)
+)
+-- +statement
+CREATE INDEX IF NOT EXISTS gdpr_retention_batches_open ON gdpr_retention_batches (account_id, audited)
+-- +statement
+CREATE INDEX IF NOT EXISTS gdpr_retention_batches_committed ON gdpr_retention_batches (account_id, committed_at)
+-- +statement
+CREATE INDEX IF NOT EXISTS gdpr_retention_batches_expires ON gdpr_retention_batches (account_id, expires_at)
+-- +statement
+CREATE TABLE IF NOT EXISTS gdpr_retention_schedules (
+	account_id VARCHAR(128) NOT NULL,
+	time_zone VARCHAR(64) NOT NULL,
+	next_run TIMESTAMPTZ NULL,
+	last_run TIMESTAMPTZ NULL,
+	last_clock TIMESTAMPTZ NULL,
+	paused SMALLINT NOT NULL,
+	lease_owner VARCHAR(128) NOT NULL,
+	lease_until TIMESTAMPTZ NULL,
+	fence BIGINT NOT NULL,
+	turn BIGINT NOT NULL,
+	version BIGINT NOT NULL,
+	PRIMARY KEY (account_id)
+)
+-- +statement
+-- The driver's one global query walks this index from the earliest due run.
+CREATE INDEX IF NOT EXISTS gdpr_retention_schedules_due ON gdpr_retention_schedules (next_run, account_id) WHERE next_run IS NOT NULL
+-- +statement
+CREATE TABLE IF NOT EXISTS gdpr_retention_control (
+	name VARCHAR(64) NOT NULL,
+	paused SMALLINT NOT NULL,
+	changed_at TIMESTAMPTZ NULL,
+	actor VARCHAR(128) NOT NULL,
+	PRIMARY KEY (name)
+)

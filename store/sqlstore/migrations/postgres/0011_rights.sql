@@ -1,0 +1,20 @@
+-- data-subject rights (issue 18): restriction marks (Art. 18). A mark
+-- names a record only by its keyed pseudonym (record_ps, '' for the mark
+-- on the subject as a whole); lifting a restriction fills lifted_* and
+-- keeps the row as the record of it.
+CREATE TABLE IF NOT EXISTS gdpr_erasure_restrictions (
+	account_id VARCHAR(128) NOT NULL,
+	request_id VARCHAR(64) NOT NULL,
+	record_ps VARCHAR(80) NOT NULL,
+	kind VARCHAR(64) NOT NULL,
+	subject_ps VARCHAR(80) NOT NULL,
+	restricted_at TIMESTAMPTZ NOT NULL,
+	lifted_at TIMESTAMPTZ NULL,
+	lifted_by VARCHAR(128) NOT NULL,
+	lift_reason TEXT NOT NULL,
+	PRIMARY KEY (account_id, request_id, record_ps)
+)
+-- +statement
+CREATE INDEX IF NOT EXISTS gdpr_erasure_restrictions_record ON gdpr_erasure_restrictions (account_id, record_ps)
+-- +statement
+CREATE INDEX IF NOT EXISTS gdpr_erasure_restrictions_subject ON gdpr_erasure_restrictions (account_id, subject_ps)
