@@ -9,6 +9,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
 )
@@ -16,22 +17,25 @@ import (
 func (a *App) accountRoutes(m *http.ServeMux) {
 	m.Handle("GET /account", a.staff(false, a.accountPage))
 	m.Handle("POST /account/ips", a.staff(true, a.setIPs))
-	m.Handle("POST /account/unlock", a.staff(true, a.unlock))
 	m.Handle("POST /account/event", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
 		ev := retention.Event(r.PostFormValue("event"))
 		if ev != retention.EventUpgrade && ev != retention.EventBillingFailed && ev != retention.EventBillingRecovered && ev != retention.EventRequestDeletion {
 			a.fail(w, r, http.StatusUnprocessableEntity, "Unknown event.")
 			return
 		}
-		if _, err := a.Life.Apply(r.Context(), a.acct, ev, gdprkit.ActorID(me(r).ID)); err != nil {
-			a.fail(w, r, http.StatusConflict, "Not possible now: "+err.Error())
+		if _, err := a.kit.Life.Apply(r.Context(), a.acct, ev, gdprkit.ActorID(me(r).ID)); err != nil {
+			if errors.Is(err, gdprkit.ErrUnavailable) {
+				a.serverError(w, r, err)
+				return
+			}
+			a.fail(w, r, http.StatusConflict, "That does not apply to the account as it stands now.")
 			return
 		}
-		if _, err := a.Sweeper.SweepAccount(r.Context(), a.acct); err != nil && !errors.Is(err, gdprkit.ErrLeaseLost) {
+		if _, err := a.kit.Sweeper.SweepAccount(r.Context(), a.acct); err != nil && !errors.Is(err, gdprkit.ErrLeaseLost) {
 			a.serverError(w, r, err)
 			return
 		}
-		redirect(w, r, "/account?flash=Recorded:+"+string(ev))
+		a.done(w, r, "/account", lifecycleWords[ev])
 	}))
 	m.HandleFunc("GET /demo", func(w http.ResponseWriter, r *http.Request) {
 		if a.fake == nil {
@@ -57,11 +61,11 @@ func (a *App) accountRoutes(m *http.ServeMux) {
 		}
 		a.fake.Advance(time.Duration(days) * 24 * time.Hour)
 		// Run the sweeper at once, as its minute tick would.
-		if _, err := a.Sweeper.Sweep(r.Context()); err != nil {
+		if _, err := a.kit.Sweeper.Sweep(r.Context()); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
-		redirect(w, r, "/demo?flash=The+clock+moved+"+strconv.Itoa(days)+"+days+forward.")
+		a.done(w, r, "/demo", "The clock moved "+strconv.Itoa(days)+" days forward.")
 	})
 }
 
@@ -83,28 +87,27 @@ type lifecycleData struct {
 	// StepUp shows the "confirm it is you" form: IP rules are a security
 	// change.
 	StepUp bool
-	// Logins lists the staff's password lock status, for the owner's
-	// unlock buttons.
-	Logins []staffLogin
 }
 
-// staffLogin is one staff member's password lock status.
-type staffLogin struct {
-	User
-	Lock authn.LockStatus
+// lifecycleWords says what a lifecycle event did, for the confirmation.
+var lifecycleWords = map[retention.Event]string{
+	retention.EventUpgrade:          "Upgraded to a paid plan.",
+	retention.EventBillingFailed:    "Recorded: billing failed.",
+	retention.EventBillingRecovered: "Recorded: billing works again.",
+	retention.EventRequestDeletion:  "Deletion of the account requested.",
 }
 
 func (a *App) lifecycle(r *http.Request) (lifecycleData, error) {
 	ctx := r.Context()
-	d := lifecycleData{Policy: a.Life.Policy().String(), States: retention.States(), MyIP: a.clientIP(r).String()}
+	d := lifecycleData{Policy: a.kit.Life.Policy().String(), States: retention.States(), MyIP: a.clientIP(r).String()}
 	var err error
-	if d.State, d.Since, err = a.Life.State(ctx, a.acct); err != nil {
+	if d.State, d.Since, err = a.kit.Life.State(ctx, a.acct); err != nil {
 		return d, err
 	}
-	if rec, err := a.Life.Record(ctx, a.acct); err == nil {
+	if rec, err := a.kit.Life.Record(ctx, a.acct); err == nil {
 		d.NextDue = rec.NextDue
 	}
-	d.History, err = a.Life.History(ctx, a.acct)
+	d.History, err = a.kit.Life.History(ctx, a.acct)
 	return d, err
 }
 
@@ -127,7 +130,7 @@ func (a *App) accountPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.IsStaff = true
-	if d.Rules, err = a.IPs.Rules(r.Context(), a.acct); err != nil {
+	if d.Rules, err = a.kit.IPs.Rules(r.Context(), a.acct); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
@@ -167,11 +170,15 @@ func (a *App) setIPs(w http.ResponseWriter, r *http.Request) {
 	ip := a.clientIP(r)
 	actor := gdprkit.ActorID(me(r).ID)
 	session := principal(r).SessionID
-	res, err := a.IPs.SetRules(ctx, ipfilter.Change{Account: a.acct, Surface: gdprkit.SurfaceAgentPanel, Allow: parseList(panel),
+	res, err := a.kit.IPs.SetRules(ctx, ipfilter.Change{Account: a.acct, Surface: gdprkit.SurfaceAgentPanel, Allow: parseList(panel),
 		Actor: actor, ActorIP: ip, ExpectedVersion: version, Force: force, ActorSession: session})
 	if err == nil {
-		_, err = a.IPs.SetRules(ctx, ipfilter.Change{Account: a.acct, Surface: gdprkit.SurfaceAPI, Allow: parseList(api),
+		_, err = a.kit.IPs.SetRules(ctx, ipfilter.Change{Account: a.acct, Surface: gdprkit.SurfaceAPI, Allow: parseList(api),
 			Actor: actor, ActorIP: ip, ActorSurface: gdprkit.SurfaceAgentPanel, ExpectedVersion: res.Version, ActorSession: session})
+	}
+	if errors.Is(err, gdprkit.ErrUnavailable) {
+		a.serverError(w, r, err)
+		return
 	}
 	if err != nil {
 		d, lerr := a.lifecycle(r)
@@ -180,7 +187,7 @@ func (a *App) setIPs(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.IsStaff = true
-		d.Rules, _ = a.IPs.Rules(ctx, a.acct)
+		d.Rules, _ = a.kit.IPs.Rules(ctx, a.acct)
 		d.Panel, d.API = panel, api
 		if oerr := a.ownerExtras(r, &d); oerr != nil {
 			a.serverError(w, r, oerr)
@@ -195,51 +202,19 @@ func (a *App) setIPs(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, gdprkit.ErrConflict):
 			d.Warn = "Someone else changed the lists meanwhile; review them and save again."
 		default:
-			d.Warn = "Not saved: " + err.Error()
+			d.Warn = "Not saved: check that every line is an address or a prefix (192.0.2.0/24), optionally followed by a note."
 		}
 		a.render(w, r, http.StatusConflict, "account", "Account", d)
 		return
 	}
-	redirect(w, r, "/account?flash=IP+allow+lists+saved.")
+	a.done(w, r, "/account", "IP allow lists saved.")
 }
 
 // ownerExtras fills what only the owner's account page shows: whether a
-// step-up is needed before changing IP rules, and the staff's lock status.
+// step-up is needed before changing IP rules.
 func (a *App) ownerExtras(r *http.Request, d *lifecycleData) error {
-	if me(r).Role != roleOwner {
-		return nil
-	}
-	d.StepUp = d.StepUp || a.stepUpNeeded(r)
-	var staff []User
-	for _, role := range []string{roleOwner, roleAgent} {
-		us, err := a.users(r.Context(), role)
-		if err != nil {
-			return err
-		}
-		staff = append(staff, us...)
-	}
-	for _, u := range staff {
-		st, err := a.Auth.LockStatus(r.Context(), a.acct, u.ID)
-		if err != nil {
-			return err
-		}
-		d.Logins = append(d.Logins, staffLogin{User: u, Lock: st})
+	if me(r).Role == hostdb.RoleOwner {
+		d.StepUp = d.StepUp || a.stepUpNeeded(r)
 	}
 	return nil
-}
-
-// unlock is the owner's unlock path: it clears every failure counter of a
-// staff member's login (authn.Service.Unlock), ending a hard lock or a
-// delay at once.
-func (a *App) unlock(w http.ResponseWriter, r *http.Request) {
-	u, err := a.user(r.Context(), a.acct, r.PostFormValue("user"))
-	if err != nil || !u.IsStaff() {
-		a.fail(w, r, http.StatusNotFound, "No such staff member.")
-		return
-	}
-	if err := a.Auth.Unlock(r.Context(), a.acct, u.ID); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	redirect(w, r, "/account?flash="+urlQuery("Login of "+u.Name+" unlocked."))
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
 )
 
 // The REST API: JSON over HTTP Basic authentication, where the password is
@@ -38,7 +39,7 @@ type apiMessage struct {
 	At     time.Time `json:"at"`
 }
 
-func toAPI(t Ticket, full bool) apiTicket {
+func toAPI(t hostdb.Ticket, full bool) apiTicket {
 	out := apiTicket{ID: t.ID, Subject: t.Subject, Status: t.Status, Requester: t.RequesterName, CreatedAt: t.CreatedAt}
 	if full {
 		for _, m := range t.Messages {
@@ -61,14 +62,14 @@ func apiError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-func (a *App) api(scope string, h func(http.ResponseWriter, *http.Request, User)) http.Handler {
+func (a *App) api(scope string, h func(http.ResponseWriter, *http.Request, hostdb.User)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, secret, ok := r.BasicAuth()
 		if !ok {
 			apiError(w, http.StatusUnauthorized, "use HTTP Basic authentication: username and password or API token")
 			return
 		}
-		p, err := a.Auth.AuthenticateAPI(r.Context(), authn.APIRequest{Account: a.acct, Username: user, Secret: secret, IP: a.clientIP(r)})
+		p, err := a.kit.Auth.AuthenticateAPI(r.Context(), authn.APIRequest{Account: a.acct, Username: user, Secret: secret, IP: a.clientIP(r)})
 		// One answer per kind of refusal, never per credential: a right and
 		// a wrong password of a user with two-factor login, an unknown
 		// user and a bad token all get the same 401.
@@ -100,8 +101,12 @@ func (a *App) api(scope string, h func(http.ResponseWriter, *http.Request, User)
 			apiError(w, http.StatusForbidden, "the token lacks the scope "+scope)
 			return
 		}
-		u, err := a.user(r.Context(), a.acct, p.UserID)
-		if err != nil || !u.IsStaff() {
+		u, err := a.host.User(r.Context(), a.acct, p.UserID)
+		if err != nil && !errors.Is(err, gdprkit.ErrNotFound) {
+			a.apiServerError(w, r, err)
+			return
+		}
+		if err != nil || !u.IsStaff() || !u.DisabledAt.IsZero() {
 			apiError(w, http.StatusForbidden, "only agents use the API")
 			return
 		}
@@ -109,28 +114,60 @@ func (a *App) api(scope string, h func(http.ResponseWriter, *http.Request, User)
 	})
 }
 
-func (a *App) apiList(w http.ResponseWriter, r *http.Request, _ User) {
-	ts, err := a.tickets(r.Context(), "")
+// apiServerError answers a failed API call: 503 with Retry-After when the
+// database is unavailable (never 401: the credentials may be fine), 500
+// otherwise.
+func (a *App) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, gdprkit.ErrUnavailable) || r.Context().Err() != nil {
+		a.log.Warn("api: database unavailable", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", retryAfter)
+		apiError(w, http.StatusServiceUnavailable, "temporarily unavailable; try again")
+		return
+	}
+	a.log.Error("api: request failed", "path", r.URL.Path, "err", err)
+	apiError(w, http.StatusInternalServerError, "internal error")
+}
+
+// apiList returns a page of tickets, newest first (?before=<id> for the
+// next page; the Link header names it), one query per page.
+func (a *App) apiList(w http.ResponseWriter, r *http.Request, _ hostdb.User) {
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	folder := r.URL.Query().Get("folder")
+	if folder == "" {
+		folder = hostdb.FolderAll
+	}
+	ts, next, err := a.host.Tickets(r.Context(), a.acct, hostdb.TicketFilter{Folder: folder, Before: before, Limit: 50})
+	if errors.Is(err, gdprkit.ErrInvalid) {
+		apiError(w, http.StatusBadRequest, "folder is one of inbox, closed, spam, all")
+		return
+	}
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, "internal error")
+		a.apiServerError(w, r, err)
 		return
 	}
 	out := make([]apiTicket, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, toAPI(t, false))
 	}
+	if next > 0 {
+		w.Header().Set("Link", "</api/tickets?folder="+folder+"&before="+strconv.FormatInt(next, 10)+`>; rel="next"`)
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (a *App) apiGet(w http.ResponseWriter, r *http.Request, _ User) {
+func (a *App) apiGet(w http.ResponseWriter, r *http.Request, _ hostdb.User) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		apiError(w, http.StatusNotFound, "no such ticket")
 		return
 	}
-	t, err := a.ticket(r.Context(), id)
-	if err != nil {
+	t, err := a.host.Ticket(r.Context(), a.acct, id)
+	if errors.Is(err, gdprkit.ErrNotFound) {
 		apiError(w, http.StatusNotFound, "no such ticket")
+		return
+	}
+	if err != nil {
+		a.apiServerError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toAPI(t, true))
@@ -138,43 +175,63 @@ func (a *App) apiGet(w http.ResponseWriter, r *http.Request, _ User) {
 
 // apiCreate opens a ticket on a customer's behalf (an agent typing in a
 // phone call, say): no consent record, as the agent, not the customer,
-// submits it.
-func (a *App) apiCreate(w http.ResponseWriter, r *http.Request, _ User) {
+// submits it. The customer and the ticket are written in one transaction;
+// an Idempotency-Key header (up to 64 characters) makes a retried call
+// answer 200 with the ticket the first call opened instead of opening
+// another.
+func (a *App) apiCreate(w http.ResponseWriter, r *http.Request, _ hostdb.User) {
 	var in struct {
 		Email   string `json:"email"`
 		Name    string `json:"name"`
 		Subject string `json:"subject"`
 		Body    string `json:"body"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			apiError(w, http.StatusRequestEntityTooLarge, "body larger than 1 MiB")
+			return
+		}
 		apiError(w, http.StatusBadRequest, "body must be JSON: {email, name, subject, body}")
 		return
 	}
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	if addr, err := mail.ParseAddress(in.Email); err != nil || addr.Address != in.Email || in.Name == "" || in.Subject == "" || in.Body == "" ||
-		len(in.Name) > 200 || len(in.Subject) > 200 {
-		apiError(w, http.StatusUnprocessableEntity, "email, name, subject and body are required")
+		len(in.Name) > 200 || len(in.Subject) > 200 || len(in.Body) > maxMessage {
+		apiError(w, http.StatusUnprocessableEntity, "email, name, subject and body are required (body at most 20,000 bytes)")
 		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 60 {
+		apiError(w, http.StatusBadRequest, "Idempotency-Key is at most 60 characters")
+		return
+	}
+	if key != "" {
+		key = "api:" + key
 	}
 	ctx := r.Context()
-	cust, err := a.customerByEmail(ctx, in.Email)
-	if errors.Is(err, gdprkit.ErrNotFound) {
-		cust = User{ID: "c-" + gdprkit.NewID(), Role: roleCustomer, Name: in.Name, Email: in.Email}
-		err = a.addUser(ctx, cust)
+	var c hostdb.Created
+	err := a.host.InTx(ctx, func(tx *hostdb.DB) error {
+		cust, _, err := tx.UpsertCustomer(ctx, a.acct, hostdb.User{ID: "c-" + gdprkit.NewID(), Name: in.Name, Email: in.Email})
+		if err == nil {
+			c, err = tx.CreateTicket(ctx, a.acct, hostdb.NewTicket{Requester: cust, RequesterName: in.Name, Subject: in.Subject, Body: in.Body,
+				Origin: hostdb.OriginAPI, SubmissionKey: key})
+		}
+		return err
+	})
+	status := http.StatusCreated
+	var again *hostdb.AlreadyReceivedError
+	if errors.As(err, &again) {
+		c.Ticket, status, err = again.Ticket, http.StatusOK, nil
 	}
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, "internal error")
+		a.apiServerError(w, r, err)
 		return
 	}
-	id, err := a.createTicket(ctx, NewTicket{Requester: cust, Subject: in.Subject, Body: in.Body})
+	t, err := a.host.Ticket(ctx, a.acct, c.Ticket)
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, "internal error")
+		a.apiServerError(w, r, err)
 		return
 	}
-	t, err := a.ticket(ctx, id)
-	if err != nil {
-		apiError(w, http.StatusInternalServerError, "internal error")
-		return
-	}
-	writeJSON(w, http.StatusCreated, toAPI(t, true))
+	writeJSON(w, status, toAPI(t, true))
 }

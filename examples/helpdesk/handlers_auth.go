@@ -8,20 +8,26 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
+	"github.com/gdprkit/gdprkit/retention"
 )
 
 func (a *App) authRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		a.render(w, r, http.StatusOK, "login", "Agent login", nil)
+		a.render(w, r, http.StatusOK, "login", "Staff sign-in", nil)
 	})
+	m.HandleFunc("GET /reinstate", func(w http.ResponseWriter, r *http.Request) {
+		a.render(w, r, http.StatusOK, "reinstate", "Reinstate this helpdesk", reinstateData{})
+	})
+	m.HandleFunc("POST /reinstate", a.reinstate)
 	m.HandleFunc("POST /login", a.login)
 	m.HandleFunc("POST /login/2fa", a.login2FA)
 	m.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		if c, err := r.Cookie(sessionCookie); err == nil {
-			_ = a.Auth.Logout(r.Context(), a.acct, c.Value)
+			_ = a.kit.Auth.Logout(r.Context(), a.acct, c.Value)
 		}
 		http.SetCookie(w, a.cookie(sessionCookie, "", -1))
-		redirect(w, r, "/login?flash=Logged+out.")
+		a.done(w, r, "/login", "You are signed out.")
 	})
 	m.Handle("GET /security", a.staff(false, a.security))
 	m.Handle("POST /stepup", a.staff(false, a.stepUp))
@@ -30,11 +36,15 @@ func (a *App) authRoutes(m *http.ServeMux) {
 	m.Handle("POST /security/recovery", a.staff(false, a.newRecoveryCodes))
 	m.Handle("POST /security/tokens", a.staff(false, a.createToken))
 	m.Handle("POST /security/tokens/{id}/revoke", a.staff(false, func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Auth.RevokeToken(r.Context(), a.acct, me(r).ID, r.PathValue("id")); err != nil {
-			a.fail(w, r, http.StatusNotFound, "No such token.")
+		if err := a.kit.Auth.RevokeToken(r.Context(), a.acct, me(r).ID, r.PathValue("id")); err != nil {
+			if errors.Is(err, gdprkit.ErrNotFound) {
+				a.fail(w, r, http.StatusNotFound, "There is no such token.")
+				return
+			}
+			a.serverError(w, r, err)
 			return
 		}
-		redirect(w, r, "/security?flash=Token+revoked.")
+		a.done(w, r, "/security", "The token was revoked: it no longer works.")
 	}))
 }
 
@@ -74,10 +84,10 @@ func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, title string, 
 
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostFormValue("username"))
-	res, err := a.Auth.Login(r.Context(), authn.LoginRequest{Account: a.acct, Username: username, Password: r.PostFormValue("password"),
+	res, err := a.kit.Auth.Login(r.Context(), authn.LoginRequest{Account: a.acct, Username: username, Password: r.PostFormValue("password"),
 		IP: a.clientIP(r), Device: device(r)})
 	if err != nil {
-		a.loginFailed(w, r, "Agent login", err, loginData{Username: username})
+		a.loginFailed(w, r, "Staff sign-in", err, loginData{Username: username})
 		return
 	}
 	if res.NeedsSecondFactor() {
@@ -89,7 +99,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) login2FA(w http.ResponseWriter, r *http.Request) {
 	challenge := r.PostFormValue("challenge")
-	res, err := a.Auth.CompleteLogin(r.Context(), authn.SecondFactorRequest{Account: a.acct, Challenge: challenge,
+	res, err := a.kit.Auth.CompleteLogin(r.Context(), authn.SecondFactorRequest{Account: a.acct, Challenge: challenge,
 		Code: strings.TrimSpace(r.PostFormValue("code")), IP: a.clientIP(r), Device: device(r)})
 	if err != nil {
 		a.loginFailed(w, r, "Two-factor code", err, loginData{Challenge: challenge})
@@ -115,7 +125,7 @@ func principal(r *http.Request) authn.Principal {
 // stepUpNeeded reports whether a security change would now ask the user to
 // confirm it is them.
 func (a *App) stepUpNeeded(r *http.Request) bool {
-	return errors.Is(a.Auth.RequireStepUp(r.Context(), principal(r)), authn.ErrStepUpRequired)
+	return errors.Is(a.kit.Auth.RequireStepUp(r.Context(), principal(r)), authn.ErrStepUpRequired)
 }
 
 // stepUpMsg is shown when a security change was refused for want of a
@@ -136,17 +146,17 @@ func (a *App) stepUp(w http.ResponseWriter, r *http.Request) {
 		req.Password = r.PostFormValue("password")
 	}
 	if req.Password == "" && req.Code == "" {
-		redirect(w, r, next+"?error="+urlQuery("Enter your password or a code."))
+		a.refuse(w, r, next, "Enter your password or a code.")
 		return
 	}
-	up, err := a.Auth.StepUp(r.Context(), req)
+	up, err := a.kit.Auth.StepUp(r.Context(), req)
 	if err != nil {
 		if errors.Is(err, gdprkit.ErrUnavailable) {
 			w.Header().Set("Retry-After", "5")
 			a.fail(w, r, http.StatusServiceUnavailable, "The service is busy or restarting; nothing was changed. Please try again in a few seconds.")
 			return
 		}
-		redirect(w, r, next+"?error="+urlQuery(loginError(err)))
+		a.refuse(w, r, next, loginError(err))
 		return
 	}
 	// The step-up replaced the session: a new token, as after a login.
@@ -154,7 +164,7 @@ func (a *App) stepUp(w http.ResponseWriter, r *http.Request) {
 	if up.DeviceToken != "" {
 		http.SetCookie(w, a.cookie(deviceCookie, up.DeviceToken, 90*24*3600))
 	}
-	redirect(w, r, next+"?flash="+urlQuery("Confirmed. You can change security settings for the next few minutes."))
+	a.done(w, r, next, "Confirmed. You can change security settings for the next few minutes.")
 }
 
 // securityData feeds the security page.
@@ -175,17 +185,17 @@ func (a *App) securityData(r *http.Request) (securityData, error) {
 	ctx, id := r.Context(), me(r).ID
 	var d securityData
 	var err error
-	if d.HasTOTP, err = a.Auth.HasTOTP(ctx, a.acct, id); err != nil {
+	if d.HasTOTP, err = a.kit.Auth.HasTOTP(ctx, a.acct, id); err != nil {
 		return d, err
 	}
-	if d.RecoveryLeft, err = a.Auth.RecoveryCodesLeft(ctx, a.acct, id); err != nil {
+	if d.RecoveryLeft, err = a.kit.Auth.RecoveryCodesLeft(ctx, a.acct, id); err != nil {
 		return d, err
 	}
-	if d.Tokens, err = a.Auth.Tokens(ctx, a.acct, id); err != nil {
+	if d.Tokens, err = a.kit.Auth.Tokens(ctx, a.acct, id); err != nil {
 		return d, err
 	}
 	d.StepUp = a.stepUpNeeded(r)
-	d.Sessions, err = a.Auth.Sessions(ctx, a.acct, id)
+	d.Sessions, err = a.kit.Auth.Sessions(ctx, a.acct, id)
 	return d, err
 }
 
@@ -215,7 +225,7 @@ func (a *App) securityRefused(w http.ResponseWriter, r *http.Request, err error,
 
 func (a *App) beginTOTP(w http.ResponseWriter, r *http.Request) {
 	u := me(r)
-	enr, err := a.Auth.BeginTOTP(r.Context(), principal(r), strings.ReplaceAll(u.Email, ":", ""))
+	enr, err := a.kit.Auth.BeginTOTP(r.Context(), principal(r), strings.ReplaceAll(u.Email, ":", ""))
 	if errors.Is(err, authn.ErrStepUpRequired) {
 		a.securityRefused(w, r, err, "")
 		return
@@ -239,7 +249,7 @@ func (a *App) beginTOTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) confirmTOTP(w http.ResponseWriter, r *http.Request) {
-	codes, err := a.Auth.ConfirmTOTP(r.Context(), principal(r), strings.TrimSpace(r.PostFormValue("code")))
+	codes, err := a.kit.Auth.ConfirmTOTP(r.Context(), principal(r), strings.TrimSpace(r.PostFormValue("code")))
 	if err != nil {
 		msg := "That code did not match. Scan the QR code again (Set up) and enter the current code."
 		if errors.Is(err, gdprkit.ErrLocked) {
@@ -256,7 +266,7 @@ func (a *App) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
-	codes, err := a.Auth.GenerateRecoveryCodes(r.Context(), principal(r))
+	codes, err := a.kit.Auth.GenerateRecoveryCodes(r.Context(), principal(r))
 	if errors.Is(err, authn.ErrStepUpRequired) {
 		a.securityRefused(w, r, err, "")
 		return
@@ -285,7 +295,7 @@ func (a *App) createToken(w http.ResponseWriter, r *http.Request) {
 			spec.ExpiresAt = a.now().Add(24 * n)
 		}
 	}
-	tok, _, err := a.Auth.CreateToken(r.Context(), principal(r), spec)
+	tok, _, err := a.kit.Auth.CreateToken(r.Context(), principal(r), spec)
 	if err != nil {
 		a.securityRefused(w, r, err, "Could not create the token: "+err.Error())
 		return
@@ -297,4 +307,69 @@ func (a *App) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	d.NewToken = tok
 	a.render(w, r, http.StatusOK, "security", "API token created", d)
+}
+
+// reinstateData feeds the reinstatement page.
+type reinstateData struct {
+	Username  string
+	Challenge string
+	Event     string
+	Done      string
+}
+
+// reinstate lets the owner of a suspended account, who cannot sign in
+// (nobody can while it is suspended), prove who they are with their
+// password (and code) and either pay (the demo stands in for the billing
+// system: the account is reinstated at once) or ask for the suspension to
+// be lifted, which stops the countdown to termination. The check goes through
+// authn without the lifecycle gate (Kit.OwnerAuth); no session is kept.
+func (a *App) reinstate(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d := reinstateData{Username: strings.TrimSpace(r.PostFormValue("username")), Event: r.PostFormValue("event")}
+	ev := retention.Event(d.Event)
+	if ev != retention.EventReinstate && ev != retention.EventRequestLift {
+		a.render(w, r, http.StatusUnprocessableEntity, "reinstate", "Reinstate this helpdesk", errorData{msg: "Choose what ends the suspension.", D: d})
+		return
+	}
+	var res authn.LoginResult
+	var err error
+	if ch := r.PostFormValue("challenge"); ch != "" {
+		res, err = a.kit.OwnerAuth.CompleteLogin(ctx, authn.SecondFactorRequest{Account: a.acct, Challenge: ch,
+			Code: strings.TrimSpace(r.PostFormValue("code")), IP: a.clientIP(r), Device: device(r)})
+	} else {
+		res, err = a.kit.OwnerAuth.Login(ctx, authn.LoginRequest{Account: a.acct, Username: d.Username, Password: r.PostFormValue("password"),
+			IP: a.clientIP(r), Device: device(r)})
+	}
+	if err != nil {
+		if errors.Is(err, gdprkit.ErrUnavailable) {
+			a.serverError(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusUnauthorized, "reinstate", "Reinstate this helpdesk", errorData{msg: loginError(err), D: d})
+		return
+	}
+	if res.NeedsSecondFactor() {
+		d.Challenge = res.Challenge
+		a.render(w, r, http.StatusOK, "reinstate", "Reinstate this helpdesk", d)
+		return
+	}
+	_ = a.kit.OwnerAuth.Logout(ctx, a.acct, res.SessionToken)
+	u, err := a.host.User(ctx, a.acct, res.Session.UserID)
+	if err != nil || u.Role != hostdb.RoleOwner {
+		a.render(w, r, http.StatusForbidden, "reinstate", "Reinstate this helpdesk", errorData{msg: "Only the account owner can reinstate the helpdesk. Ask them to.", D: d})
+		return
+	}
+	if _, err := a.kit.Life.Apply(ctx, a.acct, ev, gdprkit.ActorID(u.ID)); err != nil {
+		if errors.Is(err, gdprkit.ErrUnavailable) {
+			a.serverError(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusConflict, "reinstate", "Reinstate this helpdesk", errorData{msg: "That does not apply to the account as it stands: " + err.Error(), D: d})
+		return
+	}
+	if ev == retention.EventRequestLift {
+		a.done(w, r, "/reinstate", "Your request to lift the suspension is recorded; the account will not be closed while it is looked at.")
+		return
+	}
+	a.done(w, r, "/login", "The helpdesk is reinstated. Everyone can sign in again.")
 }

@@ -29,11 +29,11 @@ import (
 func (a *App) initAccountability(ps *gdprkit.Pseudonymizer) error {
 	a.outbox = &noticeOutbox{a: a, ps: ps}
 	var err error
-	if a.Breaches, err = breach.New(breach.Config{Store: a.store.Breach(), Pseudonymizer: ps, Clock: a.clock, Audit: a.audit,
+	if a.Breaches, err = breach.New(breach.Config{Store: a.kit.Store.Breach(), Pseudonymizer: ps, Clock: a.clock, Audit: a.audit,
 		Logger: a.log, Finder: affectedFinder{a}, Notifier: a.outbox, Authority: "Demo Data Protection Authority"}); err != nil {
 		return err
 	}
-	a.Support, err = staffaccess.New(staffaccess.Config{Store: a.store.StaffAccess(), Clock: a.clock, Audit: a.audit, Logger: a.log})
+	a.Support, err = staffaccess.New(staffaccess.Config{Store: a.kit.Store.StaffAccess(), Clock: a.clock, Audit: a.audit, Logger: a.log})
 	return err
 }
 
@@ -78,7 +78,7 @@ func (a *App) breachRoutes(m *http.ServeMux) {
 			a.breachError(w, r, id, "Could not search: ", err)
 			return
 		}
-		redirect(w, r, "/privacy/breaches/"+url.PathEscape(id)+"?flash="+url.QueryEscape(strconv.Itoa(n)+" affected people added."))
+		a.done(w, r, "/privacy/breaches/"+url.PathEscape(id), strconv.Itoa(n)+" affected people added.")
 	}))
 	m.Handle("POST /privacy/breaches/{id}/notify", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -90,7 +90,7 @@ func (a *App) breachRoutes(m *http.ServeMux) {
 			return
 		}
 		msg := fmt.Sprintf("Queued: %d to the authority, %d to the DPO, %d to affected people.", q.Authority, q.DPO, q.Subjects)
-		redirect(w, r, "/privacy/breaches/"+url.PathEscape(id)+"?flash="+url.QueryEscape(msg))
+		a.done(w, r, "/privacy/breaches/"+url.PathEscape(id), msg)
 	}))
 	m.Handle("POST /privacy/breaches/{id}/send", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
 		n, errs := a.Breaches.RunUntilIdle(r.Context(), "helpdesk-web")
@@ -98,7 +98,7 @@ func (a *App) breachRoutes(m *http.ServeMux) {
 		if len(errs) > 0 {
 			msg += fmt.Sprintf(" %d failed and will be retried or were given up on.", len(errs))
 		}
-		redirect(w, r, "/privacy/breaches/"+url.PathEscape(r.PathValue("id"))+"?flash="+url.QueryEscape(msg))
+		a.done(w, r, "/privacy/breaches/"+url.PathEscape(r.PathValue("id")), msg)
 	}))
 	m.Handle("POST /privacy/breaches/{id}/close", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -106,7 +106,7 @@ func (a *App) breachRoutes(m *http.ServeMux) {
 			a.breachError(w, r, id, "Could not close: ", err)
 			return
 		}
-		redirect(w, r, "/privacy/breaches/"+url.PathEscape(id)+"?flash=Closed.")
+		a.done(w, r, "/privacy/breaches/"+url.PathEscape(id), "Closed.")
 	}))
 }
 
@@ -126,7 +126,7 @@ func (a *App) breachError(w http.ResponseWriter, r *http.Request, id, prefix str
 	case errors.Is(err, gdprkit.ErrNotFound):
 		a.fail(w, r, http.StatusNotFound, "No such breach.")
 	case errors.Is(err, gdprkit.ErrInvalid), errors.Is(err, gdprkit.ErrConflict):
-		redirect(w, r, "/privacy/breaches/"+url.PathEscape(id)+"?error="+url.QueryEscape(prefix+err.Error()))
+		a.refuse(w, r, "/privacy/breaches/"+url.PathEscape(id), prefix+err.Error())
 	default:
 		a.serverError(w, r, err)
 	}
@@ -202,7 +202,7 @@ func (a *App) recordBreach(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	redirect(w, r, "/privacy/breaches/"+url.PathEscape(b.ID)+"?flash=Breach+recorded.")
+	a.done(w, r, "/privacy/breaches/"+url.PathEscape(b.ID), "Breach recorded.")
 }
 
 // breachData feeds breach.html.
@@ -243,7 +243,6 @@ func (a *App) breachPage(w http.ResponseWriter, r *http.Request) {
 type affectedFinder struct{ a *App }
 
 func (f affectedFinder) FindAffected(ctx context.Context, acct gdprkit.AccountID, c breach.Criteria) ([]gdprkit.SubjectID, error) {
-	a := f.a
 	kinds := c.Kinds
 	if len(kinds) == 0 {
 		kinds = []string{"attachment"}
@@ -251,55 +250,15 @@ func (f affectedFinder) FindAffected(ctx context.Context, acct gdprkit.AccountID
 	seen := map[gdprkit.SubjectID]bool{}
 	var out []gdprkit.SubjectID
 	for _, k := range kinds {
-		var q string
-		args := []any{string(acct)}
-		timeCol := "m.created_at"
-		switch k {
-		case "attachment":
-			q = `SELECT t.requester_id, m.author_id FROM hd_attachments x
-JOIN hd_messages m ON m.account_id = x.account_id AND m.id = x.message_id
-JOIN hd_tickets t ON t.account_id = m.account_id AND t.id = m.ticket_id WHERE x.account_id = ?`
-			if c.Where != "" {
-				q += " AND x.blob_key LIKE ?"
-				args = append(args, strings.NewReplacer("%", "", "_", "").Replace(c.Where)+"%")
-			}
-		case "message":
-			q = `SELECT t.requester_id, m.author_id FROM hd_messages m
-JOIN hd_tickets t ON t.account_id = m.account_id AND t.id = m.ticket_id WHERE m.account_id = ?`
-		case "ticket":
-			q, timeCol = `SELECT t.requester_id, t.requester_id FROM hd_tickets t WHERE t.account_id = ?`, "t.created_at"
-		default:
-			return nil, fmt.Errorf("%w: this helpdesk cannot search kind %q (attachment, message or ticket)", gdprkit.ErrInvalid, k)
-		}
-		if !c.From.IsZero() {
-			q += " AND " + timeCol + " >= ?"
-			args = append(args, ts(c.From))
-		}
-		if !c.Until.IsZero() {
-			q += " AND " + timeCol + " <= ?"
-			args = append(args, ts(c.Until))
-		}
-		rows, err := a.db.QueryContext(ctx, a.q(q), args...)
+		ids, err := f.a.host.AffectedPeople(ctx, acct, k, c.Where, c.From, c.Until)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var req, author *string
-			if err := rows.Scan(&req, &author); err != nil {
-				rows.Close()
-				return nil, err
+		for _, id := range ids {
+			if !seen[gdprkit.SubjectID(id)] {
+				seen[gdprkit.SubjectID(id)] = true
+				out = append(out, gdprkit.SubjectID(id))
 			}
-			for _, p := range []*string{req, author} {
-				if p != nil && *p != "" && !seen[gdprkit.SubjectID(*p)] {
-					seen[gdprkit.SubjectID(*p)] = true
-					out = append(out, gdprkit.SubjectID(*p))
-				}
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
 		}
 	}
 	return out, nil
@@ -334,11 +293,11 @@ func (o *noticeOutbox) Send(ctx context.Context, m breach.Message) (string, erro
 	case breach.ToDPO:
 		to = "DPO: " + m.Form.DPO.Email
 	case breach.ToSubject:
-		id, err := breach.Resolve(ctx, o.ps, directory{o.a}, m.Notice.Account, m.Notice.Subject)
+		id, err := breach.Resolve(ctx, o.ps, o.a.host.Directory(), m.Notice.Account, m.Notice.Subject)
 		if err != nil {
 			return "", err // not found: erased since; the notice fails
 		}
-		u, err := o.a.user(ctx, m.Notice.Account, string(id))
+		u, err := o.a.host.User(ctx, m.Notice.Account, string(id))
 		if err != nil {
 			return "", err
 		}

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
+
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/erasure/sqltarget"
@@ -30,6 +32,13 @@ var helpdeskCategories = map[erasure.Kind][]string{
 	erasure.KindAgentProfile:    {erasure.CategoryIdentity, erasure.CategoryContact}, // signature
 	erasure.KindAssignedTicket:  {erasure.CategoryUsage},                             // who works on what
 	erasure.KindAuthoredMessage: {erasure.CategoryContent, erasure.CategoryIdentity}, // author and name
+	"request_log":               {erasure.CategoryIdentity, erasure.CategoryContact}, // who asked, where to answer, evidence
+	"request_logger":            {erasure.CategoryUsage},                             // which agent logged a request
+	"audit_actor":               {erasure.CategoryUsage, erasure.CategoryOnlineIdentifiers},
+	"named_in_message":          {erasure.CategoryIdentity, erasure.CategoryContact}, // a name or address in others' text
+	"named_in_ticket":           {erasure.CategoryIdentity},
+	"named_in_request":          {erasure.CategoryIdentity, erasure.CategoryContact},
+	"named_in_hold":             {erasure.CategoryIdentity},
 }
 
 // categorise sets each spec's Categories from helpdeskCategories.
@@ -43,8 +52,8 @@ func categorise(specs []sqltarget.Spec) []sqltarget.Spec {
 // processingConfig is the app's record configuration.
 func (a *App) processingConfig() processing.Config {
 	return processing.Config{
-		Erasure: a.Erasure, Consent: a.Consent, Lifecycle: a.Life, Schedules: a.Schedules, IPRules: a.IPs,
-		Security:   []processing.MeasureSource{processing.AuthnMeasures(a.authnCfg)},
+		Erasure: a.kit.Erasure, Consent: a.kit.Consent, Lifecycle: a.kit.Life, Schedules: a.kit.Schedules, IPRules: a.kit.IPs,
+		Security:   []processing.MeasureSource{processing.AuthnMeasures(a.kit.AuthnConfig)},
 		Controller: a.controller,
 		Processor:  processing.Party{Name: "gdprkit Helpdesk (the vendor running this app)", Contact: "privacy@helpdesk.example"},
 		Purposes: []processing.DeclaredPurpose{{Key: "service", Name: "The helpdesk service", LegalBasis: "Art. 6(1)(b) contract with the account",
@@ -54,7 +63,7 @@ func (a *App) processingConfig() processing.Config {
 		// delivery, backups. This example runs on one machine with none.
 		SubProcessors: nil,
 		Measures: []processing.Measure{{Name: "Audit log",
-			Detail: "every gdprkit event (logins, erasures, consent changes, IP denials) goes to the app's audit sink; this example keeps it in memory"}},
+			Detail: "every gdprkit event (logins, erasures, consent changes, IP denials) goes to the app's audit sink; this example keeps it in hd_audit_log, with a viewer for the owner"}},
 		// The blob target's BlobSpec has no field for categories.
 		Categories: map[erasure.Kind][]string{erasure.KindBlob: {erasure.CategoryAttachments}},
 		Clock:      a.clock,
@@ -64,7 +73,7 @@ func (a *App) processingConfig() processing.Config {
 // controller names the account's controller: the account, reached through
 // its owner.
 func (a *App) controller(ctx context.Context, acct gdprkit.AccountID) (processing.Party, error) {
-	owners, err := a.users(ctx, roleOwner)
+	owners, _, err := a.host.People(ctx, acct, hostdb.PeopleFilter{Role: hostdb.RoleOwner, Limit: 1})
 	if err != nil {
 		return processing.Party{}, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -23,43 +22,43 @@ func (a *App) scheduleRoutes(m *http.ServeMux) {
 	m.Handle("POST /privacy/schedules/rules/{id}/disable", a.staff(true, a.setRuleDisabled(true)))
 	m.Handle("POST /privacy/schedules/rules/{id}/enable", a.staff(true, a.setRuleDisabled(false)))
 	m.Handle("POST /privacy/schedules/rules/{id}/delete", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Schedules.RemoveRule(r.Context(), a.acct, r.PathValue("id"), gdprkit.ActorID(me(r).ID)); err != nil {
+		if err := a.kit.Schedules.RemoveRule(r.Context(), a.acct, r.PathValue("id"), gdprkit.ActorID(me(r).ID)); err != nil {
 			a.fail(w, r, http.StatusNotFound, "No such rule.")
 			return
 		}
-		redirect(w, r, "/privacy/schedules?flash=Rule+removed.")
+		a.done(w, r, "/privacy/schedules", "Rule removed.")
 	}))
 	m.Handle("POST /privacy/schedules/run", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
-		rep, err := a.Schedules.Run(r.Context(), a.acct)
+		rep, err := a.kit.Schedules.Run(r.Context(), a.acct)
 		msg := "Ran: " + strconv.FormatInt(rep.Removed, 10) + " removed, " + strconv.FormatInt(rep.Held, 10) + " held, " +
 			strconv.FormatInt(rep.Kept, 10) + " kept."
 		if rep.Recovered > 0 {
 			msg += " " + strconv.FormatInt(rep.Recovered, 10) + " counted from an interrupted run."
 		}
 		if err != nil {
-			redirect(w, r, "/privacy/schedules?error="+url.QueryEscape("The run reported: "+err.Error()))
+			a.refuse(w, r, "/privacy/schedules", "The run reported: "+err.Error())
 			return
 		}
-		redirect(w, r, "/privacy/schedules?flash="+url.QueryEscape(msg))
+		a.done(w, r, "/privacy/schedules", msg)
 	}))
 	m.Handle("POST /privacy/schedules/confirm-clock", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Schedules.ConfirmClock(r.Context(), a.acct, gdprkit.ActorID(me(r).ID)); err != nil {
+		if err := a.kit.Schedules.ConfirmClock(r.Context(), a.acct, gdprkit.ActorID(me(r).ID)); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
-		redirect(w, r, "/privacy/schedules?flash=Clock+confirmed.")
+		a.done(w, r, "/privacy/schedules", "Clock confirmed.")
 	}))
 	m.Handle("POST /privacy/schedules/timezone", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Schedules.SetTimeZone(r.Context(), a.acct, r.PostFormValue("tz"), gdprkit.ActorID(me(r).ID)); err != nil {
+		if err := a.kit.Schedules.SetTimeZone(r.Context(), a.acct, r.PostFormValue("tz"), gdprkit.ActorID(me(r).ID)); err != nil {
 			a.fail(w, r, http.StatusUnprocessableEntity, "Could not set the time zone: "+err.Error())
 			return
 		}
-		redirect(w, r, "/privacy/schedules?flash=Time+zone+set.")
+		a.done(w, r, "/privacy/schedules", "Time zone set.")
 	}))
 	m.Handle("GET /privacy/schedules/dispositions.jsonl", a.staff(true, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		w.Header().Set("Content-Disposition", `attachment; filename="dispositions.jsonl"`)
-		if _, err := a.Schedules.ExportDispositions(r.Context(), a.acct, w, time.Time{}, time.Time{}); err != nil {
+		if _, err := a.kit.Schedules.ExportDispositions(r.Context(), a.acct, w, time.Time{}, time.Time{}); err != nil {
 			a.log.Error("export dispositions", "err", err)
 		}
 	}))
@@ -77,21 +76,21 @@ type schedulesData struct {
 
 func (a *App) schedules(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	d := schedulesData{Kinds: []retention.TargetKind{retention.KindTicket, retention.KindHeldSpam}, Fields: ticketTimeFields}
+	d := schedulesData{Kinds: []retention.TargetKind{retention.KindTicket, retention.KindHeldSpam}, Fields: []string{"created_at", "closed_at"}}
 	var err error
-	if d.Rules, err = a.Schedules.Rules(ctx, a.acct); err != nil {
+	if d.Rules, err = a.kit.Schedules.Rules(ctx, a.acct); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	if d.Preview, err = a.Schedules.Preview(ctx, a.acct); err != nil {
+	if d.Preview, err = a.kit.Schedules.Preview(ctx, a.acct); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	if d.Settings, err = a.Schedules.Settings(ctx, a.acct); err != nil {
+	if d.Settings, err = a.kit.Schedules.Settings(ctx, a.acct); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	bs, err := a.Schedules.Dispositions(ctx, a.acct, time.Time{}, time.Time{})
+	bs, err := a.kit.Schedules.Dispositions(ctx, a.acct, time.Time{}, time.Time{})
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -113,19 +112,19 @@ func (a *App) addScheduleRule(w http.ResponseWriter, r *http.Request) {
 	rule := retention.Rule{Name: r.PostFormValue("name"), Target: retention.TargetKind(r.PostFormValue("kind")),
 		Action:    retention.RuleAction(r.PostFormValue("action")),
 		Condition: retention.Condition{Status: r.PostFormValue("status"), Field: r.PostFormValue("field"), OlderThanMonths: months, OlderThanDays: days}}
-	if _, err := a.Schedules.AddRule(r.Context(), a.acct, rule, gdprkit.ActorID(me(r).ID)); err != nil {
+	if _, err := a.kit.Schedules.AddRule(r.Context(), a.acct, rule, gdprkit.ActorID(me(r).ID)); err != nil {
 		a.fail(w, r, http.StatusUnprocessableEntity, "Could not add the rule: "+err.Error())
 		return
 	}
-	redirect(w, r, "/privacy/schedules?flash=Rule+added.")
+	a.done(w, r, "/privacy/schedules", "Rule added.")
 }
 
 func (a *App) setRuleDisabled(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Schedules.SetDisabled(r.Context(), a.acct, r.PathValue("id"), disabled, gdprkit.ActorID(me(r).ID)); err != nil {
+		if err := a.kit.Schedules.SetDisabled(r.Context(), a.acct, r.PathValue("id"), disabled, gdprkit.ActorID(me(r).ID)); err != nil {
 			a.fail(w, r, http.StatusNotFound, "No such rule.")
 			return
 		}
-		redirect(w, r, "/privacy/schedules?flash=Rule+updated.")
+		a.done(w, r, "/privacy/schedules", "Rule updated.")
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
 	"github.com/gdprkit/gdprkit/staffaccess"
 )
 
@@ -43,11 +43,11 @@ func (a *App) supportRoutes(m *http.ServeMux) {
 			case errors.Is(err, gdprkit.ErrNotFound):
 				a.fail(w, r, http.StatusNotFound, "No such request.")
 			case errors.Is(err, gdprkit.ErrConflict), errors.Is(err, gdprkit.ErrInvalid):
-				redirect(w, r, "/privacy/support-access?error="+url.QueryEscape(err.Error()))
+				a.refuse(w, r, "/privacy/support-access", err.Error())
 			case err != nil:
 				a.serverError(w, r, err)
 			default:
-				redirect(w, r, "/privacy/support-access?flash="+url.QueryEscape(done))
+				a.done(w, r, "/privacy/support-access", done)
 			}
 		}
 	}
@@ -94,7 +94,7 @@ func (a *App) supportRoutes(m *http.ServeMux) {
 			http.NotFound(w, r) // this app serves one account
 			return
 		}
-		ts, err := a.tickets(r.Context(), "")
+		ts, _, err := a.host.Tickets(r.Context(), a.acct, hostdb.TicketFilter{Folder: hostdb.FolderAll, Limit: 1000})
 		if err != nil {
 			a.serverError(w, r, err)
 			return

@@ -1,16 +1,23 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"html/template"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/consent"
+	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
 	"github.com/gdprkit/gdprkit/spam"
 )
 
@@ -22,16 +29,7 @@ func (a *App) ticketRoutes(m *http.ServeMux) {
 	m.Handle("POST /tickets/{id}/spam", a.staff(false, a.trainHandler(spam.Spam)))
 	m.Handle("POST /tickets/{id}/ham", a.staff(false, a.trainHandler(spam.Ham)))
 	m.Handle("POST /tickets/{id}/reply", a.staff(false, a.reply))
-	m.Handle("POST /tickets/{id}/close", a.staff(false, func(w http.ResponseWriter, r *http.Request) {
-		t, ok := a.pathTicket(w, r)
-		if ok {
-			if err := a.setTicketStatus(r.Context(), t.ID, "closed", t.Label); err != nil {
-				a.serverError(w, r, err)
-				return
-			}
-			redirect(w, r, "/inbox?flash=Ticket+closed.")
-		}
-	}))
+	m.Handle("POST /tickets/{id}/close", a.staff(false, a.closeTicket))
 	m.Handle("GET /attachments/{id}", a.staff(false, a.attachment))
 }
 
@@ -39,27 +37,59 @@ func (a *App) ticketRoutes(m *http.ServeMux) {
 type contactData struct {
 	Consent                    template.HTML
 	Name, Email, Subject, Body string
-	PortalLink                 string
-	LinkSent                   bool // the portal link went by e-mail (or would have)
-	TicketID                   int64
-	Unavailable                bool
+	// Submission is the form's idempotency key: sending the same form
+	// twice (a double click, a retry) opens one ticket.
+	Submission string
+	PortalLink string
+	LinkSent   bool // the portal link went by e-mail
+	TicketID   int64
+	Again      bool // this form had been received before
+	Closed     bool // the helpdesk is not accepting messages
+	Existing   bool // the address belongs to a customer: optional boxes go through the portal
+}
+
+func newSubmissionKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// validKey reports whether s looks like a key newSubmissionKey made.
+func validKey(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 func (a *App) contactForm(w http.ResponseWriter, r *http.Request) {
 	a.renderContact(w, r, http.StatusOK, contactData{}, "")
 }
 
+// prechat is the contact form's consent boxes, recording through svc.
+func (a *App) prechat(svc *consent.Service) *consent.PreChat {
+	return &consent.PreChat{Consent: svc, Purposes: []string{purposeSupport, purposeNewsletter}, Required: []string{purposeSupport}}
+}
+
 func (a *App) renderContact(w http.ResponseWriter, r *http.Request, status int, d contactData, msg string) {
-	if err := a.Life.CheckSurface(r.Context(), a.acct, gdprkit.SurfacePortal); err != nil {
-		a.render(w, r, http.StatusServiceUnavailable, "contact", "Contact us", errorData{msg: "This helpdesk is not accepting messages right now.", D: contactData{Unavailable: true}})
+	if err := a.kit.Life.CheckSurface(r.Context(), a.acct, gdprkit.SurfacePortal); err != nil {
+		if errors.Is(err, gdprkit.ErrUnavailable) {
+			a.serverError(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusServiceUnavailable, "contact", "Contact us", errorData{msg: "This helpdesk is not accepting messages right now.", D: contactData{Closed: true}})
 		return
 	}
-	fields, err := a.prechat.Fields(r.Context(), a.acct)
+	fields, err := a.prechat(a.kit.Consent).Fields(r.Context(), a.acct)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	d.Consent = fields
+	if d.Submission == "" {
+		d.Submission = newSubmissionKey()
+	}
 	if msg != "" {
 		a.render(w, r, status, "contact", "Contact us", errorData{msg: msg, D: d})
 		return
@@ -67,133 +97,254 @@ func (a *App) renderContact(w http.ResponseWriter, r *http.Request, status int, 
 	a.render(w, r, status, "contact", "Contact us", d)
 }
 
+// contactSubmit turns the contact form into a ticket. Everything it
+// stores — the customer (created once per address: an upsert on a unique
+// key), the ticket, its message, the attachment row and file, the consent
+// grants — is written in one transaction of the host's, so a failure, a
+// database restart or a client that gives up leaves nothing half-written.
+// The form carries a submission key: sending it twice (a double click, a
+// retry after a timeout) opens one ticket, and the second sending is told
+// "we already received this message" with the same ticket number.
 func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := a.Life.CheckSurface(ctx, a.acct, gdprkit.SurfacePortal); err != nil {
+	if ok, wait := a.contact.Allow(a.clientIP(r).String()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		a.renderContact(w, r, http.StatusTooManyRequests, contactData{}, "You have sent several messages in a short time. Please wait a minute and send again.")
+		return
+	}
+	if err := a.kit.Life.CheckSurface(ctx, a.acct, gdprkit.SurfacePortal); err != nil {
 		a.renderContact(w, r, http.StatusServiceUnavailable, contactData{}, "")
 		return
 	}
 	d := contactData{Name: strings.TrimSpace(r.PostFormValue("name")), Email: strings.ToLower(strings.TrimSpace(r.PostFormValue("email"))),
-		Subject: strings.TrimSpace(r.PostFormValue("subject")), Body: strings.TrimSpace(r.PostFormValue("message"))}
+		Subject: strings.TrimSpace(r.PostFormValue("subject")), Body: strings.TrimSpace(r.PostFormValue("message")), Submission: r.PostFormValue("submission")}
+	if !validKey(d.Submission) {
+		d.Submission = ""
+	}
 	addr, err := mail.ParseAddress(d.Email)
-	if err != nil || addr.Address != d.Email || d.Name == "" || d.Body == "" || len(d.Name) > 200 || len(d.Email) > 200 || len(d.Subject) > 200 {
+	switch {
+	case err != nil || addr.Address != d.Email || d.Name == "" || d.Body == "" || len(d.Name) > 200 || len(d.Email) > 200 || len(d.Subject) > 200:
 		a.renderContact(w, r, http.StatusUnprocessableEntity, d, "Please give your name, a valid e-mail address and a message.")
+		return
+	case len(d.Body) > maxMessage || !utf8.ValidString(d.Body+d.Name+d.Subject):
+		a.renderContact(w, r, http.StatusUnprocessableEntity, d, "Your message is too long: at most 20,000 characters. Please shorten it, or attach it as a file.")
+		return
+	case r.PostFormValue("consent."+purposeSupport) != "yes":
+		a.renderContact(w, r, http.StatusUnprocessableEntity, d, "Please tick the box to agree that we store your message so we can answer it.")
 		return
 	}
 	if d.Subject == "" {
 		d.Subject = "Message from the contact form"
 	}
-	var fname string
-	var content []byte
-	if f, hdr, err := r.FormFile("file"); err == nil {
-		defer f.Close()
-		content, err = io.ReadAll(io.LimitReader(f, 2<<20+1))
-		if err != nil || len(content) > 2<<20 {
-			a.renderContact(w, r, http.StatusUnprocessableEntity, d, "Attachments may be at most 2 MiB.")
-			return
-		}
-		fname = hdr.Filename
-		if len(fname) > 100 {
-			fname = fname[:100]
-		}
-	}
-	cust, err := a.customerByEmail(ctx, d.Email)
-	isNew := errors.Is(err, gdprkit.ErrNotFound)
-	switch {
-	case isNew:
-		cust = User{ID: "c-" + gdprkit.NewID(), Role: roleCustomer, Name: d.Name, Email: d.Email}
-	case err != nil:
-		a.serverError(w, r, err)
-		return
-	}
-	// Consent first: without the required box nothing is stored.
-	if _, err := a.prechat.Record(ctx, a.acct, r, consent.Submission{Subject: gdprkit.SubjectID(cust.ID), IP: a.clientIP(r), RecordedBy: gdprkit.ActorID(cust.ID)}); err != nil {
-		if errors.Is(err, gdprkit.ErrInvalid) || errors.Is(err, gdprkit.ErrConflict) {
-			a.renderContact(w, r, http.StatusUnprocessableEntity, d, "Please tick the box to agree that we store your message so we can answer it.")
-			return
-		}
-		a.serverError(w, r, err)
-		return
-	}
-	if isNew {
-		if err := a.addUser(ctx, cust); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-	}
-	tid, err := a.createTicket(ctx, NewTicket{Requester: cust, Subject: d.Subject, Body: d.Body, Filename: fname, File: content})
+	file, err := a.formFile(r)
 	if err != nil {
+		a.renderContact(w, r, http.StatusUnprocessableEntity, d, err.Error())
+		return
+	}
+	var created hostdb.Created
+	var cust hostdb.User
+	var isNew bool
+	var after func(context.Context) error
+	// Once the form is accepted it is stored whether or not the visitor
+	// waits for the answer: a client that gives up mid-commit must not
+	// leave the outcome unknown (a commit the driver reports as cancelled
+	// may still have happened). The request's time limit still applies.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.writeTimeout(ctx))
+	defer cancel()
+	err = a.host.InTx(wctx, func(tx *hostdb.DB) error {
+		ctx := wctx
+		var err error
+		if cust, isNew, err = tx.UpsertCustomer(ctx, a.acct, hostdb.User{ID: "c-" + gdprkit.NewID(), Name: d.Name, Email: d.Email}); err != nil {
+			return err
+		}
+		nt := hostdb.NewTicket{Requester: cust, RequesterName: d.Name, Subject: d.Subject, Body: d.Body, Origin: hostdb.OriginForm,
+			SubmissionKey: d.Submission, File: file}
+		if created, err = tx.CreateTicket(ctx, a.acct, nt); err != nil {
+			return err
+		}
+		svc, inTx := a.kit.ConsentIn(tx.Tx())
+		record := func(ctx context.Context) error { return a.recordContactConsent(ctx, svc, r, cust, isNew) }
+		if inTx {
+			return record(ctx)
+		}
+		after = record
+		return nil
+	})
+	if err == nil && after != nil {
+		// Until the consent store joins the host's transaction, consent is
+		// recorded right after the commit, and a client that gives up now
+		// does not stop it: the ticket is already stored.
+		for err = after(wctx); errors.Is(err, gdprkit.ErrUnavailable) && wctx.Err() == nil; err = after(wctx) {
+			time.Sleep(250 * time.Millisecond) // the ticket is stored: wait for the database rather than leave it without consent
+		}
+	}
+	var again *hostdb.AlreadyReceivedError
+	switch {
+	case errors.As(err, &again):
+		a.render(w, r, http.StatusOK, "contact", "Already received", contactData{TicketID: again.Ticket, Again: true})
+		return
+	case errors.Is(err, gdprkit.ErrInvalid) || errors.Is(err, gdprkit.ErrNotFound) && r.Context().Err() == nil && !errors.Is(err, gdprkit.ErrUnavailable):
+		// The consent boxes did not match the policies shown (a policy
+		// changed while the form was open): nothing was stored.
+		a.renderContact(w, r, http.StatusUnprocessableEntity, d, "The consent text changed while the form was open. Please read it again and send once more.")
+		return
+	case err != nil:
+		if file != nil && created.BlobKey != "" {
+			_, _ = a.kit.Blobs.Delete(context.WithoutCancel(ctx), a.acct, []string{created.BlobKey})
+		}
 		a.serverError(w, r, err)
 		return
 	}
-	done := contactData{TicketID: tid}
+	done := contactData{TicketID: created.Ticket, Existing: !isNew}
 	link := "/portal/login?t=" + a.portalToken(cust.ID)
 	switch {
 	case isNew && a.cfg.Demo:
-		// The demo shortcut: a new customer's own link, shown on the page.
-		done.PortalLink = link
+		done.PortalLink = link // the demo's shortcut: a new customer's own link, shown on the page
 	case a.cfg.SendPortalLink != nil:
 		if err := a.cfg.SendPortalLink(ctx, cust.Email, link); err != nil {
-			a.log.Warn("helpdesk: cannot e-mail a portal link", "err", err)
+			a.log.Warn("cannot e-mail a portal link", "err", err)
+		} else {
+			done.LinkSent = true
 		}
-		done.LinkSent = true
-	default:
-		done.LinkSent = true // said alike either way, so the page tells nobody whether the address is known
-		a.log.Warn("helpdesk: no SendPortalLink configured; the customer gets no portal link")
 	}
 	a.render(w, r, http.StatusOK, "contact", "Thank you", done)
 }
 
-// inboxRow is one ticket in the inbox with the filter's verdict.
+// writeTimeout is how long a write the client may abandon still has: what
+// is left of the request's time limit, or 30 s.
+func (a *App) writeTimeout(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return time.Until(d)
+	}
+	return 30 * time.Second
+}
+
+// recordContactConsent records what the contact form's boxes grant. A new
+// customer's ticked boxes are recorded, with the form's evidence. For an
+// address that already belongs to a customer the form proves nothing
+// about who sent it: only the purpose of answering the message is
+// recorded, and only if the customer has not granted it already; other
+// purposes (product news) are opted into from the customer's portal,
+// whose link goes to their address.
+func (a *App) recordContactConsent(ctx context.Context, svc *consent.Service, r *http.Request, cust hostdb.User, isNew bool) error {
+	if isNew {
+		_, err := a.prechat(svc).Record(ctx, a.acct, r, consent.Submission{Subject: gdprkit.SubjectID(cust.ID), IP: a.clientIP(r), RecordedBy: gdprkit.ActorID(cust.ID)})
+		return err
+	}
+	st, err := svc.Check(ctx, a.acct, gdprkit.SubjectID(cust.ID), purposeSupport)
+	if err != nil || st.Granted() {
+		return err
+	}
+	version, _ := strconv.Atoi(r.PostFormValue("consent." + purposeSupport + ".version"))
+	_, err = svc.Grant(ctx, a.acct, consent.Decision{Subject: gdprkit.SubjectID(cust.ID), Purpose: purposeSupport, PolicyVersion: version,
+		Source: consent.SourcePreChat, IP: a.clientIP(r), UserAgent: r.UserAgent(), RecordedBy: "contact-form"})
+	return err
+}
+
+// formProblem is what is wrong with a form, in words for the page.
+type formProblem string
+
+func (p formProblem) Error() string { return string(p) }
+
+// formFile reads the optional attachment of a form (at most maxFile).
+func (a *App) formFile(r *http.Request) (*hostdb.NewFile, error) {
+	f, hdr, err := r.FormFile("file")
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, formProblem("The attachment could not be read. Please attach it again.")
+	}
+	defer f.Close()
+	content, err := io.ReadAll(io.LimitReader(f, maxFile+1))
+	if err != nil || len(content) > maxFile {
+		return nil, formProblem("Attachments may be at most 2 MiB.")
+	}
+	if len(content) == 0 && hdr.Filename == "" {
+		return nil, nil
+	}
+	return a.newFile(hdr, content), nil
+}
+
+func (a *App) newFile(hdr *multipart.FileHeader, content []byte) *hostdb.NewFile {
+	name := hdr.Filename
+	if len(name) > 100 {
+		name = name[:100]
+	}
+	return &hostdb.NewFile{Name: name, Size: int64(len(content)),
+		Key:   func(id int64) string { return "attachments/" + strconv.FormatInt(id, 10) + "/" + safeName(name) },
+		Store: func(ctx context.Context, key string) error { return a.kit.Blobs.Put(ctx, a.acct, key, content) }}
+}
+
+// inboxRow is one ticket in a list with the filter's verdict.
 type inboxRow struct {
-	Ticket
+	hostdb.Ticket
 	Result spam.Result
 }
 
-func ticketMessage(t Ticket) spam.Message {
-	m := spam.Message{Subject: t.Subject}
-	if len(t.Messages) > 0 {
-		m.Text = t.Messages[0].Body
-	}
-	return m
+// inboxData feeds the inbox and the spam folder.
+type inboxData struct {
+	Folder string
+	Rows   []inboxRow
+	Next   int64
+	Counts map[string]int
 }
 
-func trainingID(t Ticket) string { return "ticket-" + strconv.FormatInt(t.ID, 10) }
+func spamMessage(t hostdb.Ticket) spam.Message {
+	body := t.FirstBody
+	if len(t.Messages) > 0 {
+		body = t.Messages[0].Body
+	}
+	return hostdb.SpamExample(t.ID, t.Subject, body).Message
+}
 
-// inbox classifies every ticket as it is shown, so a lesson from the
-// buttons changes the verdicts of the next page view at once.
+// inbox lists a page of one folder (open tickets by default; closed;
+// spam), newest first, one query per page. Every ticket is classified as
+// it is shown, so a lesson from the buttons changes the next page view.
 func (a *App) inbox(w http.ResponseWriter, r *http.Request) {
-	ts, err := a.tickets(r.Context(), "")
+	folder := r.URL.Query().Get("folder")
+	switch folder {
+	case hostdb.FolderClosed, hostdb.FolderSpam, hostdb.FolderAll:
+	default:
+		folder = hostdb.FolderInbox
+	}
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	ts, next, err := a.host.Tickets(r.Context(), a.acct, hostdb.TicketFilter{Folder: folder, Before: before})
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	rows := make([]inboxRow, 0, len(ts))
+	d := inboxData{Folder: folder, Next: next, Rows: make([]inboxRow, 0, len(ts))}
+	if d.Counts, err = a.host.CountTickets(r.Context(), a.acct); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
 	for _, t := range ts {
-		res, err := a.Spam.Explain(r.Context(), a.acct, ticketMessage(t), 3)
+		res, err := a.kit.Spam.Explain(r.Context(), a.acct, spamMessage(t), 3)
 		if err != nil {
 			a.serverError(w, r, err)
 			return
 		}
-		rows = append(rows, inboxRow{Ticket: t, Result: res})
+		d.Rows = append(d.Rows, inboxRow{Ticket: t, Result: res})
 	}
-	a.render(w, r, http.StatusOK, "inbox", "Inbox", rows)
+	title := map[string]string{hostdb.FolderInbox: "Inbox", hostdb.FolderClosed: "Closed tickets", hostdb.FolderSpam: "Spam", hostdb.FolderAll: "All tickets"}[folder]
+	a.render(w, r, http.StatusOK, "inbox", title, d)
 }
 
-func (a *App) pathTicket(w http.ResponseWriter, r *http.Request) (Ticket, bool) {
+func (a *App) pathTicket(w http.ResponseWriter, r *http.Request) (hostdb.Ticket, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		a.fail(w, r, http.StatusNotFound, "No such ticket.")
-		return Ticket{}, false
+		a.fail(w, r, http.StatusNotFound, "There is no such ticket.")
+		return hostdb.Ticket{}, false
 	}
-	t, err := a.ticket(r.Context(), id)
+	t, err := a.host.Ticket(r.Context(), a.acct, id)
 	if errors.Is(err, gdprkit.ErrNotFound) {
-		a.fail(w, r, http.StatusNotFound, "No such ticket.")
-		return Ticket{}, false
+		a.fail(w, r, http.StatusNotFound, "There is no such ticket. It may have been deleted.")
+		return hostdb.Ticket{}, false
 	}
 	if err != nil {
 		a.serverError(w, r, err)
-		return Ticket{}, false
+		return hostdb.Ticket{}, false
 	}
 	return t, true
 }
@@ -203,38 +354,43 @@ func (a *App) ticketPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := a.Spam.Explain(r.Context(), a.acct, ticketMessage(t), 8)
+	res, err := a.kit.Spam.Explain(r.Context(), a.acct, spamMessage(t), 8)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "ticket", t.Subject, inboxRow{Ticket: t, Result: res})
+	a.render(w, r, http.StatusOK, "ticket", "#"+strconv.FormatInt(t.ID, 10)+" "+t.Subject, inboxRow{Ticket: t, Result: res})
 }
 
 // trainHandler is the "spam" / "not spam" button: the filter learns at
-// once (a correction moves an earlier lesson) and the ticket moves.
+// once (a correction moves an earlier lesson) and the ticket moves to the
+// spam folder or back to the inbox.
 func (a *App) trainHandler(c spam.Class) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t, ok := a.pathTicket(w, r)
 		if !ok {
 			return
 		}
-		if _, err := a.Spam.Train(r.Context(), a.acct, trainingID(t), ticketMessage(t), c); err != nil {
+		if _, err := a.kit.Spam.Train(r.Context(), a.acct, hostdb.SpamExample(t.ID, t.Subject, t.Messages[0].Body).ID, spamMessage(t), c); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
-		status, label, flash := "open", "ham", "Marked+as+not+spam.+The+filter+learned+from+it."
+		status, label, msg := hostdb.StatusOpen, "ham", "Ticket #"+strconv.FormatInt(t.ID, 10)+" is back in the inbox. The spam filter learned from it."
 		if c == spam.Spam {
-			status, label, flash = "spam", "spam", "Marked+as+spam.+The+filter+learned+from+it."
+			status, label, msg = hostdb.StatusSpam, "spam", "Ticket #"+strconv.FormatInt(t.ID, 10)+" moved to the spam folder. The spam filter learned from it."
 		}
-		if t.Status == "closed" {
-			status = "closed"
+		if t.Status == hostdb.StatusClosed && c == spam.Ham {
+			status = hostdb.StatusClosed
 		}
-		if err := a.setTicketStatus(r.Context(), t.ID, status, label); err != nil {
+		if err := a.host.SetStatus(r.Context(), a.acct, t.ID, status, label); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
-		redirect(w, r, "/inbox?flash="+flash)
+		back := "/inbox"
+		if t.Status == hostdb.StatusSpam {
+			back = "/inbox?folder=spam"
+		}
+		a.done(w, r, back, msg)
 	}
 }
 
@@ -243,32 +399,75 @@ func (a *App) reply(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	back := "/tickets/" + strconv.FormatInt(t.ID, 10)
 	body := strings.TrimSpace(r.PostFormValue("body"))
-	if body == "" {
-		redirect(w, r, "/tickets/"+strconv.FormatInt(t.ID, 10)+"?error=Write+a+reply+first.")
+	switch {
+	case body == "":
+		a.refuse(w, r, back, "Write a reply first.")
+		return
+	case len(body) > maxMessage:
+		a.refuse(w, r, back, "The reply is too long: at most 20,000 characters.")
 		return
 	}
-	if err := a.addReply(r.Context(), t.ID, me(r), body); err != nil {
+	if _, err := a.host.AddMessage(r.Context(), a.acct, t.ID, me(r), body); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	redirect(w, r, "/tickets/"+strconv.FormatInt(t.ID, 10)+"?flash=Reply+sent.")
+	a.done(w, r, back, "Reply sent.")
+}
+
+func (a *App) closeTicket(w http.ResponseWriter, r *http.Request) {
+	t, ok := a.pathTicket(w, r)
+	if !ok {
+		return
+	}
+	if err := a.host.SetStatus(r.Context(), a.acct, t.ID, hostdb.StatusClosed, t.SpamLabel); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.done(w, r, "/inbox", "Ticket #"+strconv.FormatInt(t.ID, 10)+" closed.")
 }
 
 func (a *App) attachment(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	var key, fname string
-	err := a.db.QueryRowContext(r.Context(), a.q("SELECT blob_key, filename FROM hd_attachments WHERE account_id = ? AND id = ?"), string(a.acct), id).Scan(&key, &fname)
-	if err != nil {
-		a.fail(w, r, http.StatusNotFound, "No such attachment.")
+	a.serveAttachment(w, r, id, "")
+}
+
+// serveAttachment sends an attachment's file; requester, when set, must
+// have opened the ticket (the portal).
+func (a *App) serveAttachment(w http.ResponseWriter, r *http.Request, id int64, requester string) {
+	x, err := a.host.Attachment(r.Context(), a.acct, id, requester)
+	if errors.Is(err, gdprkit.ErrNotFound) {
+		a.fail(w, r, http.StatusNotFound, "There is no such attachment.")
 		return
 	}
-	b, err := a.Blobs.Read(r.Context(), a.acct, key)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	b, err := a.kit.Blobs.Read(r.Context(), a.acct, x.BlobKey)
 	if err != nil {
 		a.fail(w, r, http.StatusNotFound, "The file is gone.")
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+safeName(fname)+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+safeName(x.Filename)+`"`)
 	_, _ = w.Write(b)
+}
+
+func safeName(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '-', c == '_':
+			b.WriteRune(c)
+		default:
+			b.WriteRune('_')
+		}
+	}
+	out := strings.Trim(b.String(), ".")
+	if out == "" {
+		out = "file"
+	}
+	return out
 }

@@ -43,6 +43,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,6 +55,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
 	_ "modernc.org/sqlite"             // embedded, pure-Go SQLite driver
 
+	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
@@ -72,17 +74,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	dsn := fs.String("db", "", "database: empty for SQLite in the working directory, or a SQLite file path, a postgres:// URL or a MySQL DSN")
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a self-signed localhost certificate")
 	demo := fs.Bool("demo", true, "demo mode: fresh demo data and a clock control")
+	pool := fs.Int("pool", 0, "most database connections at once (0: 16 for PostgreSQL and MySQL, 4 for SQLite); requests wait for a free one")
+	trusted := fs.String("trusted-proxy", "", "comma-separated addresses or prefixes of reverse proxies whose X-Forwarded-For names the client")
+	recoverOwner := fs.Bool("recover-owner", false, "break glass: remove the IP allow lists, unlock the owner's sign-in, print a new owner password, and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	db, dialect, base, err := openDB(*dsn, *demo)
+	db, dialect, base, err := openDB(*dsn, *demo && !*recoverOwner)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	fresh := *demo && *dsn == "" // the demo database is recreated at every start
+	sizePool(db, dialect, *pool)
+	proxy, err := parseProxies(*trusted)
+	if err != nil {
+		return err
+	}
+	fresh := *demo && *dsn == "" && !*recoverOwner // the demo database is recreated at every start
 	secret, err := loadSecret(base+".key", fresh)
 	if err != nil {
 		return err
@@ -93,9 +103,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	app, err := NewApp(ctx, Config{DB: db, Dialect: dialect, BlobDir: blobDir, Secret: secret, Demo: *demo, TLS: *useTLS, Logger: logger})
+	app, err := NewApp(ctx, Config{DB: db, Dialect: dialect, BlobDir: blobDir, Secret: secret, Demo: *demo, TLS: *useTLS, Logger: logger, Proxy: proxy})
 	if err != nil {
 		return err
+	}
+	if *recoverOwner {
+		pw, err := app.RecoverOwner(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "IP allow lists removed, owner's sign-in unlocked. New owner password (shown once): %s\n", pw)
+		return nil
 	}
 	logins, err := app.Seed(ctx)
 	if err != nil {
@@ -106,7 +124,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	scheme := "http"
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	if *useTLS {
 		cert, err := selfSigned()
 		if err != nil {
@@ -135,16 +153,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintln(out)
 
 	app.RunWorkers(ctx)
+	// On SIGINT/SIGTERM: stop accepting, let the requests in flight finish
+	// (a contact form that was accepted is stored), then flush what is
+	// buffered, and only then return.
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), 35*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
-		_ = app.Auth.FlushTokenUsage(sctx)
+		_ = app.kit.Auth.FlushTokenUsage(sctx)
+		_ = app.audit.Flush(sctx)
 	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-drained
 	return nil
 }
 
@@ -182,6 +207,45 @@ func openDB(dsn string, demo bool) (*sql.DB, sqldb.Dialect, string, error) {
 	}
 	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
 	return db, sqlstore.SQLite, strings.TrimSuffix(path, filepath.Ext(path)), err
+}
+
+// sizePool caps the database connections: PostgreSQL refuses clients past
+// max_connections (100 by default, shared by every process), and SQLite
+// has one writer at a time. Past the cap a request waits for a free
+// connection (until it is cancelled) instead of failing.
+func sizePool(db *sql.DB, d sqldb.Dialect, n int) {
+	if n <= 0 {
+		n = 16
+		if d == sqlstore.SQLite {
+			n = 4
+		}
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+}
+
+// parseProxies reads the -trusted-proxy flag.
+func parseProxies(s string) (ipfilter.ProxyConfig, error) {
+	var p ipfilter.ProxyConfig
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return p, fmt.Errorf("-trusted-proxy %q: %w", f, err)
+			}
+			f = netip.PrefixFrom(a, a.BitLen()).String()
+		}
+		pfx, err := netip.ParsePrefix(f)
+		if err != nil {
+			return p, fmt.Errorf("-trusted-proxy %q: %w", f, err)
+		}
+		p.Trusted = append(p.Trusted, pfx)
+	}
+	return p, nil
 }
 
 // loadSecret returns the root secret: HELPDESK_SECRET, else for a fresh

@@ -10,20 +10,55 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdprkit/gdprkit/authn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/gdprkit/gdprkit/authn"
 )
 
-// errorRE finds the error message the layout shows.
-var errorRE = regexp.MustCompile(`class="error"[^>]*>([^<]*)<`)
+func TestLoginEnrolTOTPAndLoginWithCode(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	body := b.login(agentUser, "wrong password here!")
+	assert.Contains(t, body, "Wrong username, password or code")
+	body = b.login(agentUser, agentPass)
+	require.Contains(t, body, "<h1>Inbox</h1>", "a password is enough before TOTP is set up")
 
-func pageError(body string) string {
-	if m := errorRE.FindStringSubmatch(body); m != nil {
-		return m[1]
-	}
-	return ""
+	b.get("/security")
+	assert.Contains(t, b.last, `id="totp-off"`)
+	_, body = b.post("/security/totp", nil)
+	require.Contains(t, body, `src="data:image/png;base64,`, "the QR code is shown")
+	secret := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(body)
+	require.NotNil(t, secret)
+	key, err := authn.DecodeSecret(secret[1])
+	require.NoError(t, err)
+
+	_, body = b.post("/security/totp/confirm", url.Values{"code": {"000000"}})
+	assert.Contains(t, body, "That code did not match")
+	_, body = b.post("/security/totp/confirm", url.Values{"code": {authn.TOTP(key, e.clock.Now(), authn.TOTPParams{})}})
+	require.Contains(t, body, `id="recovery-codes"`)
+	codes := regexp.MustCompile(`[a-z2-7]{4}(?:-[a-z2-7]{4}){5}`).FindAllString(body, -1)
+	require.Len(t, codes, 10, "ten recovery codes are shown once")
+	status, _ := b.get("/inbox")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, b.last, "Staff sign-in", "enrolling ended every session: the agent signs in again")
+
+	e.clock.Advance(30 * time.Second)
+	body = b.login(agentUser, agentPass)
+	require.Contains(t, body, `name="challenge"`, "the password alone no longer logs in")
+	challenge := regexp.MustCompile(`name="challenge" value="([^"]+)"`).FindStringSubmatch(body)[1]
+	_, body = b.post("/login/2fa", url.Values{"challenge": {challenge}, "code": {"123456"}})
+	assert.Contains(t, body, "Wrong username, password or code")
+	_, body = b.post("/login/2fa", url.Values{"challenge": {challenge}, "code": {authn.TOTP(key, e.clock.Now(), authn.TOTPParams{})}})
+	require.Contains(t, body, "<h1>Inbox</h1>")
+
+	// A recovery code works once instead of the TOTP code.
+	b2 := e.browser()
+	body = b2.login(agentUser, agentPass)
+	challenge = regexp.MustCompile(`name="challenge" value="([^"]+)"`).FindStringSubmatch(body)[1]
+	_, body = b2.post("/login/2fa", url.Values{"challenge": {challenge}, "code": {codes[0]}})
+	require.Contains(t, body, "<h1>Inbox</h1>")
+	_, body = b2.get("/security")
+	assert.Contains(t, body, "9 recovery codes left")
 }
 
 // TestLockoutReadsTheSameForRealAndUnknownUsers: repeated wrong passwords
@@ -51,7 +86,7 @@ func TestLockoutReadsTheSameForRealAndUnknownUsers(t *testing.T) {
 // TestOwnerUnlocksALockedLoginAndKnownBrowsersGetIn: an outsider's 100
 // wrong passwords lock the agent's login for new browsers only; the
 // agent's own browser, which logged in before, still gets in; the owner
-// sees the lock on the account page and unlocks it.
+// sees the lock on the agent's page and unlocks it.
 func TestOwnerUnlocksALockedLoginAndKnownBrowsersGetIn(t *testing.T) {
 	e := newEnv(t, false)
 	agent := e.browser()
@@ -70,7 +105,7 @@ func TestOwnerUnlocksALockedLoginAndKnownBrowsersGetIn(t *testing.T) {
 	// The outsider guesses from elsewhere, waiting out every delay.
 	ctx := context.Background()
 	for range 100 {
-		_, _ = e.app.Auth.Login(ctx, authn.LoginRequest{Account: e.app.acct, Username: agentUser, Password: "an outsider's guess"})
+		_, _ = e.app.kit.Auth.Login(ctx, authn.LoginRequest{Account: e.app.acct, Username: agentUser, Password: "an outsider's guess"})
 		e.clock.Advance(5 * time.Minute)
 	}
 	fresh := e.browser()
@@ -81,28 +116,28 @@ func TestOwnerUnlocksALockedLoginAndKnownBrowsersGetIn(t *testing.T) {
 
 	owner := e.browser()
 	owner.login(ownerUser, ownerPass)
-	_, body = owner.get("/account")
-	assert.Regexp(t, `<td>100</td>\s*<td><strong class="warn">locked</strong>`, body)
+	_, body = owner.get("/people/u-agent")
+	assert.Regexp(t, `Failed attempts in a row: 100 · <strong class="late" id="login-locked">locked`, body)
 
 	// The agent's own browser is not locked out by the outsider.
 	_, body = agent.post("/login", url.Values{"username": {agentUser}, "password": {agentPass}})
 	assert.Contains(t, body, "<h1>Inbox</h1>", "a browser that logged in before still gets in")
 	agent.post("/logout", nil)
 	for range 100 { // the outsider starts again
-		_, _ = e.app.Auth.Login(ctx, authn.LoginRequest{Account: e.app.acct, Username: agentUser, Password: "an outsider's guess"})
+		_, _ = e.app.kit.Auth.Login(ctx, authn.LoginRequest{Account: e.app.acct, Username: agentUser, Password: "an outsider's guess"})
 		e.clock.Advance(5 * time.Minute)
 	}
 	owner.login(ownerUser, ownerPass)
-	_, body = owner.get("/account")
-	id := regexp.MustCompile(`name="user" value="([^"]+)"><button class="secondary" id="unlock-`).FindStringSubmatch(body)
-	require.NotNil(t, id, body)
-	_, body = owner.post("/account/unlock", url.Values{"user": {id[1]}})
-	assert.Contains(t, body, "unlocked")
+	_, body = owner.get("/people/u-agent")
+	require.Contains(t, body, `id="unlock"`)
+	_, body = owner.post("/people/u-agent/unlock", nil)
+	assert.Contains(t, body, "The sign-in of Alex Agent is unlocked.")
+	assert.Contains(t, body, `id="login-ok"`)
 	_, body = fresh.post("/login", url.Values{"username": {agentUser}, "password": {agentPass}})
 	assert.Contains(t, body, "<h1>Inbox</h1>", "unlocked")
 
 	// Agents cannot unlock anyone.
-	status, _ = fresh.post("/account/unlock", url.Values{"user": {id[1]}})
+	status, _ = fresh.post("/people/u-owner/unlock", nil)
 	assert.Equal(t, http.StatusForbidden, status)
 }
 

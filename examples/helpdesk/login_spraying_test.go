@@ -27,6 +27,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
 	"github.com/gdprkit/gdprkit/internal/testdb"
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/sqldb"
@@ -105,9 +106,9 @@ func TestLoadLoginsUnderPasswordSpraying(t *testing.T) {
 		b := make([]byte, 12)
 		_, _ = rand.Read(b)
 		pw[i] = "agent-" + hex.EncodeToString(b)
-		u := User{ID: fmt.Sprintf("u-load-%d", i), Role: roleAgent, Name: fmt.Sprintf("Agent %d", i), Email: fmt.Sprintf("agent%d@helpdesk.example", i)}
-		require.NoError(t, app.addUser(ctx, u))
-		require.NoError(t, app.Auth.CreateUser(ctx, app.acct, u.ID, fmt.Sprintf("agent%d", i), pw[i]))
+		u := hostdb.User{ID: fmt.Sprintf("u-load-%d", i), Role: hostdb.RoleAgent, Name: fmt.Sprintf("Agent %d", i), Email: fmt.Sprintf("agent%d@helpdesk.example", i)}
+		require.NoError(t, app.host.AddUser(ctx, app.acct, u))
+		require.NoError(t, app.kit.Auth.CreateUser(ctx, app.acct, u.ID, fmt.Sprintf("agent%d", i), pw[i]))
 	}
 
 	peak := sampleMemory(t)

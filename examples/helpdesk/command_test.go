@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,12 +64,28 @@ func TestRunServesTLSAndPrintsDemoLogins(t *testing.T) {
 	}
 }
 
-func TestDemoClockFollowsRealTimeAndJumps(t *testing.T) {
-	var c DemoClock
-	before := time.Now().UTC()
-	got := c.Advance(15 * 24 * time.Hour)
-	assert.WithinDuration(t, before.Add(15*24*time.Hour), got, time.Minute)
-	a := c.Now()
-	time.Sleep(2 * time.Millisecond)
-	assert.True(t, c.Now().After(a), "the demo clock keeps running, so phone TOTP codes keep matching")
+// With -demo=false (the README's production-style invocation) an empty
+// database is still seeded with the publicly known demo owner/agent logins.
+func TestNonDemoModeDoesNotSeedKnownPasswords(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	db := filepath.Join(t.TempDir(), "prod.db")
+	t.Chdir(t.TempDir())
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo=false", "-db", db}, pw); pw.Close() }()
+	sc := bufio.NewScanner(pr)
+	out := ""
+	for sc.Scan() {
+		out += sc.Text() + "\n"
+		if strings.Contains(sc.Text(), "contact form:") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	cancel()
+	<-done
+	assert.NotContains(t, out, ownerPass, "a non-demo install must not get the hard-coded demo owner password")
+	assert.NotContains(t, out, agentPass)
+	assert.Regexp(t, `owner .* username owner  password [a-z2-7]{24}\n`, out)
 }

@@ -18,8 +18,8 @@ import (
 // beside its binding, and NewApp refuses to start without it.
 func TestHelpdeskBindingIsCategorised(t *testing.T) {
 	e := newEnv(t, false)
-	assert.NoError(t, processing.Check(e.app.Erasure.Graph(), e.app.processingConfig().Categories))
-	err := processing.Check(e.app.Erasure.Graph(), nil)
+	assert.NoError(t, processing.Check(e.app.kit.Erasure.Graph(), e.app.processingConfig().Categories))
+	err := processing.Check(e.app.kit.Erasure.Graph(), nil)
 	var un *processing.UncategorisedError
 	require.ErrorAs(t, err, &un)
 	assert.Equal(t, []erasure.Kind{erasure.KindBlob}, un.Kinds, "only the blob kind needs the record's help")
@@ -65,7 +65,7 @@ func TestRecordOfProcessingOverHTTP(t *testing.T) {
 			kinds[k.Kind] = true
 		}
 	}
-	for _, k := range e.app.Erasure.Graph().Order() {
+	for _, k := range e.app.kit.Erasure.Graph().Order() {
 		assert.True(t, kinds[k], "kind %s is in the record", k)
 	}
 	var keys []string
@@ -83,5 +83,5 @@ func TestRecordOfProcessingOverHTTP(t *testing.T) {
 	status, md := b.get("/privacy/record.md")
 	assert.Equal(t, http.StatusOK, status)
 	assert.True(t, strings.HasPrefix(md, "# Record of processing activities\n"))
-	assert.Contains(t, md, "| `authored_message` | — | messages the user wrote in other people's tickets: authorship anonymised | anonymize | yes |")
+	assert.Contains(t, md, "| `authored_message` | — | messages the person wrote in other people's tickets: author removed | anonymize | yes |")
 }

@@ -1,0 +1,182 @@
+package main
+
+// wiring.go is the part of this example a host copies: gdprkit's services
+// over the host's own database. binding.go describes the host's tables to
+// the erasure graph (a host writes its own from it); the rest is the
+// helpdesk itself: hostdb/ holds its tables and queries, the other files
+// here its HTTP server.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/consent"
+	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/fsblob"
+	"github.com/gdprkit/gdprkit/erasure/kitdata"
+	"github.com/gdprkit/gdprkit/erasure/sqltarget"
+	"github.com/gdprkit/gdprkit/examples/helpdesk/hostdb"
+	"github.com/gdprkit/gdprkit/ipfilter"
+	"github.com/gdprkit/gdprkit/retention"
+	"github.com/gdprkit/gdprkit/spam"
+	"github.com/gdprkit/gdprkit/store/sqlstore"
+)
+
+// Kit is gdprkit as the helpdesk uses it: one service per concern, on one
+// clock, one audit sink and the host's database.
+type Kit struct {
+	Store     *sqlstore.Store
+	Auth      *authn.Service
+	OwnerAuth *authn.Service
+	Consent   *consent.Service
+	Erasure   *erasure.Service
+	IPs       *ipfilter.Filter
+	Life      *retention.Service
+	Sweeper   *retention.Sweeper
+	Schedules *retention.Schedules
+	Spam      *spam.Filter
+	Blobs     *fsblob.Store
+	// AuthnConfig and Pseudonyms are what authn was given and the keyed
+	// pseudonyms every service uses (the record of processing, the
+	// breach register).
+	AuthnConfig authn.Config
+	Pseudonyms  *gdprkit.Pseudonymizer
+	consent     consent.Config
+}
+
+// KitConfig is what the wiring needs from the host.
+type KitConfig struct {
+	Host    *hostdb.DB           // the host's tables; gdprkit's gdpr_ tables share its database
+	BlobDir string               // attachment files, one folder per account
+	Keys    func(string) []byte  // a stable 32-byte key per purpose, derived from the host's secret
+	Clock   gdprkit.Clock        // time for every service
+	Audit   gdprkit.AuditSink    // where every service's events go
+	Logger  *slog.Logger         // operational messages, never personal data
+	Proxy   ipfilter.ProxyConfig // which proxies may name the client's address
+	Argon2  authn.Argon2Params   // password hashing cost (zero: authn's default)
+}
+
+// NewKit migrates gdprkit's tables and builds every service. The host's
+// tables are bound to the erasure graph and checked against the live
+// schema: sqltarget.Bind refuses a binding that a foreign key would break.
+func NewKit(ctx context.Context, c KitConfig) (k *Kit, err error) {
+	k = &Kit{}
+	if k.Store, err = sqlstore.New(c.Host.SQL(), c.Host.Dialect(), sqlstore.Options{Logger: c.Logger}); err == nil {
+		err = k.Store.Migrate(ctx)
+	}
+	ps, perr := gdprkit.NewPseudonymizer(c.Keys("pseudonyms"))
+	keys, kerr := authn.NewKeyRing("k1", map[string][]byte{"k1": c.Keys("totp")})
+	if err = errors.Join(err, perr, kerr); err != nil {
+		return nil, err
+	}
+	if k.Life, err = retention.New(retention.Config{Store: k.Store.Retention(), Clock: c.Clock, Audit: c.Audit, Logger: c.Logger}); err != nil {
+		return nil, err
+	}
+	if k.IPs, err = ipfilter.New(ipfilter.Config{Store: k.Store.IPFilter(), Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Pseudonymizer: ps,
+		Proxy: c.Proxy, StepUp: stepUp{k}}); err != nil {
+		return nil, err
+	}
+	k.Pseudonyms = ps
+	ac := authn.Config{Store: k.Store.Authn(), Keys: keys, Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Pseudonymizer: ps,
+		IPGate: k.IPs, Argon2: c.Argon2, Issuer: "gdprkit Helpdesk", ContextWords: []string{"helpdesk", "gdprkit"}}
+	if k.OwnerAuth, err = authn.New(ac); err != nil { // without the lifecycle gate: only to reinstate a suspended account
+		return nil, err
+	}
+	ac.AccountGate = k.Life
+	k.AuthnConfig = ac
+	if k.Auth, err = authn.New(ac); err != nil {
+		return nil, err
+	}
+	k.consent = consent.Config{Pseudonymizer: ps, Clock: c.Clock, Audit: c.Audit, Logger: c.Logger}
+	if k.Consent, err = consent.New(k.Store.Consent(), k.consent); err != nil {
+		return nil, err
+	}
+	if k.Spam, err = spam.New(k.Store.Spam(), spam.Config{Key: c.Keys("spam"), Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Refresh: -1}); err != nil {
+		return nil, err
+	}
+	if k.Blobs, err = fsblob.New(fsblob.Config{Dir: c.BlobDir}); err != nil {
+		return nil, err
+	}
+	cfg := binding(c.Host, k.Blobs)
+	cfg.Specs = categorise(cfg.Specs) // what categories of personal data each table holds, for the record of processing
+	b, err := sqltarget.Bind(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	graph, err := erasure.NewGraph(markProvided(append(b.Targets(), kitdata.ConsentTarget(k.Consent), kitdata.CredentialsTarget(k.Auth.Credentials()),
+		kitdata.ActorRefsTarget("ip_rule_author", "IP allow/deny entries the person added: kept, author removed", k.IPs),
+		kitdata.SpamLessonTarget(k.Spam, erasure.KindMessage, c.Host.SpamTrained)))...)
+	if err != nil {
+		return nil, err
+	}
+	if k.Erasure, err = erasure.New(erasure.Config{Store: k.Store.Erasure(), Graph: graph, Directory: c.Host.Directory(), Pseudonymizer: ps,
+		Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Rectifier: c.Host.Rectifier(), Objector: kitdata.Objector(k.Consent)}); err != nil {
+		return nil, err
+	}
+	if k.Sweeper, err = retention.NewSweeper(k.Life, retention.SweeperConfig{Owner: "helpdesk", ConfigRemover: retention.ConfigRemoverFunc(k.removeConfig),
+		Eraser: retention.DataEraserFunc(func(ctx context.Context, a gdprkit.AccountID) error {
+			_, err := k.Erasure.EraseAccount(ctx, a)
+			return err
+		}),
+	}); err != nil {
+		return nil, err
+	}
+	k.Schedules, err = retention.NewSchedules(retention.ScheduleConfig{Store: k.Store.Retention(), Clock: c.Clock, Audit: c.Audit, Logger: c.Logger,
+		Targets: map[retention.TargetKind]retention.Target{
+			retention.KindTicket:   c.Host.AgedTickets([]string{hostdb.StatusOpen, hostdb.StatusClosed, hostdb.StatusSpam}, k.deleteTickets),
+			retention.KindHeldSpam: c.Host.AgedTickets([]string{hostdb.StatusSpam}, k.deleteTickets)},
+		MaxClockJump: 90 * 24 * time.Hour}) // the demo clock jumps by days; the schedules screen shows the guard when it trips
+	return k, err
+}
+
+// stepUp lets ipfilter ask authn, built after it, whether the admin
+// changing IP rules confirmed their identity recently.
+type stepUp struct{ k *Kit }
+
+func (s stepUp) CheckStepUp(ctx context.Context, a gdprkit.AccountID, actor gdprkit.ActorID, session string) error {
+	return s.k.Auth.CheckStepUp(ctx, a, actor, session)
+}
+
+// deleteTickets deletes tickets for a retention rule through the erasure
+// graph: messages, attachments and files go too, and held tickets stay.
+func (k *Kit) deleteTickets(ctx context.Context, a gdprkit.AccountID, ids []string) (res retention.DeleteResult, err error) {
+	for _, id := range ids {
+		got, err := k.Erasure.DeleteRecord(ctx, a, erasure.KindTicket, id, retention.SystemActor)
+		switch {
+		case errors.Is(err, erasure.ErrHeld):
+			res.Held = append(res.Held, id)
+		case err != nil:
+			return res, err
+		case got[erasure.KindTicket] > 0: // this call removed the ticket row
+			res.Removed = append(res.Removed, id)
+		}
+	}
+	return res, nil
+}
+
+// removeConfig is retention's StepRemoveConfig: the account's IP rules,
+// API tokens, sessions and retention rules go.
+func (k *Kit) removeConfig(ctx context.Context, a gdprkit.AccountID) error {
+	_, err := k.Auth.RevokeAccount(ctx, a)
+	rules, rerr := k.Schedules.Rules(ctx, a)
+	err = errors.Join(k.IPs.DeleteAccount(ctx, a, retention.SystemActor), err, rerr)
+	for _, r := range rules {
+		if rerr := k.Schedules.RemoveRule(ctx, a, r.ID, retention.SystemActor); !errors.Is(rerr, gdprkit.ErrNotFound) {
+			err = errors.Join(err, rerr)
+		}
+	}
+	return err
+}
+
+// ConsentIn returns the consent service for the host's open transaction
+// tx, and whether it records inside tx (then consent commits, or
+// vanishes, with the host's rows). Until sqlstore's WithTx is merged it is
+// the plain service, and the caller records right after its commit.
+func (k *Kit) ConsentIn(tx *sql.Tx) (*consent.Service, bool) {
+	return k.Consent, false
+}
