@@ -3,7 +3,7 @@
 // tokens and sessions, behind one Service whose storage is the Store
 // interface (implemented by store/memstore and store/sqlstore), composed of
 // one small interface per feature: CredentialStore, ThrottleStore,
-// FactorStore, TokenStore, SessionStore and RevocationStore.
+// FactorStore, TokenStore, SessionStore, RevocationStore and RecordStore.
 //
 // A host calls Login (username + password → session or second-factor
 // challenge), CompleteLogin (challenge + TOTP or recovery code → session),

@@ -34,6 +34,7 @@ const (
 	EventUserDisabled      gdprkit.EventType = "authn.user_disabled"
 	EventUserEnabled       gdprkit.EventType = "authn.user_enabled"
 	EventUserErased        gdprkit.EventType = "authn.user_erased"
+	EventRecordsErased     gdprkit.EventType = "authn.records_erased"
 	EventUnlocked          gdprkit.EventType = "authn.unlocked"
 	EventTOTPEnrolStarted  gdprkit.EventType = "authn.totp_enrolment_started"
 	EventTOTPEnrolled      gdprkit.EventType = "authn.totp_enrolled"

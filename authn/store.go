@@ -166,6 +166,32 @@ type Store interface {
 	TokenStore
 	SessionStore
 	RevocationStore
+	RecordStore
+}
+
+// RecordStore lists a user's records one at a time and deletes exactly
+// the ones named, so that an erasure counts what it deleted
+// (Service.UserRecords, Service.DeleteUserRecords). It reaches the records
+// of every other part.
+type RecordStore interface {
+	// UserRecords returns up to limit (1 or more) refs of the user's
+	// records — the user record, TOTP enrolments (pending and active),
+	// recovery codes, API tokens (revoked or not), sessions and failure
+	// counters — that follow after: ordered by kind as RecordKinds lists
+	// them, then by ID within a kind (recovery codes by hash bytes,
+	// counters by factor, then client), in an order that is the same on
+	// every call. The zero after starts from the first record; after need
+	// not name a record that still exists. Fewer than limit refs means
+	// there are no more. An after of an unknown kind or a limit below 1
+	// fails with ErrInvalid.
+	UserRecords(ctx context.Context, account gdprkit.AccountID, user string, after RecordRef, limit int) ([]RecordRef, error)
+	// DeleteUserRecords deletes, atomically, the user's records that refs
+	// name, and counts by kind those it deleted. A ref that names no
+	// record of the user (already deleted, another user's, an unknown
+	// kind or a malformed ID) counts zero and is not an error. Nothing
+	// else changes: deleting the user record leaves the user's other
+	// records in place.
+	DeleteUserRecords(ctx context.Context, account gdprkit.AccountID, user string, refs []RecordRef) (Counts, error)
 }
 
 // CredentialStore keeps users: their canonical username and password hash.

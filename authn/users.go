@@ -342,13 +342,65 @@ func (s *Service) CountUser(ctx context.Context, account gdprkit.AccountID, user
 }
 
 // Credentials returns the Service seen as the erasure package's
-// credentials target interface: CountUser and EraseUser by subject,
-// returning a total count.
+// credentials target interface (erasure/kitdata.CredentialsTarget): the
+// subject's records one at a time (CredentialRecords and
+// DeleteCredentialRecords), and CountUser and EraseUser as one total.
 func (s *Service) Credentials() Credentials { return Credentials{s} }
 
-// Credentials adapts a Service to package erasure (CredentialsTarget): a
-// subject's credentials are counted and erased as one total.
+// Credentials adapts a Service to package erasure
+// (erasure/kitdata.CredentialsTarget). Its record IDs are RecordRef
+// strings ("user:u-1", "session:<id>", "recovery:<hash>", …).
 type Credentials struct{ s *Service }
+
+// CredentialRecords returns up to limit IDs of the user's records after
+// the one whose ID is after ("" for the first), in UserRecords's order,
+// each the String of its RecordRef. An after that is not a RecordRef — the
+// synthetic "1", "2", … an earlier CredentialsTarget handed out, in an
+// erasure checkpoint written before an upgrade — starts from the first
+// record, which only finds again what is still there.
+func (c Credentials) CredentialRecords(ctx context.Context, account gdprkit.AccountID, user gdprkit.SubjectID, after string, limit int) ([]string, error) {
+	var from RecordRef
+	if after != "" {
+		if r, err := ParseRecordRef(after); err == nil {
+			from = r
+		}
+	}
+	refs, err := c.s.UserRecords(ctx, account, string(user), from, min(limit, MaxRecordPage))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.String()
+	}
+	return out, nil
+}
+
+// DeleteCredentialRecords deletes exactly the user's records with the
+// given IDs (RecordRef strings) and returns how many it deleted. IDs that
+// are not RecordRefs name no record (the synthetic refs of an earlier
+// CredentialsTarget, in a checkpoint) and count zero, as do records
+// already deleted.
+func (c Credentials) DeleteCredentialRecords(ctx context.Context, account gdprkit.AccountID, user gdprkit.SubjectID, ids []string) (int, error) {
+	n := 0
+	for i := 0; i < len(ids); i += MaxRecordPage {
+		var refs []RecordRef
+		for _, id := range ids[i:min(i+MaxRecordPage, len(ids))] {
+			if r, err := ParseRecordRef(id); err == nil {
+				refs = append(refs, r)
+			}
+		}
+		if len(refs) == 0 {
+			continue
+		}
+		k, err := c.s.DeleteUserRecords(ctx, account, string(user), refs)
+		n += k.Total()
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
 
 // CountUser returns the number of authn records of the user.
 func (c Credentials) CountUser(ctx context.Context, account gdprkit.AccountID, user gdprkit.SubjectID) (int, error) {

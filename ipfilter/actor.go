@@ -45,7 +45,7 @@ func (f *Filter) ActorRecords(ctx context.Context, account gdprkit.AccountID, ac
 				if err != nil {
 					return nil, nil, err
 				}
-				ids = append(ids, fmt.Sprintf("%s/%s/%s", sr.Surface, l.list, e.Prefix))
+				ids = append(ids, actorEntryID(sr.Surface, l.list, e))
 				data = append(data, b)
 			}
 		}
@@ -61,6 +61,39 @@ func (f *Filter) ActorRecords(ctx context.Context, account gdprkit.AccountID, ac
 // erasure.ActorRefs). A replacement equal to actor changes nothing: the
 // result is (0, nil), without reading the store.
 func (f *Filter) AnonymizeActor(ctx context.Context, account gdprkit.AccountID, actor gdprkit.SubjectID, replacement gdprkit.ActorID) (int, error) {
+	return f.anonymizeActor(ctx, account, actor, replacement, nil)
+}
+
+// AnonymizeActorRecords is AnonymizeActor for the entries with the given
+// IDs only (as ActorRecords returns them: "surface/list/prefix"): each
+// that actor added gets replacement as its AddedBy, and the others — the
+// actor's entries not named, and IDs that name no entry of the actor — are
+// left as they are. It returns how many entries changed, so an erasure
+// that hands it a batch of IDs counts exactly what it anonymised; a
+// repeated call changes nothing more. Invalid account or replacement IDs
+// fail with gdprkit.ErrInvalid.
+func (f *Filter) AnonymizeActorRecords(ctx context.Context, account gdprkit.AccountID, actor gdprkit.SubjectID, ids []string, replacement gdprkit.ActorID) (int, error) {
+	if len(ids) == 0 {
+		if err := account.Validate(); err != nil {
+			return 0, err
+		}
+		return 0, replacement.Validate()
+	}
+	only := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		only[id] = true
+	}
+	return f.anonymizeActor(ctx, account, actor, replacement, only)
+}
+
+// actorEntryID is the ID ActorRecords gives an entry of a surface's list.
+func actorEntryID(s gdprkit.Surface, l List, e Entry) string {
+	return fmt.Sprintf("%s/%s/%s", s, l, e.Prefix)
+}
+
+// anonymizeActor replaces actor by replacement in the entries it added,
+// all of them (only nil) or those whose ID only holds.
+func (f *Filter) anonymizeActor(ctx context.Context, account gdprkit.AccountID, actor gdprkit.SubjectID, replacement gdprkit.ActorID, only map[string]bool) (int, error) {
 	if err := account.Validate(); err != nil {
 		return 0, err
 	}
@@ -79,8 +112,8 @@ func (f *Filter) AnonymizeActor(ctx context.Context, account gdprkit.AccountID, 
 		var next *SurfaceRules
 		n := 0
 		for _, sr := range rs.Surfaces {
-			allow, a := replaceActor(sr.Allow, actor, replacement)
-			deny, d := replaceActor(sr.Deny, actor, replacement)
+			allow, a := replaceActor(sr.Surface, ListAllow, sr.Allow, actor, replacement, only)
+			deny, d := replaceActor(sr.Surface, ListDeny, sr.Deny, actor, replacement, only)
 			if a+d > 0 {
 				next, n = &SurfaceRules{Surface: sr.Surface, Allow: allow, Deny: deny}, a+d
 				break
@@ -103,11 +136,11 @@ func (f *Filter) AnonymizeActor(ctx context.Context, account gdprkit.AccountID, 
 	}
 }
 
-func replaceActor(es []Entry, actor gdprkit.SubjectID, replacement gdprkit.ActorID) ([]Entry, int) {
+func replaceActor(s gdprkit.Surface, l List, es []Entry, actor gdprkit.SubjectID, replacement gdprkit.ActorID, only map[string]bool) ([]Entry, int) {
 	out := make([]Entry, len(es))
 	n := 0
 	for i, e := range es {
-		if string(e.AddedBy) == string(actor) {
+		if string(e.AddedBy) == string(actor) && (only == nil || only[actorEntryID(s, l, e)]) {
 			e.AddedBy = replacement
 			n++
 		}

@@ -24,20 +24,42 @@ type ActorRefs interface {
 	DeleteAccount(ctx context.Context, account gdprkit.AccountID, actor gdprkit.ActorID) error
 }
 
+// ActorRecordRefs is ActorRefs that can anonymise record by record, what
+// ActorRefsTarget needs to act on exactly the records the engine hands it
+// (*ipfilter.Filter has it).
+type ActorRecordRefs interface {
+	ActorRefs
+	// AnonymizeActorRecords replaces user by replacement as the author of
+	// the records with the given IDs (as ActorRecords returns them) that
+	// name user, leaves every other record as it is, and returns how many
+	// changed. It must be idempotent.
+	AnonymizeActorRecords(ctx context.Context, account gdprkit.AccountID, user gdprkit.SubjectID, ids []string, replacement gdprkit.ActorID) (int, error)
+}
+
 // ActorRefsTarget returns a root target of kind k over records whose
 // authorship names the subject: it can only anonymise (the records stay,
 // authored by the erasure's label "Former user …"), and exports the
-// records for access requests. Anonymize changes every such record of the
-// subject at once, whatever refs it is given.
+// records for access requests. Find pages through the subject's records
+// by ID.
+//
+// When r is an ActorRecordRefs (*ipfilter.Filter is), Anonymize changes
+// exactly the records it is given and reports how many changed, so the
+// plan, the receipt and what changed agree. Otherwise Anonymize changes
+// every such record of the subject at once, whatever refs it is given,
+// and reports at most as many as the refs: a subject with more records
+// than the erasure's batch size is then under-counted.
 func ActorRefsTarget(k erasure.Kind, description string, r ActorRefs) erasure.Target {
-	return actorRefsTarget{kind: k, desc: description, r: r}
+	t := actorRefsTarget{kind: k, desc: description, r: r}
+	t.byRecord, _ = r.(ActorRecordRefs)
+	return t
 }
 
 type actorRefsTarget struct {
 	erasure.Base
-	kind erasure.Kind
-	desc string
-	r    ActorRefs
+	kind     erasure.Kind
+	desc     string
+	r        ActorRefs
+	byRecord ActorRecordRefs // r, when it anonymises record by record
 }
 
 func (t actorRefsTarget) Info() erasure.TargetInfo {
@@ -89,6 +111,10 @@ func (t actorRefsTarget) Anonymize(ctx context.Context, account gdprkit.AccountI
 	label := a.Label
 	if label == "" {
 		label = string(a.Pseudonym)
+	}
+	if t.byRecord != nil {
+		n, err := t.byRecord.AnonymizeActorRecords(ctx, account, a.Subject, refIDs(refs), gdprkit.ActorID(label))
+		return erasure.Change{Records: int64(n)}, err
 	}
 	n, err := t.r.AnonymizeActor(ctx, account, a.Subject, gdprkit.ActorID(label))
 	return erasure.Change{Records: int64(min(n, len(refs)))}, err

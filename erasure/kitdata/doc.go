@@ -12,6 +12,20 @@
 // service satisfies (*consent.Service, authn.Service.Credentials(),
 // *spam.Filter, *ipfilter.Filter), so the packages meet only here.
 //
+// Receipts count what changed (issue #25): each target's Find returns one
+// ref per stored record — a consent record, a login, session, TOTP
+// enrolment, recovery code, API token or failure counter, an IP rule, a
+// spam lesson — paging with Query.After and Query.Limit in a stable order,
+// and Delete and Anonymize act on exactly the refs they are given and
+// report how many records they changed. A plan therefore counts what the
+// erasure will change, the receipt what it did, and both equal the
+// records that went, however many batches a subject's data spans. The
+// targets do not implement erasure.Caps.Predict: with one ref per record
+// and no database cascade, the refs a dry run finds are already the exact
+// count. A host's own Credentials or ActorRefs that cannot act record by
+// record still works, erased whole, and is then counted at most one batch
+// per subject (see CredentialsTarget and ActorRefsTarget).
+//
 // Each target declares the categories of personal data its records hold
 // (erasure.TargetInfo.Categories), for the record of processing
 // activities package processing generates.

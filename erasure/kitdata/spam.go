@@ -148,8 +148,14 @@ func (t spamLessonTarget) Delete(ctx context.Context, account gdprkit.AccountID,
 			changed++ // a record whose lesson is still there is untrained now
 		}
 	}
-	if _, err = t.l.ForgetBatch(ctx, account, ex); err != nil {
+	forgot, err := t.l.ForgetBatch(ctx, account, ex)
+	if err != nil {
 		return erasure.Change{}, err
+	}
+	if len(ex) == len(tr) {
+		// One lesson per record: ForgetBatch's count is exact, and lower
+		// when a lesson expired or was forgotten since it was read.
+		changed = min(changed, int64(forgot))
 	}
 	return erasure.Change{Records: min(changed, int64(len(refs)))}, nil
 }

@@ -63,6 +63,7 @@ func authnService(t *testing.T, st authn.Store, clock gdprkit.Clock, mod ...func
 
 func runAuthn(t *testing.T, f Factory) {
 	t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedAuthn(t, f(t).Authn()) })
+	t.Run("Records", func(t *testing.T) { t.Parallel(); runAuthnRecords(t, f) })
 	ctx := context.Background()
 	newStore := func(t *testing.T) (authn.Store, gdprkit.AccountID) { return f(t).Authn(), NewAccount(t) }
 

@@ -162,6 +162,15 @@ func paddedAuthn(t *testing.T, st authn.Store) {
 			c, err := st.DeleteAccount(ctx, pa)
 			return c.Total() > 0, err
 		},
+		"UserRecords": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+			rs, err := st.UserRecords(ctx, pa, "u1", authn.RecordRef{}, 10)
+			return len(rs) > 0, err
+		},
+		"DeleteUserRecords": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+			c, err := st.DeleteUserRecords(ctx, pa, "u1", []authn.RecordRef{{Kind: authn.RecordUser, ID: "u1"},
+				{Kind: authn.RecordSession, ID: "s1"}, {Kind: authn.RecordToken, ID: "t1"}})
+			return c.Total() > 0, err
+		},
 	})
 	intact()
 
@@ -178,6 +187,21 @@ func paddedAuthn(t *testing.T, st authn.Store) {
 		}
 		notFoundOrRefused(t, st.DeleteSession(ctx, a, id, "s1"), "DeleteSession of u1's session as "+id)
 		notFoundOrRefused(t, st.SetUserDisabled(ctx, a, id, true), "SetUserDisabled "+id)
+		rs, err := st.UserRecords(ctx, a, id, authn.RecordRef{}, 10)
+		if err == nil {
+			assert.Empty(t, rs, "UserRecords %q lists nothing of u1", id)
+		}
+		c, err = st.DeleteUserRecords(ctx, a, id, []authn.RecordRef{{Kind: authn.RecordUser, ID: "u1"}, {Kind: authn.RecordUser, ID: id},
+			{Kind: authn.RecordSession, ID: "s1"}, {Kind: authn.RecordToken, ID: "t1"}})
+		if err == nil {
+			assert.Zero(t, c.Total(), "DeleteUserRecords %q deletes nothing of u1", id)
+		}
+	}
+	for _, id := range padded("s1") {
+		c, err := st.DeleteUserRecords(ctx, a, "u1", []authn.RecordRef{{Kind: authn.RecordSession, ID: id}})
+		if err == nil {
+			assert.Zero(t, c.Sessions, "DeleteUserRecords of session %q deletes nothing", id)
+		}
 	}
 	for _, name := range padded("alice") {
 		_, err := st.UserByUsername(ctx, a, name)
