@@ -13,7 +13,7 @@ import (
 )
 
 // MaxConfigJSON is the largest binding LoadConfig reads: 16 MiB, far above
-// any helpdesk's (the restrict fixture's 40 kinds take 8 KiB).
+// any helpdesk's (the restrict binding, 40 kinds, takes 8 KiB).
 const MaxConfigJSON = 16 << 20
 
 // LoadConfig reads a binding written as JSON: the JSON form of Config
