@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -212,4 +213,57 @@ func TestUnreachableDatabase(t *testing.T) {
 		assert.Equal(t, exitError, r.code, c.driver)
 		assert.Contains(t, r.stderr, "connect to the database", c.driver)
 	}
+}
+
+// The outputs of this command shown in docs/binding-an-existing-schema.md
+// (the text blocks marked <!-- output: gdprkit-bindcheck ARGS -->) are
+// lines of what it prints with those arguments on the restrict schema
+// (SQLite), in order; "…" stands for lines left out.
+func TestGuideShowsRealOutput(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("..", "..", "docs", "binding-an-existing-schema.md"))
+	require.NoError(t, err)
+	db := fixture(t, sqldb.SQLite, hostfixture.Restrict)
+	lines := strings.Split(string(page), "\n")
+	var checked int
+	for i := 1; i < len(lines); i++ {
+		args, ok := strings.CutPrefix(strings.TrimSpace(lines[i-1]), "<!-- output: gdprkit-bindcheck ")
+		if !ok || strings.TrimSpace(lines[i]) != "```text" {
+			continue
+		}
+		args = strings.TrimSuffix(args, " -->")
+		var want [][]string
+		want = append(want, nil)
+		for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "```"; i++ {
+			switch l := strings.TrimSpace(lines[i]); l {
+			case "…":
+				want = append(want, nil)
+			case "":
+			default:
+				want[len(want)-1] = append(want[len(want)-1], l)
+			}
+		}
+		r := bindcheck(t, nil, append([]string{"-driver", "sqlite", "-dsn", db.DSN}, strings.Fields(args)...)...)
+		require.NotEqual(t, exitError, r.code, r.stderr)
+		var got []string
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				got = append(got, l)
+			}
+		}
+		at := 0
+		for _, chunk := range want {
+			found := -1
+			for j := at; j+len(chunk) <= len(got) && found < 0; j++ {
+				if slices.Equal(got[j:j+len(chunk)], chunk) {
+					found = j
+				}
+			}
+			if !assert.GreaterOrEqual(t, found, 0, "gdprkit-bindcheck %s does not print, here, in this order:\n%s\n\nit prints:\n%s", args, strings.Join(chunk, "\n"), r.stdout) {
+				break
+			}
+			at = found + len(chunk)
+		}
+		checked++
+	}
+	assert.Equal(t, 2, checked, "the guide shows two runs of the command")
 }
