@@ -2,6 +2,10 @@
 // cascade declaratively, and checks the binding against the live
 // database before anything is written.
 //
+// docs/binding-an-existing-schema.md is the guide, with the bindings of two
+// schemas nobody here wrote as worked examples; cmd/gdprkit-bindcheck runs
+// the same check on a JSON binding (LoadConfig) in a host's CI.
+//
 // A host describes each table it wants erased as a Spec — the table, its
 // key, the column that links a row to its subject (a root) or to its
 // parent record (a child), row filters, and per column what anonymisation
