@@ -96,6 +96,7 @@ type App struct {
 	Breaches  *breach.Service      // handlers_breach.go
 	Support   *staffaccess.Service // handlers_staffaccess.go
 	outbox    *noticeOutbox
+	compact   erasure.PhysicalStep // after each erasure: SQLite checkpoint, VACUUM / OPTIMIZE (docs/physical-erasure.md)
 
 	csrfKey   []byte
 	portalKey []byte
@@ -188,7 +189,7 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	if a.Erasure, err = erasure.New(erasure.Config{Store: st.Erasure(), Graph: graph, Directory: directory{a}, Pseudonymizer: ps,
-		Clock: a.clock, Audit: a.audit, Logger: cfg.Logger, Rectifier: userRectifier{a}, Objector: kitdata.Objector(a.Consent)}); err != nil {
+		Clock: a.clock, Audit: a.audit, Logger: cfg.Logger, Rectifier: userRectifier{a}, Objector: kitdata.Objector(a.Consent), Physical: []erasure.PhysicalStep{a.compact}}); err != nil {
 		return nil, err
 	}
 	if a.Sweeper, err = retention.NewSweeper(a.Life, retention.SweeperConfig{Owner: "helpdesk",
@@ -372,6 +373,7 @@ func (a *App) erasureTargets(ctx context.Context) ([]erasure.Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.compact = b.Compact(sqltarget.CompactOptions{})
 	return append(b.Targets(),
 		kitdata.ConsentTarget(a.Consent),
 		kitdata.CredentialsTarget(a.Auth.Credentials()),
