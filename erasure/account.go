@@ -23,6 +23,9 @@ type AccountResult struct {
 	Leftovers map[Kind]int64 `json:"leftovers,omitempty"`
 	// Held counts, by kind, records kept because a legal hold covers them.
 	Held map[Kind]int64 `json:"held,omitempty"`
+	// Physical lists the post-erasure physical steps that ran
+	// (Config.Physical, physical.go).
+	Physical []PhysicalResult `json:"physical,omitempty"`
 }
 
 // accountRules are the rules of an account deletion: the targets'
@@ -143,6 +146,10 @@ func (s *Service) EraseAccount(ctx context.Context, account gdprkit.AccountID) (
 	}
 	if _, err := s.store.ScrubAccount(ctx, account, s.now()); err != nil {
 		return res, fmt.Errorf("erasure: scrub requests: %w", err)
+	}
+	// Post-erasure physical steps (physical.go).
+	if res.Physical, err = s.physicalAccount(ctx, account); err != nil {
+		return res, err
 	}
 	var left, held int64
 	for _, n := range res.Leftovers {

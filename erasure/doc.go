@@ -145,6 +145,13 @@
 // prefix). Config.ReassignTo and a request's ReassignTo must name an
 // agent.
 //
+// Deleted rows stay readable in database files, write-ahead logs and
+// backups until the database rewrites or expires them; Config.Physical
+// runs optional steps after each erasure (erasure/sqltarget's
+// Binding.Compact checkpoints SQLite, VACUUMs PostgreSQL, OPTIMIZEs MySQL)
+// and the receipt records them: docs/physical-erasure.md says exactly what
+// remains where, for how long, and what those steps do about it.
+//
 // # The other rights: one request model
 //
 // Rectification (Art. 16), restriction (Art. 18), objection (Art. 21)

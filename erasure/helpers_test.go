@@ -102,6 +102,7 @@ type envOpt struct {
 	acct       gdprkit.AccountID
 	hd         *memhelpdesk.Helpdesk
 	extra      []erasure.Target // added to the graph
+	physical   []erasure.PhysicalStep
 }
 
 func newEnv(t *testing.T, o envOpt) *env {
@@ -130,7 +131,8 @@ func newEnv(t *testing.T, o envOpt) *env {
 	}
 	g, err := erasure.NewGraph(targets...)
 	require.NoError(t, err)
-	cfg := erasure.Config{Store: e.store, Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock, Audit: e.audit, BatchSize: o.batch, Rules: o.rules}
+	cfg := erasure.Config{Store: e.store, Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock, Audit: e.audit, BatchSize: o.batch, Rules: o.rules,
+		Physical: o.physical}
 	if o.recipients {
 		cfg.Recipients = []erasure.Recipient{{Name: "crm", Notifier: e.notes}}
 	}

@@ -409,11 +409,16 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 		}
 		s.emit(ctx, job.Account, "erasure.recipient_notified", "", req.SubjectPS, map[string]string{"request": req.ID, "recipient": rc.Name})
 	}
+	// Post-erasure physical steps (physical.go), recorded in the receipt.
+	phys, err := s.physicalJob(ctx, job, st, false, save)
+	if err != nil {
+		return err
+	}
 	now := s.now()
 	w := s.newWalker(job.Account, req.Subject, st, nil)
 	rcpt := Receipt{ID: gdprkit.NewID(), RequestID: req.ID, SubjectPS: req.SubjectPS, Scope: req.Scope,
 		ReceivedAt: req.ReceivedAt, CompletedAt: now, Targets: w.results(), Holds: st.Holds, Recipients: st.Notified,
-		BackupsExpireBy: now.Add(s.cfg.BackupRetention)}
+		BackupsExpireBy: now.Add(s.cfg.BackupRetention), Physical: phys}
 	for _, t := range rcpt.Targets {
 		rcpt.Partial = rcpt.Partial || t.Kept > 0
 	}
@@ -443,6 +448,7 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 	if err != nil {
 		return fmt.Errorf("erasure: finish job: %w", err)
 	}
+	s.physicalAfterReceipt(ctx, job, st) // physical.go: again, now that the receipt cleared the subject's identifiers
 	attrs := map[string]string{"request": req.ID, "receipt_seq": strconv.FormatInt(out.Seq, 10), "partial": strconv.FormatBool(out.Partial)}
 	var del, anon, kept int64
 	for _, t := range out.Targets {

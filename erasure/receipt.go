@@ -47,9 +47,14 @@ type Receipt struct {
 	Type RequestType `json:"type,omitempty"`
 	// Rights is what a rectification, restriction, objection or
 	// portability request did; empty for an erasure.
-	Rights   RightsResult `json:"rights,omitzero"`
-	PrevHash string       `json:"prev_hash"`
-	Hash     string       `json:"hash"`
+	Rights RightsResult `json:"rights,omitzero"`
+	// Physical lists the post-erasure physical steps that ran before the
+	// receipt was written (Config.Physical), failed ones included; empty
+	// when none is configured, so receipts without them keep their form
+	// and hash.
+	Physical []PhysicalResult `json:"physical,omitempty"`
+	PrevHash string           `json:"prev_hash"`
+	Hash     string           `json:"hash"`
 }
 
 // TargetResult counts what happened to one kind's records.

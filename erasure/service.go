@@ -134,6 +134,14 @@ type Config struct {
 	// (Art. 21); erasure/kitdata.Objector withdraws consent. Default:
 	// nil, and Submit refuses objection requests.
 	Objector Objector
+
+	// Physical are the post-erasure physical steps (physical.go), run in
+	// order after an erasure job's last batch and before its receipt,
+	// which records them, then again after the receipt; and after
+	// EraseAccount. erasure/sqltarget's Binding.Compact checkpoints
+	// SQLite, VACUUMs on PostgreSQL and OPTIMIZEs on MySQL what an erasure
+	// touched. Default: none.
+	Physical []PhysicalStep
 }
 
 // Service plans and carries out erasure and access requests. It is safe

@@ -115,7 +115,9 @@ func NewKit(ctx context.Context, c KitConfig) (k *Kit, err error) {
 		return nil, err
 	}
 	if k.Erasure, err = erasure.New(erasure.Config{Store: k.Store.Erasure(), Graph: graph, Directory: c.Host.Directory(), Pseudonymizer: ps,
-		Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Rectifier: c.Host.Rectifier(), Objector: kitdata.Objector(k.Consent)}); err != nil {
+		Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Rectifier: c.Host.Rectifier(), Objector: kitdata.Objector(k.Consent),
+		// After each erasure: SQLite checkpoint, VACUUM / OPTIMIZE of the touched tables (docs/physical-erasure.md).
+		Physical: []erasure.PhysicalStep{b.Compact(sqltarget.CompactOptions{})}}); err != nil {
 		return nil, err
 	}
 	if k.Sweeper, err = retention.NewSweeper(k.Life, retention.SweeperConfig{Owner: "helpdesk", ConfigRemover: retention.ConfigRemoverFunc(k.removeConfig),

@@ -75,6 +75,7 @@ func cloneReceipt(r erasure.Receipt) erasure.Receipt {
 	}
 	r.ReceivedAt, r.CompletedAt, r.BackupsExpireBy = erUTC(r.ReceivedAt), erUTC(r.CompletedAt), erUTC(r.BackupsExpireBy)
 	r.Rights = cloneRights(r.Rights)
+	r.Physical = slices.Clone(r.Physical)
 	return r
 }
 

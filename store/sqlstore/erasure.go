@@ -10,6 +10,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/sqldb"
 )
 
 // Erasure returns the store of the erasure package.
@@ -219,6 +220,18 @@ func (e erasureSQL) SaveJob(ctx context.Context, a gdprkit.AccountID, id, token 
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		if err != nil {
+			return mapErr(err, "save erasure job")
+		}
+		// MySQL counts only changed rows: a save that changes nothing (the
+		// same state and lease end, as a clock that did not move gives)
+		// still holds the lease if the token matches.
+		var one int
+		err := e.db.QueryRowContext(ctx, e.q("SELECT 1 FROM gdpr_erasure_jobs WHERE account_id = ? AND id = ? AND lease_token = ? AND status = ?"),
+			string(a), id, token, string(erasure.JobRunning)).Scan(&one)
+		if n == 0 && e.d.Dialect == sqldb.MySQL && err == nil {
+			return nil
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return mapErr(err, "save erasure job")
 		}
 		return fmt.Errorf("erasure job %q: %w", id, gdprkit.ErrLeaseLost)
