@@ -303,7 +303,7 @@ func writeText(w io.Writer, file string, cfg sqltarget.Config, rep sqltarget.Rep
 			open++
 		}
 	}
-	fmt.Fprintf(w, "\nREFERENCES: %d foreign keys into tables the binding deletes from: %d handled by targets first, %d left to the database (Cascade), %d not handled",
+	fmt.Fprintf(w, "\nREFERENCES: %d foreign keys into bound tables: %d handled by targets first, %d left to the database (Cascade), %d not handled",
 		len(rep.References), by, cascaded, open)
 	if ignored > 0 {
 		fmt.Fprintf(w, ", %d ignored", ignored)

@@ -76,7 +76,7 @@ func ExampleBind_refused() {
 	//   sqltarget: stats.person_id: references the subjects' table people, but no target binds it: bind it (SubjectColumn or ParentColumn person_id), or list it in Ignore if it holds nothing about the person
 	//   sqltarget: tickets.assignee_id: references the subjects' table people, but no target binds it: bind it (SubjectColumn or ParentColumn assignee_id), or list it in Ignore if it holds nothing about the person
 	//   sqltarget person: audit.person_id: deleting people rows would be refused by this foreign key (ON DELETE NO ACTION): no target handles audit first; bind it (ParentColumn person_id), or keep people rows (anonymise in place)
-	//   sqltarget person: people.id: a pseudonym into a integer column: use a Marker to anonymise a row with an integer key in place
+	//   sqltarget person: people.id: a pseudonym into an integer column: use a Marker to anonymise a row with an integer key in place
 	//   sqltarget person: people.id: anonymising changes this column, which audit.person_id references (ON UPDATE NO ACTION): anonymise in place with a Marker instead
 	//   sqltarget person: people.id: anonymising changes this column, which replies.author_id references (ON UPDATE NO ACTION): anonymise in place with a Marker instead
 	//   sqltarget person: people.id: anonymising changes this column, which stats.person_id references (ON UPDATE NO ACTION): anonymise in place with a Marker instead
@@ -114,16 +114,17 @@ func ExampleBind() {
 		fmt.Println(o)
 	}
 	for _, r := range rep.References {
-		fmt.Printf("%s -> %s (ON DELETE %s): by %v, cascaded %v\n", r.From, r.To, r.OnDelete, r.By, r.Cascaded)
+		fmt.Printf("%s -> %s (ON DELETE %s): by %v, cascaded %v, ignored %v\n", r.From, r.To, r.OnDelete, r.By, r.Cascaded, r.Ignored)
 	}
 	// Output:
 	// kinds in order: [reply ticket assigned authored person]
 	// assigned before person: tickets.assignee_id references people
 	// authored before person: replies.author_id references people
-	// replies.author_id -> people (ON DELETE CASCADE): by [authored], cascaded false
-	// tickets.assignee_id -> people (ON DELETE SET NULL): by [assigned], cascaded false
-	// tickets.requester_id -> people (ON DELETE CASCADE): by [ticket], cascaded false
-	// replies.ticket_id -> tickets (ON DELETE CASCADE): by [reply], cascaded false
+	// replies.author_id -> people (ON DELETE CASCADE): by [authored], cascaded false, ignored false
+	// tickets.assignee_id -> people (ON DELETE SET NULL): by [assigned], cascaded false, ignored false
+	// tickets.requester_id -> people (ON DELETE CASCADE): by [ticket], cascaded false, ignored false
+	// replies.ticket_id -> tickets (ON DELETE CASCADE): by [reply], cascaded false, ignored false
+	// audit.person_id -> people (ON DELETE NO ACTION): by [], cascaded false, ignored true
 }
 
 // restrictNaive is the restrict fixture bound naively (the binding of

@@ -194,7 +194,12 @@ func (a *analysis) coverage() {
 		}
 		done[strings.ToLower(f.table.Name)] = true
 		for _, fk := range a.schema.ReferencesTo(f.table.Name) {
-			if matches(a.b.cfg.Ignore, fk.Table, fk.Columns) || matches(a.b.cfg.Cascade, fk.Table, fk.Columns) || a.bound(fk) {
+			if a.bound(fk) || matches(a.b.cfg.Cascade, fk.Table, fk.Columns) {
+				continue
+			}
+			if matches(a.b.cfg.Ignore, fk.Table, fk.Columns) {
+				a.st.report.References = append(a.st.report.References, Reference{From: fk.Table + "." + strings.Join(fk.Columns, ","),
+					To: fk.RefTable, OnDelete: fk.OnDelete, Ignored: true})
 				continue
 			}
 			a.problem(Problem{Table: fk.Table, Column: strings.Join(fk.Columns, ","), Class: "coverage",

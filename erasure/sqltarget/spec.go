@@ -329,7 +329,9 @@ type Reference struct {
 	By []erasure.Kind `json:"by,omitempty"`
 	// Cascaded: the database deletes or nulls the rows (Config.Cascade).
 	Cascaded bool `json:"cascaded,omitempty"`
-	// Ignored: listed in Config.Ignore.
+	// Ignored: a foreign key into a subjects' table that no target binds,
+	// listed in Config.Ignore (it holds nothing about the person, or
+	// points at rows that stay).
 	Ignored bool `json:"ignored,omitempty"`
 }
 

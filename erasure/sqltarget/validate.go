@@ -304,7 +304,7 @@ func (a *analysis) actions(s *Spec, t *sqldb.Table, f *facts, use func(string, s
 			}
 		case Blank:
 			if col.Kind != sqldb.KindText {
-				bad("type", fmt.Sprintf("Blank on a %s column", col.Type))
+				bad("type", fmt.Sprintf("Blank on %s column", aType(col.Type)))
 			} else if isFK {
 				bad("type", "Blank on a foreign key column: use Null")
 			}
@@ -317,7 +317,7 @@ func (a *analysis) actions(s *Spec, t *sqldb.Table, f *facts, use func(string, s
 		case Pseudonym:
 			switch {
 			case col.Kind != sqldb.KindText:
-				bad("type", fmt.Sprintf("a pseudonym into a %s column: use a Marker to anonymise a row with an integer key in place", col.Type))
+				bad("type", fmt.Sprintf("a pseudonym into %s column: use a Marker to anonymise a row with an integer key in place", aType(col.Type)))
 			case isFK:
 				bad("type", "a pseudonym into a foreign key column would break the reference: use Null")
 			case col.MaxLength > 0 && col.MaxLength < pseudonymLen:
@@ -326,7 +326,7 @@ func (a *analysis) actions(s *Spec, t *sqldb.Table, f *facts, use func(string, s
 		case Label:
 			switch {
 			case col.Kind != sqldb.KindText:
-				bad("type", fmt.Sprintf("a label into a %s column", col.Type))
+				bad("type", fmt.Sprintf("a label into %s column", aType(col.Type)))
 			case isFK:
 				bad("type", "a label into a foreign key column would break the reference")
 			case col.MaxLength > 0 && col.MaxLength < maxLabel:
@@ -338,7 +338,7 @@ func (a *analysis) actions(s *Spec, t *sqldb.Table, f *facts, use func(string, s
 			}
 		case RemoveJSON, ReplaceJSON:
 			if col.Kind != sqldb.KindJSON && col.Kind != sqldb.KindText {
-				bad("type", fmt.Sprintf("%s on a %s column", c.Action, col.Type))
+				bad("type", fmt.Sprintf("%s on %s column", c.Action, aType(col.Type)))
 			}
 			for _, p := range c.Paths {
 				if _, err := parsePath(p); err != nil {
@@ -347,11 +347,11 @@ func (a *analysis) actions(s *Spec, t *sqldb.Table, f *facts, use func(string, s
 			}
 		case RemoveElement:
 			if col.Kind != sqldb.KindArray && col.Kind != sqldb.KindJSON && col.Kind != sqldb.KindText {
-				bad("type", fmt.Sprintf("RemoveElement on a %s column", col.Type))
+				bad("type", fmt.Sprintf("RemoveElement on %s column", aType(col.Type)))
 			}
 		case Redact:
 			if col.Kind != sqldb.KindText && col.Kind != sqldb.KindJSON {
-				bad("type", fmt.Sprintf("Redact on a %s column", col.Type))
+				bad("type", fmt.Sprintf("Redact on %s column", aType(col.Type)))
 			}
 		default:
 			bad("rule", fmt.Sprintf("unknown action %q", c.Action))
@@ -472,4 +472,12 @@ func (a *analysis) blob(bs BlobSpec) {
 		a.cond(s, t, f, c, use)
 	}
 	a.st.facts[bs.Kind] = f
+}
+
+// aType is a column type with its article: "an integer", "a text".
+func aType(t string) string {
+	if t != "" && strings.ContainsRune("aeiouAEIOU", rune(t[0])) {
+		return "an " + t
+	}
+	return "a " + t
 }
