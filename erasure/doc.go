@@ -120,6 +120,17 @@
 //     supplied: profile, messages, files; not tokens, sessions or agents'
 //     records), and closes the request with a receipt that counts them.
 //
+// Every request records its intake: the Channel it came through
+// (Submission.Channel, a small set plus a note for ChannelOther) and the
+// identity Evidence — the method ("logged_in_session", "email_link",
+// "id_document_checked", …), who checked, and a short note — given at
+// Submit for a verified submission or by VerifyIdentityWith. A note says
+// how, never what: CheckNote refuses one with an '@' or more than three
+// digits, so no document, phone number or address is stored. Request and
+// Requests return them; a receipt's Intake shows the channel, the method,
+// the verification time and the due date (extension included), never a
+// note or who checked.
+//
 // Choices: anyone may file these for themself; others file as Authorize
 // allows. Records created after a restriction was carried out are not
 // marked one by one: the subject-level mark covers them, so a host asks

@@ -47,9 +47,13 @@ type Receipt struct {
 	Type RequestType `json:"type,omitempty"`
 	// Rights is what a rectification, restriction, objection or
 	// portability request did; empty for an erasure.
-	Rights   RightsResult `json:"rights,omitzero"`
-	PrevHash string       `json:"prev_hash"`
-	Hash     string       `json:"hash"`
+	Rights RightsResult `json:"rights,omitzero"`
+	// Intake says how the request came in (channel, identity method) and
+	// its due date, by category only; nil for a request that recorded
+	// neither channel nor identity method.
+	Intake   *Intake `json:"intake,omitempty"`
+	PrevHash string  `json:"prev_hash"`
+	Hash     string  `json:"hash"`
 }
 
 // TargetResult counts what happened to one kind's records.

@@ -103,8 +103,8 @@ func (w *store) Requests(ctx context.Context, a gdprkit.AccountID, fl erasure.Re
 	return
 }
 
-func (w *store) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
-	return call(w.f, func() error { return w.s.VerifyRequest(ctx, a, id, at) })
+func (w *store) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id string, at time.Time, ev erasure.Evidence) error {
+	return call(w.f, func() error { return w.s.VerifyRequest(ctx, a, id, at, ev) })
 }
 
 func (w *store) ExtendRequest(ctx context.Context, a gdprkit.AccountID, id string, due time.Time, reason string) error {
