@@ -235,6 +235,12 @@ func (t blobTarget) Residue(ctx context.Context, account gdprkit.AccountID, q Re
 
 func (blobTarget) Check(context.Context, CheckRequest) error { return ErrUnsupported }
 
+// Locate returns ErrUnsupported: a file's time is its record's (locate
+// the attachments, then take their files).
+func (blobTarget) Locate(context.Context, gdprkit.AccountID, LocateQuery) ([]Ref, error) {
+	return nil, ErrUnsupported
+}
+
 // minNeedle is the shortest identifier a residue search looks for: shorter
 // values ("Al", "42") match too much to mean anything.
 const minNeedle = 4

@@ -80,6 +80,14 @@
 // after a backup is restored, ReErase files a new erasure for every user
 // erased since the backup was taken, in the scope they were erased in.
 //
+// Holders is the reverse query: the people whose records of a kind were
+// created in a period ("who had attachments stored between these dates",
+// a breach's affected subjects). Targets that can find records by time
+// declare Caps.Locate (sqltarget specs with a TimeColumn; memhelpdesk's
+// tickets, messages and attachments); Holders climbs from those records
+// through ParentsOf to the root record and maps it to the subject through
+// the Directory.
+//
 // Export answers an access request with one JSON document built by the
 // same graph. EraseAccount is the account-wide cascade package retention
 // calls when a terminated account's live data must go.

@@ -258,3 +258,8 @@ func (w *target) Residue(ctx context.Context, a gdprkit.AccountID, q erasure.Res
 func (w *target) Check(ctx context.Context, c erasure.CheckRequest) error {
 	return call(w.f, func() error { return w.t.Check(ctx, c) })
 }
+
+func (w *target) Locate(ctx context.Context, a gdprkit.AccountID, q erasure.LocateQuery) (r []erasure.Ref, err error) {
+	err = call(w.f, func() (e error) { r, e = w.t.Locate(ctx, a, q); return })
+	return
+}

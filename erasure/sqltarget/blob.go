@@ -72,6 +72,10 @@ func (t *blobTarget) Check(ctx context.Context, c erasure.CheckRequest) error {
 	return t.target().Check(ctx, c)
 }
 
+func (t *blobTarget) Locate(ctx context.Context, a gdprkit.AccountID, q erasure.LocateQuery) ([]erasure.Ref, error) {
+	return t.target().Locate(ctx, a, q)
+}
+
 // blobIndex is an erasure.BlobIndex over the spec's table.
 type blobIndex struct{ t *blobTarget }
 
