@@ -157,8 +157,8 @@ type Config struct {
 	// its agents and admins, and its owner.
 	DataSubjects []string
 	// Categories declares the data categories of kinds whose target
-	// cannot (blob targets, a host's own code); they are added to what the
-	// target declares.
+	// cannot (a host's own code); they are added to what the target
+	// declares.
 	Categories map[erasure.Kind][]string
 	// Clock stamps the record. Default: gdprkit.SystemClock.
 	Clock gdprkit.Clock

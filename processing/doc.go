@@ -46,8 +46,10 @@
 // bound to the erasure graph without saying what it holds would make the
 // record silently incomplete. Check is the same test as a function, for a
 // host's own unit test ("a test fails when a bound kind has no declared
-// data category"). Kinds whose target has no field for categories (blob
-// targets, a host's own code) are given theirs in Config.Categories.
+// data category"). Blob targets declare attachments themselves
+// (erasure.BlobTarget; sqltarget.BlobSpec.Categories overrides it); kinds
+// whose target has no field for categories (a host's own code) are given
+// theirs in Config.Categories.
 //
 // # Choices made where the issue is silent
 //

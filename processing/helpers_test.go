@@ -146,9 +146,8 @@ func (w *world) config() processing.Config {
 			{Name: "mailer", Purpose: "e-mail delivery", Categories: []string{erasure.CategoryContact, erasure.CategoryContent}, Region: "US (Virginia)",
 				Country: "US", Agreement: "DPA-2025-07", AgreementDate: "2025-07-01", TransferMechanism: "SCCs 2021/914 module 3"},
 		},
-		Measures:   []processing.Measure{{Name: "Audit log", Detail: "every gdprkit event is kept 2 years in an append-only store"}},
-		Categories: map[erasure.Kind][]string{erasure.KindBlob: {erasure.CategoryAttachments}},
-		Clock:      w.clock,
+		Measures: []processing.Measure{{Name: "Audit log", Detail: "every gdprkit event is kept 2 years in an append-only store"}},
+		Clock:    w.clock,
 	}
 }
 

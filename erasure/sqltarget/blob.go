@@ -29,6 +29,9 @@ func (t *blobTarget) target() erasure.Target {
 func (t *blobTarget) Info() erasure.TargetInfo {
 	info := t.target().Info()
 	info.Provided = t.spec.Provided
+	if len(t.spec.Categories) > 0 {
+		info.Categories = append([]string(nil), t.spec.Categories...)
+	}
 	return info
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/memhelpdesk"
 	"github.com/gdprkit/gdprkit/erasure/sqltarget"
 	"github.com/gdprkit/gdprkit/fakeclock"
 	"github.com/gdprkit/gdprkit/internal/testdb"
@@ -34,7 +35,7 @@ func locateDDL(d sqldb.Dialect) []string {
 		`CREATE TABLE lt_users (account_id VARCHAR(64) NOT NULL, id VARCHAR(64) NOT NULL, note VARCHAR(64) NULL, PRIMARY KEY (account_id, id))`,
 		`CREATE TABLE lt_tickets (account_id VARCHAR(64) NOT NULL, id BIGINT NOT NULL, requester_id VARCHAR(64) NULL, created_unix BIGINT NOT NULL, PRIMARY KEY (account_id, id))`,
 		`CREATE TABLE lt_messages (account_id VARCHAR(64) NOT NULL, id BIGINT NOT NULL, ticket_id BIGINT NOT NULL, created_at ` + tz + ` NOT NULL, PRIMARY KEY (account_id, id))`,
-		`CREATE TABLE lt_files (account_id VARCHAR(64) NOT NULL, id BIGINT NOT NULL, message_id BIGINT NOT NULL, created_at ` + ts + ` NULL, PRIMARY KEY (account_id, id))`,
+		`CREATE TABLE lt_files (account_id VARCHAR(64) NOT NULL, id BIGINT NOT NULL, message_id BIGINT NOT NULL, created_at ` + ts + ` NULL, blob_key VARCHAR(200) NULL, PRIMARY KEY (account_id, id))`,
 		`CREATE INDEX lt_files_created ON lt_files (account_id, created_at)`,
 	}
 }
@@ -113,10 +114,10 @@ func TestLocateByTimeColumn(t *testing.T) {
 					msgAt = f.at.(time.Time)
 				}
 				exec("INSERT INTO lt_messages VALUES (?, ?, ?, ?)", "acme", f.id, f.ticket, msgAt)
-				exec("INSERT INTO lt_files VALUES (?, ?, ?, ?)", "acme", f.id, f.id, at)
+				exec("INSERT INTO lt_files (account_id, id, message_id, created_at) VALUES (?, ?, ?, ?)", "acme", f.id, f.id, at)
 			}
 			exec("INSERT INTO lt_messages VALUES (?, ?, ?, ?)", "other", 1, 1, day(2))
-			exec("INSERT INTO lt_files VALUES (?, ?, ?, ?)", "other", 1, 1, day(2))
+			exec("INSERT INTO lt_files (account_id, id, message_id, created_at) VALUES (?, ?, ?, ?)", "other", 1, 1, day(2))
 
 			b, err := sqltarget.Bind(ctx, sqltarget.Config{DB: db.DB, Dialect: d, Specs: locateSpecs()})
 			require.NoError(t, err)
@@ -208,7 +209,7 @@ func TestLocateRefusesAnUnreadableTime(t *testing.T) {
 		_, err := db.Exec(st)
 		require.NoError(t, err)
 	}
-	_, err := db.Exec("INSERT INTO lt_files VALUES ('acme', 1, 1, 'next tuesday')")
+	_, err := db.Exec("INSERT INTO lt_files (account_id, id, message_id, created_at) VALUES ('acme', 1, 1, 'next tuesday')")
 	require.NoError(t, err)
 	b, err := sqltarget.Bind(ctx, sqltarget.Config{DB: db.DB, Dialect: sqldb.SQLite, Specs: locateSpecs()})
 	require.NoError(t, err)
@@ -217,6 +218,30 @@ func TestLocateRefusesAnUnreadableTime(t *testing.T) {
 			_, err = x.Locate(ctx, "acme", erasure.LocateQuery{From: time.Unix(0, 0), Limit: 10})
 			require.ErrorIs(t, err, gdprkit.ErrInvalid)
 			assert.NotContains(t, err.Error(), "tuesday", "the value is not quoted")
+		}
+	}
+}
+
+// A blob target declares the attachments category by default, and a
+// BlobSpec's Categories replace it (package processing reads them).
+func TestBlobSpecCategories(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.Open(t, sqldb.SQLite)
+	for _, st := range locateDDL(sqldb.SQLite) {
+		_, err := db.Exec(st)
+		require.NoError(t, err)
+	}
+	for _, c := range []struct {
+		set, want []string
+	}{{nil, []string{erasure.CategoryAttachments}}, {[]string{erasure.CategoryAttachments, "scans"}, []string{erasure.CategoryAttachments, "scans"}}} {
+		b, err := sqltarget.Bind(ctx, sqltarget.Config{DB: db.DB, Dialect: sqldb.SQLite, Specs: locateSpecs(),
+			Blobs: []sqltarget.BlobSpec{{Kind: erasure.KindBlob, Parent: erasure.KindAttachment, Table: "lt_files", KeyColumn: "blob_key", ParentColumn: "id",
+				AccountColumn: "account_id", Store: memhelpdesk.NewBlobs(), Categories: c.set}}})
+		require.NoError(t, err)
+		for _, x := range b.Targets() {
+			if x.Info().Kind == erasure.KindBlob {
+				assert.Equal(t, c.want, x.Info().Categories)
+			}
 		}
 	}
 }

@@ -258,6 +258,10 @@ type BlobSpec struct {
 	Where []Cond `json:"where,omitempty"`
 	// Store holds the files.
 	Store erasure.BlobStore `json:"-"`
+	// Categories are the categories of personal data the files hold, for
+	// the record of processing activities (package processing). Default:
+	// erasure.CategoryAttachments.
+	Categories []string `json:"categories,omitempty"`
 }
 
 // Config is what Bind needs.

@@ -55,9 +55,7 @@ func (a *App) processingConfig() processing.Config {
 		SubProcessors: nil,
 		Measures: []processing.Measure{{Name: "Audit log",
 			Detail: "every gdprkit event (logins, erasures, consent changes, IP denials) goes to the app's audit sink; this example keeps it in memory"}},
-		// The blob target's BlobSpec has no field for categories.
-		Categories: map[erasure.Kind][]string{erasure.KindBlob: {erasure.CategoryAttachments}},
-		Clock:      a.clock,
+		Clock: a.clock,
 	}
 }
 
