@@ -70,4 +70,17 @@
 // when you notified" in one call, with that verification included. Form
 // and FormJSON export the fields an authority's notification form asks
 // for.
+//
+// # Account deletion
+//
+// When the account is deleted, its register goes with it (DeleteAccount,
+// wired into the one account-deletion path by kitdata's
+// BreachRegisterTarget on the erasure graph): the register is the
+// account's own documentation, naming its people by actor ID and its data
+// subjects by pseudonyms only the account's data could resolve, so once
+// that data is gone it identifies nobody and keeping it would keep actor
+// IDs without a purpose. A controller that must keep its record longer
+// exports it (Register, Form) before the account ends; the vendor's own
+// processor records (when it told the controller, Art. 33(2)) live
+// outside the customer's register.
 package breach

@@ -130,10 +130,12 @@ type Store interface {
 	Holds(ctx context.Context, account gdprkit.AccountID) ([]Hold, error)
 
 	// ScrubAccount is called when the account's live data is erased: it
-	// clears the Subject of every request, and sets every open request to
-	// StatusCancelled and its unfinished job to JobCancelled. Receipts,
-	// tombstones and holds stay. It is idempotent and returns how many
-	// requests changed.
+	// clears the Subject of every request, sets every open request to
+	// StatusCancelled and its unfinished job to JobCancelled, and deletes
+	// the account's restriction marks (lifted ones too: they name the
+	// account's people by pseudonym, and what they restricted is gone).
+	// Receipts, tombstones and holds stay. It is idempotent and returns
+	// how many requests changed.
 	ScrubAccount(ctx context.Context, account gdprkit.AccountID, at time.Time) (int, error)
 
 	// The methods below serve the other data-subject rights (rights.go).

@@ -537,5 +537,6 @@ func (m *erasureMem) ScrubAccount(ctx context.Context, a gdprkit.AccountID, at t
 			n++
 		}
 	}
+	delete(m.rights, a) // restriction marks: pseudonyms of the account's people
 	return n, nil
 }

@@ -501,8 +501,11 @@ func (e erasureSQL) ScrubAccount(ctx context.Context, a gdprkit.AccountID, at ti
 		}
 		m, _ := res.RowsAffected()
 		n += m
-		_, err = tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_jobs SET status = ?, lease_owner = '', lease_token = '', updated_at = ? WHERE account_id = ? AND status IN (?, ?, ?)"),
-			append([]any{string(erasure.JobCancelled), e.ts(at), string(a)}, erUnfinished...)...)
+		if _, err = tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_jobs SET status = ?, lease_owner = '', lease_token = '', updated_at = ? WHERE account_id = ? AND status IN (?, ?, ?)"),
+			append([]any{string(erasure.JobCancelled), e.ts(at), string(a)}, erUnfinished...)...); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, e.q("DELETE FROM gdpr_erasure_restrictions WHERE account_id = ?"), string(a))
 		return err
 	})
 	return int(n), err
