@@ -58,7 +58,7 @@ type IPRuleSource interface {
 }
 
 // MeasureSource reports security measures in force for an account.
-// AuthnMeasures builds one from an authn.Config; MeasureFunc adapts a
+// AuthnMeasures builds one from an authn service's settings; MeasureFunc adapts a
 // function.
 type MeasureSource interface {
 	// Measures returns the measures in force for account.

@@ -30,8 +30,8 @@
 //     erased data survives in backups;
 //   - technical and organisational measures (30(1)(g), 30(2)(d), Art. 32):
 //     second factor (TOTP) availability and enforcement, argon2id password
-//     hashing, TOTP secrets encrypted at rest (from the authn.Config the
-//     host built its service with, AuthnMeasures), the account's IP allow
+//     hashing, TOTP secrets encrypted at rest (from the authn service's
+//     effective settings, AuthnMeasures), the account's IP allow
 //     lists (package ipfilter), gdprkit's own pseudonymised receipts and
 //     hash-chained consent records, and what the host declares (audit log,
 //     backups, staff training).

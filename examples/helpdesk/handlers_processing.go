@@ -44,7 +44,7 @@ func categorise(specs []sqltarget.Spec) []sqltarget.Spec {
 func (a *App) processingConfig() processing.Config {
 	return processing.Config{
 		Erasure: a.Erasure, Consent: a.Consent, Lifecycle: a.Life, Schedules: a.Schedules, IPRules: a.IPs,
-		Security:   []processing.MeasureSource{processing.AuthnMeasures(a.authnCfg)},
+		Security:   []processing.MeasureSource{processing.AuthnMeasures(a.Auth)},
 		Controller: a.controller,
 		Processor:  processing.Party{Name: "gdprkit Helpdesk (the vendor running this app)", Contact: "privacy@helpdesk.example"},
 		Purposes: []processing.DeclaredPurpose{{Key: "service", Name: "The helpdesk service", LegalBasis: "Art. 6(1)(b) contract with the account",
