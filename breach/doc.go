@@ -24,10 +24,13 @@
 // this bucket between these dates" — and stores the answer as keyed
 // pseudonyms (gdprkit.Pseudonymizer), never as raw IDs: the register
 // needs to count and tell apart the subjects, not to know them. The host
-// answers from its own tables or its erasure graph's targets (the example
-// helpdesk queries its attachments table); erasure.Service itself offers
-// no reverse query from records to subjects, so this package does not
-// adapt it.
+// answers from its own tables (the example helpdesk queries its
+// attachments table), or through its erasure graph: kitdata.AffectedFinder
+// (package erasure/kitdata) adapts erasure.Service.Holders, which finds
+// the records of a kind created in the period (targets with
+// erasure.Caps.Locate, such as sqltarget specs with a TimeColumn) and
+// climbs the graph to the people they belong to. The adapter lives there
+// so that this package never imports erasure.
 //
 // Reaching a subject needs the identity the register does not keep. The
 // choice made here: a subject notice carries only the pseudonym, and the
@@ -67,4 +70,17 @@
 // when you notified" in one call, with that verification included. Form
 // and FormJSON export the fields an authority's notification form asks
 // for.
+//
+// # Account deletion
+//
+// When the account is deleted, its register goes with it (DeleteAccount,
+// wired into the one account-deletion path by kitdata's
+// BreachRegisterTarget on the erasure graph): the register is the
+// account's own documentation, naming its people by actor ID and its data
+// subjects by pseudonyms only the account's data could resolve, so once
+// that data is gone it identifies nobody and keeping it would keep actor
+// IDs without a purpose. A controller that must keep its record longer
+// exports it (Register, Form) before the account ends; the vendor's own
+// processor records (when it told the controller, Art. 33(2)) live
+// outside the customer's register.
 package breach

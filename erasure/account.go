@@ -60,7 +60,7 @@ func (s *Service) accountRules() map[Kind]Rule {
 // are active, kinds a hold may cover are swept one record at a time (Find
 // with Query.All) and only what no hold covers is deleted, and the other
 // kinds are erased whole. Last it scrubs identifiers from the account's
-// requests (receipts and tombstones stay).
+// requests and deletes its restriction marks (receipts and tombstones stay).
 //
 // When held records remain it returns the result with an error wrapping
 // ErrHeld: the account's data is not all gone, and the caller (retention)

@@ -65,7 +65,8 @@ const MaxExportBlob = 8 << 20
 // the files of every record the index still lists, then whatever the
 // store holds for the account, so an account's files go even when their
 // attachment records went first. Residue reports files whose key holds
-// one of the subject's identifiers.
+// one of the subject's identifiers. It declares the data category
+// CategoryAttachments (TargetInfo.Categories).
 func BlobTarget(k, parent Kind, index BlobIndex, blobs BlobStore) Target {
 	return blobTarget{kind: k, parent: parent, index: index, blobs: blobs}
 }
@@ -78,7 +79,8 @@ type blobTarget struct {
 
 func (t blobTarget) Info() TargetInfo {
 	return TargetInfo{Kind: t.kind, Parent: t.parent, Default: Rule{Action: Delete}, Actions: []Action{Delete},
-		Description: "stored files (attachments, inline images)", Caps: Caps{Parents: true, EraseAccount: true, Residue: true}}
+		Description: "stored files (attachments, inline images)", Categories: []string{CategoryAttachments},
+		Caps: Caps{Parents: true, EraseAccount: true, Residue: true}}
 }
 
 func (t blobTarget) Find(ctx context.Context, account gdprkit.AccountID, q Query) ([]Ref, error) {
@@ -234,6 +236,12 @@ func (t blobTarget) Residue(ctx context.Context, account gdprkit.AccountID, q Re
 }
 
 func (blobTarget) Check(context.Context, CheckRequest) error { return ErrUnsupported }
+
+// Locate returns ErrUnsupported: a file's time is its record's (locate
+// the attachments, then take their files).
+func (blobTarget) Locate(context.Context, gdprkit.AccountID, LocateQuery) ([]Ref, error) {
+	return nil, ErrUnsupported
+}
 
 // minNeedle is the shortest identifier a residue search looks for: shorter
 // values ("Al", "42") match too much to mean anything.

@@ -125,6 +125,14 @@
 // after a backup is restored, ReErase files a new erasure for every user
 // erased since the backup was taken, in the scope they were erased in.
 //
+// Holders is the reverse query: the people whose records of a kind were
+// created in a period ("who had attachments stored between these dates",
+// a breach's affected subjects). Targets that can find records by time
+// declare Caps.Locate (sqltarget specs with a TimeColumn; memhelpdesk's
+// tickets, messages and attachments); Holders climbs from those records
+// through ParentsOf to the root record and maps it to the subject through
+// the Directory.
+//
 // Export answers an access request with one JSON document built by the
 // same graph. EraseAccount is the account-wide cascade package retention
 // calls when a terminated account's live data must go: every subject the
@@ -187,6 +195,17 @@
 //     only the kinds whose TargetInfo.Provided is set (what the subject
 //     supplied: profile, messages, files; not tokens, sessions or agents'
 //     records), and closes the request with a receipt that counts them.
+//
+// Every request records its intake: the Channel it came through
+// (Submission.Channel, a small set plus a note for ChannelOther) and the
+// identity Evidence — the method ("logged_in_session", "email_link",
+// "id_document_checked", …), who checked, and a short note — given at
+// Submit for a verified submission or by VerifyIdentityWith. A note says
+// how, never what: CheckNote refuses one with an '@' or more than three
+// digits, so no document, phone number or address is stored. Request and
+// Requests return them; a receipt's Intake shows the channel, the method,
+// the verification time and the due date (extension included), never a
+// note or who checked.
 //
 // Choices: anyone may file these for themself; others file as Authorize
 // allows. Records created after a restriction was carried out are not

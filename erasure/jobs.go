@@ -418,7 +418,7 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 	w := s.newWalker(job.Account, req.Subject, st, nil)
 	rcpt := Receipt{ID: gdprkit.NewID(), RequestID: req.ID, SubjectPS: req.SubjectPS, Scope: req.Scope,
 		ReceivedAt: req.ReceivedAt, CompletedAt: now, Targets: w.results(), Holds: st.Holds, Recipients: st.Notified,
-		BackupsExpireBy: now.Add(s.cfg.BackupRetention), Physical: phys}
+		BackupsExpireBy: now.Add(s.cfg.BackupRetention), Physical: phys, Intake: intakeOf(req)}
 	for _, t := range rcpt.Targets {
 		rcpt.Partial = rcpt.Partial || t.Kept > 0
 	}

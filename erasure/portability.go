@@ -50,7 +50,7 @@ func (s *Service) exportPortable(ctx context.Context, account gdprkit.AccountID,
 	}
 	now := s.now()
 	rcpt := Receipt{ID: gdprkit.NewID(), RequestID: req.ID, SubjectPS: req.SubjectPS, Scope: req.Scope, ReceivedAt: req.ReceivedAt,
-		CompletedAt: now, Type: TypePortability}
+		CompletedAt: now, Type: TypePortability, Intake: intakeOf(req)}
 	for _, k := range kinds {
 		if n := counts[k]; n > 0 {
 			rcpt.Rights.Exported = append(rcpt.Rights.Exported, KindCount{Kind: k, Records: int64(n)})

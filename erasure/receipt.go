@@ -53,8 +53,12 @@ type Receipt struct {
 	// when none is configured, so receipts without them keep their form
 	// and hash.
 	Physical []PhysicalResult `json:"physical,omitempty"`
-	PrevHash string           `json:"prev_hash"`
-	Hash     string           `json:"hash"`
+	// Intake says how the request came in (channel, identity method) and
+	// its due date, by category only; nil for a request that recorded
+	// neither channel nor identity method.
+	Intake   *Intake `json:"intake,omitempty"`
+	PrevHash string  `json:"prev_hash"`
+	Hash     string  `json:"hash"`
 }
 
 // TargetResult counts what happened to one kind's records.

@@ -380,7 +380,7 @@ func (s *Service) runRights(ctx context.Context, job Job, token string, req Requ
 	}
 	now := s.now()
 	rcpt := Receipt{ID: gdprkit.NewID(), RequestID: req.ID, SubjectPS: req.SubjectPS, Scope: req.Scope, ReceivedAt: req.ReceivedAt,
-		CompletedAt: now, Type: req.Type, Rights: st.Result}
+		CompletedAt: now, Type: req.Type, Rights: st.Result, Intake: intakeOf(req)}
 	for _, c := range st.Result.Corrections {
 		rcpt.Partial = rcpt.Partial || c.Outcome == Declined
 	}

@@ -326,6 +326,17 @@ type Submission struct {
 	// Purposes are the consent purposes an objection objects to (1 to
 	// MaxPurposes purpose keys); only TypeObjection takes them.
 	Purposes []string
+	// Channel is how the request arrived (ChannelWeb, ChannelEmail, …);
+	// "" leaves it unrecorded.
+	Channel Channel
+	// ChannelNote says more about the channel in a few words ("the DPO
+	// mailbox"); required for ChannelOther. See CheckNote.
+	ChannelNote string
+	// Identity is how the identity was verified, for a submission with
+	// Verified set (a logged-in subject filing for themself:
+	// IdentitySession). Unverified submissions carry none: their evidence
+	// comes with VerifyIdentityWith.
+	Identity Evidence
 }
 
 // Submit records a request. For an erasure, rectification, restriction
@@ -351,6 +362,9 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 		return Request{}, fmt.Errorf("%w: unknown scope %q", gdprkit.ErrInvalid, sub.Scope)
 	}
 	if err := s.validRights(sub); err != nil {
+		return Request{}, err
+	}
+	if err := validIntake(sub); err != nil {
 		return Request{}, err
 	}
 	if sub.Scope == ScopePortal {
@@ -397,7 +411,7 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 	sub.ReceivedAt = sub.ReceivedAt.UTC().Truncate(time.Microsecond)
 	r := Request{ID: gdprkit.NewID(), Type: sub.Type, Subject: sub.Subject, SubjectPS: s.cfg.Pseudonymizer.Subject(account, sub.Subject),
 		SubjectRole: subject.Role, Scope: sub.Scope, RequestedBy: sub.By, ReceivedAt: sub.ReceivedAt, Verified: sub.Verified,
-		DueAt: DueDate(sub.ReceivedAt, 0), Status: StatusOpen}
+		DueAt: DueDate(sub.ReceivedAt, 0), Status: StatusOpen, Channel: sub.Channel, ChannelNote: sub.ChannelNote, Identity: sub.Identity}
 	if sub.Verified {
 		r.VerifiedAt = now
 	}
@@ -456,16 +470,13 @@ func (s *Service) Request(ctx context.Context, account gdprkit.AccountID, id str
 }
 
 // VerifyIdentity records that the requester's identity was verified;
-// the erasure job becomes runnable.
+// the erasure job becomes runnable. It records no method: prefer
+// VerifyIdentityWith, which keeps the evidence of the check.
 func (s *Service) VerifyIdentity(ctx context.Context, account gdprkit.AccountID, id string, by gdprkit.ActorID) error {
 	if err := account.Validate(); err != nil {
 		return err
 	}
-	if err := s.store.VerifyRequest(ctx, account, id, s.now()); err != nil {
-		return fmt.Errorf("erasure: verify request: %w", err)
-	}
-	s.emit(ctx, account, "erasure.verified", by, "", map[string]string{"request": id})
-	return nil
+	return s.verify(ctx, account, id, by, Evidence{})
 }
 
 // Extend extends an open request's due date once, by one or two months,

@@ -30,12 +30,13 @@ type Store interface {
 	// (DueAt, ID).
 	Requests(ctx context.Context, account gdprkit.AccountID, f RequestFilter) ([]Request, error)
 
-	// VerifyRequest marks an open request's identity verified at at and, in
-	// the same step, moves its job from JobWaiting to JobQueued with
-	// NextRunAt = at. It returns an error wrapping gdprkit.ErrNotFound when
-	// there is no such request and gdprkit.ErrConflict when it is not open.
-	// Verifying twice is not an error and changes nothing.
-	VerifyRequest(ctx context.Context, account gdprkit.AccountID, id string, at time.Time) error
+	// VerifyRequest marks an open request's identity verified at at, with
+	// evidence ev (Request.Identity), and, in the same step, moves its job
+	// from JobWaiting to JobQueued with NextRunAt = at. It returns an
+	// error wrapping gdprkit.ErrNotFound when there is no such request and
+	// gdprkit.ErrConflict when it is not open. Verifying twice is not an
+	// error and changes nothing (the first evidence stays).
+	VerifyRequest(ctx context.Context, account gdprkit.AccountID, id string, at time.Time, ev Evidence) error
 
 	// ExtendRequest sets an open request's DueAt to due, Extended to true
 	// and ExtensionReason to reason. It MUST return an error wrapping
@@ -129,10 +130,12 @@ type Store interface {
 	Holds(ctx context.Context, account gdprkit.AccountID) ([]Hold, error)
 
 	// ScrubAccount is called when the account's live data is erased: it
-	// clears the Subject of every request, and sets every open request to
-	// StatusCancelled and its unfinished job to JobCancelled. Receipts,
-	// tombstones and holds stay. It is idempotent and returns how many
-	// requests changed.
+	// clears the Subject of every request, sets every open request to
+	// StatusCancelled and its unfinished job to JobCancelled, and deletes
+	// the account's restriction marks (lifted ones too: they name the
+	// account's people by pseudonym, and what they restricted is gone).
+	// Receipts, tombstones and holds stay. It is idempotent and returns
+	// how many requests changed.
 	ScrubAccount(ctx context.Context, account gdprkit.AccountID, at time.Time) (int, error)
 
 	// The methods below serve the other data-subject rights (rights.go).
@@ -246,6 +249,14 @@ type Request struct {
 	// and objection requests have one; access and portability requests,
 	// answered by Export, have none ("").
 	JobID string `json:"job_id,omitempty"`
+	// Channel is how the request arrived ("" when not recorded), and
+	// ChannelNote a few words more (Submission.Channel).
+	Channel     Channel `json:"channel,omitempty"`
+	ChannelNote string  `json:"channel_note,omitempty"`
+	// Identity is how the requester's identity was verified: given at
+	// Submit for a verified submission, or by VerifyIdentityWith. Its
+	// Method is "" when the verification recorded none.
+	Identity Evidence `json:"identity,omitzero"`
 }
 
 // RequestFilter selects requests.

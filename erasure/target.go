@@ -238,6 +238,11 @@ type Caps struct {
 	// Check: Check verifies, before a job writes anything, that what the
 	// target was built against (a live database schema) still holds.
 	Check bool `json:"check,omitempty"`
+	// Locate: Locate finds the account's records by when they were
+	// created, whoever they belong to, so Service.Holders can answer
+	// "whose attachments were stored between these dates" (a breach's
+	// affected subjects).
+	Locate bool `json:"locate,omitempty"`
 }
 
 // TargetInfo describes a target.
@@ -445,9 +450,9 @@ type Finding struct {
 // for concurrent use, and every method must act only in the given account.
 //
 // It is one interface: the optional methods (ParentsOf, Identifiers,
-// EraseAccount, Predict, Residue, Check) are called only when Info().Caps
-// says the target has them, so a target that lacks one embeds Base, which
-// answers ErrUnsupported, and a wrapper that forwards all eleven methods
+// EraseAccount, Predict, Residue, Check, Locate) are called only when
+// Info().Caps says the target has them, so a target that lacks one embeds
+// Base, which answers ErrUnsupported, and a wrapper that forwards all twelve methods
 // (or embeds the Target it wraps) keeps every capability.
 //
 // The engine relies on these rules:
@@ -497,6 +502,9 @@ type Target interface {
 	// against and that the request's rules are safe on it, before a job or
 	// plan touches anything (Caps.Check).
 	Check(ctx context.Context, c CheckRequest) error
+	// Locate returns a page of the account's records created within
+	// q's period, whoever they belong to (Caps.Locate).
+	Locate(ctx context.Context, account gdprkit.AccountID, q LocateQuery) ([]Ref, error)
 }
 
 // CheckRequest is what Target.Check verifies.

@@ -58,7 +58,7 @@ type IPRuleSource interface {
 }
 
 // MeasureSource reports security measures in force for an account.
-// AuthnMeasures builds one from an authn.Config; MeasureFunc adapts a
+// AuthnMeasures builds one from an authn service's settings; MeasureFunc adapts a
 // function.
 type MeasureSource interface {
 	// Measures returns the measures in force for account.
@@ -157,8 +157,8 @@ type Config struct {
 	// its agents and admins, and its owner.
 	DataSubjects []string
 	// Categories declares the data categories of kinds whose target
-	// cannot (blob targets, a host's own code); they are added to what the
-	// target declares.
+	// cannot (a host's own code); they are added to what the target
+	// declares.
 	Categories map[erasure.Kind][]string
 	// Clock stamps the record. Default: gdprkit.SystemClock.
 	Clock gdprkit.Clock

@@ -30,8 +30,8 @@
 //     erased data survives in backups;
 //   - technical and organisational measures (30(1)(g), 30(2)(d), Art. 32):
 //     second factor (TOTP) availability and enforcement, argon2id password
-//     hashing, TOTP secrets encrypted at rest (from the authn.Config the
-//     host built its service with, AuthnMeasures), the account's IP allow
+//     hashing, TOTP secrets encrypted at rest (from the authn service's
+//     effective settings, AuthnMeasures), the account's IP allow
 //     lists (package ipfilter), gdprkit's own pseudonymised receipts and
 //     hash-chained consent records, and what the host declares (audit log,
 //     backups, staff training).
@@ -46,8 +46,10 @@
 // bound to the erasure graph without saying what it holds would make the
 // record silently incomplete. Check is the same test as a function, for a
 // host's own unit test ("a test fails when a bound kind has no declared
-// data category"). Kinds whose target has no field for categories (blob
-// targets, a host's own code) are given theirs in Config.Categories.
+// data category"). Blob targets declare attachments themselves
+// (erasure.BlobTarget; sqltarget.BlobSpec.Categories overrides it); kinds
+// whose target has no field for categories (a host's own code) are given
+// theirs in Config.Categories.
 //
 // # Choices made where the issue is silent
 //

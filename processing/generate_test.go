@@ -193,7 +193,7 @@ func TestAuthnMeasuresMatchAuthn(t *testing.T) {
 			cfg := c.cfg(w.authnCfg)
 			svc, err := authn.New(cfg)
 			require.NoError(t, err)
-			ms, err := processing.AuthnMeasures(cfg).Measures(ctx, acct)
+			ms, err := processing.AuthnMeasures(svc).Measures(ctx, acct)
 			require.NoError(t, err)
 			by := map[string]processing.Measure{}
 			for _, m := range ms {

@@ -74,6 +74,7 @@ type world struct {
 	sched    *retention.Schedules
 	ips      *ipfilter.Filter
 	authnCfg authn.Config
+	auth     *authn.Service
 	erasure  *erasure.Service
 }
 
@@ -106,6 +107,7 @@ func newWorld(t *testing.T, d sqldb.Dialect, o worldOpt) *world {
 	w.authnCfg = authn.Config{Store: st.Authn(), Keys: keys, Clock: w.clock, AccountGate: w.life, IPGate: w.ips}
 	auth, err := authn.New(w.authnCfg)
 	require.NoError(t, err)
+	w.auth = auth
 	files, err := fsblob.New(fsblob.Config{Dir: t.TempDir()})
 	require.NoError(t, err)
 
@@ -134,7 +136,7 @@ func newWorld(t *testing.T, d sqldb.Dialect, o worldOpt) *world {
 func (w *world) config() processing.Config {
 	return processing.Config{
 		Erasure: w.erasure, Consent: w.consent, Lifecycle: w.life, Schedules: w.sched, IPRules: w.ips,
-		Security: []processing.MeasureSource{processing.AuthnMeasures(w.authnCfg)},
+		Security: []processing.MeasureSource{processing.AuthnMeasures(w.auth)},
 		Controller: func(_ context.Context, a gdprkit.AccountID) (processing.Party, error) {
 			return processing.Party{Name: "Acme Ltd", Contact: "1 Main St, Dublin; privacy@acme.example", DPO: "Dana Roe, dpo@acme.example"}, nil
 		},
@@ -146,9 +148,8 @@ func (w *world) config() processing.Config {
 			{Name: "mailer", Purpose: "e-mail delivery", Categories: []string{erasure.CategoryContact, erasure.CategoryContent}, Region: "US (Virginia)",
 				Country: "US", Agreement: "DPA-2025-07", AgreementDate: "2025-07-01", TransferMechanism: "SCCs 2021/914 module 3"},
 		},
-		Measures:   []processing.Measure{{Name: "Audit log", Detail: "every gdprkit event is kept 2 years in an append-only store"}},
-		Categories: map[erasure.Kind][]string{erasure.KindBlob: {erasure.CategoryAttachments}},
-		Clock:      w.clock,
+		Measures: []processing.Measure{{Name: "Audit log", Detail: "every gdprkit event is kept 2 years in an append-only store"}},
+		Clock:    w.clock,
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
@@ -62,42 +61,33 @@ func (g *Generator) security(ctx context.Context, account gdprkit.AccountID, r *
 	return nil
 }
 
-// AuthnMeasures describes the login security of an authn.Service built
-// with cfg (pass the same Config given to authn.New): second factor
-// (TOTP) availability and whether it is required, how TOTP secrets are
-// kept, password hashing, session timeouts, and the account and IP gates
-// at login. Zero fields are read as authn's documented defaults. The
-// measures are the same for every account: authn's settings are
-// service-wide.
-func AuthnMeasures(cfg authn.Config) MeasureSource {
-	argon := cfg.Argon2
-	if argon == (authn.Argon2Params{}) {
-		argon = authn.DefaultArgon2
-	}
-	totp := cfg.TOTP
-	if totp.Digits == 0 {
-		totp.Digits = 6
-	}
-	if totp.Period == 0 {
-		totp.Period = 30
-	}
+// AuthnSettings is what AuthnMeasures reads; *authn.Service has it.
+type AuthnSettings interface {
+	// Settings returns the service's effective settings, defaults applied.
+	Settings() authn.Settings
+}
+
+// AuthnMeasures describes the login security of an authn service (pass
+// the *authn.Service the host logs in with): second factor (TOTP)
+// availability and whether it is required, how TOTP secrets are kept,
+// password hashing, session timeouts, and the account and IP gates at
+// login, as the service's effective settings (authn.Service.Settings)
+// say, so the record never restates authn's defaults. The measures are
+// the same for every account: authn's settings are service-wide.
+func AuthnMeasures(svc AuthnSettings) MeasureSource {
+	cfg := svc.Settings()
+	argon, totp := cfg.Argon2, cfg.TOTP
 	idle, life := cfg.SessionIdle, cfg.SessionLifetime
-	if idle <= 0 {
-		idle = authnDefaultIdle
-	}
-	if life <= 0 {
-		life = authnDefaultLifetime
-	}
 	required := Measure{Name: "Second factor required", InForce: cfg.RequireTwoFactor, Source: SourceAuthn,
 		Detail: "every password login must be completed with a TOTP code; a user without one can only enrol"}
 	if !cfg.RequireTwoFactor {
 		required.Detail = "not required: each user chooses whether to enrol a second factor"
 	}
 	gates := []string{}
-	if cfg.AccountGate != nil {
+	if cfg.AccountGate {
 		gates = append(gates, "suspended and terminated accounts cannot log in")
 	}
-	if cfg.IPGate != nil {
+	if cfg.IPGate {
 		gates = append(gates, "the account's IP lists are checked at every login and API call")
 	}
 	ms := []Measure{
@@ -105,7 +95,7 @@ func AuthnMeasures(cfg authn.Config) MeasureSource {
 			Detail: fmt.Sprintf("RFC 6238 TOTP (%s, %d digits, %d s) with single-use recovery codes, available to every user",
 				totp.Algorithm, totp.Digits, totp.Period)},
 		required,
-		{Name: "TOTP secrets encrypted at rest", InForce: cfg.Keys != nil, Source: SourceAuthn,
+		{Name: "TOTP secrets encrypted at rest", InForce: cfg.SecretsEncrypted, Source: SourceAuthn,
 			Detail: "XChaCha20-Poly1305 under a key ring whose keys rotate without downtime"},
 		{Name: "Password hashing", InForce: true, Source: SourceAuthn,
 			Detail: fmt.Sprintf("argon2id (m=%d KiB, t=%d, p=%d); legacy bcrypt hashes are verified and upgraded; common passwords and the host's context words refused",
@@ -123,10 +113,3 @@ func AuthnMeasures(cfg authn.Config) MeasureSource {
 		return append([]Measure(nil), ms...), nil
 	})
 }
-
-// authn's documented session defaults (authn.Config.SessionIdle and
-// SessionLifetime).
-const (
-	authnDefaultIdle     = time.Hour
-	authnDefaultLifetime = 24 * time.Hour
-)

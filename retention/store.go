@@ -121,6 +121,11 @@ type Store interface {
 	// one exists). st.Version MUST be expect+1.
 	SaveScheduleState(ctx context.Context, account gdprkit.AccountID, expect int64, st ScheduleState) error
 
+	// DeleteScheduleState removes the account's schedule state, when the
+	// account's data is deleted (Sweeper, StepEraseStoreData). Deleting a
+	// state that does not exist is not an error.
+	DeleteScheduleState(ctx context.Context, account gdprkit.AccountID) error
+
 	// ClaimSchedulesDue is the schedule driver's one global query: it
 	// leases up to limit accounts whose NextRun is at or before now, that
 	// are not Paused and whose lease is free (no LeaseOwner, or LeaseUntil

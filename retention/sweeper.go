@@ -444,9 +444,9 @@ func (w *Sweeper) hook(ctx context.Context, account gdprkit.AccountID, st Step) 
 	return StepDone, fmt.Errorf("%w: retention: unknown step %q", gdprkit.ErrInvalid, st)
 }
 
-// deleteRules removes the account's retention rules and the batches their
-// runs left (its data in this package's store, besides the lifecycle
-// record kept as proof).
+// deleteRules removes the account's retention rules, the batches their
+// runs left and its schedule state (its data in this package's store,
+// besides the lifecycle record kept as proof).
 func (w *Sweeper) deleteRules(ctx context.Context, account gdprkit.AccountID) error {
 	rules, err := w.svc.store.Rules(ctx, account)
 	if err != nil {
@@ -459,8 +459,12 @@ func (w *Sweeper) deleteRules(ctx context.Context, account gdprkit.AccountID) er
 	}
 	// The proof of disposition goes with the account's data: the lifecycle
 	// record and its transitions are the proof that remains.
-	_, err = w.svc.store.PruneBatches(ctx, account, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
-	return err
+	if _, err = w.svc.store.PruneBatches(ctx, account, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		return err
+	}
+	// So do its schedule settings (time zone, pause, the driver's lease):
+	// with no rule left there is nothing to schedule.
+	return w.svc.store.DeleteScheduleState(ctx, account)
 }
 
 func (w *Sweeper) backoff(attempts int) time.Duration {

@@ -37,4 +37,13 @@
 // approved it" in one call: every grant with who asked and who decided,
 // every access with the approver of the grant it used, and the
 // verification.
+//
+// # Account deletion
+//
+// When the account is deleted, its grants and trail go with it
+// (DeleteAccount, wired into the one account-deletion path by kitdata's
+// StaffAccessTarget on the erasure graph): the trail answers the
+// account's question and names the vendor's staff and the account's
+// approvers by actor ID, so it ends with the account; an account that
+// needs it longer exports it (Trail) first.
 package staffaccess

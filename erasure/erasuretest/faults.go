@@ -103,8 +103,8 @@ func (w *store) Requests(ctx context.Context, a gdprkit.AccountID, fl erasure.Re
 	return
 }
 
-func (w *store) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
-	return call(w.f, func() error { return w.s.VerifyRequest(ctx, a, id, at) })
+func (w *store) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id string, at time.Time, ev erasure.Evidence) error {
+	return call(w.f, func() error { return w.s.VerifyRequest(ctx, a, id, at, ev) })
 }
 
 func (w *store) ExtendRequest(ctx context.Context, a gdprkit.AccountID, id string, due time.Time, reason string) error {
@@ -257,4 +257,9 @@ func (w *target) Residue(ctx context.Context, a gdprkit.AccountID, q erasure.Res
 
 func (w *target) Check(ctx context.Context, c erasure.CheckRequest) error {
 	return call(w.f, func() error { return w.t.Check(ctx, c) })
+}
+
+func (w *target) Locate(ctx context.Context, a gdprkit.AccountID, q erasure.LocateQuery) (r []erasure.Ref, err error) {
+	err = call(w.f, func() (e error) { r, e = w.t.Locate(ctx, a, q); return })
+	return
 }

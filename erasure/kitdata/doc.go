@@ -4,6 +4,8 @@
 // from a subject's messages (untrained), and records that name a user as
 // their author, such as IP rules (authorship anonymised). Objector
 // carries out objections (Art. 21) by withdrawing consent.
+// AffectedFinder answers a breach register's "whose data was reached"
+// (package breach) through the graph (erasure.Service.Holders).
 //
 // These targets live apart from package erasure so that the engine stands
 // alone: erasure knows nothing of consent, authn, spam or ipfilter, and a

@@ -98,6 +98,8 @@ type Ticket struct {
 	Open         bool              `json:"open"`
 	// TrashedAt is set while the ticket is in the trash (soft deleted).
 	TrashedAt time.Time `json:"trashed_at,omitzero"`
+	// CreatedAt is when the ticket was opened (Locate finds by it).
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // Message is one message of a ticket.
@@ -107,6 +109,8 @@ type Message struct {
 	Author     gdprkit.SubjectID `json:"author"`
 	AuthorName string            `json:"author_name"`
 	Body       string            `json:"body"`
+	// CreatedAt is when the message was written (Locate finds by it).
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // Attachment is a file or inline image of a message, stored under BlobKey.
@@ -115,6 +119,8 @@ type Attachment struct {
 	Message string `json:"message"`
 	Name    string `json:"name"`
 	BlobKey string `json:"blob_key"`
+	// CreatedAt is when the file was stored (Locate finds by it).
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // Data is one account's helpdesk, as Dump returns it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"time"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
@@ -151,7 +152,8 @@ func (h *Helpdesk) Targets() []erasure.Target {
 			parent: func(d *Data, id string) (string, bool) {
 				t, ok := d.Tickets[id]
 				return string(t.Requester), ok && t.Requester != ""
-			}},
+			},
+			created: func(d *Data, id string) (time.Time, bool) { x, ok := d.Tickets[id]; return x.CreatedAt, ok }},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindMessage, Provided: true, Parent: erasure.KindTicket, Default: del, Actions: both, Description: "messages of those tickets", Records: "messages"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				set := toSet(q.Parents)
@@ -168,7 +170,8 @@ func (h *Helpdesk) Targets() []erasure.Target {
 			parent: func(d *Data, id string) (string, bool) {
 				m, ok := d.Messages[id]
 				return m.Ticket, ok
-			}},
+			},
+			created: func(d *Data, id string) (time.Time, bool) { x, ok := d.Messages[id]; return x.CreatedAt, ok }},
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAttachment, Provided: true, Parent: erasure.KindMessage, Default: del, Actions: delOnly, Description: "attachments and inline images"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
 				set := toSet(q.Parents)
@@ -184,7 +187,8 @@ func (h *Helpdesk) Targets() []erasure.Target {
 			parent: func(d *Data, id string) (string, bool) {
 				x, ok := d.Attachments[id]
 				return x.Message, ok
-			}},
+			},
+			created: func(d *Data, id string) (time.Time, bool) { x, ok := d.Attachments[id]; return x.CreatedAt, ok }},
 		erasure.MarkProvided(erasure.BlobTarget(erasure.KindBlob, erasure.KindAttachment, h, h.Blobs)),
 		&memTarget{h: h, info: erasure.TargetInfo{Kind: erasure.KindAgentProfile, Default: del, Actions: delOnly, Description: "agent profile: signature, groups"},
 			find: func(d *Data, q erasure.Query, emit func(string)) {
@@ -273,6 +277,9 @@ type memTarget struct {
 	// all lists every record of the account, for account deletion; nil
 	// for kinds that reach records another kind owns.
 	all func(d *Data) []string
+	// created, for kinds that Locate (tickets, messages, attachments),
+	// returns when a record was created.
+	created func(d *Data, id string) (time.Time, bool)
 }
 
 // ParentsOf implements erasure.Target (Caps.Parents).
@@ -296,6 +303,7 @@ func (t *memTarget) Info() erasure.TargetInfo {
 	info := t.info
 	info.Caps.Parents = t.parent != nil
 	info.Caps.EraseAccount = t.all != nil
+	info.Caps.Locate = t.created != nil && t.all != nil
 	return info
 }
 

@@ -29,6 +29,9 @@ func (t *blobTarget) target() erasure.Target {
 func (t *blobTarget) Info() erasure.TargetInfo {
 	info := t.target().Info()
 	info.Provided = t.spec.Provided
+	if len(t.spec.Categories) > 0 {
+		info.Categories = append([]string(nil), t.spec.Categories...)
+	}
 	return info
 }
 
@@ -70,6 +73,10 @@ func (t *blobTarget) Residue(ctx context.Context, a gdprkit.AccountID, q erasure
 
 func (t *blobTarget) Check(ctx context.Context, c erasure.CheckRequest) error {
 	return t.target().Check(ctx, c)
+}
+
+func (t *blobTarget) Locate(ctx context.Context, a gdprkit.AccountID, q erasure.LocateQuery) ([]erasure.Ref, error) {
+	return t.target().Locate(ctx, a, q)
 }
 
 // blobIndex is an erasure.BlobIndex over the spec's table.

@@ -215,6 +215,13 @@ type Spec struct {
 	// (erasure.CategoryContact, …), passed to erasure.TargetInfo for the
 	// record of processing activities (package processing).
 	Categories []string `json:"categories,omitempty"`
+	// TimeColumn, when set, holds when a row was created (created_at): the
+	// target can then Locate the account's rows of a period
+	// (erasure.Caps.Locate), so erasure.Service.Holders answers "whose
+	// rows of this table were written between these dates". A date/time
+	// column, or an integer of Unix seconds; on SQLite also text in the
+	// usual layouts (see Locate).
+	TimeColumn string `json:"time_column,omitempty"`
 }
 
 // BlobSpec binds the files a table lists to a blob store.
@@ -251,6 +258,10 @@ type BlobSpec struct {
 	Where []Cond `json:"where,omitempty"`
 	// Store holds the files.
 	Store erasure.BlobStore `json:"-"`
+	// Categories are the categories of personal data the files hold, for
+	// the record of processing activities (package processing). Default:
+	// erasure.CategoryAttachments.
+	Categories []string `json:"categories,omitempty"`
 }
 
 // Config is what Bind needs.

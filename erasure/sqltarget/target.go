@@ -41,7 +41,7 @@ func (t *Target) Info() erasure.TargetInfo {
 		After: append([]erasure.Kind(nil), t.spec.After...), Classes: t.spec.Classes, NoExport: t.spec.NoExportKind,
 		Categories: t.spec.Categories, Provided: t.spec.Provided,
 		Caps: erasure.Caps{Parents: t.spec.ParentColumn != "", Identifiers: len(t.spec.Identifiers) > 0 || len(t.spec.NameColumns) > 0,
-			EraseAccount: t.spec.AccountColumn != "", Predict: true, Check: true}}
+			EraseAccount: t.spec.AccountColumn != "", Predict: true, Check: true, Locate: t.spec.TimeColumn != ""}}
 	info.Default = t.spec.Default
 	if info.Default.Action == "" {
 		info.Default = erasure.Rule{Action: defaultAction(t.spec)}

@@ -83,6 +83,7 @@ func (a *analysis) spec(s *Spec) *facts {
 	use(s.SubjectColumn, "subject column")
 	use(s.ParentColumn, "parent column")
 	use(s.AccountColumn, "account column")
+	a.timeColumn(s, t, use(s.TimeColumn, "time column"))
 	if key != nil {
 		f.unique = t.IsUnique(key.Name)
 		if acct := t.Column(s.AccountColumn); !f.unique && acct != nil {

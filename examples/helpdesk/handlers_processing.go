@@ -53,7 +53,7 @@ func categorise(specs []sqltarget.Spec) []sqltarget.Spec {
 func (a *App) processingConfig() processing.Config {
 	return processing.Config{
 		Erasure: a.kit.Erasure, Consent: a.kit.Consent, Lifecycle: a.kit.Life, Schedules: a.kit.Schedules, IPRules: a.kit.IPs,
-		Security:   []processing.MeasureSource{processing.AuthnMeasures(a.kit.AuthnConfig)},
+		Security:   []processing.MeasureSource{processing.AuthnMeasures(a.kit.Auth)},
 		Controller: a.controller,
 		Processor:  processing.Party{Name: "gdprkit Helpdesk (the vendor running this app)", Contact: "privacy@helpdesk.example"},
 		Purposes: []processing.DeclaredPurpose{{Key: "service", Name: "The helpdesk service", LegalBasis: "Art. 6(1)(b) contract with the account",
@@ -64,9 +64,7 @@ func (a *App) processingConfig() processing.Config {
 		SubProcessors: nil,
 		Measures: []processing.Measure{{Name: "Audit log",
 			Detail: "every gdprkit event (logins, erasures, consent changes, IP denials) goes to the app's audit sink; this example keeps it in hd_audit_log, with a viewer for the owner"}},
-		// The blob target's BlobSpec has no field for categories.
-		Categories: map[erasure.Kind][]string{erasure.KindBlob: {erasure.CategoryAttachments}},
-		Clock:      a.clock,
+		Clock: a.clock,
 	}
 }
 

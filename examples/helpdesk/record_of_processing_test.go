@@ -14,15 +14,11 @@ import (
 )
 
 // Every kind the helpdesk binds declares its data categories (the blob
-// kind through the record's Config.Categories): the check a host keeps
-// beside its binding, and NewApp refuses to start without it.
+// kind through its BlobSpec's default): the check a host keeps beside its
+// binding, and NewApp refuses to start without it.
 func TestHelpdeskBindingIsCategorised(t *testing.T) {
 	e := newEnv(t, false)
-	assert.NoError(t, processing.Check(e.app.kit.Erasure.Graph(), e.app.processingConfig().Categories))
-	err := processing.Check(e.app.kit.Erasure.Graph(), nil)
-	var un *processing.UncategorisedError
-	require.ErrorAs(t, err, &un)
-	assert.Equal(t, []erasure.Kind{erasure.KindBlob}, un.Kinds, "only the blob kind needs the record's help")
+	assert.NoError(t, processing.Check(e.app.kit.Erasure.Graph(), nil))
 }
 
 // Staff read the record of processing as a page, as JSON and as

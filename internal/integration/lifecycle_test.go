@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/breach"
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/erasure/kitdata"
@@ -20,6 +21,7 @@ import (
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
+	"github.com/gdprkit/gdprkit/staffaccess"
 	"github.com/gdprkit/gdprkit/store"
 	"github.com/gdprkit/gdprkit/store/memstore"
 	"github.com/gdprkit/gdprkit/store/storetest"
@@ -37,6 +39,9 @@ type world struct {
 	erasure *erasure.Service
 	life    *retention.Service
 	sweeper *retention.Sweeper
+	breach  *breach.Service
+	support *staffaccess.Service
+	ps      *gdprkit.Pseudonymizer
 	expired map[gdprkit.AccountID]int
 }
 
@@ -58,16 +63,25 @@ func newWorld(t *testing.T, st store.Store) *world {
 	require.NoError(t, err)
 	w.spam, err = spam.New(st.Spam(), spam.Config{Key: []byte("spam-key-0123456789"), Clock: w.clock})
 	require.NoError(t, err)
+	w.ps = ps
+	w.support, err = staffaccess.New(staffaccess.Config{Store: st.StaffAccess(), Clock: w.clock})
+	require.NoError(t, err)
 	// One graph for the host's data and gdprkit's own: erasing a person
 	// and deleting an account both go through it.
 	targets := append(w.hd.Targets(), kitdata.ConsentTarget(w.consent), kitdata.CredentialsTarget(w.auth.Credentials()),
 		kitdata.ActorRefsTarget("ip_rule_author", "IP rules the user added: kept, authorship anonymised", w.ips),
 		kitdata.SpamLessonTarget(w.spam, erasure.KindMessage, func(context.Context, gdprkit.AccountID, []string) ([]kitdata.SpamTrained, error) {
 			return nil, nil // this host never trains on messages
-		}))
+		}),
+		// The accountability registers end with the account; the breach
+		// register is built below, after the erasure service it asks.
+		kitdata.BreachRegisterTarget(breachDeleter{w}), kitdata.StaffAccessTarget(w.support))
 	graph, err := erasure.NewGraph(targets...)
 	require.NoError(t, err)
 	w.erasure, err = erasure.New(erasure.Config{Store: st.Erasure(), Graph: graph, Directory: w.hd, Pseudonymizer: ps, Clock: w.clock})
+	require.NoError(t, err)
+	w.breach, err = breach.New(breach.Config{Store: st.Breach(), Pseudonymizer: ps, Clock: w.clock,
+		Finder: kitdata.AffectedFinder(w.erasure, map[string][]erasure.Kind{"files": {erasure.KindAttachment}})})
 	require.NoError(t, err)
 	w.sweeper, err = retention.NewSweeper(w.life, retention.SweeperConfig{
 		ConfigRemover: retention.ConfigRemoverFunc(func(ctx context.Context, a gdprkit.AccountID) error {

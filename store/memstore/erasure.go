@@ -160,7 +160,7 @@ func (m *erasureMem) openRequest(a gdprkit.AccountID, id string) (erasure.Reques
 	return r, nil
 }
 
-func (m *erasureMem) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+func (m *erasureMem) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id string, at time.Time, ev erasure.Evidence) error {
 	if err := live(ctx); err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (m *erasureMem) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id 
 	if err != nil || r.Verified {
 		return err
 	}
-	r.Verified, r.VerifiedAt = true, erUTC(at)
+	r.Verified, r.VerifiedAt, r.Identity = true, erUTC(at), ev
 	m.acct(a).requests[id] = r
 	if j := m.jobs[r.JobID]; j != nil && j.Account == a && j.Status == erasure.JobWaiting {
 		j.Status, j.NextRunAt, j.UpdatedAt = erasure.JobQueued, erUTC(at), erUTC(at)
@@ -538,5 +538,6 @@ func (m *erasureMem) ScrubAccount(ctx context.Context, a gdprkit.AccountID, at t
 			n++
 		}
 	}
+	delete(m.rights, a) // restriction marks: pseudonyms of the account's people
 	return n, nil
 }

@@ -544,6 +544,19 @@ func (m *retentionMem) SaveScheduleState(ctx context.Context, account gdprkit.Ac
 	return nil
 }
 
+func (m *retentionMem) DeleteScheduleState(ctx context.Context, account gdprkit.AccountID) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
+	if err := account.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.sched, account)
+	return nil
+}
+
 func (m *retentionMem) ClaimSchedulesDue(ctx context.Context, now time.Time, limit int, owner string, leaseFor time.Duration) ([]gdprkit.AccountID, error) {
 	if err := live(ctx); err != nil {
 		return nil, err

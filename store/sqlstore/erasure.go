@@ -18,15 +18,18 @@ func (s *Store) Erasure() erasure.Store { return erasureSQL{s} }
 
 type erasureSQL struct{ *Store }
 
-const erReqCols = "id, type, subject, subject_ps, subject_role, scope, requested_by, received_at, verified, verified_at, due_at, extended, extension_reason, status, closed_at, job_id"
+const erReqCols = "id, type, subject, subject_ps, subject_role, scope, requested_by, received_at, verified, verified_at, due_at, extended, extension_reason, status, closed_at, job_id, " +
+	"channel, channel_note, identity_method, identity_note, identity_by"
 
 func scanErReq(sc interface{ Scan(...any) error }) (erasure.Request, error) {
 	var r erasure.Request
 	var subject sql.NullString
-	var typ, ps, scope, by, status string
+	var typ, ps, scope, by, status, channel, method, checker string
 	var role int
 	err := sc.Scan(&r.ID, &typ, &subject, &ps, &role, &scope, &by, tscan(&r.ReceivedAt), &r.Verified, tscan(&r.VerifiedAt),
-		tscan(&r.DueAt), &r.Extended, &r.ExtensionReason, &status, tscan(&r.ClosedAt), &r.JobID)
+		tscan(&r.DueAt), &r.Extended, &r.ExtensionReason, &status, tscan(&r.ClosedAt), &r.JobID,
+		&channel, &r.ChannelNote, &method, &r.Identity.Note, &checker)
+	r.Channel, r.Identity.Method, r.Identity.By = erasure.Channel(channel), erasure.IdentityMethod(method), gdprkit.ActorID(checker)
 	r.Type, r.Subject, r.SubjectPS, r.SubjectRole = erasure.RequestType(typ), gdprkit.SubjectID(subject.String), gdprkit.Pseudonym(ps), gdprkit.Role(role)
 	r.Scope, r.RequestedBy, r.Status = erasure.Scope(scope), gdprkit.ActorID(by), erasure.RequestStatus(status)
 	return r, err
@@ -52,9 +55,10 @@ func (e erasureSQL) CreateRequest(ctx context.Context, a gdprkit.AccountID, r er
 
 // insertRequest inserts a request and, when job is not nil, its job.
 func (e erasureSQL) insertRequest(ctx context.Context, tx *sql.Tx, a gdprkit.AccountID, r erasure.Request, job *erasure.Job) error {
-	if _, err := tx.ExecContext(ctx, e.q("INSERT INTO gdpr_erasure_requests (account_id, "+erReqCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+	if _, err := tx.ExecContext(ctx, e.q("INSERT INTO gdpr_erasure_requests (account_id, "+erReqCols+") VALUES "+placeholders(22)),
 		string(a), r.ID, string(r.Type), nullStr(string(r.Subject)), string(r.SubjectPS), int(r.SubjectRole), string(r.Scope), string(r.RequestedBy),
-		e.ts(r.ReceivedAt), r.Verified, e.nts(r.VerifiedAt), e.ts(r.DueAt), r.Extended, r.ExtensionReason, string(r.Status), e.nts(r.ClosedAt), r.JobID); err != nil {
+		e.ts(r.ReceivedAt), r.Verified, e.nts(r.VerifiedAt), e.ts(r.DueAt), r.Extended, r.ExtensionReason, string(r.Status), e.nts(r.ClosedAt), r.JobID,
+		string(r.Channel), r.ChannelNote, string(r.Identity.Method), r.Identity.Note, string(r.Identity.By)); err != nil {
 		return err
 	}
 	if job == nil {
@@ -116,14 +120,14 @@ func (e erasureSQL) openRequest(ctx context.Context, tx *sql.Tx, a gdprkit.Accou
 	return r, nil
 }
 
-func (e erasureSQL) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id string, at time.Time) error {
+func (e erasureSQL) VerifyRequest(ctx context.Context, a gdprkit.AccountID, id string, at time.Time, ev erasure.Evidence) error {
 	return e.tx(ctx, "verify erasure request", func(tx *sql.Tx) error {
 		r, err := e.openRequest(ctx, tx, a, id)
 		if err != nil || r.Verified {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_requests SET verified = ?, verified_at = ? WHERE account_id = ? AND id = ?"),
-			true, e.ts(at), string(a), id); err != nil {
+		if _, err := tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_requests SET verified = ?, verified_at = ?, identity_method = ?, identity_note = ?, identity_by = ? WHERE account_id = ? AND id = ?"),
+			true, e.ts(at), string(ev.Method), ev.Note, string(ev.By), string(a), id); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_jobs SET status = ?, next_run_at = ?, updated_at = ? WHERE account_id = ? AND id = ? AND status = ?"),
@@ -510,8 +514,11 @@ func (e erasureSQL) ScrubAccount(ctx context.Context, a gdprkit.AccountID, at ti
 		}
 		m, _ := res.RowsAffected()
 		n += m
-		_, err = tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_jobs SET status = ?, lease_owner = '', lease_token = '', updated_at = ? WHERE account_id = ? AND status IN (?, ?, ?)"),
-			append([]any{string(erasure.JobCancelled), e.ts(at), string(a)}, erUnfinished...)...)
+		if _, err = tx.ExecContext(ctx, e.q("UPDATE gdpr_erasure_jobs SET status = ?, lease_owner = '', lease_token = '', updated_at = ? WHERE account_id = ? AND status IN (?, ?, ?)"),
+			append([]any{string(erasure.JobCancelled), e.ts(at), string(a)}, erUnfinished...)...); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, e.q("DELETE FROM gdpr_erasure_restrictions WHERE account_id = ?"), string(a))
 		return err
 	})
 	return int(n), err

@@ -590,6 +590,14 @@ func (s retentionSQL) ScheduleState(ctx context.Context, account gdprkit.Account
 	return st, nil
 }
 
+func (s retentionSQL) DeleteScheduleState(ctx context.Context, account gdprkit.AccountID) error {
+	if err := checkAccount(account); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, s.q("DELETE FROM gdpr_retention_schedules WHERE account_id = ?"), string(account))
+	return mapErr(err, "delete retention schedule state")
+}
+
 func (s retentionSQL) SaveScheduleState(ctx context.Context, account gdprkit.AccountID, expect int64, st retention.ScheduleState) error {
 	if err := checkAccount(account); err != nil {
 		return err

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/retention"
 )
@@ -553,6 +556,25 @@ func runRetention(t *testing.T, f Factory) {
 		if p, _ := st.SchedulesPaused(ctx); p.Paused {
 			t.Fatalf("pause not lifted")
 		}
+	})
+
+	t.Run("schedule state is deleted per account, idempotently", func(t *testing.T) {
+		t.Parallel()
+		st, a, b := f(t).Retention(), NewAccount(t), NewAccount(t)
+		for _, x := range []gdprkit.AccountID{a, b} {
+			require.NoError(t, st.SaveScheduleState(ctx, x, 0, retention.ScheduleState{Account: x, TimeZone: "Europe/Berlin", NextRun: T0, Version: 1}))
+		}
+		require.NoError(t, st.DeleteScheduleState(ctx, a))
+		require.NoError(t, st.DeleteScheduleState(ctx, a), "deleting again is not an error")
+		_, err := st.ScheduleState(ctx, a)
+		require.ErrorIs(t, err, gdprkit.ErrNotFound)
+		got, err := st.ScheduleState(ctx, b)
+		require.NoError(t, err)
+		assert.Equal(t, "Europe/Berlin", got.TimeZone, "the other account keeps its state")
+		claimed, err := st.ClaimSchedulesDue(ctx, T0.Add(time.Hour), 10, "w1", time.Minute)
+		require.NoError(t, err)
+		assert.NotContains(t, claimed, a, "a deleted state is never claimed")
+		require.NoError(t, st.SaveScheduleState(ctx, a, 0, retention.ScheduleState{Account: a, Version: 1}), "and can be created afresh")
 	})
 
 	t.Run("tenant isolation", func(t *testing.T) {

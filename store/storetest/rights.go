@@ -188,4 +188,31 @@ func runErasureRights(t *testing.T, f Factory) {
 		require.NoError(t, err)
 		assert.Equal(t, []gdprkit.Pseudonym{"ps_m1"}, got, "and another account cannot lift them")
 	})
+
+	t.Run("scrubbing an account removes its marks, only its", func(t *testing.T) {
+		t.Parallel()
+		s := f(t).Erasure()
+		a, b := NewAccount(t), NewAccount(t)
+		for _, x := range []gdprkit.AccountID{a, b} {
+			require.NoError(t, s.PutRestrictions(ctx, x, []erasure.Restriction{mark("r1", "ps_ana", ""), mark("r1", "ps_ana", "ps_m1")}))
+		}
+		_, err := s.LiftRestrictions(ctx, a, "r1", erasure.Lift{At: T0, By: "admin", Reason: "accuracy confirmed"})
+		require.NoError(t, err)
+		require.NoError(t, s.PutRestrictions(ctx, a, []erasure.Restriction{mark("r2", "ps_ana", ""), mark("r2", "ps_ana", "ps_m1")}))
+		_, err = s.ScrubAccount(ctx, a, T0)
+		require.NoError(t, err)
+		_, err = s.ScrubAccount(ctx, a, T0)
+		require.NoError(t, err, "scrubbing is idempotent")
+		got, err := s.RestrictedRecords(ctx, a, []gdprkit.Pseudonym{"ps_m1"})
+		require.NoError(t, err)
+		assert.Empty(t, got)
+		subj, err := s.SubjectRestrictions(ctx, a, "ps_ana")
+		require.NoError(t, err)
+		assert.Empty(t, subj, "lifted marks go too")
+		_, err = s.LiftRestrictions(ctx, a, "r2", erasure.Lift{At: T0, By: "admin", Reason: "x"})
+		require.ErrorIs(t, err, gdprkit.ErrNotFound)
+		got, err = s.RestrictedRecords(ctx, b, []gdprkit.Pseudonym{"ps_m1"})
+		require.NoError(t, err)
+		assert.Equal(t, []gdprkit.Pseudonym{"ps_m1"}, got, "the other account keeps its marks")
+	})
 }

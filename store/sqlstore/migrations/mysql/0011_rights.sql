@@ -17,3 +17,15 @@ CREATE TABLE IF NOT EXISTS gdpr_erasure_restrictions (
 	KEY gdpr_erasure_restrictions_record (account_id, record_ps),
 	KEY gdpr_erasure_restrictions_subject (account_id, subject_ps)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+-- +statement
+-- The intake of every request (issue 18): the channel it came through
+-- and how the requester's identity was verified, by category, with short
+-- notes that never hold the evidence itself (erasure.CheckNote). Binary
+-- columns, as 0008 requires; one ALTER, so a re-run after a crash finds
+-- either none or all of them (error 1060 is then passed over).
+ALTER TABLE gdpr_erasure_requests
+	ADD COLUMN channel VARBINARY(64) NOT NULL DEFAULT '',
+	ADD COLUMN channel_note VARBINARY(800) NOT NULL DEFAULT '',
+	ADD COLUMN identity_method VARBINARY(64) NOT NULL DEFAULT '',
+	ADD COLUMN identity_note VARBINARY(800) NOT NULL DEFAULT '',
+	ADD COLUMN identity_by VARBINARY(512) NOT NULL DEFAULT ''

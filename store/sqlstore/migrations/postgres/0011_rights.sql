@@ -18,3 +18,13 @@ CREATE TABLE IF NOT EXISTS gdpr_erasure_restrictions (
 CREATE INDEX IF NOT EXISTS gdpr_erasure_restrictions_record ON gdpr_erasure_restrictions (account_id, record_ps)
 -- +statement
 CREATE INDEX IF NOT EXISTS gdpr_erasure_restrictions_subject ON gdpr_erasure_restrictions (account_id, subject_ps)
+-- +statement
+-- The intake of every request (issue 18): the channel it came through
+-- and how the requester's identity was verified, by category, with short
+-- notes that never hold the evidence itself (erasure.CheckNote).
+ALTER TABLE gdpr_erasure_requests
+	ADD COLUMN IF NOT EXISTS channel VARCHAR(32) NOT NULL DEFAULT '',
+	ADD COLUMN IF NOT EXISTS channel_note VARCHAR(200) NOT NULL DEFAULT '',
+	ADD COLUMN IF NOT EXISTS identity_method VARCHAR(32) NOT NULL DEFAULT '',
+	ADD COLUMN IF NOT EXISTS identity_note VARCHAR(200) NOT NULL DEFAULT '',
+	ADD COLUMN IF NOT EXISTS identity_by VARCHAR(128) NOT NULL DEFAULT ''
