@@ -256,7 +256,37 @@ func (t *Target) anonymize(ctx context.Context, q execer, v view, account gdprki
 		return 0, 0, err
 	}
 	// Only rows that would change: re-applying counts nothing.
-	s.sql(" AND (")
+	s.sql(" AND ")
+	t.wouldChange(s, v, sets)
+	if !write {
+		if err := q.QueryRowContext(ctx, s.String(), s.args...).Scan(&records, &rows); err != nil {
+			return 0, 0, fmt.Errorf("sqltarget %s: count: %w", t.spec.Kind, sqldb.Classify(err))
+		}
+		return records, rows, nil
+	}
+	res, err := q.ExecContext(ctx, s.String(), s.args...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqltarget %s: anonymize: %w", t.spec.Kind, sqldb.Classify(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, 0, sqldb.Classify(err)
+	}
+	if !v.f.unique {
+		// A group's rows changed together; count records, not rows.
+		return min(n, int64(len(keys))), n, nil
+	}
+	return n, n, nil
+}
+
+// wouldChange writes the predicate "a setter or the marker would change
+// this row" (FALSE when there is neither).
+func (t *Target) wouldChange(s *stmt, v view, sets []setter) {
+	if len(sets) == 0 && t.spec.Marker == "" {
+		s.sql("1 = 0")
+		return
+	}
+	s.sql("(")
 	first := true
 	or := func() {
 		if !first {
@@ -279,25 +309,6 @@ func (t *Target) anonymize(ctx context.Context, q execer, v view, account gdprki
 		v.unmarked(s)
 	}
 	s.sql(")")
-	if !write {
-		if err := q.QueryRowContext(ctx, s.String(), s.args...).Scan(&records, &rows); err != nil {
-			return 0, 0, fmt.Errorf("sqltarget %s: count: %w", t.spec.Kind, sqldb.Classify(err))
-		}
-		return records, rows, nil
-	}
-	res, err := q.ExecContext(ctx, s.String(), s.args...)
-	if err != nil {
-		return 0, 0, fmt.Errorf("sqltarget %s: anonymize: %w", t.spec.Kind, sqldb.Classify(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, 0, sqldb.Classify(err)
-	}
-	if !v.f.unique {
-		// A group's rows changed together; count records, not rows.
-		return min(n, int64(len(keys))), n, nil
-	}
-	return n, n, nil
 }
 
 // anonymizeRows reads the batch's rows, computes the Go-side values, and
@@ -309,6 +320,12 @@ func (t *Target) anonymizeRows(ctx context.Context, q execer, v view, account gd
 	for _, c := range cols {
 		s.sql(", ", v.col(c))
 	}
+	// Whether the SQL-side setters (a column set NULL beside a redacted
+	// one) or the marker would change the row, even when no Go-side value
+	// does.
+	s.sql(", CASE WHEN ")
+	t.wouldChange(s, v, sets)
+	s.sql(" THEN 1 ELSE 0 END")
 	s.sql(" FROM ", v.table(), " WHERE ")
 	v.filters(s, account)
 	if err := v.in(s, t.spec.Key, keys); err != nil {
@@ -328,17 +345,19 @@ func (t *Target) anonymizeRows(ctx context.Context, q execer, v view, account gd
 	}
 	var todo []change
 	for rows.Next() {
-		id, vals, err := scanRow(rows, len(cols))
+		id, vals, err := scanRow(rows, len(cols)+1)
 		if err != nil {
 			rows.Close()
 			return 0, 0, err
 		}
+		flag, _ := text(vals[len(cols)])
+		vals = vals[:len(cols)]
 		next, changed, err := t.edit(v, cols, vals, a)
 		if err != nil {
 			rows.Close()
 			return 0, 0, err
 		}
-		if changed {
+		if changed || flag == "1" {
 			todo = append(todo, change{id, next, vals})
 		}
 	}
@@ -374,12 +393,23 @@ func (t *Target) anonymizeRows(ctx context.Context, q execer, v view, account gd
 			u.sql(v.col(col), " = ").arg(c.vals[i])
 		}
 		for _, x := range sets {
-			u.sql(", ", x.col, " = ")
+			if n > 0 {
+				u.sql(", ")
+			}
+			n++
+			u.sql(x.col, " = ")
 			x.val(u)
 		}
 		if t.spec.Marker != "" {
-			u.sql(", ", v.col(t.spec.Marker), " = ")
+			if n > 0 {
+				u.sql(", ")
+			}
+			n++
+			u.sql(v.col(t.spec.Marker), " = ")
 			v.markValue(u)
+		}
+		if n == 0 {
+			continue
 		}
 		u.sql(" WHERE ")
 		v.filters(u, account)
