@@ -19,6 +19,17 @@ func (w *walker) anonFor(rule Rule) Anon {
 	return a
 }
 
+// referencedByKept reports whether a kind that must act before k
+// (TargetInfo.After: its rows reference k's) kept records in this job.
+func (w *walker) referencedByKept(k Kind) bool {
+	for _, before := range w.s.cfg.Graph.infos[k].After {
+		if c := w.st.Counts[before]; c != nil && c.Kept+c.PassKept > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // apply acts on the batch (or, dry, predicts what acting would change).
 // Records pinned by kept records under them are kept instead.
 func (w *walker) apply(ctx context.Context, f *frame) (Change, error) {
@@ -41,10 +52,25 @@ func (w *walker) apply(ctx context.Context, f *frame) (Change, error) {
 		}
 		f.Act = act
 	}
+	rule := w.rule(f.Kind)
+	if len(f.Act) > 0 && rule.Action == Delete && w.referencedByKept(f.Kind) {
+		// Records of a kind that must act first (they reference these
+		// rows: a message the subject wrote, kept in a held ticket) were
+		// kept, so deleting these would be refused, or cascade into kept
+		// data. Not knowing which rows they reference, keep the batch.
+		if f.Kept == nil {
+			f.Kept = map[string]int64{}
+		}
+		for _, r := range f.Act {
+			f.Kept[referencedGround]++
+			w.notePinned(f.Kind, r.ID)
+			f.Pinned = append(f.Pinned, r.ID)
+		}
+		f.Act = nil
+	}
 	if len(f.Act) == 0 {
 		return Change{}, nil
 	}
-	rule := w.rule(f.Kind)
 	t, err := w.target(f.Kind)
 	if err != nil {
 		return Change{}, err

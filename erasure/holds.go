@@ -119,6 +119,7 @@ func (w *walker) noteHold(h Hold) {
 const (
 	parentHeldGround = "legal hold on a parent record (Art. 17(3))"
 	pinnedGround     = "kept because records under it are kept"
+	referencedGround = "kept because kept records reference it"
 )
 
 func holdGround(h Hold) string { return "legal hold " + h.ID + ": " + h.Ground }
