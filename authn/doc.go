@@ -78,9 +78,12 @@
 // # Throttling
 //
 // See ThrottlePolicy. Failures are counted per user, factor and client in
-// the store, after the check (a correct password or code never counts) but
-// with the attempt reserved before it, so concurrent guesses cannot outrun
-// the counter: of 50 racing guesses at most Free (5) are checked. After 5
+// the store, after the check: a correct password or code never counts, and
+// concurrent correct logins never wait for or throttle one another. The
+// check's outcome is recorded in the same compare-and-swap that lets the
+// attempt in (a check that uses a code up is made only with a slot of the
+// counter reserved), so concurrent guesses cannot outrun the counter: of 50
+// racing guesses at most Free (5) are answered and counted. After 5
 // failures each attempt waits 1 s, 2 s, 4 s, … never more than 5 min (a
 // soft lock that always ends); after 100 consecutive failures, NIST SP
 // 800-63B rev 4's limit, the factor is locked for that client until

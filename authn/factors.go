@@ -91,19 +91,26 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p Principal, code string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("authn: confirm TOTP: %w", err)
 	}
-	att, err := s.beginAttempt(ctx, account, ThrottleKey{User: userID, Factor: FactorTOTP}, noSource)
-	if err != nil {
+	key := ThrottleKey{User: userID, Factor: FactorTOTP}
+	if err := s.admit(ctx, account, key, noSource); err != nil {
 		return nil, s.throttled(ctx, account, userID, err)
 	}
 	st, ok, err := s.checkCode(account, rec, code)
 	if err != nil {
-		att.abandon(ctx)
 		return nil, err
 	}
 	if !ok {
-		att.fail(ctx)
+		if err := s.settle(ctx, account, key, noSource, false); err != nil {
+			return nil, s.throttled(ctx, account, userID, err)
+		}
 		s.event(ctx, account, EventTOTPFailed, userID, map[string]string{"reason": "wrong_code", "stage": "enrolment"})
 		return nil, fmt.Errorf("%w: wrong TOTP code", gdprkit.ErrUnauthenticated)
+	}
+	// The code matches: activating uses the enrolment up, so take a slot
+	// first (see settle).
+	att, err := s.reserve(ctx, account, key, noSource)
+	if err != nil {
+		return nil, s.throttled(ctx, account, userID, err)
 	}
 	if err := s.st.ActivateTOTP(ctx, account, userID, rec.ID, st); err != nil {
 		att.abandon(ctx)
@@ -163,26 +170,39 @@ func (s *Service) verifyTOTP(ctx context.Context, account gdprkit.AccountID, use
 	if err != nil {
 		return fmt.Errorf("authn: TOTP: %w", err)
 	}
-	att, err := s.beginAttempt(ctx, account, ThrottleKey{User: userID, Factor: FactorTOTP, Client: client}, src)
-	if err != nil {
+	key := ThrottleKey{User: userID, Factor: FactorTOTP, Client: client}
+	if err := s.admit(ctx, account, key, src); err != nil {
 		return s.throttled(ctx, account, userID, err)
 	}
 	st, ok, err := s.checkCode(account, rec, code)
 	if err != nil {
-		att.abandon(ctx)
 		return err
 	}
-	if ok {
-		ok, err = s.st.AdvanceTOTPStep(ctx, account, userID, rec.ID, st)
-		if err != nil {
-			att.abandon(ctx)
-			return fmt.Errorf("authn: TOTP: %w", err)
-		}
-	}
-	if !ok {
-		att.fail(ctx)
+	wrong := func() error {
 		s.event(ctx, account, EventTOTPFailed, userID, map[string]string{"reason": "wrong_or_used_code"})
 		return fmt.Errorf("%w: wrong or already used TOTP code", gdprkit.ErrUnauthenticated)
+	}
+	if !ok {
+		if err := s.settle(ctx, account, key, src, false); err != nil {
+			return s.throttled(ctx, account, userID, err)
+		}
+		return wrong()
+	}
+	// The code matches a step not yet used: using the step up must happen
+	// only for an attempt that is let in, so take a slot first (see settle).
+	att, err := s.reserve(ctx, account, key, src)
+	if err != nil {
+		return s.throttled(ctx, account, userID, err)
+	}
+	if ok, err = s.st.AdvanceTOTPStep(ctx, account, userID, rec.ID, st); err != nil {
+		att.abandon(ctx)
+		return fmt.Errorf("authn: TOTP: %w", err)
+	}
+	if !ok {
+		if err := att.fail(ctx); err != nil {
+			return err
+		}
+		return wrong()
 	}
 	att.succeed(ctx)
 	return nil
@@ -318,7 +338,8 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, account gdprkit.Account
 }
 
 func (s *Service) useRecoveryCode(ctx context.Context, account gdprkit.AccountID, userID, code, client string, src source) error {
-	att, err := s.beginAttempt(ctx, account, ThrottleKey{User: userID, Factor: FactorRecovery, Client: client}, src)
+	// Using a recovery code is its check: take a slot first (see settle).
+	att, err := s.reserve(ctx, account, ThrottleKey{User: userID, Factor: FactorRecovery, Client: client}, src)
 	if err != nil {
 		return s.throttled(ctx, account, userID, err)
 	}
@@ -330,7 +351,9 @@ func (s *Service) useRecoveryCode(ctx context.Context, account gdprkit.AccountID
 		}
 	}
 	if !ok {
-		att.fail(ctx)
+		if err := att.fail(ctx); err != nil {
+			return err
+		}
 		s.event(ctx, account, EventRecoveryFailed, userID, nil)
 		return fmt.Errorf("%w: wrong or already used recovery code", gdprkit.ErrUnauthenticated)
 	}

@@ -16,6 +16,8 @@ func ExampleService_UserRecords() {
 	clock := fakeclock.New(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	svc := newExampleService(clock)
 	_ = svc.CreateUser(ctx, "acme", "u-1", "alice", "correct horse battery staple")
+	// A typo leaves a failure counter (correct passwords alone leave none).
+	_, _ = svc.Login(ctx, authn.LoginRequest{Account: "acme", Username: "alice", Password: "correct horse battery stapel"})
 	for range 3 {
 		_, _ = svc.Login(ctx, authn.LoginRequest{Account: "acme", Username: "alice", Password: "correct horse battery staple"})
 	}

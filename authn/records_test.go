@@ -143,6 +143,7 @@ func TestUserRecordsRefuseBadInput(t *testing.T) {
 func TestCredentialsAdapterPagesByRecord(t *testing.T) {
 	h := newHarness(t)
 	h.user("u1", "alice")
+	_, _ = h.login("alice", "a typo leaves a counter")
 	for range 5 {
 		h.mustLogin("alice")
 	}

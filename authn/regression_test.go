@@ -60,10 +60,12 @@ func mustService(t *testing.T, p authn.Argon2Params) *authn.Service {
 type raceStore struct {
 	authn.Store
 	mu sync.Mutex
-	// afterForgive runs after a password attempt's success is recorded,
-	// i.e. after the KDF verified the password and before the session is
-	// created.
+	// afterForgive runs when a password attempt's success is settled
+	// (the counter's second read in a login, the first being before the
+	// KDF), i.e. after the KDF verified the password and before the
+	// session is created.
 	afterForgive func()
+	reads        int
 	// beforeSession runs inside CreateSession, before the session is
 	// stored (its CreatedAt already read from the clock).
 	beforeSession func()
@@ -79,14 +81,20 @@ func take(mu *sync.Mutex, f *func()) func() {
 	return h
 }
 
-func (s *raceStore) SwapThrottle(ctx context.Context, a gdprkit.AccountID, k authn.ThrottleKey, old int64, t authn.Throttle) (bool, error) {
-	ok, err := s.Store.SwapThrottle(ctx, a, k, old, t)
-	if ok && k.Factor == authn.FactorPassword && t.Failures == 0 && t.Pending == 0 {
-		if h := take(&s.mu, &s.afterForgive); h != nil {
-			h()
+func (s *raceStore) Throttle(ctx context.Context, a gdprkit.AccountID, k authn.ThrottleKey) (authn.Throttle, error) {
+	t, err := s.Store.Throttle(ctx, a, k)
+	if k.Factor == authn.FactorPassword {
+		s.mu.Lock()
+		s.reads++
+		second := s.reads == 2
+		s.mu.Unlock()
+		if second {
+			if h := take(&s.mu, &s.afterForgive); h != nil {
+				h()
+			}
 		}
 	}
-	return ok, err
+	return t, err
 }
 
 func (s *raceStore) CreateSession(ctx context.Context, a gdprkit.AccountID, sess authn.Session) error {

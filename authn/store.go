@@ -56,8 +56,10 @@ type Throttle struct {
 	// Last is when Failures last changed (the last failure, or the success
 	// that cleared them).
 	Last time.Time
-	// Pending counts attempts reserved and not yet decided. A reservation
-	// older than the Service's lease is treated as abandoned.
+	// Pending counts attempts reserved and not yet decided; the Service
+	// reserves only for checks that use a code up (a matching TOTP code, a
+	// recovery code). A reservation older than the Service's lease is
+	// treated as abandoned.
 	Pending int
 	// PendingAt is when the latest reservation was made.
 	PendingAt time.Time

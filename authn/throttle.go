@@ -39,13 +39,24 @@ import (
 //     their own budget may try: each spraying source gets about one guess
 //     per SourceRefill, while users who have not failed still log in.
 //
-// A correct password or code is never counted as a failure: an attempt
-// reserves a slot before it is checked and records its outcome after.
-// While failures are below Free, at most Free − failures attempts of one
-// counter are checked at once; others wait (up to Wait) for those to
-// finish, and are refused if failures result. After Free, one attempt at a
-// time is checked. So of 50 racing guesses at most Free are checked, and 50
-// racing correct logins all succeed.
+// A correct password or code is never counted as a failure, and never
+// refused because other attempts are being checked. A password, or a TOTP
+// code that matches no unused step, is checked first and decided after:
+// in one compare-and-swap on the counter, the attempt is let in if the
+// counter has room for it now (failures below Free, or the delay over and
+// no attempt in flight) and its outcome recorded; otherwise it is refused
+// like any other and its check discarded unseen (an attempt refused only
+// then has cost a KDF run; Config.MaxConcurrentHashes bounds what racing
+// attempts can cost, and an attempt the counter would refuse already is
+// refused before the KDF). So concurrent correct
+// logins never wait for one another, however long the KDF queue is, and of
+// 50 racing wrong guesses at most Free are answered as wrong and counted
+// (the rest are refused as throttled, whatever they were). A check that
+// uses something up (a TOTP code that matches, a recovery code) is made
+// only after the attempt reserved one of the counter's free slots; one
+// that finds every slot reserved waits up to Wait for them and is then
+// answered gdprkit.ErrUnavailable (try again), never "throttled". A store
+// failure anywhere is gdprkit.ErrUnavailable and counts nothing.
 //
 // The source and account budgets live in the Service's memory (each process
 // has its own; MaxSources bounds their size); the per-user counters live in
@@ -63,8 +74,10 @@ type ThrottlePolicy struct {
 	// Default 100; larger values are refused, as NIST SP 800-63B rev 4
 	// allows no more.
 	LockAfter int
-	// Wait is how long an attempt waits for attempts of the same counter
-	// already being checked before it is refused. Default 5 s.
+	// Wait is how long an attempt whose check uses something up (a TOTP
+	// code that matches, a recovery code) waits when every free slot of
+	// its counter is reserved by others being checked, before it gives up
+	// with gdprkit.ErrUnavailable. Passwords never wait. Default 5 s.
 	Wait time.Duration
 	// SourceBudget failures a source network may have before it waits.
 	// Default 20.
@@ -225,23 +238,190 @@ func sourceOf(ip netip.Addr) source {
 // noSource marks attempts made inside a session, without a client address.
 var noSource = source{}
 
-// beginAttempt reserves an attempt of key, or refuses it with a
-// *ThrottledError: first the source and account budgets (unless the client
-// is a trusted device), then the store's counter. When the counter has no
-// room because other attempts are being checked, it waits for them (up to
-// Policy.Wait or ctx). Store errors are returned as they are.
-func (s *Service) beginAttempt(ctx context.Context, account gdprkit.AccountID, key ThrottleKey, src source) (*attempt, error) {
+// An attempt is refused, checked, and settled in one of two ways.
+//
+// A check without side effects (a password against its hash, a TOTP code
+// that does not match) is made first and settled after: s.admit refuses,
+// before any work, an attempt the counter would refuse now; the check runs
+// without holding anything; then s.settle, in one compare-and-swap on the
+// counter, admits the attempt if the counter still has room and records its
+// outcome. An attempt the counter has no room for by then is refused like
+// any other, and its check is discarded unseen. So concurrent correct
+// passwords never wait for one another, however long their KDF takes, and
+// of racing wrong guesses only as many are answered as the counter has
+// room for: each admitted failure takes its room in the same swap that
+// admits it.
+//
+// A check that uses something up (a TOTP step, a recovery code, a pending
+// enrolment) must not run for an attempt that is then refused, so it is
+// made only after s.reserve has taken one of the counter's free slots (the
+// Pending count), and settled by attempt.succeed, fail or abandon. These
+// checks are a store round trip; an attempt that finds every slot taken
+// waits up to ThrottlePolicy.Wait for them and then gives up as
+// unavailable, not throttled: nothing says it is a guess too many.
+//
+// Both ways use one rule (ThrottlePolicy.room), so they answer alike
+// whatever the password or code.
+
+// admit refuses, with a *ThrottledError, an attempt that the source and
+// account budgets (unless the client is a trusted device) or the store's
+// counter would refuse now, before any work is spent on it. It reserves
+// nothing. Store errors are returned wrapped.
+func (s *Service) admit(ctx context.Context, account gdprkit.AccountID, key ThrottleKey, src source) error {
+	if !trustedKey(key) && src.ok {
+		if err := s.budgets.allow(account, src.net, key.Factor, s.clock.Now()); err != nil {
+			return err
+		}
+	}
+	t, err := s.st.Throttle(ctx, account, key)
+	if err != nil {
+		return fmt.Errorf("authn: throttle: %w", err)
+	}
+	_, err = s.cfg.Throttle.room(key.Factor, t, s.clock.Now())
+	return err
+}
+
+// trustedKey reports whether key is a trusted device's counter.
+func trustedKey(key ThrottleKey) bool { return key.Client != "" && key.User != "" }
+
+// maxSwaps bounds the compare-and-swap retries of one settlement: each
+// lost race means another attempt's outcome was recorded, so a counter
+// with more than this many writes racing is answered as unavailable.
+const maxSwaps = 200
+
+// settle decides an attempt whose check (without side effects) is made:
+// ok is its outcome. In one compare-and-swap it admits the attempt if the
+// counter has room (ThrottlePolicy.room) and records the outcome: a success
+// clears the failures (it writes nothing when there are none), a failure
+// adds one and is counted on the source's and account's budgets. It
+// returns nil when the outcome stands, a *ThrottledError when the counter
+// has no room for the attempt (the outcome is then discarded unrecorded),
+// or an error wrapping gdprkit.ErrUnavailable when the store failed or the
+// counter stayed full of reserved attempts for ThrottlePolicy.Wait (nothing
+// is recorded either). The writes outlive ctx, so that a client that gives
+// up once its guess is checked is still counted.
+func (s *Service) settle(ctx context.Context, account gdprkit.AccountID, key ThrottleKey, src source, ok bool) error {
 	p := s.cfg.Throttle
-	trusted := key.Client != "" && key.User != ""
+	wctx := context.WithoutCancel(ctx)
+	w := waiter{limit: p.Wait}
+	for range maxSwaps {
+		t, err := s.st.Throttle(wctx, account, key)
+		if err != nil {
+			return fmt.Errorf("authn: throttle: %w", err)
+		}
+		now := s.clock.Now()
+		room, err := p.room(key.Factor, t, now)
+		if err != nil {
+			return err
+		}
+		if room <= 0 {
+			// Every free slot is reserved by a check that uses something
+			// up: wait for one to settle.
+			if err := w.wait(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if ok && t.Failures == 0 {
+			s.settled(wctx, account, key, src, ok, now) // nothing to record here
+			return nil
+		}
+		next := t
+		if ok {
+			next.Failures = 0
+		} else {
+			next.Failures++
+		}
+		next.Last, next.Version = now, newVersion()
+		won, err := s.st.SwapThrottle(wctx, account, key, t.Version, next)
+		if err != nil {
+			return fmt.Errorf("authn: throttle: %w", err)
+		}
+		if !won {
+			w.raced(ctx)
+			continue
+		}
+		s.settled(wctx, account, key, src, ok, now)
+		return nil
+	}
+	return fmt.Errorf("%w: authn: too many concurrent writes to one attempt counter", gdprkit.ErrUnavailable)
+}
+
+// settled does what follows a recorded outcome: a failure is counted on
+// the source's and account's budgets; a trusted device's success clears
+// the user's other counter of the factor.
+func (s *Service) settled(ctx context.Context, account gdprkit.AccountID, key ThrottleKey, src source, ok bool, now time.Time) {
+	trusted := trustedKey(key)
+	switch {
+	case ok && trusted:
+		s.clearOthers(ctx, account, key)
+	case !ok && !trusted && src.ok:
+		s.budgets.failed(account, src.net, now)
+	}
+}
+
+// waiter paces the retries of one attempt: a lost race is retried at
+// once the first times, then after a short pause so that a crowd does not
+// hammer the store; waiting for reserved slots counts towards limit.
+type waiter struct {
+	pause time.Duration
+	lost  int
+	slept time.Duration
+	limit time.Duration
+}
+
+// wait sleeps before another look at a counter whose slots are all
+// reserved. It returns an error wrapping gdprkit.ErrUnavailable once the
+// waits add up to limit, or when ctx ends.
+func (w *waiter) wait(ctx context.Context) error {
+	if w.slept >= w.limit {
+		return fmt.Errorf("%w: authn: attempts of this user are still being checked; try again", gdprkit.ErrUnavailable)
+	}
+	d := w.next()
+	w.slept += d
+	if err := sleep(ctx, d); err != nil {
+		return fmt.Errorf("%w: authn: waiting for an attempt slot: %w", gdprkit.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// raced paces the retry after a lost compare-and-swap: at once the first
+// four times, then with a growing pause (which does not count towards the
+// limit: another attempt made progress).
+func (w *waiter) raced(ctx context.Context) {
+	if w.lost++; w.lost > 4 {
+		_ = sleep(ctx, w.next())
+	}
+}
+
+func (w *waiter) next() time.Duration {
+	if w.pause == 0 {
+		w.pause = 2 * time.Millisecond
+	}
+	d := w.pause
+	w.pause = min(2*w.pause, 50*time.Millisecond)
+	return d
+}
+
+// reserve takes one of the counter's free slots for an attempt whose check
+// uses something up, or refuses it with a *ThrottledError: first the
+// source and account budgets (unless the client is a trusted device), then
+// the store's counter. When every slot is reserved it waits for them (up
+// to Policy.Wait) and then fails with gdprkit.ErrUnavailable; an ended ctx
+// does too. Store errors are returned wrapped.
+func (s *Service) reserve(ctx context.Context, account gdprkit.AccountID, key ThrottleKey, src source) (*attempt, error) {
+	p := s.cfg.Throttle
+	trusted := trustedKey(key)
 	if !trusted && src.ok {
 		if err := s.budgets.allow(account, src.net, key.Factor, s.clock.Now()); err != nil {
 			return nil, err
 		}
 	}
-	deadline := s.clock.Now().Add(p.Wait)
-	pause := 2 * time.Millisecond
-	lost := 0
+	w := waiter{limit: p.Wait}
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%w: authn: waiting for an attempt slot: %w", gdprkit.ErrUnavailable, err)
+		}
 		t, err := s.st.Throttle(ctx, account, key)
 		if err != nil {
 			return nil, fmt.Errorf("authn: throttle: %w", err)
@@ -251,38 +431,26 @@ func (s *Service) beginAttempt(ctx context.Context, account gdprkit.AccountID, k
 		if err != nil {
 			return nil, err
 		}
-		if room > 0 {
-			next := t
-			if next.Pending > 0 && now.Sub(next.PendingAt) >= pendingLease {
-				next.Pending = 0
-			}
-			next.Pending++
-			next.PendingAt, next.Version = now, newVersion()
-			ok, err := s.st.SwapThrottle(ctx, account, key, t.Version, next)
-			if err != nil {
-				return nil, fmt.Errorf("authn: throttle: %w", err)
-			}
-			if ok {
-				return &attempt{s: s, account: account, key: key, src: src, trusted: trusted}, nil
-			}
-			// Lost a race: read again, at once the first times, then
-			// with a short pause so a crowd does not hammer the store.
-			if lost++; lost > 4 {
-				if err := sleep(ctx, pause); err != nil {
-					return nil, fmt.Errorf("%w: authn: waiting for an attempt slot: %w", gdprkit.ErrUnavailable, err)
-				}
-				pause = min(2*pause, 50*time.Millisecond)
+		if room <= 0 {
+			if err := w.wait(ctx); err != nil {
+				return nil, err
 			}
 			continue
 		}
-		// Full of attempts being checked: wait for one to finish.
-		if !now.Before(deadline) {
-			return nil, &ThrottledError{Factor: key.Factor, Until: now.Add(p.Base)}
+		next := t
+		if next.Pending > 0 && now.Sub(next.PendingAt) >= pendingLease {
+			next.Pending = 0
 		}
-		if err := sleep(ctx, pause); err != nil {
-			return nil, fmt.Errorf("%w: authn: waiting for an attempt slot: %w", gdprkit.ErrUnavailable, err)
+		next.Pending++
+		next.PendingAt, next.Version = now, newVersion()
+		ok, err := s.st.SwapThrottle(ctx, account, key, t.Version, next)
+		if err != nil {
+			return nil, fmt.Errorf("authn: throttle: %w", err)
 		}
-		pause = min(2*pause, 50*time.Millisecond)
+		if ok {
+			return &attempt{s: s, account: account, key: key, src: src, trusted: trusted}, nil
+		}
+		w.raced(ctx)
 	}
 }
 
@@ -299,22 +467,19 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// finish ends the attempt: releases its reservation and applies change to
-// the counter. It retries lost races; it writes even when ctx has ended, so
-// a client that gives up after the check cannot escape being counted. A
-// store failure is logged: the reservation then lapses after pendingLease.
-func (a *attempt) finish(ctx context.Context, change func(*Throttle)) {
+// finish ends the reserved attempt: releases its reservation and applies
+// change to the counter. It retries lost races; it writes even when ctx has
+// ended, so a client that gives up after the check cannot escape being
+// counted. A store failure is logged and returned: the reservation then
+// lapses after pendingLease.
+func (a *attempt) finish(ctx context.Context, change func(*Throttle)) error {
 	ctx = context.WithoutCancel(ctx)
-	pause := time.Millisecond
-	for i := range 200 {
-		if i >= 8 { // a crowd on one counter: back off a little
-			_ = sleep(ctx, pause)
-			pause = min(2*pause, 20*time.Millisecond)
-		}
+	var w waiter
+	for range maxSwaps {
 		t, err := a.s.st.Throttle(ctx, a.account, a.key)
 		if err != nil {
 			a.s.log.Warn("authn: cannot record an attempt's outcome", "factor", string(a.key.Factor), "err", err)
-			return
+			return fmt.Errorf("authn: throttle: %w", err)
 		}
 		next := t
 		if next.Pending > 0 {
@@ -325,21 +490,25 @@ func (a *attempt) finish(ctx context.Context, change func(*Throttle)) {
 		ok, err := a.s.st.SwapThrottle(ctx, a.account, a.key, t.Version, next)
 		if err != nil {
 			a.s.log.Warn("authn: cannot record an attempt's outcome", "factor", string(a.key.Factor), "err", err)
-			return
+			return fmt.Errorf("authn: throttle: %w", err)
 		}
 		if ok {
-			return
+			return nil
 		}
+		w.raced(ctx)
 	}
 	a.s.log.Warn("authn: gave up recording an attempt's outcome after repeated races", "factor", string(a.key.Factor))
+	return fmt.Errorf("%w: authn: too many concurrent writes to one attempt counter", gdprkit.ErrUnavailable)
 }
 
 // succeed clears the counter's failures. A success on any client also
 // clears the user's failures of that factor on every other client (NIST:
 // previous failures are disregarded after a success), which ends a lock.
+// The check has used something up by now, so a failure to record the
+// success is only logged.
 func (a *attempt) succeed(ctx context.Context) {
 	now := a.s.clock.Now()
-	a.finish(ctx, func(t *Throttle) {
+	_ = a.finish(ctx, func(t *Throttle) {
 		t.Failures, t.Last = 0, now
 	})
 	if a.trusted {
@@ -348,22 +517,27 @@ func (a *attempt) succeed(ctx context.Context) {
 }
 
 // fail counts a failure on the counter and on the source's and account's
-// budgets.
-func (a *attempt) fail(ctx context.Context) {
+// budgets. When the failure cannot be recorded it returns the store's error
+// (gdprkit.ErrUnavailable), which the caller answers instead of the
+// verdict, so that no guess is answered uncounted.
+func (a *attempt) fail(ctx context.Context) error {
 	now := a.s.clock.Now()
-	a.finish(ctx, func(t *Throttle) {
+	if err := a.finish(ctx, func(t *Throttle) {
 		t.Failures++
 		t.Last = now
-	})
+	}); err != nil {
+		return err
+	}
 	if !a.trusted && a.src.ok {
 		a.s.budgets.failed(a.account, a.src.net, now)
 	}
+	return nil
 }
 
 // abandon releases the reservation without a verdict: the check could not
 // be made (the store failed, or ctx ended before any work was done).
 func (a *attempt) abandon(ctx context.Context) {
-	a.finish(ctx, func(*Throttle) {})
+	_ = a.finish(ctx, func(*Throttle) {})
 }
 
 // clearOthers clears the untrusted-client counter of the user's factor

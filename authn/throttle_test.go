@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/fakeclock"
 )
 
 // ip returns the i-th test address, 198.18.x.y (a benchmarking range).
@@ -44,6 +45,134 @@ func TestCorrectPasswordsNeverCountAsFailures(t *testing.T) {
 	}
 	if st, _ := h.svc.LockStatus(h.ctx, acct, "u1"); st.Failures != 0 {
 		t.Fatalf("failures after 32 correct logins: %+v", st)
+	}
+}
+
+// hurried is a clock that moves on by step at every reading: time as it
+// seems on a server so loaded that each step of a login waits long for its
+// turn (the KDF queue outlasting ThrottlePolicy.Wait).
+type hurried struct {
+	c    *fakeclock.Clock
+	step time.Duration
+}
+
+func (h hurried) Now() time.Time { return h.c.Advance(h.step) }
+
+// TestConcurrentCorrectLoginsAreNeverThrottled: 128 browsers without a
+// device token log in as one agent at once, through one KDF slot, while
+// every reading of the clock moves it a second on: all get in, and nothing
+// is counted. Attempts used to hold one of the counter's Free slots while
+// they queued for the KDF, and those that waited longer than
+// ThrottlePolicy.Wait for a slot were refused as "too many attempts" (15
+// to 40 times per load-harness run at 128 clients, issue #25 item 5).
+func TestConcurrentCorrectLoginsAreNeverThrottled(t *testing.T) {
+	h := newHarness(t, func(c *authn.Config) {
+		c.Clock = hurried{fakeclock.New(t0), time.Second}
+		c.MaxConcurrentHashes = 1
+	})
+	h.user("u1", "alice")
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := range 128 {
+		wg.Go(func() {
+			if _, err := h.loginFrom(ip(i), "alice", password); err != nil {
+				if failed.Add(1) <= 3 {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() > 0 || len(h.audit.OfType(authn.EventLocked)) > 0 || len(h.audit.OfType(authn.EventLoginFailed)) > 0 {
+		t.Fatalf("%d of 128 correct logins failed", failed.Load())
+	}
+	if n := len(h.audit.OfType(authn.EventLoginSucceeded)); n != 128 {
+		t.Fatalf("%d logins audited as succeeded, want 128", n)
+	}
+	if st, _ := h.svc.LockStatus(h.ctx, acct, "u1"); st.Failures != 0 {
+		t.Fatalf("failures after 128 correct logins: %+v", st)
+	}
+}
+
+// slowCodes is a store whose recovery codes are used only once gate is
+// closed, as on a database that has stalled.
+type slowCodes struct {
+	authn.Store
+	gate chan struct{}
+	in   atomic.Int32
+}
+
+func (s *slowCodes) UseRecoveryCode(ctx context.Context, a gdprkit.AccountID, user string, hash []byte) (bool, error) {
+	s.in.Add(1)
+	<-s.gate
+	return s.Store.UseRecoveryCode(ctx, a, user, hash)
+}
+
+// TestWaitingForCodesInFlightIsAnOutageNotAThrottle: a recovery code (whose
+// check uses it up) is checked only with one of the counter's Free slots
+// held. While five correct codes are stuck in a stalled store, the next
+// correct ones wait ThrottlePolicy.Wait and are then answered "unavailable,
+// try again" (nothing held against the user), never "too many attempts";
+// the five then succeed.
+func TestWaitingForCodesInFlightIsAnOutageNotAThrottle(t *testing.T) {
+	sc := &slowCodes{gate: make(chan struct{})}
+	clock := fakeclock.New(t0)
+	h := newHarness(t, func(c *authn.Config) {
+		sc.Store = c.Store
+		c.Store = sc
+		c.Throttle.Wait = 20 * time.Millisecond
+		c.Clock = hurried{clock, 100 * time.Millisecond}
+	})
+	h.clock = clock
+	h.user("u1", "alice")
+	h.enrol("u1")
+	codes, err := h.svc.GenerateRecoveryCodes(h.ctx, h.me("u1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var challenges []string
+	for range 8 {
+		challenges = append(challenges, h.mustLogin("alice").Challenge)
+	}
+	results := make(chan error, 8)
+	for i, c := range challenges {
+		go func() {
+			_, err := h.svc.CompleteLogin(h.ctx, authn.SecondFactorRequest{Account: acct, Challenge: c, Code: codes[i], IP: ip(i)})
+			results <- err
+		}()
+	}
+	timeout := time.After(30 * time.Second)
+	for range 3 {
+		select {
+		case err := <-results:
+			if !errors.Is(err, gdprkit.ErrUnavailable) || errors.Is(err, gdprkit.ErrLocked) || errors.Is(err, gdprkit.ErrUnauthenticated) {
+				t.Fatalf("a correct code waiting for five in flight: %v; want unavailable", err)
+			}
+		case <-timeout:
+			t.Fatal("attempts waiting for a slot never gave up")
+		}
+	}
+	for sc.in.Load() < 5 {
+		select {
+		case <-timeout:
+			t.Fatalf("%d codes being checked, want ThrottlePolicy.Free (5)", sc.in.Load())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	if n := sc.in.Load(); n != 5 {
+		t.Fatalf("%d codes checked at once, want ThrottlePolicy.Free (5)", n)
+	}
+	close(sc.gate)
+	for range 5 {
+		if err := <-results; err != nil {
+			t.Fatalf("a code in flight: %v", err)
+		}
+	}
+	if n, _ := h.svc.RecoveryCodesLeft(h.ctx, acct, "u1"); n != 5 {
+		t.Fatalf("%d codes left, want 5", n)
+	}
+	if len(h.audit.OfType(authn.EventLocked))+len(h.audit.OfType(authn.EventRecoveryFailed)) > 0 {
+		t.Fatal("waiting was audited as a lock or a failure")
 	}
 }
 

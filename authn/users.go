@@ -186,7 +186,10 @@ func (s *Service) ChangePassword(ctx context.Context, account gdprkit.AccountID,
 // and the attempt fails. Every path does the same KDF work (see
 // hasher.check). A correct password of an enabled user succeeds and upgrades
 // a weak hash; the result carries the hash now stored, so that a login
-// challenge sealed next is bound to what openChallenge will read.
+// challenge sealed next is bound to what openChallenge will read. The
+// attempt is refused before the KDF if its counter would refuse it now,
+// and decided after it (see Service.settle): concurrent correct passwords
+// never wait for one another.
 //
 // Errors: errBadCredentials for any wrong, unknown, disabled, unusable or
 // unverified case; a *ThrottledError; or, passed through without counting
@@ -198,8 +201,7 @@ func (s *Service) passwordAttempt(ctx context.Context, account gdprkit.AccountID
 	} else {
 		key.Client = s.nameClient(account, name)
 	}
-	att, err := s.beginAttempt(ctx, account, key, src)
-	if err != nil {
+	if err := s.admit(ctx, account, key, src); err != nil {
 		return User{}, s.throttled(ctx, account, key.User, err)
 	}
 	encoded := ""
@@ -208,14 +210,16 @@ func (s *Service) passwordAttempt(ctx context.Context, account gdprkit.AccountID
 	}
 	ok, rehash, err := s.hasher.check(ctx, encoded, password)
 	if errors.Is(err, gdprkit.ErrUnavailable) {
-		att.abandon(ctx)
-		return User{}, err
+		return User{}, err // nothing was reserved or counted
 	}
 	if errors.Is(err, ErrHashFormat) {
 		s.log.Error("authn: stored password hash unusable; the login fails as a wrong password would", "err", err)
 	}
-	if !ok || u.Disabled {
-		att.fail(ctx)
+	good := ok && !u.Disabled
+	if err := s.settle(ctx, account, key, src, good); err != nil {
+		return User{}, s.throttled(ctx, account, key.User, err)
+	}
+	if !good {
 		reason := "bad_password"
 		switch {
 		case u == nil:
@@ -230,7 +234,6 @@ func (s *Service) passwordAttempt(ctx context.Context, account gdprkit.AccountID
 		s.event(ctx, account, EventLoginFailed, key.User, map[string]string{"reason": reason, "factor": string(FactorPassword)})
 		return User{}, errBadCredentials
 	}
-	att.succeed(ctx)
 	out := *u
 	if rehash {
 		if h, ok := s.rehash(ctx, account, out, password); ok {

@@ -25,6 +25,7 @@ func ExampleCredentialsTarget() {
 	keys, _ := authn.NewKeyRing("k1", map[string][]byte{"k1": authn.NewKey()})
 	auth, _ := authn.New(authn.Config{Store: st.Authn(), Keys: keys, Clock: clock, Argon2: authn.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
 	_ = auth.CreateUser(ctx, "acme", "ana", "ana", "correct horse battery staple")
+	_, _ = auth.Login(ctx, authn.LoginRequest{Account: "acme", Username: "ana", Password: "a typo leaves a failure counter"})
 	for range 4 {
 		_, _ = auth.Login(ctx, authn.LoginRequest{Account: "acme", Username: "ana", Password: "correct horse battery staple"})
 	}
