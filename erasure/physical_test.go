@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/store/memstore"
 )
 
 // recStep is a physical step that records its runs and answers with the
@@ -196,4 +197,24 @@ func TestNoPhysicalStepsNoPhysicalList(t *testing.T) {
 	rc, err := e.svc.Receipt(ctx, e.acct, r.ID)
 	require.NoError(t, err)
 	assert.Nil(t, rc.Physical)
+}
+
+// A rectification overwrites old values through the Rectifier: the
+// physical steps run before its receipt, which records them, and again
+// after it, as for an erasure.
+func TestRectificationRunsThePhysicalSteps(t *testing.T) {
+	step := &recStep{name: "test: checkpoint"}
+	e := newRightsEnv(t, memstore.New(), false, step)
+	const a = gdprkit.AccountID("acct-rectify-physical")
+	e.seed(a)
+	r := e.submit(a, erasure.Submission{Type: erasure.TypeRectification, Subject: "ana", By: "ana", Verified: true,
+		Corrections: []erasure.Correction{{Kind: erasure.KindEndUser, Field: "name", Value: "Ana Lima-Souza"}}})
+	require.Empty(t, e.drain())
+	rc := e.completed(a, r.ID)
+	assert.Equal(t, []erasure.PhysicalResult{{Step: "test: checkpoint"}}, rc.Physical)
+	calls := step.calls()
+	require.Len(t, calls, 2)
+	assert.False(t, calls[0].AfterReceipt)
+	assert.True(t, calls[1].AfterReceipt)
+	assert.Equal(t, r.ID, calls[0].RequestID)
 }

@@ -387,6 +387,15 @@ func (s *Service) runRights(ctx context.Context, job Job, token string, req Requ
 	for _, o := range st.Result.Objections {
 		rcpt.Partial = rcpt.Partial || o.Outcome == Overridden
 	}
+	if req.Type == TypeRectification {
+		// The old values the Rectifier overwrote linger in the database's
+		// files until a checkpoint or vacuum (docs/physical-erasure.md).
+		phys, err := s.runPhysical(ctx, PhysicalRun{Account: job.Account, RequestID: req.ID}, save)
+		if err != nil {
+			return err
+		}
+		rcpt.Physical = phys
+	}
 	// What identifies the subject, or says what they asked to change, is
 	// cleared; the outcomes stay with the finished job.
 	st.Key, st.Keys, st.Corrections = "", nil, nil
@@ -400,6 +409,12 @@ func (s *Service) runRights(ctx context.Context, job Job, token string, req Requ
 	}
 	s.emit(ctx, job.Account, gdprkit.EventType("erasure."+string(req.Type)+"_completed"), actorOf(req.RequestedBy, req.Subject), req.SubjectPS,
 		rightsAttrs(req, out))
+	if req.Type == TypeRectification && len(s.cfg.Physical) > 0 {
+		// Again, now that finishing cleared the new values from the job.
+		if _, err := s.runPhysical(ctx, PhysicalRun{Account: job.Account, RequestID: req.ID, AfterReceipt: true}, nil); err != nil {
+			s.log.Warn("erasure: physical steps after the receipt did not finish", "job", job.ID, "err", err)
+		}
+	}
 	return nil
 }
 

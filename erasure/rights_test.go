@@ -47,7 +47,7 @@ func rightsStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 	return out
 }
 
-func newRightsEnv(t *testing.T, st store.Store, faults bool) *rightsEnv {
+func newRightsEnv(t *testing.T, st store.Store, faults bool, physical ...erasure.PhysicalStep) *rightsEnv {
 	t.Helper()
 	e := &rightsEnv{t: t, clock: fakeclock.New(t0), hd: memhelpdesk.New(), erasure: st.Erasure(), audit: &gdprkit.MemoryAudit{}, faults: &erasuretest.Faults{}}
 	ps, err := gdprkit.NewPseudonymizer(key)
@@ -61,7 +61,7 @@ func newRightsEnv(t *testing.T, st store.Store, faults bool) *rightsEnv {
 	g, err := erasure.NewGraph(targets...)
 	require.NoError(t, err)
 	e.svc, err = erasure.New(erasure.Config{Store: e.erasure, Graph: g, Directory: e.hd, Pseudonymizer: ps, Clock: e.clock, Audit: e.audit,
-		Rectifier: e.hd, Objector: kitdata.Objector(e.consent), BatchSize: 4})
+		Rectifier: e.hd, Objector: kitdata.Objector(e.consent), BatchSize: 4, Physical: physical})
 	require.NoError(t, err)
 	return e
 }
