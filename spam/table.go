@@ -1,43 +1,62 @@
 package spam
 
+import "math/bits"
+
 // tokenTable is an account model's token counts by token hash: open
 // addressing with linear probing, keyed directly by the SipHash value (which
-// is already uniform, so it needs no second hash), each slot holding the key
-// and its counts side by side. Classifying a message looks up every one of
-// its tokens, and in a model of hundreds of thousands of tokens most lookups
-// miss the CPU cache; one slot per probe keeps that to about one cache miss,
-// where a general-purpose map spends more. Deletion shifts the following
-// entries back, so there are no tombstones and lookups stay short however
-// much the model is pruned. It is not safe for concurrent use: the account's
-// mutex guards it.
+// is already uniform, so it needs no second hash). Classifying a message
+// looks up every one of its tokens, and in a model of hundreds of
+// thousands of tokens most lookups miss the CPU cache; a slot holds the key
+// and both counts in 16 bytes, so one probe is about one cache miss. The
+// day a token was last trained on, which only training and pruning read,
+// lives in a parallel slice. A hash's home slot is the high bits of
+// hash × size, so the table can have any size: it grows by half, not by
+// doubling, and a model loaded whole is sized to fit, which keeps a large
+// model's memory near 20 bytes a slot at three quarters full. Deletion
+// shifts the following entries back, so there are no tombstones and
+// lookups stay short however much the model is pruned. It is not safe for
+// concurrent use: the model's mutex guards it.
 type tokenTable struct {
-	slots []tokSlot // len is 0 or a power of two; key 0 marks an empty slot
+	slots []tokSlot // key 0 marks an empty slot
+	days  []int32   // days[i] is the day of slots[i]
 	n     int       // entries in slots
 	zero  tok       // the entry of hash 0, which cannot live in slots
 	hasZ  bool
+	// limit, when positive, is the size past which the table grows only
+	// as far as it must: tableSize of the model's cap (Config.MaxTokens),
+	// so that a model at its cap is not held in a table half as large
+	// again as it needs.
+	limit int
 }
 
 type tokSlot struct {
-	key uint64
-	t   tok
+	key       uint64
+	ham, spam int32
 }
 
 // newTokenTable returns a table sized for n entries.
 func newTokenTable(n int) *tokenTable {
 	t := &tokenTable{}
 	if n > 0 {
-		t.slots = make([]tokSlot, tableSize(n))
+		t.alloc(tableSize(n))
 	}
 	return t
 }
 
-// tableSize is the power of two that holds n entries at most 3/4 full.
+// tableSize is the size that holds n entries at most 3/4 full.
 func tableSize(n int) int {
-	size := 16
-	for size*3/4 < n {
-		size *= 2
-	}
-	return size
+	return max(16, n+n/3+1)
+}
+
+func (t *tokenTable) alloc(size int) {
+	t.slots = make([]tokSlot, size)
+	t.days = make([]int32, size)
+}
+
+// home returns h's home slot.
+func (t *tokenTable) home(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(t.slots)))
+	return int(hi)
 }
 
 // len returns the number of entries.
@@ -56,14 +75,39 @@ func (t *tokenTable) get(h uint64) (tok, bool) {
 	if len(t.slots) == 0 {
 		return tok{}, false
 	}
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := t.home(h); ; {
 		s := &t.slots[i]
 		if s.key == h {
-			return s.t, true
+			return tok{s.ham, s.spam, t.days[i]}, true
 		}
 		if s.key == 0 {
 			return tok{}, false
+		}
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+}
+
+// counts returns the counts of h without its day: classifying reads only
+// the slots, never the days.
+func (t *tokenTable) counts(h uint64) (ham, spam int32, ok bool) {
+	if h == 0 {
+		return t.zero.ham, t.zero.spam, t.hasZ
+	}
+	if len(t.slots) == 0 {
+		return 0, 0, false
+	}
+	for i := t.home(h); ; {
+		s := &t.slots[i]
+		if s.key == h {
+			return s.ham, s.spam, true
+		}
+		if s.key == 0 {
+			return 0, 0, false
+		}
+		if i++; i == len(t.slots) {
+			i = 0
 		}
 	}
 }
@@ -77,10 +121,9 @@ func (t *tokenTable) touch(hs []uint64) uint64 {
 	if len(t.slots) == 0 {
 		return 0
 	}
-	mask := uint64(len(t.slots) - 1)
 	var x uint64
 	for _, h := range hs {
-		x ^= t.slots[h&mask].key
+		x ^= t.slots[t.home(h)].key
 	}
 	return x
 }
@@ -94,17 +137,18 @@ func (t *tokenTable) set(h uint64, v tok) {
 	if (t.n+1)*4 > len(t.slots)*3 {
 		t.grow()
 	}
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := t.home(h); ; {
 		s := &t.slots[i]
-		if s.key == h {
-			s.t = v
+		if s.key == h || s.key == 0 {
+			if s.key == 0 {
+				t.n++
+			}
+			*s = tokSlot{h, v.ham, v.spam}
+			t.days[i] = v.day
 			return
 		}
-		if s.key == 0 {
-			s.key, s.t = h, v
-			t.n++
-			return
+		if i++; i == len(t.slots) {
+			i = 0
 		}
 	}
 }
@@ -118,9 +162,15 @@ func (t *tokenTable) del(h uint64) {
 	if len(t.slots) == 0 {
 		return
 	}
-	mask := uint64(len(t.slots) - 1)
-	i := h & mask
-	for ; t.slots[i].key != h; i = (i + 1) & mask {
+	size := len(t.slots)
+	next := func(i int) int {
+		if i++; i == size {
+			return 0
+		}
+		return i
+	}
+	i := t.home(h)
+	for ; t.slots[i].key != h; i = next(i) {
 		if t.slots[i].key == 0 {
 			return
 		}
@@ -128,14 +178,14 @@ func (t *tokenTable) del(h uint64) {
 	// Backward-shift deletion: move each following entry of the run into
 	// the hole when the hole lies between its home slot and where it is
 	// (cyclically), so that every entry stays reachable from its home.
-	for j := (i + 1) & mask; t.slots[j].key != 0; j = (j + 1) & mask {
-		home := t.slots[j].key & mask
-		if (j-home)&mask >= (j-i)&mask {
-			t.slots[i] = t.slots[j]
+	for j := next(i); t.slots[j].key != 0; j = next(j) {
+		home := t.home(t.slots[j].key)
+		if (j-home+size)%size >= (j-i+size)%size {
+			t.slots[i], t.days[i] = t.slots[j], t.days[j]
 			i = j
 		}
 	}
-	t.slots[i] = tokSlot{}
+	t.slots[i], t.days[i] = tokSlot{}, 0
 	t.n--
 }
 
@@ -146,26 +196,33 @@ func (t *tokenTable) each(fn func(h uint64, v tok) bool) {
 		return
 	}
 	for i := range t.slots {
-		if s := &t.slots[i]; s.key != 0 && !fn(s.key, s.t) {
+		if s := &t.slots[i]; s.key != 0 && !fn(s.key, tok{s.ham, s.spam, t.days[i]}) {
 			return
 		}
 	}
 }
 
+// grow makes the table half as large again (at least 16 slots, at most
+// limit unless more is needed) and reinserts every entry.
 func (t *tokenTable) grow() {
-	old := t.slots
-	t.slots = make([]tokSlot, tableSize(max(2*t.n, 12)))
+	old, oldDays := t.slots, t.days
+	size := len(old) + len(old)/2
+	if t.limit > 0 && size > t.limit {
+		size = t.limit
+	}
+	t.alloc(max(tableSize(t.n+1), size))
 	t.n = 0
-	mask := uint64(len(t.slots) - 1)
-	for _, s := range old {
+	for k, s := range old {
 		if s.key == 0 {
 			continue
 		}
-		i := s.key & mask
+		i := t.home(s.key)
 		for t.slots[i].key != 0 {
-			i = (i + 1) & mask
+			if i++; i == len(t.slots) {
+				i = 0
+			}
 		}
-		t.slots[i] = s
+		t.slots[i], t.days[i] = s, oldDays[k]
 		t.n++
 	}
 }
