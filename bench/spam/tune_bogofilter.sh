@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # bogofilter's verdicts on the held-out tuning splits (made by tune_splits.sh),
-# the yardstick for choosing gdprkit's cutoffs: its defaults keep the unsure
-# verdicts on every tuning split at most half of bogofilter's (see README.md).
+# the yardstick for gdprkit's cutoffs (see README.md).
 #
 # Usage: tune_bogofilter.sh [WORK]   (WORK as for make_splits.sh)
-# Prints per split: ham/spam verdict counts as "label:Verdict=n".
+# Prints one line per split: "<split> label:Verdict=n …" (bogofilter 1.2.5
+# defaults, -C, batch mode, as compare.sh runs it).
 set -euo pipefail
 WORK=${1:-${TMPDIR:-/tmp}/gdprkit-spam}
 command -v bogofilter >/dev/null || { echo "tune_bogofilter.sh: bogofilter not installed" >&2; exit 1; }
-for s in random tempo tempo30 chain2 chain3 chain4 chain5 cv1 cv2 cv3 cv4 cv5; do
-  T=$WORK/tune/$s; d=$(mktemp -d)
+for T in "$WORK"/tune/*/; do
+  s=$(basename "$T"); d=$(mktemp -d)
   awk -F'\t' '$1=="ham"{print $2}' "$T/train.tsv" | bogofilter -C -d "$d" -n -b
   awk -F'\t' '$1=="spam"{print $2}' "$T/train.tsv" | bogofilter -C -d "$d" -s -b
   # bogofilter exits with the last message's verdict (0 spam, 1 ham,
