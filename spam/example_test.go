@@ -66,7 +66,7 @@ func ExampleFilter_Classify_fewClues() {
 	r, _ := f.Classify(ctx, "acme", spam.Chat("bitcoin giveaway"))
 	fmt.Printf("%s, score %.2f, %d spam clues\n", r.Verdict, r.Score, r.SpamClues)
 	// Output:
-	// unsure, score 0.55, 2 spam clues
+	// unsure, score 0.59, 2 spam clues
 }
 
 // When an agent corrects a verdict, training the same message ID as the

@@ -60,16 +60,16 @@ type clue struct {
 	hash   uint64
 	dev    float64 // |prob − 0.5|
 	prob   float64
-	weight float64 // how much of a clue the token counts as: n/(n+Attestation)
+	weight float64 // how well attested the token is: n/(n+Attestation)
 	ham    int64
 	spam   int64
 }
 
 // clueWeight is how much of a clue a token seen in n trained messages
-// counts as: n/(n+k). A token seen once or twice is weak evidence however
-// one-sided its counts are (Robinson's small strength makes its
-// probability extreme); one seen in dozens of messages counts almost
-// fully.
+// counts as when the amount of evidence is weighed: n/(n+k). A token seen
+// once or twice is weak evidence however one-sided its counts are
+// (Robinson's small strength makes its probability extreme); one seen in
+// dozens of messages counts almost fully.
 func clueWeight(n int64, k float64) float64 {
 	return float64(n) / (float64(n) + k)
 }
@@ -80,23 +80,23 @@ type evidence struct {
 	lnQH, lnQS float64 // ln of the ham and spam sides' tail probabilities (0: none)
 	hamClues   int     // clues below 0.5
 	spamClues  int     // clues above 0.5
+	spamWeight float64 // the spam clues' weights (clueWeight) added up
 }
 
 // combine is Fisher's method as Robinson applied it to spam (and SpamBayes
-// and bogofilter ship it): with ln H = Σ w ln p and ln S = Σ w ln(1−p)
-// over the clues (each weighted by how well attested it is, w), H' =
-// 1 − χ²Q(−2 ln H, 2n) measures hamminess (many p near 0), S' likewise
-// spamminess (many p near 1), and Fisher's score is (1 + S' − H') / 2: near
-// 1 spam, near 0 ham, near 0.5 either no evidence or strong evidence both
-// ways. Sums of logs replace products, so nothing underflows however long
-// the message is.
+// and bogofilter ship it): with ln H = Σ ln p and ln S = Σ ln(1−p) over
+// the n clues, H' = 1 − χ²Q(−2 ln H, 2n) measures hamminess (many p near
+// 0), S' likewise spamminess (many p near 1), and Fisher's score is
+// (1 + S' − H') / 2: near 1 spam, near 0 ham, near 0.5 either no evidence
+// or strong evidence both ways. Sums of logs replace products, so nothing
+// underflows however long the message is.
 //
 // Fisher's method assumes independent tests, and tokens are not (a URL
 // yields several tokens, a phrase repeats across header and body), so
 // evidence piles up and both S' and H' saturate at 1 on messages with any
 // evidence both ways. esf (0 < esf <= 1) is the effective size factor:
-// the clues count as esf·Σw independent tests, −2·esf·ln H with
-// 2·⌈esf·Σw⌉ degrees of freedom, which keeps scores graded.
+// each clue counts as esf of an independent one, −2·esf·ln H with
+// 2·⌈esf·n⌉ degrees of freedom, which keeps scores graded.
 //
 // Even so, a message with strong evidence both ways gets Fisher's score
 // 0.5 whichever side is stronger. The tail probabilities themselves still
@@ -109,32 +109,33 @@ type evidence struct {
 // The log ratio is 1 for any spam evidence without ham evidence, however
 // little: two clues seen once would make a message "99 % spam". So the
 // confidence of the score follows the amount of evidence, its strength and
-// the number of clues: with L = |ln qS − ln qH| (nats of net evidence) and
-// W the weighted number of clues on the side the raw score leans to, the
-// score is 0.5 + (raw − 0.5)·(1 − e^(−L/scale))·(1 − e^(−W/clueScale)).
-// A message with one or two clues, or with weak ones, stays nearer 0.5;
-// one with dozens of strong clues keeps its raw score. scale <= 0 keeps
-// the raw score. An empty clue list scores 0.5.
+// its number of clues: with L = |ln qS − ln qH| (nats of net evidence) and
+// W the clues on the side the raw score leans to, each counted by its
+// weight (how many trained messages back it, clueWeight), the score is
+// 0.5 + (raw − 0.5)·(1 − e^(−L/scale))·(1 − e^(−W/clueScale)). A message
+// with a few clues, or clues seen only once or twice, stays nearer 0.5;
+// one with dozens of well-attested clues keeps its raw score. scale <= 0
+// keeps the raw score. An empty clue list scores 0.5.
 func combine(clues []clue, esf, scale float64) evidence {
-	var lnH, lnS, w, ws float64
+	var lnH, lnS, wh, ws float64
 	var ev evidence
 	for _, c := range clues {
 		p := math.Min(math.Max(c.prob, 1e-9), 1-1e-9)
-		lnH += c.weight * math.Log(p)
-		lnS += c.weight * math.Log1p(-p)
-		w += c.weight
+		lnH += math.Log(p)
+		lnS += math.Log1p(-p)
 		if c.prob > 0.5 {
 			ws += c.weight
 			ev.spamClues++
 		} else {
+			wh += c.weight
 			ev.hamClues++
 		}
 	}
-	if w == 0 {
+	if len(clues) == 0 {
 		ev.score = 0.5
 		return ev
 	}
-	n := 2 * int(math.Ceil(esf*w))
+	n := 2 * int(math.Ceil(esf*float64(len(clues))))
 	lqH := logChi2Q(-2*esf*lnH, n)
 	lqS := logChi2Q(-2*esf*lnS, n)
 	score := (1 + math.Exp(lqH) - math.Exp(lqS)) / 2
@@ -142,13 +143,13 @@ func combine(clues []clue, esf, scale float64) evidence {
 		score = (1-ratioWeight)*score + ratioWeight*lqS/(lqH+lqS)
 	}
 	if scale > 0 {
-		side := w - ws // the weighted clues on the side the raw score leans to
+		side := wh // the weighted clues on the side the raw score leans to
 		if score > 0.5 {
 			side = ws
 		}
 		score = 0.5 + (score-0.5)*(1-math.Exp(-math.Abs(lqS-lqH)/scale))*(1-math.Exp(-side/clueScale))
 	}
-	ev.score, ev.lnQH, ev.lnQS = score, lqH, lqS
+	ev.score, ev.lnQH, ev.lnQS, ev.spamWeight = score, lqH, lqS, ws
 	return ev
 }
 
@@ -158,7 +159,8 @@ const ratioWeight = 0.7
 
 // clueScale is how many weighted clues take the score 63% of the way from
 // 0.5 to where the evidence's strength puts it (chosen on the tuning
-// splits with Config.EvidenceScale: 1 to 3 ranked alike).
+// splits with Config.EvidenceScale; 1 let three clues seen once make a
+// spam verdict).
 const clueScale = 2
 
 // strongest returns the max clues farthest from 0.5, strongest first; with

@@ -101,9 +101,9 @@ type Config struct {
 	Audit gdprkit.AuditSink
 
 	// Profile picks the verdict rules: the cutoffs, the vetoes and the
-	// evidence a spam verdict needs. Default Balanced. Any of HamCutoff,
-	// SpamCutoff, HamVeto, SpamVeto and MinSpamClues that is set (non-zero)
-	// overrides the profile's value.
+	// evidence a verdict needs. Default Balanced. Any of HamCutoff,
+	// SpamCutoff, HamVeto, SpamVeto, MinSpamClues, MinSpamWeight and
+	// MinHamClues that is set (non-zero) overrides the profile's value.
 	Profile Profile
 
 	// Strength is Robinson's s, how many messages' worth of weight the
@@ -117,23 +117,26 @@ type Config struct {
 	// MinDeviation: tokens whose probability is closer than this to 0.5
 	// are ignored. Default 0.3.
 	MinDeviation float64
-	// Attestation weighs each clue by how many trained messages back it:
-	// a token seen in n messages counts as n/(n+Attestation) of a clue, so
-	// a token seen once counts a quarter and one seen in 30 messages
-	// almost fully. Default 3.
+	// Attestation weighs each clue, when the amount of evidence is
+	// counted, by how many trained messages back it: a token seen in n
+	// messages counts as n/(n+Attestation) of a clue, so a token seen
+	// once counts a quarter and one seen in 30 messages almost fully.
+	// Default 3.
 	Attestation float64
 	// EffectiveSize is the effective size factor: how much of an
-	// independent test one (fully attested) clue counts as when clues are
-	// combined (0 < EffectiveSize <= 1; 1 is Fisher's method unchanged).
-	// Tokens are correlated, and without it scores saturate at 0.5 whenever
-	// a message has strong evidence both ways. Default 0.5.
+	// independent test one clue counts as when clues are combined
+	// (0 < EffectiveSize <= 1; 1 is Fisher's method unchanged). Tokens are
+	// correlated, and without it scores saturate at 0.5 whenever a message
+	// has strong evidence both ways. Default 0.3.
 	EffectiveSize float64
 	// EvidenceScale makes the score's confidence follow the amount of
-	// evidence: with L the net evidence of a message in nats (see package
-	// doc), the score moves from 0.5 towards the side the clues favour by
-	// the share 1 − e^(−L/EvidenceScale). Two or three weak clues leave a
-	// message near 0.5; dozens of strong ones give the full score. Default
-	// 2; negative: no such damping.
+	// evidence: with L the net evidence of a message in nats and W its
+	// clues on the leaning side, counted by Attestation (see package doc),
+	// the score moves from 0.5 towards the side the clues favour by the
+	// share (1 − e^(−L/EvidenceScale))·(1 − e^(−W/2)). A few clues, or
+	// clues seen once or twice, leave a message near 0.5; dozens of
+	// well-attested ones give the full score. Default 2; negative: no such
+	// damping.
 	EvidenceScale float64
 	// MaxClues, when positive, caps how many of the strongest tokens are
 	// combined (SpamBayes uses 150). Default 0: all tokens that pass
@@ -141,11 +144,12 @@ type Config struct {
 	MaxClues int
 	// HamCutoff: scores below it are ham, unless SpamVeto holds them back
 	// or fewer than MinHamClues clues favour ham. Default: the profile's
-	// (Balanced: 0.5).
+	// (Balanced: 0.475, so that a message whose evidence barely leans ham
+	// stays unsure).
 	HamCutoff float64
 	// SpamCutoff: scores at or above it are spam, unless HamVeto holds
-	// them back or fewer than MinSpamClues clues favour spam. Default: the
-	// profile's (Balanced: 0.7).
+	// them back or the spam clues are fewer than MinSpamClues or weigh
+	// less than MinSpamWeight. Default: the profile's (Balanced: 0.7).
 	SpamCutoff float64
 	// HamVeto is the significance level of the ham veto: a message whose
 	// ham evidence alone is significant at this level (Fisher's ham-side
@@ -165,6 +169,12 @@ type Config struct {
 	// so that one or two words never make a message spam, however often
 	// they were seen in spam); negative: no minimum.
 	MinSpamClues int
+	// MinSpamWeight is how much those clues must weigh together, each
+	// counted by how many trained messages back it (Attestation: a token
+	// seen once counts 0.25, one seen in 30 messages 0.9). Default: the
+	// profile's (Balanced: 1.5, so that a short message made of the words
+	// of a single lesson is not spam); negative: no minimum.
+	MinSpamWeight float64
 	// MinHamClues is how many clues must favour ham for a ham verdict.
 	// Default: the profile's (Balanced: 1, so that a message the model
 	// knows nothing about is unsure); negative: no minimum.
@@ -226,12 +236,13 @@ func (c *Config) defaults() error {
 	def(&c.Prior, 0.5)
 	def(&c.MinDeviation, 0.3)
 	def(&c.Attestation, 3)
-	def(&c.EffectiveSize, 0.5)
+	def(&c.EffectiveSize, 0.3)
 	def(&c.EvidenceScale, 2)
 	def(&c.HamCutoff, r.HamCutoff)
 	def(&c.SpamCutoff, r.SpamCutoff)
 	def(&c.HamVeto, r.HamVeto)
 	def(&c.SpamVeto, r.SpamVeto)
+	def(&c.MinSpamWeight, r.MinSpamWeight)
 	if c.MinSpamClues == 0 {
 		c.MinSpamClues = r.MinSpamClues
 	}
@@ -485,6 +496,10 @@ type Result struct {
 	// add up to ClueCount); a verdict needs Config.MinSpamClues or
 	// Config.MinHamClues of them.
 	SpamClues, HamClues int
+	// SpamWeight is the spam clues' weights added up, each counted by how
+	// many trained messages back it; a spam verdict needs
+	// Config.MinSpamWeight.
+	SpamWeight float64
 	// Clues are the strongest tokens behind the verdict, strongest first;
 	// only Explain fills them.
 	Clues []Clue
@@ -501,8 +516,9 @@ type Clue struct {
 	Prob float64
 	// Ham and Spam are how many trained messages of each class held it.
 	Ham, Spam int64
-	// Weight is how much of a clue the token counts as, by how many
-	// trained messages held it (Config.Attestation).
+	// Weight is how much of a clue the token counts as when the amount of
+	// evidence is weighed, by how many trained messages held it
+	// (Config.Attestation).
 	Weight float64
 }
 
@@ -547,7 +563,7 @@ func (f *Filter) classify(ctx context.Context, acct gdprkit.AccountID, msg Messa
 	defer func() { s.clues = clues[:0] }() // keep the grown buffer for the next message
 	r := Result{Score: w.score, Verdict: f.verdict(w), Tokens: len(hashes), ClueCount: len(clues),
 		HamSignificance: max(0, -w.lnQH/math.Ln10), HamVetoed: w.hamVetoed(f.cfg),
-		SpamSignificance: max(0, -w.lnQS/math.Ln10), SpamVetoed: w.spamVetoed(f.cfg), SpamClues: w.spamClues, HamClues: w.hamClues}
+		SpamSignificance: max(0, -w.lnQS/math.Ln10), SpamVetoed: w.spamVetoed(f.cfg), SpamClues: w.spamClues, HamClues: w.hamClues, SpamWeight: w.spamWeight}
 	if explain > 0 {
 		sortClues(clues)
 		for i, c := range clues {
@@ -619,7 +635,7 @@ func (f *Filter) verdict(w weighing) Verdict {
 		return VerdictUnsure
 	case w.score < f.cfg.HamCutoff && !w.spamVetoed(f.cfg) && w.hamClues >= f.cfg.MinHamClues:
 		return VerdictHam
-	case w.score >= f.cfg.SpamCutoff && !w.hamVetoed(f.cfg) && w.spamClues >= f.cfg.MinSpamClues:
+	case w.score >= f.cfg.SpamCutoff && !w.hamVetoed(f.cfg) && w.spamClues >= f.cfg.MinSpamClues && w.spamWeight >= f.cfg.MinSpamWeight:
 		return VerdictSpam
 	}
 	return VerdictUnsure

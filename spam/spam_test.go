@@ -126,13 +126,13 @@ func TestTrainedFilterSeparatesSpamFromHam(t *testing.T) {
 // colleague forwarding a spam, a newsletter from a list the account reads)
 // scores spammy, but the ham veto makes it unsure rather than spam.
 func TestHamVetoMakesEvidenceBothWaysUnsure(t *testing.T) {
-	mixed := spam.Chat(strings.Join(spamWords, " ") + " meeting agenda project deadline review patch")
+	mixed := spam.Chat(strings.Join(spamWords, " ") + " " + strings.Join(hamWords[:8], " "))
 	pure := spam.Chat("viagra cheap pills winner lottery claim prize casino bonus credit debt mortgage")
 
 	f, _, _ := trained(t, spam.Config{})
 	r, err := f.Classify(ctx, acct, mixed)
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, r.Score, 0.75, "the mix must score as spam for the veto to matter")
+	require.GreaterOrEqual(t, r.Score, 0.7, "the mix must score as spam for the veto to matter")
 	require.Greater(t, r.HamSignificance, 2.0)
 	assert.Equal(t, spam.VerdictUnsure, r.Verdict)
 	assert.True(t, r.HamVetoed)

@@ -31,8 +31,17 @@ rm -rf "$T"
 mkdir -p "$T"
 # inboth A B: the lines of A whose line is also in B, in A's order.
 inboth() { awk -F'\t' 'NR==FNR{in_b[$0]=1; next} in_b[$0]' "$2" "$1"; }
-inboth "$S/temporal/train.tsv" "$S/random/train.tsv" > "$T/sa.pool"
-inboth "$Y/cross/train.tsv" "$Y/random/train.tsv" > "$T/yt.pool"
+if [ "${POOLS:-split}" = clean ]; then
+  inboth "$S/temporal/train.tsv" "$S/random/train.tsv" > "$T/sa.chainpool"
+  cp "$T/sa.chainpool" "$T/sa.cvpool"
+  inboth "$Y/cross/train.tsv" "$Y/random/train.tsv" > "$T/yt.videopool"
+  cp "$T/yt.videopool" "$T/yt.cvpool"
+else
+  cp "$S/temporal/train.tsv" "$T/sa.chainpool"
+  cp "$S/random/train.tsv" "$T/sa.cvpool"
+  cp "$Y/cross/train.tsv" "$T/yt.videopool"
+  cp "$Y/random/train.tsv" "$T/yt.cvpool"
+fi
 
 # cv PREFIX POOL: five hash-ordered folds.
 cv() {
@@ -47,14 +56,14 @@ cv() {
   done
   rm -f "$all"
 }
-cv sa-cv "$T/sa.pool"
-cv yt-cv "$T/yt.pool"
+cv sa-cv "$T/sa.cvpool"
+cv yt-cv "$T/yt.cvpool"
 
 # sa-chain2..5: per group, chunk i (1-based) of 5 is lines (i-1)n/5+1 .. in/5.
 for k in 2 3 4 5; do
   out=$T/sa-chain$k; mkdir -p "$out"; : > "$out/train.tsv"; : > "$out/test.tsv"
   for g in easy-ham-1 hard-ham-1 spam-1; do
-    grep "/$g/" "$T/sa.pool" | LC_ALL=C sort -t$'\t' -k2 > "$out/g.tsv" || true
+    grep "/$g/" "$T/sa.chainpool" | LC_ALL=C sort -t$'\t' -k2 > "$out/g.tsv" || true
     n=$(wc -l < "$out/g.tsv"); a=$((n*(k-1)/5)); b=$((n*k/5))
     head -n "$a" "$out/g.tsv" >> "$out/train.tsv"
     sed -n "$((a+1)),${b}p" "$out/g.tsv" >> "$out/test.tsv"
@@ -66,10 +75,10 @@ done
 i=0
 for v in Youtube01-Psy Youtube02-KatyPerry Youtube03-LMFAO; do
   i=$((i+1)); out=$T/yt-video$i; mkdir -p "$out"
-  grep "/$v-" "$T/yt.pool" > "$out/test.tsv"
-  grep -v "/$v-" "$T/yt.pool" > "$out/train.tsv"
+  grep "/$v-" "$T/yt.videopool" > "$out/test.tsv"
+  grep -v "/$v-" "$T/yt.videopool" > "$out/train.tsv"
 done
-rm -f "$T/sa.pool" "$T/yt.pool"
+rm -f "$T"/*pool
 for d in "$T"/*/; do
   printf '%-12s train %5d (%4d spam)  test %5d (%4d spam)\n' "$(basename "$d")" \
     "$(wc -l < "$d/train.tsv")" "$(grep -c '^spam' "$d/train.tsv")" \

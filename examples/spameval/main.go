@@ -134,6 +134,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.SpamVeto, "spam-veto", 0, "spam veto significance level (0: default, negative: off)")
 	fs.IntVar(&cfg.MinSpamClues, "min-spam-clues", 0, "clues a spam verdict needs (0: default, negative: none)")
 	fs.IntVar(&cfg.MinHamClues, "min-ham-clues", 0, "clues a ham verdict needs (0: default, negative: none)")
+	fs.Float64Var(&cfg.MinSpamWeight, "min-spam-weight", 0, "weight of clues a spam verdict needs (0: default, negative: none)")
 	profile := fs.String("profile", "balanced", "verdict rules: balanced or cautious")
 	fs.IntVar(&cfg.MaxClues, "maxclues", 0, "clues combined (0: all)")
 	fs.Float64Var(&cfg.HamVeto, "ham-veto", 0, "ham veto significance level (0: default, negative: off)")
