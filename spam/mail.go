@@ -114,11 +114,15 @@ func get(hdr []field, name string) string {
 
 // charsetDecoder returns a decoder for a MIME charset name; an unknown name
 // decodes as Windows-1252, the charset mislabelled mail most often is in.
-func charsetDecoder(name string) *encoding.Decoder {
+func charsetDecoder(name string) *encoding.Decoder { return charsetEncoding(name).NewDecoder() }
+
+// charsetEncoding returns the encoding of a MIME charset name, Windows-1252
+// for an unknown name.
+func charsetEncoding(name string) encoding.Encoding {
 	if e, err := htmlindex.Get(strings.Trim(name, "\"' ")); err == nil {
-		return e.NewDecoder()
+		return e
 	}
-	return charmap.Windows1252.NewDecoder()
+	return charmap.Windows1252
 }
 
 // toUTF8 converts text in charset to valid UTF-8. Text labelled UTF-8 or
@@ -132,11 +136,30 @@ func toUTF8(b []byte, charset string) string {
 		}
 		cs = "windows-1252"
 	}
-	out, err := charsetDecoder(cs).Bytes(b)
+	e := charsetEncoding(cs)
+	if _, single := e.(*charmap.Charmap); single && isASCIIBytes(b) {
+		// Every single-byte charset a mail client labels text with (the
+		// web's: ISO-8859-*, Windows-125*, KOI8-*, …) keeps ASCII as it
+		// is, and most text labelled with one is ASCII.
+		return string(b)
+	}
+	out, err := e.NewDecoder().Bytes(b)
 	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+		out = b
+	}
+	if utf8.Valid(out) {
+		return string(out)
 	}
 	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+func isASCIIBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeHeader(v string) string {
@@ -328,9 +351,20 @@ func (s *sink) received(v string) {
 	if len(v) > 2048 {
 		v = v[:2048]
 	}
-	for _, w := range strings.FieldsFunc(v, func(r rune) bool {
-		return r == ' ' || r == '\t' || r == '(' || r == ')' || r == '[' || r == ']' || r == ';' || r == ',' || r == '<' || r == '>'
-	}) {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && isReceivedSep(v[i]) {
+			i++
+		}
+		j := i
+		for j < len(v) && !isReceivedSep(v[j]) {
+			j++
+		}
+		w := v[i:j]
+		v = v[j:]
+		if w == "" {
+			continue
+		}
 		if at := strings.LastIndexByte(w, '@'); at >= 0 {
 			w = w[at+1:]
 		}
@@ -350,6 +384,16 @@ func (s *sink) received(v string) {
 			s.host("received:", w)
 		}
 	}
+}
+
+// isReceivedSep reports whether c separates the words of a Received field.
+// Only ASCII separates: a word with other bytes is no host name anyway.
+func isReceivedSep(c byte) bool {
+	switch c {
+	case ' ', '\t', '(', ')', '[', ']', ';', ',', '<', '>':
+		return true
+	}
+	return false
 }
 
 // entity tokenizes a MIME entity with header h and body: its content type,

@@ -28,7 +28,9 @@ func (s *sink) text(prefix, t string) {
 		t = t[:maxPartText]
 	}
 	if !isASCII(t) {
-		t = strings.ToValidUTF8(t, "\uFFFD")
+		if !utf8.ValidString(t) {
+			t = strings.ToValidUTF8(t, "\uFFFD")
+		}
 		if !norm.NFC.IsNormalString(t) {
 			t = norm.NFC.String(t)
 		}
@@ -112,9 +114,11 @@ func (s *sink) word(prefix, w string) {
 	if w == "" {
 		return
 	}
-	if i := strings.Index(w, "://"); i > 0 && i < 10 {
-		s.url(w)
-		return
+	if strings.IndexByte(w, ':') >= 0 { // most words have no colon: skip the slower search
+		if i := strings.Index(w, "://"); i > 0 && i < 10 {
+			s.url(w)
+			return
+		}
 	}
 	if len(w) > 4 && (w[:4] == "www." || w[:4] == "WWW.") {
 		s.url("http://" + w)
