@@ -208,3 +208,23 @@ func TestMemoryStoreHoldsOneCopyOfTheModel(t *testing.T) {
 	assert.Less(t, perToken, 48.0)
 	runtime.KeepAlive(f)
 }
+
+// The filter reads a raw message without copying it; nothing it returns
+// may alias those bytes.
+func TestExplainDoesNotKeepTheRawMessage(t *testing.T) {
+	f, _, _ := trained(t, spam.Config{})
+	raw := []byte("Subject: FREE money offer\r\nFrom: promo@deals.example\r\n\r\nviagra cheap pills winner lottery claim prize\r\n")
+	r, err := f.Explain(ctx, acct, spam.Email(raw), 0)
+	require.NoError(t, err)
+	var before []string
+	for _, c := range r.Clues {
+		before = append(before, strings.Clone(c.Token)) // a copy that cannot alias raw
+	}
+	for i := range raw {
+		raw[i] = 'x'
+	}
+	for i, c := range r.Clues {
+		assert.Equal(t, before[i], c.Token)
+	}
+	assert.Contains(t, before, "viagra")
+}

@@ -68,7 +68,8 @@ func (v Verdict) String() string {
 // of a chat message or ticket.
 type Message struct {
 	// Raw is a whole RFC 5322 message, headers and body. When set, Subject
-	// and Text are ignored.
+	// and Text are ignored. The filter reads it without copying: it must
+	// not change while a call that was given it runs.
 	Raw []byte
 	// Subject is a ticket's subject (optional).
 	Subject string
