@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
-# Held-out tuning splits for gdprkit's spam defaults, made only of messages
-# that are in NO test split: the test files are for reporting, never tuning.
+# Held-out tuning splits for gdprkit's spam defaults, cut from the training
+# halves of the four benchmark splits: the test files are for reporting,
+# never tuning.
 #
 # Usage: tune_splits.sh [WORK]   (WORK as for make_splits.sh and
 #        youtube_splits.sh; run both first)
 #
-# The SpamAssassin random and temporal splits, and the YouTube random and
-# cross-video splits, each put different messages in their test halves, so
-# a tuning split made from one split's training half would hold another
-# split's test messages. The tuning pools are therefore:
-#   SpamAssassin: in random/train.tsv AND temporal/train.tsv (easy-ham-1,
-#                 the first 125 hard-ham-1 and spam-1, 70% of them);
-#   YouTube:      in youtube/random/train.tsv AND youtube/cross/train.tsv
-#                 (Psy, KatyPerry, LMFAO; 70% of their comments).
-# Writes $WORK/tune/<name>/{train,test}.tsv for these groups:
-#   sa-chain2..5  (for the temporal split) per group in five chunks by file
+# Each group of tuning splits is cut from one benchmark split's training
+# half (the default, POOLS=split; as in issue 5):
+#   sa-chain2..5  from temporal/train.tsv, per group in five chunks by file
 #                 name; chainK trains on chunks 1..K-1 and tests chunk K;
-#   sa-cv1..5     (for the random split) five folds by sha256("tune-cv:"+file);
-#   yt-video1..3  (for the cross-video split) train on two videos, test the third;
-#   yt-cv1..5     (for the random split) five folds by sha256("tune-cv:"+file).
+#   sa-cv1..5     from random/train.tsv, five folds by sha256("tune-cv:"+file);
+#   yt-video1..3  from youtube/cross/train.tsv: train on two videos, test
+#                 the third;
+#   yt-cv1..5     from youtube/random/train.tsv, five folds as above.
+# The random and temporal splits put different messages in their test
+# halves, so a group cut from one split's training half holds some of the
+# other split's test messages (random/train.tsv holds spam-2 mail, which
+# the temporal split tests on). POOLS=clean cuts every group from the
+# messages in no test split instead (temporal/train.tsv ∩ random/train.tsv,
+# cross/train.tsv ∩ youtube/random/train.tsv): stricter, but the
+# SpamAssassin pool then holds only the corpus's first period, and on
+# issue 16's first pass it misjudged how the second period ranks (README).
+# Writes $WORK/tune/<name>/{train,test}.tsv.
 set -euo pipefail
 WORK=${1:-${TMPDIR:-/tmp}/gdprkit-spam}
 T=$WORK/tune

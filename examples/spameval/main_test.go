@@ -137,3 +137,29 @@ func TestRunReadsChatText(t *testing.T) {
 	require.NoError(t, run([]string{"-progress=false", "-explain", "1", trainF, testF}, &out, &errOut))
 	assert.Contains(t, errOut.String(), "subject:lyrics", "without -chat the first line is a header")
 }
+
+// -mbox classifies the messages of one mbox file, for throughput runs.
+func TestRunReadsAnMbox(t *testing.T) {
+	dir := t.TempDir()
+	var train strings.Builder
+	for i := range 6 {
+		for _, c := range []struct{ label, text string }{{"ham", "meeting agenda review"}, {"spam", "free prize money"}} {
+			p := filepath.Join(dir, fmt.Sprintf("%s%d", c.label, i))
+			require.NoError(t, os.WriteFile(p, []byte("Subject: x\n\n"+c.text+"\n"), 0o644))
+			train.WriteString(c.label + "\t" + p + "\n")
+		}
+	}
+	trainF, mboxF := filepath.Join(dir, "train.tsv"), filepath.Join(dir, "test.mbox")
+	require.NoError(t, os.WriteFile(trainF, []byte(train.String()), 0o644))
+	mbox := "From a Thu Jan  1 00:00:00 1970\nSubject: x\n\nfree prize\n>From the desk of\n" +
+		"From b Thu Jan  1 00:00:00 1970\nSubject: y\n\nagenda review\n" +
+		"From c Thu Jan  1 00:00:00 1970\n\nmoney\n"
+	require.NoError(t, os.WriteFile(mboxF, []byte(mbox), 0o644))
+	var out, errOut bytes.Buffer
+	require.NoError(t, run([]string{"-json", "-progress=false", "-mbox", trainF, mboxF}, &out, &errOut))
+	var rep Report
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+	assert.Equal(t, 3, rep.TestHam, "three messages, each counted as ham")
+	require.NoError(t, os.WriteFile(mboxF, []byte("no separator\n"), 0o644))
+	require.Error(t, run([]string{"-mbox", trainF, mboxF}, &out, &errOut))
+}
