@@ -57,6 +57,7 @@ func TestOneLessonIsNotEvidenceEnough(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, spam.VerdictUnsure, r.Verdict)
 	assert.Less(t, r.Score, 0.75, "two clues seen once are not a confident score")
+	t.Logf("score %.3f", r.Score)
 	assert.Equal(t, 3, r.SpamClues, "the two words and their pair")
 
 	// The same model under the old rules: the case of the issue.

@@ -192,7 +192,7 @@ for split in $SPLITS; do
   esac
   [ -z "$sa" ] || printf '| %s | SpamAssassin 4.0.1 Bayes (reference, README) | | | | %s | | | | | |\n' "$split" "$sa"
   bmc=$(median bogo_mbox_cpu "${S[@]}"); gmc=$(median gdpr_mbox_cpu "${S[@]}")
-  SPEED+=$(printf '| %s | %s | %s | %.2fx | %s | %s | %.2fx | %s / %s |' "$split" "$bcpu" "$gcpu" \
+  SPEED+=$(printf '| %s | %.0f | %.0f | %.2fx | %.0f | %.0f | %.2fx | %s / %s |' "$split" "$bcpu" "$gcpu" \
     "$(awk -v g="$gcpu" -v b="$bcpu" 'BEGIN{print g/b}')" "$bmc" "$gmc" "$(awk -v g="$gmc" -v b="$bmc" 'BEGIN{print g/b}')" \
     "$(median gdpr_mbox_n "${S[@]}")" "$(median written "${S[@]}")")$'\n'
   GOALS+=$(printf '%s: FP %s, FN %s, unsure %s, 1-AUC %s, per core %.2fx (one mbox %.2fx, wall clock %.2fx)%s' "$split" \
