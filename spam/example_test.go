@@ -131,3 +131,28 @@ func ExampleTokens() {
 	// url:host:example
 	// url:path:sale
 }
+
+// A host picks its verdict rules by profile: Cautious calls a message spam
+// only on stronger evidence and leaves more to the unsure queue. The
+// score is the same under either.
+func ExampleProfile() {
+	ctx := context.Background()
+	st := spam.NewMemoryStore() // one model in memory, shared by both filters
+	balanced, _ := spam.New(st, spam.Config{Key: []byte("a secret of at least 16 bytes")})
+	cautious, _ := spam.New(st, spam.Config{Key: []byte("a secret of at least 16 bytes"), Profile: spam.Cautious})
+	var lessons []spam.Example
+	for i := range 8 {
+		lessons = append(lessons,
+			spam.Example{ID: fmt.Sprint("s", i), Class: spam.Spam, Message: spam.Chat(fmt.Sprintf("cheap watches %d, replica deals, order now", i))},
+			spam.Example{ID: fmt.Sprint("h", i), Class: spam.Ham, Message: spam.Chat(fmt.Sprintf("my order %d has not arrived, please check", i))})
+	}
+	if _, err := balanced.TrainBatch(ctx, "acme", lessons); err != nil {
+		panic(err)
+	}
+	msg := spam.Chat("replica watches, cheap deals")
+	b, _ := balanced.Classify(ctx, "acme", msg)
+	c, _ := cautious.Classify(ctx, "acme", msg)
+	fmt.Printf("balanced: %s, cautious: %s, same score: %v\n", b.Verdict, c.Verdict, b.Score == c.Score)
+	// Output:
+	// balanced: spam, cautious: unsure, same score: true
+}

@@ -73,13 +73,17 @@ func (it item) read() ([]byte, error) {
 
 // Band is one length band's counts.
 type Band struct {
-	Name       string `json:"band"`
-	Ham        int    `json:"ham"`
-	Spam       int    `json:"spam"`
-	FP         int    `json:"fp"`
-	FN         int    `json:"fn"`
-	UnsureHam  int    `json:"unsure_ham"`
-	UnsureSpam int    `json:"unsure_spam"`
+	// Name is "<=20", "21-200" or ">200" (distinct tokens).
+	Name string `json:"band"`
+	// Ham and Spam count the band's test messages of each class.
+	Ham  int `json:"ham"`
+	Spam int `json:"spam"`
+	// FP counts ham called spam, FN spam called ham.
+	FP int `json:"fp"`
+	FN int `json:"fn"`
+	// UnsureHam and UnsureSpam count the unsure verdicts of each class.
+	UnsureHam  int `json:"unsure_ham"`
+	UnsureSpam int `json:"unsure_spam"`
 	// OneMinusAUC is nil when the band lacks ham or spam.
 	OneMinusAUC *float64 `json:"one_minus_auc_percent"`
 }
