@@ -125,7 +125,7 @@
 //
 // A MemoryStore (what store/memstore's Spam returns) keeps each model in
 // the compact table the Filter classifies from, and the Filter reads it
-// there: each model is held once, about 27 bytes a token. Over other
+// there: each model is held once, 27 to 40 bytes a token. Over other
 // stores each account's model is cached in memory for classification (at
 // most Config.MaxCachedAccounts of them, the least recently used dropped
 // first);

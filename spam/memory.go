@@ -11,9 +11,9 @@ import (
 // MemoryStore is a Store that keeps every account's model in this
 // process's memory, in the compact table a Filter classifies from. A
 // Filter over a MemoryStore reads the store's models directly instead of
-// caching copies, so each model is held once (about 24 bytes per token
-// slot). Everything is lost when the process exits; store/memstore's
-// Spam returns one. It is safe for concurrent use.
+// caching copies, so each model is held once (20 bytes a slot, 27 to 40
+// bytes a token). Everything is lost when the process exits;
+// store/memstore's Spam returns one. It is safe for concurrent use.
 type MemoryStore struct {
 	mu       sync.Mutex // guards accounts
 	accounts map[gdprkit.AccountID]*memAccount
