@@ -187,7 +187,7 @@ type Config struct {
 	TrainOnError bool
 
 	// MaxTokens caps an account's model; see Prune for the rule. Default
-	// 500,000 (about 20 MB of memory per cached account).
+	// 500,000 (13 to 20 MB of memory per account at the cap).
 	MaxTokens int
 	// PruneCount: tokens seen in at most this many messages are "rare".
 	// Default 1.
