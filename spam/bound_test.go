@@ -1,6 +1,7 @@
 package spam
 
 import (
+	"context"
 	"runtime"
 	"strings"
 	"testing"
@@ -56,4 +57,39 @@ func BenchmarkTokenizeHeaderBombs(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzClassify checks that any byte string, as an e-mail or as chat text,
+// classifies against a trained model without error into a verdict with a
+// probability, its clue counts adding up.
+func FuzzClassify(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte("free money free money viagra"))
+	fl, err := New(NewMemoryStore(), Config{Key: []byte("fuzz key, 16 bytes or more")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var ex []Example
+	for i, s := range []string{"free money now viagra prize claim", "meeting agenda notes for tomorrow", "claim your prize money", "notes from the agenda review"} {
+		ex = append(ex, Example{ID: string(rune('a' + i)), Message: Chat(s), Class: Class(2 - i%2)})
+	}
+	if _, err := fl.TrainBatch(context.Background(), "fuzz", ex); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, m := range []Message{Email(raw), Chat(string(raw))} {
+			r, err := fl.Classify(context.Background(), "fuzz", m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !(r.Score >= 0 && r.Score <= 1) || r.Verdict < VerdictHam || r.Verdict > VerdictSpam {
+				t.Fatalf("%+v", r)
+			}
+			if r.HamClues+r.SpamClues != r.ClueCount {
+				t.Fatalf("clues %d + %d != %d", r.HamClues, r.SpamClues, r.ClueCount)
+			}
+		}
+	})
 }

@@ -59,3 +59,36 @@ func FuzzChi2Q(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCombine checks that any clue list, with any probabilities and
+// weights, scores a finite probability, and that the damped score lies
+// between 0.5 and the raw one.
+func FuzzCombine(f *testing.F) {
+	f.Add([]byte{255, 3, 0, 3, 128, 0}, 0.5, 2.0)
+	f.Add([]byte{1, 1}, 1.0, 0.1)
+	f.Fuzz(func(t *testing.T, b []byte, esf, scale float64) {
+		if !(esf > 0 && esf <= 1) || !(scale > 0 && scale < 1e6) || len(b) > 2*4000 {
+			return
+		}
+		var clues []clue
+		for i := 0; i+1 < len(b); i += 2 {
+			p := (float64(b[i]) + 0.5) / 256
+			clues = append(clues, clue{hash: uint64(i), prob: p, dev: math.Abs(p - 0.5), weight: clueWeight(int64(b[i+1]), 3)})
+		}
+		raw, ev := combine(clues, esf, 0), combine(clues, esf, scale)
+		for _, s := range []float64{raw.score, ev.score} {
+			if !(s >= 0 && s <= 1) {
+				t.Fatalf("score %v", s)
+			}
+		}
+		if lo, hi := math.Min(raw.score, 0.5), math.Max(raw.score, 0.5); ev.score < lo-1e-12 || ev.score > hi+1e-12 {
+			t.Fatalf("damped %v outside [%v, %v]", ev.score, lo, hi)
+		}
+		if ev.hamClues+ev.spamClues != len(clues) {
+			t.Fatalf("%d + %d clues of %d", ev.hamClues, ev.spamClues, len(clues))
+		}
+		if ev.lnQH > 0 || ev.lnQS > 0 || math.IsNaN(ev.lnQH) || math.IsNaN(ev.lnQS) {
+			t.Fatalf("tails %v %v", ev.lnQH, ev.lnQS)
+		}
+	})
+}

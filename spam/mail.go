@@ -10,6 +10,7 @@ import (
 	"net/textproto"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -32,14 +33,18 @@ func splitHeader(raw string) (hdr []field, body string, malformed bool) {
 			return nil, "", true
 		}
 	}
-	// A folded field's lines are joined in one builder, once per field:
-	// appending to the value line by line would copy it again for every
-	// continuation line, quadratic in a field folded thousands of times.
+	// Folded fields' lines are joined in one builder for the whole header
+	// block: appending to a value line by line would copy it again for
+	// every continuation line, quadratic in a field folded thousands of
+	// times, and a builder per field would allocate once per field. A
+	// value is a substring of the builder's string, which later writes
+	// never change.
 	var folded strings.Builder
+	start := -1 // where the field being folded starts in folded
 	unfold := func() {
-		if folded.Len() > 0 {
-			hdr[len(hdr)-1].value = folded.String()
-			folded = strings.Builder{}
+		if start >= 0 {
+			hdr[len(hdr)-1].value = folded.String()[start:]
+			start = -1
 		}
 	}
 	rest := raw
@@ -56,10 +61,11 @@ func splitHeader(raw string) (hdr []field, body string, malformed bool) {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if len(hdr) > 0 {
-				if folded.Len() == 0 {
+				if start < 0 {
+					start = folded.Len()
 					folded.WriteString(hdr[len(hdr)-1].value)
 				}
-				if t := strings.TrimSpace(line); t != "" && folded.Len() < maxFolded {
+				if t := strings.TrimSpace(line); t != "" && folded.Len()-start < maxFolded {
 					folded.WriteByte(' ')
 					folded.WriteString(t)
 				}
@@ -75,11 +81,31 @@ func splitHeader(raw string) (hdr []field, body string, malformed bool) {
 			}
 			return hdr, rest, true
 		}
-		hdr = append(hdr, field{strings.ToLower(strings.TrimSpace(line[:colon])), strings.TrimSpace(line[colon+1:])})
+		hdr = append(hdr, field{fieldName(strings.TrimSpace(line[:colon])), strings.TrimSpace(line[colon+1:])})
 		rest = next
 	}
 	unfold()
 	return hdr, "", malformed
+}
+
+// commonFields are header field names as the tokenizer spells them; most
+// of a message's fields are among them.
+var commonFields = [...]string{"received", "from", "to", "cc", "subject", "date", "message-id", "return-path",
+	"delivered-to", "content-type", "content-transfer-encoding", "mime-version", "reply-to", "sender", "x-mailer",
+	"references", "in-reply-to", "list-id", "list-unsubscribe", "list-subscribe", "list-help", "list-post",
+	"list-archive", "precedence", "errors-to", "x-beenthere", "x-mailman-version", "user-agent", "organization",
+	"x-originating-ip", "importance", "x-priority", "x-msmail-priority", "x-mimeole", "content-disposition",
+	"content-length", "lines", "status", "x-status", "x-uid", "x-spam-status", "x-spam-level", "x-spam-checker-version"}
+
+// fieldName returns a field name lower-cased, without allocating for the
+// common ones.
+func fieldName(n string) string {
+	for _, c := range commonFields {
+		if len(c) == len(n) && strings.EqualFold(c, n) {
+			return c
+		}
+	}
+	return strings.ToLower(n)
 }
 
 // maxDecoded is how much of a header value decodeHeader reads; tokenizing
@@ -114,11 +140,15 @@ func get(hdr []field, name string) string {
 
 // charsetDecoder returns a decoder for a MIME charset name; an unknown name
 // decodes as Windows-1252, the charset mislabelled mail most often is in.
-func charsetDecoder(name string) *encoding.Decoder {
+func charsetDecoder(name string) *encoding.Decoder { return charsetEncoding(name).NewDecoder() }
+
+// charsetEncoding returns the encoding of a MIME charset name, Windows-1252
+// for an unknown name.
+func charsetEncoding(name string) encoding.Encoding {
 	if e, err := htmlindex.Get(strings.Trim(name, "\"' ")); err == nil {
-		return e.NewDecoder()
+		return e
 	}
-	return charmap.Windows1252.NewDecoder()
+	return charmap.Windows1252
 }
 
 // toUTF8 converts text in charset to valid UTF-8. Text labelled UTF-8 or
@@ -132,11 +162,47 @@ func toUTF8(b []byte, charset string) string {
 		}
 		cs = "windows-1252"
 	}
-	out, err := charsetDecoder(cs).Bytes(b)
+	e := charsetEncoding(cs)
+	if _, single := e.(*charmap.Charmap); single && isASCIIBytes(b) {
+		// Every single-byte charset a mail client labels text with (the
+		// web's: ISO-8859-*, Windows-125*, KOI8-*, …) keeps ASCII as it
+		// is, and most text labelled with one is ASCII.
+		return string(b)
+	}
+	out, err := e.NewDecoder().Bytes(b)
 	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+		out = b
+	}
+	if utf8.Valid(out) {
+		return string(out)
 	}
 	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+// stringToUTF8 is toUTF8 for text already in a string, without copying it
+// when it needs no conversion.
+func stringToUTF8(t, charset string) string {
+	cs := strings.ToLower(strings.Trim(charset, "\"' "))
+	switch cs {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		if utf8.ValidString(t) {
+			return t
+		}
+		cs = "windows-1252"
+	}
+	if _, single := charsetEncoding(cs).(*charmap.Charmap); single && isASCII(t) {
+		return t
+	}
+	return toUTF8([]byte(t), cs)
+}
+
+func isASCIIBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeHeader(v string) string {
@@ -175,7 +241,10 @@ func (s *sink) email(raw []byte) {
 		raw = raw[:maxInput]
 		s.addExact("msg:", "truncated")
 	}
-	s.message(string(raw), 0)
+	// The message is read, not copied: no part of it outlives the call
+	// (tokens are hashed, and Explain's texts are copies), and Message.Raw
+	// must not change while a call reads it.
+	s.message(unsafe.String(unsafe.SliceData(raw), len(raw)), 0)
 }
 
 func (s *sink) message(raw string, depth int) {
@@ -328,9 +397,20 @@ func (s *sink) received(v string) {
 	if len(v) > 2048 {
 		v = v[:2048]
 	}
-	for _, w := range strings.FieldsFunc(v, func(r rune) bool {
-		return r == ' ' || r == '\t' || r == '(' || r == ')' || r == '[' || r == ']' || r == ';' || r == ',' || r == '<' || r == '>'
-	}) {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && isReceivedSep(v[i]) {
+			i++
+		}
+		j := i
+		for j < len(v) && !isReceivedSep(v[j]) {
+			j++
+		}
+		w := v[i:j]
+		v = v[j:]
+		if w == "" {
+			continue
+		}
 		if at := strings.LastIndexByte(w, '@'); at >= 0 {
 			w = w[at+1:]
 		}
@@ -350,6 +430,16 @@ func (s *sink) received(v string) {
 			s.host("received:", w)
 		}
 	}
+}
+
+// isReceivedSep reports whether c separates the words of a Received field.
+// Only ASCII separates: a word with other bytes is no host name anyway.
+func isReceivedSep(c byte) bool {
+	switch c {
+	case ' ', '\t', '(', ')', '[', ']', ';', ',', '<', '>':
+		return true
+	}
+	return false
 }
 
 // entity tokenizes a MIME entity with header h and body: its content type,
@@ -399,11 +489,19 @@ func (s *sink) entity(h textproto.MIMEHeader, body string, depth int) {
 	case !strings.HasPrefix(mt, "text/") && mt != "":
 		return // images, archives, …: their type and name are the tokens
 	}
-	data := decodeTransfer(body, cte)
-	if len(data) > maxPartText {
-		data = data[:maxPartText]
+	var txt string
+	if cte == "base64" || cte == "quoted-printable" {
+		data := decodeTransfer(body, cte)
+		if len(data) > maxPartText {
+			data = data[:maxPartText]
+		}
+		txt = toUTF8(data, params["charset"])
+	} else {
+		if len(body) > maxPartText {
+			body = body[:maxPartText]
+		}
+		txt = stringToUTF8(body, params["charset"])
 	}
-	txt := toUTF8(data, params["charset"])
 	if mt == "text/html" || (mt == "text/plain" && looksHTML(txt)) {
 		txt = s.htmlText(txt)
 	}

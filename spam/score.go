@@ -57,20 +57,39 @@ func logChi2Q(x2 float64, v int) float64 {
 
 // clue is one token's evidence in a verdict.
 type clue struct {
-	hash uint64
-	dev  float64 // |prob − 0.5|
-	prob float64
-	ham  int64
-	spam int64
+	hash   uint64
+	dev    float64 // |prob − 0.5|
+	prob   float64
+	weight float64 // how well attested the token is: n/(n+Attestation)
+	ham    int64
+	spam   int64
+}
+
+// clueWeight is how much of a clue a token seen in n trained messages
+// counts as when the amount of evidence is weighed: n/(n+k). A token seen
+// once or twice is weak evidence however one-sided its counts are
+// (Robinson's small strength makes its probability extreme); one seen in
+// dozens of messages counts almost fully.
+func clueWeight(n int64, k float64) float64 {
+	return float64(n) / (float64(n) + k)
+}
+
+// evidence is what combine makes of a message's clues.
+type evidence struct {
+	score      float64 // 0 (ham) … 1 (spam), drawn towards 0.5 by little evidence
+	lnQH, lnQS float64 // ln of the ham and spam sides' tail probabilities (0: none)
+	hamClues   int     // clues below 0.5
+	spamClues  int     // clues above 0.5
+	spamWeight float64 // the spam clues' weights (clueWeight) added up
 }
 
 // combine is Fisher's method as Robinson applied it to spam (and SpamBayes
-// and bogofilter ship it): with ln H = Σ ln p and ln S = Σ ln(1−p) over the
-// n clues, H' = 1 − χ²Q(−2 ln H, 2n) measures hamminess (many p near 0),
-// S' = 1 − χ²Q(−2 ln S, 2n) spamminess (many p near 1), and Fisher's score
-// is (1 + S' − H') / 2: near 1 spam, near 0 ham, near 0.5 either no
-// evidence or strong evidence both ways. Sums of logs replace products, so
-// nothing underflows however long the message is.
+// and bogofilter ship it): with ln H = Σ ln p and ln S = Σ ln(1−p) over
+// the n clues, H' = 1 − χ²Q(−2 ln H, 2n) measures hamminess (many p near
+// 0), S' likewise spamminess (many p near 1), and Fisher's score is
+// (1 + S' − H') / 2: near 1 spam, near 0 ham, near 0.5 either no evidence
+// or strong evidence both ways. Sums of logs replace products, so nothing
+// underflows however long the message is.
 //
 // Fisher's method assumes independent tests, and tokens are not (a URL
 // yields several tokens, a phrase repeats across header and body), so
@@ -84,38 +103,65 @@ type clue struct {
 // tell: with qH = χ²Q(−2·esf·ln H) and qS likewise, ln qS / (ln qH + ln qS)
 // is 0.5 when both sides are equally strong and moves towards the stronger
 // one however far both tails have saturated (ln χ²Q is computed directly,
-// so it never rounds to −∞). The score blends the two, ratioWeight of the
-// log ratio and the rest Fisher's score: it ranks as Fisher's method does
-// where that is graded and breaks its ties at 0.5 where it is not, which
-// ranked as well on the tuning splits and left far fewer messages unsure.
-// An empty clue list scores 0.5.
+// so it never rounds to −∞). The raw score blends the two, ratioWeight of
+// the log ratio and the rest Fisher's score.
 //
-// combine also returns ln qH, the ham side's tail probability as a
-// logarithm (0 for no clues): the smaller, the more significant the ham
-// evidence, whatever the spam evidence (see Config.HamVeto).
-func combine(clues []clue, esf float64) (score, lnQH float64) {
-	if len(clues) == 0 {
-		return 0.5, 0
-	}
-	var lnH, lnS float64
+// The log ratio is 1 for any spam evidence without ham evidence, however
+// little: two clues seen once would make a message "99 % spam". So the
+// confidence of the score follows the amount of evidence, its strength and
+// its number of clues: with L = |ln qS − ln qH| (nats of net evidence) and
+// W the clues on the side the raw score leans to, each counted by its
+// weight (how many trained messages back it, clueWeight), the score is
+// 0.5 + (raw − 0.5)·(1 − e^(−L/scale))·(1 − e^(−W/clueScale)). A message
+// with a few clues, or clues seen only once or twice, stays nearer 0.5;
+// one with dozens of well-attested clues keeps its raw score. scale <= 0
+// keeps the raw score. An empty clue list scores 0.5.
+func combine(clues []clue, esf, scale float64) evidence {
+	var lnH, lnS, wh, ws float64
+	var ev evidence
 	for _, c := range clues {
 		p := math.Min(math.Max(c.prob, 1e-9), 1-1e-9)
 		lnH += math.Log(p)
 		lnS += math.Log1p(-p)
+		if c.prob > 0.5 {
+			ws += c.weight
+			ev.spamClues++
+		} else {
+			wh += c.weight
+			ev.hamClues++
+		}
+	}
+	if len(clues) == 0 {
+		ev.score = 0.5
+		return ev
 	}
 	n := 2 * int(math.Ceil(esf*float64(len(clues))))
 	lqH := logChi2Q(-2*esf*lnH, n)
 	lqS := logChi2Q(-2*esf*lnS, n)
-	fisher := (1 + math.Exp(lqH) - math.Exp(lqS)) / 2
-	if lqH+lqS == 0 {
-		return fisher, lqH
+	score := (1 + math.Exp(lqH) - math.Exp(lqS)) / 2
+	if lqH+lqS != 0 {
+		score = (1-ratioWeight)*score + ratioWeight*lqS/(lqH+lqS)
 	}
-	return (1-ratioWeight)*fisher + ratioWeight*lqS/(lqH+lqS), lqH
+	if scale > 0 {
+		side := wh // the weighted clues on the side the raw score leans to
+		if score > 0.5 {
+			side = ws
+		}
+		score = 0.5 + (score-0.5)*(1-math.Exp(-math.Abs(lqS-lqH)/scale))*(1-math.Exp(-side/clueScale))
+	}
+	ev.score, ev.lnQH, ev.lnQS, ev.spamWeight = score, lqH, lqS, ws
+	return ev
 }
 
-// ratioWeight is the share of the tail log ratio in combine's score
+// ratioWeight is the share of the tail log ratio in combine's raw score
 // (chosen on the tuning splits: 0.5 and 0.7 ranked alike, 1 ranked worse).
 const ratioWeight = 0.7
+
+// clueScale is how many weighted clues take the score 63% of the way from
+// 0.5 to where the evidence's strength puts it (chosen on the tuning
+// splits with Config.EvidenceScale; 1 let three clues seen once make a
+// spam verdict).
+const clueScale = 2
 
 // strongest returns the max clues farthest from 0.5, strongest first; with
 // max <= 0, or no more clues than max, it returns clues unchanged.

@@ -30,7 +30,7 @@ func TestChi2Q(t *testing.T) {
 func mk(ps ...float64) []clue {
 	var c []clue
 	for i, p := range ps {
-		c = append(c, clue{hash: uint64(i), prob: p, dev: math.Abs(p - 0.5)})
+		c = append(c, clue{hash: uint64(i), prob: p, dev: math.Abs(p - 0.5), weight: 1})
 	}
 	return c
 }
@@ -77,17 +77,16 @@ func TestTokenProb(t *testing.T) {
 	assert.Greater(t, tokenProb(10, 10, 100, 10, 0.45, 0.5), 0.85)
 }
 
-// scoreOf is combine's score alone.
+// scoreOf is combine's score without damping by the amount of evidence.
 func scoreOf(clues []clue, esf float64) float64 {
-	s, _ := combine(clues, esf)
-	return s
+	return combine(clues, esf, 0).score
 }
 
 func TestCombineHamTail(t *testing.T) {
-	_, none := combine(nil, 0.3)
+	none := combine(nil, 0.3, 2).lnQH
 	assert.Zero(t, none, "no clues: no ham evidence")
-	_, spammy := combine(mk(0.99, 0.98, 0.95, 0.99), 0.3)
-	_, mixed := combine(mk(0.99, 0.98, 0.95, 0.99, 0.001, 0.002, 0.001, 0.003, 0.001, 0.002), 0.3)
+	spammy := combine(mk(0.99, 0.98, 0.95, 0.99), 0.3, 2).lnQH
+	mixed := combine(mk(0.99, 0.98, 0.95, 0.99, 0.001, 0.002, 0.001, 0.003, 0.001, 0.002), 0.3, 2).lnQH
 	assert.Greater(t, spammy, math.Log(0.5), "spam clues alone are no ham evidence")
 	assert.Less(t, mixed, math.Log(0.01), "a few strong ham clues are significant ham evidence")
 	assert.Less(t, mixed, spammy)

@@ -132,7 +132,7 @@ type hashSet struct {
 }
 
 func (t *hashSet) reset() {
-	if len(t.slots) > 1024 && len(t.slots) > 16*t.n {
+	if len(t.slots) > 4096 && len(t.slots) > 16*t.n {
 		// A long message grew the table; keep it from spreading the next,
 		// typical one over more cache lines than it needs.
 		t.slots = nil

@@ -68,7 +68,8 @@ func (v Verdict) String() string {
 // of a chat message or ticket.
 type Message struct {
 	// Raw is a whole RFC 5322 message, headers and body. When set, Subject
-	// and Text are ignored.
+	// and Text are ignored. The filter reads it without copying: it must
+	// not change while a call that was given it runs.
 	Raw []byte
 	// Subject is a ticket's subject (optional).
 	Subject string
@@ -100,6 +101,12 @@ type Config struct {
 	// Audit receives spam.reset and spam.pruned events. Default: discard.
 	Audit gdprkit.AuditSink
 
+	// Profile picks the verdict rules: the cutoffs, the vetoes and the
+	// evidence a verdict needs. Default Balanced. Any of HamCutoff,
+	// SpamCutoff, HamVeto, SpamVeto, MinSpamClues, MinSpamWeight and
+	// MinHamClues that is set (non-zero) overrides the profile's value.
+	Profile Profile
+
 	// Strength is Robinson's s, how many messages' worth of weight the
 	// prior carries. Default 0.01: a token's own counts dominate quickly
 	// (bogofilter ships 0.0178; SpamBayes' 0.45 ranked worse on the
@@ -111,32 +118,68 @@ type Config struct {
 	// MinDeviation: tokens whose probability is closer than this to 0.5
 	// are ignored. Default 0.3.
 	MinDeviation float64
+	// Attestation weighs each clue, when the amount of evidence is
+	// counted, by how many trained messages back it: a token seen in n
+	// messages counts as n/(n+Attestation) of a clue, so a token seen
+	// once counts a quarter and one seen in 30 messages almost fully.
+	// Default 3.
+	Attestation float64
 	// EffectiveSize is the effective size factor: how much of an
-	// independent test one token counts as when tokens are combined
+	// independent test one clue counts as when clues are combined
 	// (0 < EffectiveSize <= 1; 1 is Fisher's method unchanged). Tokens are
 	// correlated, and without it scores saturate at 0.5 whenever a message
 	// has strong evidence both ways. Default 0.3.
 	EffectiveSize float64
+	// EvidenceScale makes the score's confidence follow the amount of
+	// evidence: with L the net evidence of a message in nats and W its
+	// clues on the leaning side, counted by Attestation (see package doc),
+	// the score moves from 0.5 towards the side the clues favour by the
+	// share (1 − e^(−L/EvidenceScale))·(1 − e^(−W/2)). A few clues, or
+	// clues seen once or twice, leave a message near 0.5; dozens of
+	// well-attested ones give the full score. Default 2; negative: no such
+	// damping.
+	EvidenceScale float64
 	// MaxClues, when positive, caps how many of the strongest tokens are
 	// combined (SpamBayes uses 150). Default 0: all tokens that pass
 	// MinDeviation.
 	MaxClues int
-	// HamCutoff: scores below it are ham. Default 0.49, just below 0.5 so
-	// that a message whose evidence is balanced stays unsure.
+	// HamCutoff: scores below it are ham, unless SpamVeto holds them back
+	// or fewer than MinHamClues clues favour ham. Default: the profile's
+	// (Balanced: 0.475, so that a message whose evidence barely leans ham
+	// stays unsure).
 	HamCutoff float64
 	// SpamCutoff: scores at or above it are spam, unless HamVeto holds
-	// them back. Default 0.70: a ham called spam costs far more than an
-	// unsure verdict, so the spam side of the unsure band is the wider one.
+	// them back or the spam clues are fewer than MinSpamClues or weigh
+	// less than MinSpamWeight. Default: the profile's (Balanced: 0.7).
 	SpamCutoff float64
 	// HamVeto is the significance level of the ham veto: a message whose
 	// ham evidence alone is significant at this level (Fisher's ham-side
-	// chi-square tail probability qH below HamVeto) is unsure, never
-	// spam, however spammy it scores. Strong evidence both ways is for a
-	// human to weigh: on the tuning splits all but 4 of 8,751 held-out
-	// ham carried such evidence (personal vocabulary, the headers of lists
-	// the account reads) while 3.5% of the spam scored as spam did.
-	// Default 0.01; negative disables the veto.
+	// chi-square tail probability qH below HamVeto) is unsure, never spam,
+	// however spammy it scores. Strong evidence both ways is for a human
+	// to weigh. Default: the profile's (Balanced: 0.01); negative disables
+	// the veto.
 	HamVeto float64
+	// SpamVeto mirrors HamVeto for ham verdicts: a message whose spam
+	// evidence alone is significant at this level (qS below SpamVeto) is
+	// unsure, never ham, however hammy it scores: spam that mimics a
+	// correspondent's ham still carries its own vocabulary. Default: the
+	// profile's (Balanced: 0.2); negative disables the veto.
+	SpamVeto float64
+	// MinSpamClues is how many clues (tokens past MinDeviation) must
+	// favour spam for a spam verdict. Default: the profile's (Balanced: 3,
+	// so that one or two words never make a message spam, however often
+	// they were seen in spam); negative: no minimum.
+	MinSpamClues int
+	// MinSpamWeight is how much those clues must weigh together, each
+	// counted by how many trained messages back it (Attestation: a token
+	// seen once counts 0.25, one seen in 30 messages 0.9). Default: the
+	// profile's (Balanced: 1.5, so that a short message made of the words
+	// of a single lesson is not spam); negative: no minimum.
+	MinSpamWeight float64
+	// MinHamClues is how many clues must favour ham for a ham verdict.
+	// Default: the profile's (Balanced: 1, so that a message the model
+	// knows nothing about is unsure); negative: no minimum.
+	MinHamClues int
 
 	// TrainOnError, when set, makes Train learn a new message only if the
 	// current model does not already classify it as its class (wrong or
@@ -144,7 +187,7 @@ type Config struct {
 	TrainOnError bool
 
 	// MaxTokens caps an account's model; see Prune for the rule. Default
-	// 500,000 (about 20 MB of memory per cached account).
+	// 500,000 (13 to 20 MB of memory per account at the cap).
 	MaxTokens int
 	// PruneCount: tokens seen in at most this many messages are "rare".
 	// Default 1.
@@ -186,13 +229,27 @@ func (c *Config) defaults() error {
 			*v = d
 		}
 	}
+	r, ok := profiles[c.Profile]
+	if !ok {
+		return fmt.Errorf("%w: spam: unknown Profile %d", gdprkit.ErrInvalid, c.Profile)
+	}
 	def(&c.Strength, 0.01)
 	def(&c.Prior, 0.5)
 	def(&c.MinDeviation, 0.3)
-	def(&c.HamCutoff, 0.49)
-	def(&c.SpamCutoff, 0.70)
-	def(&c.HamVeto, 0.01)
+	def(&c.Attestation, 3)
 	def(&c.EffectiveSize, 0.3)
+	def(&c.EvidenceScale, 2)
+	def(&c.HamCutoff, r.HamCutoff)
+	def(&c.SpamCutoff, r.SpamCutoff)
+	def(&c.HamVeto, r.HamVeto)
+	def(&c.SpamVeto, r.SpamVeto)
+	def(&c.MinSpamWeight, r.MinSpamWeight)
+	if c.MinSpamClues == 0 {
+		c.MinSpamClues = r.MinSpamClues
+	}
+	if c.MinHamClues == 0 {
+		c.MinHamClues = r.MinHamClues
+	}
 	if c.MaxTokens <= 0 {
 		c.MaxTokens = 500_000
 	}
@@ -213,7 +270,8 @@ func (c *Config) defaults() error {
 	}
 	switch {
 	case c.Strength < 0, c.Prior <= 0 || c.Prior >= 1, c.MinDeviation < 0 || c.MinDeviation >= 0.5,
-		c.HamCutoff < 0, c.SpamCutoff > 1, c.HamCutoff > c.SpamCutoff, c.HamVeto >= 1, c.EffectiveSize < 0 || c.EffectiveSize > 1:
+		c.HamCutoff < 0, c.SpamCutoff > 1, c.HamCutoff > c.SpamCutoff, c.HamVeto >= 1, c.SpamVeto >= 1,
+		c.EffectiveSize < 0 || c.EffectiveSize > 1, c.Attestation < 0, math.IsNaN(c.EvidenceScale):
 		return fmt.Errorf("%w: spam: scoring parameters out of range", gdprkit.ErrInvalid)
 	}
 	return nil
@@ -263,18 +321,15 @@ type account struct {
 	// lessonsExpired is the day training last deleted expired lessons.
 	lessonsExpired atomic.Int32
 
-	mu       sync.RWMutex // guards the fields below
-	ham      int64
-	spam     int64
-	tokens   *tokenTable
-	loadedAt time.Time
+	// shared is set when m is the store's own model (a resident store):
+	// the store applies batches to it, the Filter only reads it.
+	shared   bool
+	m        atomic.Pointer[model]
+	loadedAt atomic.Int64 // when m was loaded, Unix nanoseconds
 }
 
-// tok is a cached token count.
-type tok struct {
-	ham, spam int32
-	day       int32
-}
+// model returns the account's current model.
+func (a *account) model() *model { return a.m.Load() }
 
 func (f *Filter) derive(label string, a gdprkit.AccountID) sipKey {
 	m := hmac.New(sha256.New, f.cfg.Key)
@@ -293,7 +348,10 @@ func (f *Filter) account(ctx context.Context, id gdprkit.AccountID) (*account, e
 	}
 	v, ok := f.accounts.Load(id)
 	if !ok {
-		v, _ = f.accounts.LoadOrStore(id, &account{id: id, tokenKey: f.derive("token", id), msgKey: f.derive("message", id), tokens: newTokenTable(0)})
+		_, shared := f.st.(resident)
+		na := &account{id: id, tokenKey: f.derive("token", id), msgKey: f.derive("message", id), shared: shared}
+		na.m.Store(newModel(f.cfg.MaxTokens))
+		v, _ = f.accounts.LoadOrStore(id, na)
 	}
 	a := v.(*account)
 	a.lastUsed.Store(f.tick.Add(1))
@@ -315,10 +373,8 @@ func (f *Filter) account(ctx context.Context, id gdprkit.AccountID) (*account, e
 		}
 		return a, nil
 	}
-	if f.cfg.Refresh > 0 {
-		a.mu.RLock()
-		stale := f.cfg.Clock.Now().Sub(a.loadedAt) > f.cfg.Refresh
-		a.mu.RUnlock()
+	if f.cfg.Refresh > 0 && !a.shared {
+		stale := f.cfg.Clock.Now().Sub(time.Unix(0, a.loadedAt.Load())) > f.cfg.Refresh
 		if stale && a.reloading.CompareAndSwap(false, true) {
 			defer a.reloading.Store(false)
 			mu := f.trainLock(id)
@@ -387,32 +443,31 @@ func (f *Filter) evict(keep *account) {
 	}
 }
 
-// reload replaces the cached model with the store's. Caller holds
-// trainLock(a.id).
+// reload replaces the cached model with the store's; for a resident store
+// it takes the store's own model. Caller holds trainLock(a.id).
 func (f *Filter) reload(ctx context.Context, a *account) error {
+	if rs, ok := f.st.(resident); ok {
+		m, err := rs.residentModel(ctx, a.id)
+		if err != nil {
+			return fmt.Errorf("spam: load model: %w", err)
+		}
+		m.limitTable(f.cfg.MaxTokens)
+		a.m.Store(m)
+		a.loadedAt.Store(f.cfg.Clock.Now().UnixNano())
+		return nil
+	}
 	snap, err := f.st.LoadModel(ctx, a.id)
 	if err != nil {
 		return fmt.Errorf("spam: load model: %w", err)
 	}
-	m := newTokenTable(len(snap.Tokens))
+	m := &model{ham: snap.Ham, spam: snap.Spam, tokens: newTokenTable(len(snap.Tokens))}
+	m.tokens.limit = tableSize(f.cfg.MaxTokens)
 	for _, t := range snap.Tokens {
-		m.set(t.Hash, tok{clamp32(t.Ham), clamp32(t.Spam), t.Day})
+		m.tokens.set(t.Hash, tok{clamp32(t.Ham), clamp32(t.Spam), t.Day})
 	}
-	now := f.cfg.Clock.Now()
-	a.mu.Lock()
-	a.ham, a.spam, a.tokens, a.loadedAt = snap.Ham, snap.Spam, m, now
-	a.mu.Unlock()
+	a.m.Store(m)
+	a.loadedAt.Store(f.cfg.Clock.Now().UnixNano())
 	return nil
-}
-
-func clamp32(v int64) int32 {
-	switch {
-	case v < 0:
-		return 0
-	case v > math.MaxInt32:
-		return math.MaxInt32
-	}
-	return int32(v)
 }
 
 // Result is a verdict with its score and, from Explain, its clues.
@@ -432,6 +487,20 @@ type Result struct {
 	// message's ham evidence was significant (Config.HamVeto), so the
 	// verdict is unsure: "strong evidence both ways", for an agent's UI.
 	HamVetoed bool
+	// SpamSignificance is HamSignificance for the spam evidence alone.
+	SpamSignificance float64
+	// SpamVetoed reports that the score was below HamCutoff but the
+	// message's spam evidence was significant (Config.SpamVeto), so the
+	// verdict is unsure.
+	SpamVetoed bool
+	// SpamClues and HamClues count the clues that favour each side (they
+	// add up to ClueCount); a verdict needs Config.MinSpamClues or
+	// Config.MinHamClues of them.
+	SpamClues, HamClues int
+	// SpamWeight is the spam clues' weights added up, each counted by how
+	// many trained messages back it; a spam verdict needs
+	// Config.MinSpamWeight.
+	SpamWeight float64
 	// Clues are the strongest tokens behind the verdict, strongest first;
 	// only Explain fills them.
 	Clues []Clue
@@ -448,6 +517,10 @@ type Clue struct {
 	Prob float64
 	// Ham and Spam are how many trained messages of each class held it.
 	Ham, Spam int64
+	// Weight is how much of a clue the token counts as when the amount of
+	// evidence is weighed, by how many trained messages held it
+	// (Config.Attestation).
+	Weight float64
 }
 
 // Classify scores msg against the account's model. It fails only when the
@@ -490,14 +563,15 @@ func (f *Filter) classify(ctx context.Context, acct gdprkit.AccountID, msg Messa
 	clues := w.clues
 	defer func() { s.clues = clues[:0] }() // keep the grown buffer for the next message
 	r := Result{Score: w.score, Verdict: f.verdict(w), Tokens: len(hashes), ClueCount: len(clues),
-		HamSignificance: max(0, -w.lnQH/math.Ln10), HamVetoed: w.vetoed(f.cfg)}
+		HamSignificance: max(0, -w.lnQH/math.Ln10), HamVetoed: w.hamVetoed(f.cfg),
+		SpamSignificance: max(0, -w.lnQS/math.Ln10), SpamVetoed: w.spamVetoed(f.cfg), SpamClues: w.spamClues, HamClues: w.hamClues, SpamWeight: w.spamWeight}
 	if explain > 0 {
 		sortClues(clues)
 		for i, c := range clues {
 			if i >= explain {
 				break
 			}
-			r.Clues = append(r.Clues, Clue{Token: s.texts[c.hash], Prob: c.prob, Ham: c.ham, Spam: c.spam})
+			r.Clues = append(r.Clues, Clue{Token: s.texts[c.hash], Prob: c.prob, Ham: c.ham, Spam: c.spam, Weight: c.weight})
 		}
 		s.texts = nil
 	}
@@ -506,57 +580,63 @@ func (f *Filter) classify(ctx context.Context, acct gdprkit.AccountID, msg Messa
 
 // weighing is what the model makes of one message's tokens.
 type weighing struct {
-	clues    []clue  // the combined clues
-	score    float64 // combine's score
-	lnQH     float64 // ln of the ham side's tail probability
-	oneClass bool    // the model has not seen both classes yet
-	touched  uint64  // tokenTable.touch's result, kept so its reads stay
+	evidence
+	clues    []clue // the combined clues
+	oneClass bool   // the model has not seen both classes yet
+	touched  uint64 // tokenTable.touch's result, kept so its reads stay
 }
 
 // weigh looks up hashes in a's model and combines the clues that pass
 // MinDeviation (the strongest MaxClues of them), appending to clues.
 func (f *Filter) weigh(a *account, hashes []uint64, clues []clue) weighing {
-	a.mu.RLock()
-	oneClass := a.ham == 0 || a.spam == 0
+	m := a.model()
+	m.mu.RLock()
+	oneClass := m.ham == 0 || m.spam == 0
 	var touched uint64
-	if a.tokens.len() > touchMin {
-		touched = a.tokens.touch(hashes)
+	if m.tokens.len() > touchMin {
+		touched = m.tokens.touch(hashes)
 	}
 	for _, h := range hashes {
-		t, ok := a.tokens.get(h)
+		nh, ns, ok := m.tokens.counts(h)
 		if !ok {
 			continue
 		}
-		p := tokenProb(int64(t.ham), int64(t.spam), a.ham, a.spam, f.cfg.Strength, f.cfg.Prior)
+		p := tokenProb(int64(nh), int64(ns), m.ham, m.spam, f.cfg.Strength, f.cfg.Prior)
 		if math.Abs(p-0.5) >= f.cfg.MinDeviation {
-			clues = append(clues, clue{h, math.Abs(p - 0.5), p, int64(t.ham), int64(t.spam)})
+			clues = append(clues, clue{h, math.Abs(p - 0.5), p, clueWeight(int64(nh)+int64(ns), f.cfg.Attestation), int64(nh), int64(ns)})
 		}
 	}
-	a.mu.RUnlock()
+	m.mu.RUnlock()
 	clues = strongest(clues, f.cfg.MaxClues)
-	score, lnQH := combine(clues, f.cfg.EffectiveSize)
-	return weighing{clues: clues, score: score, lnQH: lnQH, oneClass: oneClass, touched: touched}
+	return weighing{evidence: combine(clues, f.cfg.EffectiveSize, f.cfg.EvidenceScale), clues: clues, oneClass: oneClass, touched: touched}
 }
 
 // touchMin is the model size above which weigh first touches every
 // token's slot (tokenTable.touch); smaller models stay in cache anyway.
 const touchMin = 1 << 14
 
-// vetoed reports whether a spam score is held back by significant ham
+// hamVetoed reports whether a spam score is held back by significant ham
 // evidence (Config.HamVeto).
-func (w weighing) vetoed(cfg Config) bool {
+func (w weighing) hamVetoed(cfg Config) bool {
 	return w.score >= cfg.SpamCutoff && cfg.HamVeto > 0 && w.lnQH < math.Log(cfg.HamVeto)
 }
 
-// verdict applies the cutoffs and the ham veto. A model that has seen one
-// class only would call everything that class, so its verdicts are unsure.
+// spamVetoed reports whether a ham score is held back by significant spam
+// evidence (Config.SpamVeto).
+func (w weighing) spamVetoed(cfg Config) bool {
+	return w.score < cfg.HamCutoff && cfg.SpamVeto > 0 && w.lnQS < math.Log(cfg.SpamVeto)
+}
+
+// verdict applies the cutoffs, the vetoes and the evidence a spam verdict
+// needs. A model that has seen one class only would call everything that
+// class, so its verdicts are unsure.
 func (f *Filter) verdict(w weighing) Verdict {
 	switch {
 	case w.oneClass:
 		return VerdictUnsure
-	case w.score < f.cfg.HamCutoff:
+	case w.score < f.cfg.HamCutoff && !w.spamVetoed(f.cfg) && w.hamClues >= f.cfg.MinHamClues:
 		return VerdictHam
-	case w.score >= f.cfg.SpamCutoff && !w.vetoed(f.cfg):
+	case w.score >= f.cfg.SpamCutoff && !w.hamVetoed(f.cfg) && w.spamClues >= f.cfg.MinSpamClues && w.spamWeight >= f.cfg.MinSpamWeight:
 		return VerdictSpam
 	}
 	return VerdictUnsure

@@ -1,43 +1,82 @@
 package spam
 
+import "math/bits"
+
 // tokenTable is an account model's token counts by token hash: open
 // addressing with linear probing, keyed directly by the SipHash value (which
-// is already uniform, so it needs no second hash), each slot holding the key
-// and its counts side by side. Classifying a message looks up every one of
-// its tokens, and in a model of hundreds of thousands of tokens most lookups
-// miss the CPU cache; one slot per probe keeps that to about one cache miss,
-// where a general-purpose map spends more. Deletion shifts the following
-// entries back, so there are no tombstones and lookups stay short however
-// much the model is pruned. It is not safe for concurrent use: the account's
-// mutex guards it.
+// is already uniform, so it needs no second hash). Classifying a message
+// looks up every one of its tokens, and in a model of hundreds of
+// thousands of tokens most lookups miss the CPU cache; a slot holds the key
+// and both counts in 16 bytes, so one probe is about one cache miss. The
+// day a token was last trained on, which only training and pruning read,
+// lives in a parallel slice.
+//
+// The table is cut into segments by the top bits of the hash, each grown
+// on its own: growing a segment copies a 64th of the model, where growing
+// one flat table would hold the old and the new array at once, half as
+// much memory again as the model at the moment it is largest. Within a
+// segment a hash's home slot is the high bits of hash × size, so a segment
+// can have any size: it grows by half, and past the size the model's cap
+// needs only by an eighth. Deletion shifts the following entries back, so
+// there are no tombstones and lookups stay short however much the model is
+// pruned. It is not safe for concurrent use: the model's mutex guards it.
 type tokenTable struct {
-	slots []tokSlot // len is 0 or a power of two; key 0 marks an empty slot
-	n     int       // entries in slots
-	zero  tok       // the entry of hash 0, which cannot live in slots
-	hasZ  bool
+	segs [segments]segment
+	n    int // entries in segs
+	zero tok // the entry of hash 0, which cannot live in a segment
+	hasZ bool
+	// limit, when positive, is the table size (all segments) past which a
+	// segment grows only as far as it must: tableSize of the model's cap
+	// (Config.MaxTokens), so that a model at its cap is not held in
+	// segments half as large again as it needs.
+	limit int
+}
+
+// segBits is log2 of the number of segments.
+const (
+	segBits  = 6
+	segments = 1 << segBits
+)
+
+type segment struct {
+	slots []tokSlot // key 0 marks an empty slot
+	days  []int32   // days[i] is the day of slots[i]
+	n     int
 }
 
 type tokSlot struct {
-	key uint64
-	t   tok
+	key       uint64
+	ham, spam int32
 }
 
 // newTokenTable returns a table sized for n entries.
 func newTokenTable(n int) *tokenTable {
 	t := &tokenTable{}
 	if n > 0 {
-		t.slots = make([]tokSlot, tableSize(n))
+		for i := range t.segs {
+			t.segs[i].alloc(tableSize(n / segments))
+		}
 	}
 	return t
 }
 
-// tableSize is the power of two that holds n entries at most 3/4 full.
+// tableSize is the size that holds n entries at most 3/4 full.
 func tableSize(n int) int {
-	size := 16
-	for size*3/4 < n {
-		size *= 2
-	}
-	return size
+	return max(4, n+n/3+1)
+}
+
+func (s *segment) alloc(size int) {
+	s.slots = make([]tokSlot, size)
+	s.days = make([]int32, size)
+}
+
+// seg returns h's segment.
+func (t *tokenTable) seg(h uint64) *segment { return &t.segs[h>>(64-segBits)] }
+
+// home returns h's home slot in s (the bits below the segment's).
+func (s *segment) home(h uint64) int {
+	hi, _ := bits.Mul64(h<<segBits, uint64(len(s.slots)))
+	return int(hi)
 }
 
 // len returns the number of entries.
@@ -53,17 +92,44 @@ func (t *tokenTable) get(h uint64) (tok, bool) {
 	if h == 0 {
 		return t.zero, t.hasZ
 	}
-	if len(t.slots) == 0 {
+	s := t.seg(h)
+	if len(s.slots) == 0 {
 		return tok{}, false
 	}
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.key == h {
-			return s.t, true
+	for i := s.home(h); ; {
+		sl := &s.slots[i]
+		if sl.key == h {
+			return tok{sl.ham, sl.spam, s.days[i]}, true
 		}
-		if s.key == 0 {
+		if sl.key == 0 {
 			return tok{}, false
+		}
+		if i++; i == len(s.slots) {
+			i = 0
+		}
+	}
+}
+
+// counts returns the counts of h without its day: classifying reads only
+// the slots, never the days.
+func (t *tokenTable) counts(h uint64) (ham, spam int32, ok bool) {
+	if h == 0 {
+		return t.zero.ham, t.zero.spam, t.hasZ
+	}
+	s := t.seg(h)
+	if len(s.slots) == 0 {
+		return 0, 0, false
+	}
+	for i := s.home(h); ; {
+		sl := &s.slots[i]
+		if sl.key == h {
+			return sl.ham, sl.spam, true
+		}
+		if sl.key == 0 {
+			return 0, 0, false
+		}
+		if i++; i == len(s.slots) {
+			i = 0
 		}
 	}
 }
@@ -74,13 +140,11 @@ func (t *tokenTable) get(h uint64) (tok, bool) {
 // iterations, so the CPU keeps many of those misses in flight at once, and
 // the lookups that follow find their slots in cache.
 func (t *tokenTable) touch(hs []uint64) uint64 {
-	if len(t.slots) == 0 {
-		return 0
-	}
-	mask := uint64(len(t.slots) - 1)
 	var x uint64
 	for _, h := range hs {
-		x ^= t.slots[h&mask].key
+		if s := t.seg(h); len(s.slots) > 0 {
+			x ^= s.slots[s.home(h)].key
+		}
 	}
 	return x
 }
@@ -91,20 +155,23 @@ func (t *tokenTable) set(h uint64, v tok) {
 		t.zero, t.hasZ = v, true
 		return
 	}
-	if (t.n+1)*4 > len(t.slots)*3 {
-		t.grow()
+	s := t.seg(h)
+	if (s.n+1)*4 > len(s.slots)*3 {
+		s.grow(t.limit / segments)
 	}
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.key == h {
-			s.t = v
+	for i := s.home(h); ; {
+		sl := &s.slots[i]
+		if sl.key == h || sl.key == 0 {
+			if sl.key == 0 {
+				s.n++
+				t.n++
+			}
+			*sl = tokSlot{h, v.ham, v.spam}
+			s.days[i] = v.day
 			return
 		}
-		if s.key == 0 {
-			s.key, s.t = h, v
-			t.n++
-			return
+		if i++; i == len(s.slots) {
+			i = 0
 		}
 	}
 }
@@ -115,27 +182,35 @@ func (t *tokenTable) del(h uint64) {
 		t.zero, t.hasZ = tok{}, false
 		return
 	}
-	if len(t.slots) == 0 {
+	s := t.seg(h)
+	size := len(s.slots)
+	if size == 0 {
 		return
 	}
-	mask := uint64(len(t.slots) - 1)
-	i := h & mask
-	for ; t.slots[i].key != h; i = (i + 1) & mask {
-		if t.slots[i].key == 0 {
+	next := func(i int) int {
+		if i++; i == size {
+			return 0
+		}
+		return i
+	}
+	i := s.home(h)
+	for ; s.slots[i].key != h; i = next(i) {
+		if s.slots[i].key == 0 {
 			return
 		}
 	}
 	// Backward-shift deletion: move each following entry of the run into
 	// the hole when the hole lies between its home slot and where it is
 	// (cyclically), so that every entry stays reachable from its home.
-	for j := (i + 1) & mask; t.slots[j].key != 0; j = (j + 1) & mask {
-		home := t.slots[j].key & mask
-		if (j-home)&mask >= (j-i)&mask {
-			t.slots[i] = t.slots[j]
+	for j := next(i); s.slots[j].key != 0; j = next(j) {
+		home := s.home(s.slots[j].key)
+		if (j-home+size)%size >= (j-i+size)%size {
+			s.slots[i], s.days[i] = s.slots[j], s.days[j]
 			i = j
 		}
 	}
-	t.slots[i] = tokSlot{}
+	s.slots[i], s.days[i] = tokSlot{}, 0
+	s.n--
 	t.n--
 }
 
@@ -145,27 +220,35 @@ func (t *tokenTable) each(fn func(h uint64, v tok) bool) {
 	if t.hasZ && !fn(0, t.zero) {
 		return
 	}
-	for i := range t.slots {
-		if s := &t.slots[i]; s.key != 0 && !fn(s.key, s.t) {
-			return
+	for k := range t.segs {
+		s := &t.segs[k]
+		for i := range s.slots {
+			if sl := &s.slots[i]; sl.key != 0 && !fn(sl.key, tok{sl.ham, sl.spam, s.days[i]}) {
+				return
+			}
 		}
 	}
 }
 
-func (t *tokenTable) grow() {
-	old := t.slots
-	t.slots = make([]tokSlot, tableSize(max(2*t.n, 12)))
-	t.n = 0
-	mask := uint64(len(t.slots) - 1)
-	for _, s := range old {
-		if s.key == 0 {
+// grow makes the segment half as large again (at least 4 slots; past
+// limit only an eighth larger) and reinserts its entries.
+func (s *segment) grow(limit int) {
+	old, oldDays := s.slots, s.days
+	size := len(old) + len(old)/2
+	if limit > 0 && size > limit {
+		size = max(limit, len(old)+len(old)/8)
+	}
+	s.alloc(max(tableSize(s.n+1), size))
+	for k, sl := range old {
+		if sl.key == 0 {
 			continue
 		}
-		i := s.key & mask
-		for t.slots[i].key != 0 {
-			i = (i + 1) & mask
+		i := s.home(sl.key)
+		for s.slots[i].key != 0 {
+			if i++; i == len(s.slots) {
+				i = 0
+			}
 		}
-		t.slots[i] = s
-		t.n++
+		s.slots[i], s.days[i] = sl, oldDays[k]
 	}
 }

@@ -16,6 +16,9 @@ func checkTable(t *testing.T, tab *tokenTable, ref map[uint64]tok) {
 		if got, ok := tab.get(h); !ok || got != want {
 			t.Fatalf("get(%#x) = %v, %v; want %v", h, got, ok, want)
 		}
+		if nh, ns, ok := tab.counts(h); !ok || nh != want.ham || ns != want.spam {
+			t.Fatalf("counts(%#x) = %d, %d, %v; want %v", h, nh, ns, ok, want)
+		}
 	}
 	seen := 0
 	tab.each(func(h uint64, v tok) bool {
@@ -32,7 +35,7 @@ func checkTable(t *testing.T, tab *tokenTable, ref map[uint64]tok) {
 
 // runOps applies a byte-coded sequence of set/del operations to a table
 // and to a map. Keys are drawn from a small space whose values share their
-// low bits, so that runs collide, wrap around the end of the table and are
+// high bits, so that runs collide, wrap around the end of the table and are
 // broken up by deletions.
 func runOps(t *testing.T, ops []byte) {
 	tab := newTokenTable(0)
@@ -43,7 +46,7 @@ func runOps(t *testing.T, ops []byte) {
 		key := k % 48
 		switch k % 4 {
 		case 0:
-			key <<= 40 // same low bits: one home slot
+			key <<= 40 // small keys: home slot 0
 		case 1:
 			key = ^key // near the top: runs wrap around
 		}
@@ -53,6 +56,9 @@ func runOps(t *testing.T, ops []byte) {
 		} else {
 			tab.set(key, tok{ham: v, spam: int32(op), day: int32(k)})
 			ref[key] = tok{ham: v, spam: int32(op), day: int32(k)}
+		}
+		if _, _, ok := tab.counts(key); ok != (op%3 != 0) {
+			t.Fatalf("counts(%#x) after op %d: present %v", key, op, ok)
 		}
 		if _, ok := tab.get(key); ok != (op%3 != 0) {
 			t.Fatalf("get(%#x) after op %d: present %v", key, op, ok)

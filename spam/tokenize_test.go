@@ -184,3 +184,29 @@ func TestTokenizingIsBounded(t *testing.T) {
 	tags := strings.Repeat("<a href='", 200000)
 	_ = Tokens(Email([]byte("Subject: x\nContent-Type: text/html\n\n" + tags)))
 }
+
+// toUTF8's shortcut for ASCII text in a single-byte charset gives what
+// decoding gives, for every such charset the web (and mail) labels text
+// with, and text outside ASCII is still decoded.
+func TestToUTF8ASCIIShortcutDecodesAlike(t *testing.T) {
+	ascii := make([]byte, 128)
+	for i := range ascii {
+		ascii[i] = byte(i)
+	}
+	for _, cs := range []string{"iso-8859-1", "iso-8859-2", "iso-8859-7", "iso-8859-15", "windows-1250", "windows-1251",
+		"windows-1252", "windows-874", "koi8-r", "koi8-u", "macintosh", "x-mac-cyrillic", "ibm866", "no-such-charset"} {
+		want, err := charsetDecoder(cs).Bytes(ascii)
+		if err != nil {
+			t.Fatal(cs, err)
+		}
+		if got := toUTF8(ascii, cs); got != string(want) {
+			t.Errorf("%s: %q, decoding gives %q", cs, got, want)
+		}
+	}
+	if got := toUTF8([]byte("caf\xe9"), "iso-8859-1"); got != "café" {
+		t.Errorf("latin-1 café: %q", got)
+	}
+	if got := toUTF8([]byte("\xe1\xe2"), "iso-8859-7"); got != "αβ" {
+		t.Errorf("greek: %q", got)
+	}
+}

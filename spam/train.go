@@ -241,7 +241,15 @@ func (f *Filter) plan(ctx context.Context, a *account, pre []prepared, forget bo
 	day := f.today()
 	var st TrainStats
 	var b Batch
-	deltas := map[uint64]*TokenCount{}
+	// One slot per distinct token of the batch, found through idx: a batch
+	// of 100 e-mails touches tens of thousands of tokens, and a pointer
+	// per token would be that much more garbage per batch.
+	n := 0
+	for _, p := range pre {
+		n += len(p.hashes)
+	}
+	idx := make(map[uint64]int32, n/2)
+	deltas := make([]TokenCount, 0, n/2)
 	add := func(hashes []uint64, c Class, sign int64) {
 		if c == Ham {
 			b.Ham += sign
@@ -249,11 +257,13 @@ func (f *Filter) plan(ctx context.Context, a *account, pre []prepared, forget bo
 			b.Spam += sign
 		}
 		for _, h := range hashes {
-			d := deltas[h]
-			if d == nil {
-				d = &TokenCount{Hash: h}
-				deltas[h] = d
+			i, ok := idx[h]
+			if !ok {
+				i = int32(len(deltas))
+				idx[h] = i
+				deltas = append(deltas, TokenCount{Hash: h})
 			}
+			d := &deltas[i]
 			if c == Ham {
 				d.Ham += sign
 			} else {
@@ -298,10 +308,10 @@ func (f *Filter) plan(ctx context.Context, a *account, pre []prepared, forget bo
 		}
 		b.Lessons = append(b.Lessons, LessonChange{Key: p.key, Prev: stored[p.key], Next: next, Day: day})
 	}
-	b.Tokens = make([]TokenCount, 0, len(deltas))
+	b.Tokens = deltas[:0]
 	for _, d := range deltas {
 		if d.Ham != 0 || d.Spam != 0 {
-			b.Tokens = append(b.Tokens, *d)
+			b.Tokens = append(b.Tokens, d)
 		}
 	}
 	slices.SortFunc(b.Tokens, func(x, y TokenCount) int { return cmp.Compare(x.Hash, y.Hash) })
@@ -327,29 +337,22 @@ func (f *Filter) score(a *account, hashes []uint64) Verdict {
 }
 
 // apply mirrors a stored batch in the cached model, with the store's
-// clamping rules.
+// clamping rules (a resident store has applied it to the model already).
 func (f *Filter) apply(a *account, b Batch) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.ham = max(0, a.ham+b.Ham)
-	a.spam = max(0, a.spam+b.Spam)
-	for _, d := range b.Tokens {
-		t, _ := a.tokens.get(d.Hash)
-		t.ham = clamp32(int64(t.ham) + d.Ham)
-		t.spam = clamp32(int64(t.spam) + d.Spam)
-		t.day = max(t.day, d.Day)
-		if t.ham == 0 && t.spam == 0 {
-			a.tokens.del(d.Hash)
-		} else {
-			a.tokens.set(d.Hash, t)
-		}
+	if a.shared {
+		return
 	}
+	m := a.model()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.apply(b)
 }
 
 func (a *account) size() int {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return a.tokens.len()
+	m := a.model()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.tokens.len()
 }
 
 func (f *Filter) today() int32 { return dayOf(f.cfg.Clock.Now()) }
@@ -407,9 +410,10 @@ func (f *Filter) prune(ctx context.Context, a *account) (PruneStats, error) {
 	old := f.today() - int32(f.cfg.PruneAge/(24*time.Hour))
 	var drop []uint64
 	var rest []cand
-	a.mu.RLock()
-	size := a.tokens.len()
-	a.tokens.each(func(h uint64, t tok) bool {
+	m := a.model()
+	m.mu.RLock()
+	size := m.tokens.len()
+	m.tokens.each(func(h uint64, t tok) bool {
 		total := int64(t.ham) + int64(t.spam)
 		if total <= int64(f.cfg.PruneCount) && t.day < old {
 			drop = append(drop, h)
@@ -418,7 +422,7 @@ func (f *Filter) prune(ctx context.Context, a *account) (PruneStats, error) {
 		}
 		return true
 	})
-	a.mu.RUnlock()
+	m.mu.RUnlock()
 	if left := size - len(drop); left > f.cfg.MaxTokens {
 		slices.SortFunc(rest, func(x, y cand) int {
 			return cmp.Or(cmp.Compare(x.total, y.total), cmp.Compare(x.day, y.day), cmp.Compare(x.h, y.h))
@@ -434,12 +438,14 @@ func (f *Filter) prune(ctx context.Context, a *account) (PruneStats, error) {
 	if _, err := f.st.DeleteTokens(ctx, a.id, drop); err != nil {
 		return PruneStats{}, fmt.Errorf("spam: prune tokens: %w", err)
 	}
-	a.mu.Lock()
-	for _, h := range drop {
-		a.tokens.del(h)
+	m.mu.Lock()
+	if !a.shared { // a resident store has dropped them already
+		for _, h := range drop {
+			m.tokens.del(h)
+		}
 	}
-	remaining := a.tokens.len()
-	a.mu.Unlock()
+	remaining := m.tokens.len()
+	m.mu.Unlock()
 	f.cfg.Logger.Debug("spam: pruned model", "tokens", len(drop), "remaining", remaining)
 	return PruneStats{Tokens: len(drop), Remaining: remaining}, nil
 }
@@ -455,9 +461,9 @@ func (f *Filter) Reset(ctx context.Context, acct gdprkit.AccountID) error {
 	if err := f.st.Reset(ctx, acct); err != nil {
 		return fmt.Errorf("spam: reset: %w", err)
 	}
-	a.mu.Lock()
-	a.ham, a.spam, a.tokens = 0, 0, newTokenTable(0)
-	a.mu.Unlock()
+	if !a.shared { // a resident store has emptied its model already
+		a.m.Store(newModel(f.cfg.MaxTokens))
+	}
 	f.record(ctx, acct, "spam.reset", nil)
 	return nil
 }
@@ -475,9 +481,10 @@ func (f *Filter) Stats(ctx context.Context, acct gdprkit.AccountID) (Stats, erro
 	if err != nil {
 		return Stats{}, err
 	}
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return Stats{Ham: a.ham, Spam: a.spam, Tokens: a.tokens.len()}, nil
+	m := a.model()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return Stats{Ham: m.ham, Spam: m.spam, Tokens: m.tokens.len()}, nil
 }
 
 func (f *Filter) record(ctx context.Context, acct gdprkit.AccountID, typ string, attrs map[string]string) {

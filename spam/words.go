@@ -28,7 +28,9 @@ func (s *sink) text(prefix, t string) {
 		t = t[:maxPartText]
 	}
 	if !isASCII(t) {
-		t = strings.ToValidUTF8(t, "\uFFFD")
+		if !utf8.ValidString(t) {
+			t = strings.ToValidUTF8(t, "\uFFFD")
+		}
 		if !norm.NFC.IsNormalString(t) {
 			t = norm.NFC.String(t)
 		}
@@ -112,9 +114,11 @@ func (s *sink) word(prefix, w string) {
 	if w == "" {
 		return
 	}
-	if i := strings.Index(w, "://"); i > 0 && i < 10 {
-		s.url(w)
-		return
+	if strings.IndexByte(w, ':') >= 0 { // most words have no colon: skip the slower search
+		if i := strings.Index(w, "://"); i > 0 && i < 10 {
+			s.url(w)
+			return
+		}
 	}
 	if len(w) > 4 && (w[:4] == "www." || w[:4] == "WWW.") {
 		s.url("http://" + w)
@@ -311,22 +315,13 @@ func (s *sink) host(prefix, h string) {
 	if h == "" || len(h) > 255 {
 		return
 	}
-	if ip, err := netip.ParseAddr(h); err == nil {
-		s.addExact(prefix, "ip")
-		if ip.Is4() {
-			b := ip.As4()
-			s.buf = append(s.buf[:0], prefix...)
-			s.buf = appendInt(s.buf, int(b[0]))
-			s.emit()
-			s.buf = appendInt(append(s.buf, '.'), int(b[1]))
-			s.emit()
-			s.buf = appendInt(append(s.buf, '.'), int(b[2]))
-			s.emit()
-		} else {
-			p, _ := ip.Prefix(48)
-			s.addExact(prefix, p.String())
+	// Only a string that starts with a digit or holds a colon can be an
+	// address; parsing a host name would allocate an error.
+	if c := h[0]; ('0' <= c && c <= '9') || strings.IndexByte(h, ':') >= 0 {
+		if ip, err := netip.ParseAddr(h); err == nil {
+			s.ip(prefix, ip)
+			return
 		}
-		return
 	}
 	for n := 0; h != "" && n < 6; n++ {
 		s.add(prefix, h)
@@ -336,6 +331,25 @@ func (s *sink) host(prefix, h string) {
 		}
 		h = h[dot+1:]
 	}
+}
+
+// ip emits an IP address: "ip" and, for IPv4, its /8, /16 and /24
+// networks, for IPv6 its /48.
+func (s *sink) ip(prefix string, ip netip.Addr) {
+	s.addExact(prefix, "ip")
+	if ip.Is4() {
+		b := ip.As4()
+		s.buf = append(s.buf[:0], prefix...)
+		s.buf = appendInt(s.buf, int(b[0]))
+		s.emit()
+		s.buf = appendInt(append(s.buf, '.'), int(b[1]))
+		s.emit()
+		s.buf = appendInt(append(s.buf, '.'), int(b[2]))
+		s.emit()
+		return
+	}
+	p, _ := ip.Prefix(48)
+	s.addExact(prefix, p.String())
 }
 
 // address tokenizes an e-mail address: the whole address, its local part

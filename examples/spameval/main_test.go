@@ -70,7 +70,96 @@ func TestRunReportsRatesOnASmallSplit(t *testing.T) {
 	assert.Equal(t, rep.ModelTokens, viaSQL.ModelTokens)
 	assert.Equal(t, rep.FP+rep.FN+rep.UnsureHam+rep.UnsureSpam, viaSQL.FP+viaSQL.FN+viaSQL.UnsureHam+viaSQL.UnsureSpam)
 
+	// Every message is short: one band holds them all.
+	require.Len(t, rep.Bands, 3)
+	assert.Equal(t, "<=20", rep.Bands[0].Name)
+	assert.Equal(t, 1, rep.Bands[0].Ham)
+	assert.Equal(t, 1, rep.Bands[0].Spam)
+	require.NotNil(t, rep.Bands[0].OneMinusAUC)
+	assert.Nil(t, rep.Bands[2].OneMinusAUC, "no messages: no AUC")
+	assert.Equal(t, "balanced", rep.Profile)
+
+	// -scores writes one line per test message with its verdict and tokens.
+	scores := filepath.Join(dir, "scores.tsv")
+	out.Reset()
+	require.NoError(t, run([]string{"-progress=false", "-profile", "cautious", "-scores", scores, trainF, testF}, &out, &errOut))
+	assert.Contains(t, out.String(), "profile      cautious")
+	assert.Contains(t, out.String(), "<=20")
+	b, err := os.ReadFile(scores)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Len(t, lines, 2)
+	f := strings.Split(lines[0], "\t")
+	require.Len(t, f, 9)
+	assert.Equal(t, "ham", f[0])
+	assert.Contains(t, []string{"ham", "unsure", "spam"}, f[5])
+	require.Error(t, run([]string{"-profile", "reckless", trainF, testF}, &out, &errOut))
+
 	require.Error(t, run([]string{trainF}, &out, &errOut))
 	require.NoError(t, os.WriteFile(testF, []byte("maybe\t/x\n"), 0o644))
 	require.Error(t, run([]string{trainF, testF}, &out, &errOut))
+}
+
+// -chat reads each file as a chat message: a first line that looks like a
+// header field is text, not a header.
+func TestRunReadsChatText(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, label, text string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(text+"\n"), 0o644))
+		return label + "\t" + p + "\n"
+	}
+	var train, test strings.Builder
+	for i := range 12 {
+		train.WriteString(write(fmt.Sprintf("h%d", i), "ham", fmt.Sprintf("Subject: great song %d, love the video and the lyrics", i)))
+		train.WriteString(write(fmt.Sprintf("s%d", i), "spam", fmt.Sprintf("Subscribe: check out my channel %d for free giveaways", i)))
+	}
+	test.WriteString(write("th", "ham", "Subject: love the lyrics of this song"))
+	test.WriteString(write("ts", "spam", "Subscribe: check out my channel giveaways"))
+	trainF, testF := filepath.Join(dir, "train.tsv"), filepath.Join(dir, "test.tsv")
+	require.NoError(t, os.WriteFile(trainF, []byte(train.String()), 0o644))
+	require.NoError(t, os.WriteFile(testF, []byte(test.String()), 0o644))
+	var out, errOut bytes.Buffer
+	require.NoError(t, run([]string{"-json", "-progress=false", "-chat", trainF, testF}, &out, &errOut))
+	var rep Report
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+	assert.Zero(t, rep.FP)
+	assert.Zero(t, rep.FN)
+	assert.Zero(t, rep.OneMinusAUC)
+	assert.Equal(t, 0, rep.UnsureHam+rep.UnsureSpam, "%+v", rep)
+
+	// The clues are body words, not a "Subject:" header's.
+	errOut.Reset()
+	require.NoError(t, run([]string{"-progress=false", "-chat", "-explain", "1", trainF, testF}, &out, &errOut))
+	assert.Contains(t, errOut.String(), " lyrics\n")
+	assert.NotContains(t, errOut.String(), "subject:")
+	errOut.Reset()
+	require.NoError(t, run([]string{"-progress=false", "-explain", "1", trainF, testF}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "subject:lyrics", "without -chat the first line is a header")
+}
+
+// -mbox classifies the messages of one mbox file, for throughput runs.
+func TestRunReadsAnMbox(t *testing.T) {
+	dir := t.TempDir()
+	var train strings.Builder
+	for i := range 6 {
+		for _, c := range []struct{ label, text string }{{"ham", "meeting agenda review"}, {"spam", "free prize money"}} {
+			p := filepath.Join(dir, fmt.Sprintf("%s%d", c.label, i))
+			require.NoError(t, os.WriteFile(p, []byte("Subject: x\n\n"+c.text+"\n"), 0o644))
+			train.WriteString(c.label + "\t" + p + "\n")
+		}
+	}
+	trainF, mboxF := filepath.Join(dir, "train.tsv"), filepath.Join(dir, "test.mbox")
+	require.NoError(t, os.WriteFile(trainF, []byte(train.String()), 0o644))
+	mbox := "From a Thu Jan  1 00:00:00 1970\nSubject: x\n\nfree prize\n>From the desk of\n" +
+		"From b Thu Jan  1 00:00:00 1970\nSubject: y\n\nagenda review\n" +
+		"From c Thu Jan  1 00:00:00 1970\n\nmoney\n"
+	require.NoError(t, os.WriteFile(mboxF, []byte(mbox), 0o644))
+	var out, errOut bytes.Buffer
+	require.NoError(t, run([]string{"-json", "-progress=false", "-mbox", trainF, mboxF}, &out, &errOut))
+	var rep Report
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+	assert.Equal(t, 3, rep.TestHam, "three messages, each counted as ham")
+	require.NoError(t, os.WriteFile(mboxF, []byte("no separator\n"), 0o644))
+	require.Error(t, run([]string{"-mbox", trainF, mboxF}, &out, &errOut))
 }
