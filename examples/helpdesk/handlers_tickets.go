@@ -287,8 +287,15 @@ type inboxData struct {
 	Folder string
 	Rows   []inboxRow
 	Next   int64
-	Counts map[string]int
+	// Counts are the folder tabs' counts by status, "1000+" past
+	// folderCountCap.
+	Counts map[string]string
 }
+
+// folderCountCap is how far the inbox's folder tabs count: past it they
+// say "1000+", so a page view reads at most this many index entries per
+// folder however many tickets there are.
+const folderCountCap = 1000
 
 func spamMessage(t hostdb.Ticket) spam.Message {
 	body := t.FirstBody
@@ -315,9 +322,17 @@ func (a *App) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := inboxData{Folder: folder, Next: next, Rows: make([]inboxRow, 0, len(ts))}
-	if d.Counts, err = a.host.CountTickets(r.Context(), a.acct); err != nil {
+	counts, err := a.host.CountTickets(r.Context(), a.acct, folderCountCap)
+	if err != nil {
 		a.serverError(w, r, err)
 		return
+	}
+	d.Counts = map[string]string{}
+	for _, st := range []string{hostdb.StatusOpen, hostdb.StatusClosed, hostdb.StatusSpam} {
+		d.Counts[st] = strconv.Itoa(min(counts[st], folderCountCap))
+		if counts[st] > folderCountCap {
+			d.Counts[st] += "+"
+		}
 	}
 	for _, t := range ts {
 		res, err := a.kit.Spam.Explain(r.Context(), a.acct, spamMessage(t), 3)
