@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a self-signed localhost certificate")
 	demo := fs.Bool("demo", true, "demo mode: fresh demo data and a clock control")
 	pool := fs.Int("pool", 0, "most database connections at once (0: 16 for PostgreSQL and MySQL, 4 for SQLite); requests wait for a free one")
+	maxActive := fs.Int("max-active", 0, "most requests served at once; the others wait in arrival order (0: twice -pool; negative: no cap)")
 	trusted := fs.String("trusted-proxy", "", "comma-separated addresses or prefixes of reverse proxies whose X-Forwarded-For names the client")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060, apart from the app; empty: off")
 	recoverOwner := fs.Bool("recover-owner", false, "break glass: remove the IP allow lists, unlock the owner's sign-in, print a new owner password, and exit")
@@ -106,7 +107,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	app, err := NewApp(ctx, Config{DB: db, Dialect: dialect, BlobDir: blobDir, Secret: secret, Demo: *demo, TLS: *useTLS, Logger: logger, Proxy: proxy})
+	app, err := NewApp(ctx, Config{DB: db, Dialect: dialect, BlobDir: blobDir, Secret: secret, Demo: *demo, TLS: *useTLS, Logger: logger, Proxy: proxy,
+		MaxActive: *maxActive})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,9 @@
 // and runs the mix issue #25 measured — sign-in 4, inbox 30, ticket page
 // 26, API 22, contact form 18 — with double clicks on the contact form
 // (the same form sent twice at once) and clients that give up mid-request,
-// at each client count. Then it stops the load and checks the database:
+// at each client count. It prints req/s and each operation's p50/p99 for
+// the whole run and for each sixth of it, as tickets grow. Then it stops
+// the load and checks the database:
 // no customer twice for one address, no customer without a ticket or
 // consent, no consent without its customer, no ticket without its first
 // message, every ticket a visitor was told about present and naming them,
@@ -16,6 +18,7 @@
 //	go run ./examples/loadtest -db postgres -clients 32        # PostgreSQL on 127.0.0.1:5432
 //	go run ./examples/loadtest -db postgres -restart-at 12s    # PostgreSQL restarted mid-run (pg_ctlcluster)
 //	go run ./examples/loadtest -clients 8 -duration 5s         # the short run CI makes
+//	go run ./examples/loadtest -clients 128 -profile /tmp/prof # with CPU and block profiles of the helpdesk
 //
 // It exits non-zero on any 5xx (outside a restart's own window), a 401 to
 // valid credentials, staff signed out, a duplicate customer, a
