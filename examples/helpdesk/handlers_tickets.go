@@ -213,13 +213,15 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // consentTurn runs record, which appends to the account's consent chain,
-// when the contact forms ahead of it have appended theirs. Every append
+// in the contact forms' arrival order. Every append
 // locks the chain's head row until it commits, so appends run one at a
 // time in the database anyway; queued there, each waiting form held a
 // pooled connection (on PostgreSQL the load test saw most of the 16 in
 // "Lock tuple" on gdpr_consent_heads, and the pages starved for
 // connections). Queued here, in arrival order, a waiting form holds
-// nothing.
+// nothing. A few (consentAppendsAtOnce) go to the database at once, so
+// that the next append already waits at the row lock, its reads done,
+// when the one before commits.
 func (a *App) consentTurn(ctx context.Context, record func(context.Context) error) error {
 	select {
 	case a.consentQueue <- struct{}{}:
@@ -229,6 +231,10 @@ func (a *App) consentTurn(ctx context.Context, record func(context.Context) erro
 	defer func() { <-a.consentQueue }()
 	return record(ctx)
 }
+
+// consentAppendsAtOnce is how many contact forms append to the consent
+// chain at once (consentTurn).
+const consentAppendsAtOnce = 3
 
 // writeTimeout is how long a write the client may abandon still has: what
 // is left of the request's time limit, or 30 s.

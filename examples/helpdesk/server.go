@@ -174,7 +174,7 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 		a.cfg.MaxActive = cfg.MaxActive
 	}
 	a.admission = newAdmission(cfg.MaxActive)
-	a.consentQueue = make(chan struct{}, 1)
+	a.consentQueue = make(chan struct{}, consentAppendsAtOnce)
 	if err := a.parseTemplates(); err != nil {
 		return nil, err
 	}
