@@ -102,7 +102,7 @@ type App struct {
 	contact   *limiter
 	admission *admission
 	// consentQueue is the contact form's turn to append to the consent
-	// chain (consentTurn).
+	// chain (consentTurn): a few at once.
 	consentQueue chan struct{}
 
 	Breaches *breach.Service      // handlers_breach.go
