@@ -43,10 +43,12 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -75,7 +77,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a self-signed localhost certificate")
 	demo := fs.Bool("demo", true, "demo mode: fresh demo data and a clock control")
 	pool := fs.Int("pool", 0, "most database connections at once (0: 16 for PostgreSQL and MySQL, 4 for SQLite); requests wait for a free one")
+	maxActive := fs.Int("max-active", 0, "most requests served at once; the others wait in arrival order (0: twice -pool; negative: no cap)")
 	trusted := fs.String("trusted-proxy", "", "comma-separated addresses or prefixes of reverse proxies whose X-Forwarded-For names the client")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060, apart from the app; empty: off")
 	recoverOwner := fs.Bool("recover-owner", false, "break glass: remove the IP allow lists, unlock the owner's sign-in, print a new owner password, and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -103,7 +107,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	app, err := NewApp(ctx, Config{DB: db, Dialect: dialect, BlobDir: blobDir, Secret: secret, Demo: *demo, TLS: *useTLS, Logger: logger, Proxy: proxy})
+	app, err := NewApp(ctx, Config{DB: db, Dialect: dialect, BlobDir: blobDir, Secret: secret, Demo: *demo, TLS: *useTLS, Logger: logger, Proxy: proxy,
+		MaxActive: *maxActive})
 	if err != nil {
 		return err
 	}
@@ -138,6 +143,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if strings.HasPrefix(ln.Addr().String(), "127.0.0.1:") {
 		url = scheme + "://localhost:" + strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:")
 	}
+	if *pprofAddr != "" {
+		pln, err := servePprof(ctx, *pprofAddr, db)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "profiler on http://%s/debug/pprof/ (database pool: /debug/dbstats)\n", pln)
+	}
 	fmt.Fprintf(out, "gdprkit helpdesk on %s (%s, account %q)\n", url, dialect, app.acct)
 	for _, l := range logins {
 		if l.Username != "" {
@@ -171,6 +183,36 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	<-drained
 	return nil
+}
+
+// servePprof serves net/http/pprof on addr, on a listener and mux of its
+// own (never the app's), until ctx ends, and returns the address it
+// listens on; /debug/dbstats there shows the database pool's counters
+// (how often and how long requests waited for a connection). It also
+// turns on the block and mutex profiles. It is for measuring the app
+// under load: bind it to loopback.
+func servePprof(ctx context.Context, addr string, db *sql.DB) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("-pprof: %w", err)
+	}
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	m.HandleFunc("/debug/dbstats", func(w http.ResponseWriter, _ *http.Request) {
+		st := db.Stats()
+		fmt.Fprintf(w, "open %d in_use %d idle %d max_open %d wait_count %d wait_ms %d\n",
+			st.OpenConnections, st.InUse, st.Idle, st.MaxOpenConnections, st.WaitCount, st.WaitDuration.Milliseconds())
+	})
+	runtime.SetBlockProfileRate(int(100 * time.Microsecond)) // blocking of 100 µs and more
+	runtime.SetMutexProfileFraction(10)
+	srv := &http.Server{Handler: m, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	return ln.Addr(), nil
 }
 
 // openDB opens the database the -db flag names and returns a base path for

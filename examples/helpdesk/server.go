@@ -68,6 +68,11 @@ type Config struct {
 	// (a free connection included) before it is answered 503 with
 	// Retry-After. Default 30 s; negative: no bound.
 	RequestTimeout time.Duration
+	// MaxActive caps the requests served at once; the others wait in
+	// arrival order (admission.go) within RequestTimeout. Default: twice
+	// the database pool's MaxOpenConns, or 32 when the pool has no cap;
+	// negative: no cap.
+	MaxActive int
 }
 
 // Rate is a token-bucket limit.
@@ -95,6 +100,10 @@ type App struct {
 	pages     map[string]*template.Template
 	handler   http.Handler
 	contact   *limiter
+	admission *admission
+	// consentQueue is the contact form's turn to append to the consent
+	// chain (consentTurn): a few at once.
+	consentQueue chan struct{}
 
 	Breaches *breach.Service      // handlers_breach.go
 	Support  *staffaccess.Service // handlers_staffaccess.go
@@ -157,6 +166,15 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.csrfKey, a.portalKey, a.flashKey = subkey(cfg.Secret, "csrf"), subkey(cfg.Secret, "portal"), subkey(cfg.Secret, "flash")
 	a.contact = newLimiter(cfg.ContactRate, a.clock)
+	if cfg.MaxActive == 0 {
+		cfg.MaxActive = 32
+		if n := cfg.DB.Stats().MaxOpenConnections; n > 0 {
+			cfg.MaxActive = 2 * n
+		}
+		a.cfg.MaxActive = cfg.MaxActive
+	}
+	a.admission = newAdmission(cfg.MaxActive)
+	a.consentQueue = make(chan struct{}, consentAppendsAtOnce)
 	if err := a.parseTemplates(); err != nil {
 		return nil, err
 	}

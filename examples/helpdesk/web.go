@@ -399,7 +399,7 @@ func (a *App) routes() http.Handler {
 	a.apiRoutes(m)
 	a.breachRoutes(m)
 	a.supportRoutes(m)
-	return a.securityHeaders(a.timeout(a.csrf(m)))
+	return a.securityHeaders(a.timeout(a.csrf(a.admit(m))))
 }
 
 // timeout bounds the request's wait for the database: a pool that is

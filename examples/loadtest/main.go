@@ -6,7 +6,9 @@
 // and runs the mix issue #25 measured — sign-in 4, inbox 30, ticket page
 // 26, API 22, contact form 18 — with double clicks on the contact form
 // (the same form sent twice at once) and clients that give up mid-request,
-// at each client count. Then it stops the load and checks the database:
+// at each client count. It prints req/s and each operation's p50/p99 for
+// the whole run and for each sixth of it, as tickets grow. Then it stops
+// the load and checks the database:
 // no customer twice for one address, no customer without a ticket or
 // consent, no consent without its customer, no ticket without its first
 // message, every ticket a visitor was told about present and naming them,
@@ -16,6 +18,7 @@
 //	go run ./examples/loadtest -db postgres -clients 32        # PostgreSQL on 127.0.0.1:5432
 //	go run ./examples/loadtest -db postgres -restart-at 12s    # PostgreSQL restarted mid-run (pg_ctlcluster)
 //	go run ./examples/loadtest -clients 8 -duration 5s         # the short run CI makes
+//	go run ./examples/loadtest -clients 128 -profile /tmp/prof # with CPU and block profiles of the helpdesk
 //
 // It exits non-zero on any 5xx (outside a restart's own window), a 401 to
 // valid credentials, staff signed out, a duplicate customer, a
@@ -69,6 +72,7 @@ type config struct {
 	restartAt time.Duration
 	pgAdmin   string
 	pool      int
+	profile   string
 }
 
 func run() error {
@@ -79,6 +83,7 @@ func run() error {
 	flag.DurationVar(&c.restartAt, "restart-at", 0, "PostgreSQL only: restart the cluster (pg_ctlcluster) this long into each run")
 	flag.StringVar(&c.pgAdmin, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL DSN of a database to create the test database from")
 	flag.IntVar(&c.pool, "pool", 0, "the helpdesk's -pool (0: its default)")
+	flag.StringVar(&c.profile, "profile", "", "write the helpdesk's CPU profiles of the first and last third of each run, and its block profile, into this folder (go tool pprof reads them)")
 	flag.Parse()
 	for _, s := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -157,6 +162,7 @@ type result struct {
 	elapsed  time.Duration
 	requests int64
 	lat      map[string][]time.Duration
+	timeline []window
 	fails    map[string]int64
 	aborted  int64
 	contacts int64
@@ -186,17 +192,52 @@ type recorder struct {
 	doubles   map[string]map[string]bool
 	samples   map[string]string // a sample of each kind of unexpected answer
 	start     time.Time
-	perSecond [600]atomic.Int64 // answered requests by second of the run
+	perSecond [600]atomic.Int64          // answered requests by second of the run
+	at        map[string][]time.Duration // when each answer of lat came, since start
 }
 
 func (rec *recorder) ok(op string, d time.Duration) {
 	rec.requests.Add(1)
-	if s := int(time.Since(rec.start) / time.Second); s >= 0 && s < len(rec.perSecond) {
+	since := time.Since(rec.start)
+	if s := int(since / time.Second); s >= 0 && s < len(rec.perSecond) {
 		rec.perSecond[s].Add(1)
 	}
 	rec.mu.Lock()
 	rec.lat[op] = append(rec.lat[op], d)
+	rec.at[op] = append(rec.at[op], since)
 	rec.mu.Unlock()
+}
+
+// window is a slice of a run's time: its throughput and each operation's
+// latencies, to show how they change as tickets grow.
+type window struct {
+	from, to time.Duration
+	answered int64
+	lat      map[string][]time.Duration
+}
+
+// timeline cuts the run into n windows.
+func (rec *recorder) timeline(elapsed time.Duration, n int) []window {
+	secs := int(elapsed / time.Second)
+	if secs < n {
+		return nil
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	ws := make([]window, n)
+	for i := range ws {
+		ws[i] = window{from: time.Duration(secs*i/n) * time.Second, to: time.Duration(secs*(i+1)/n) * time.Second, lat: map[string][]time.Duration{}}
+		for s := secs * i / n; s < secs*(i+1)/n; s++ {
+			ws[i].answered += rec.perSecond[s].Load()
+		}
+	}
+	for op, ats := range rec.at {
+		for j, at := range ats {
+			i := min(n-1, int(at/time.Second)*n/secs)
+			ws[i].lat[op] = append(ws[i].lat[op], rec.lat[op][j])
+		}
+	}
+	return ws
 }
 
 func (rec *recorder) fail(kind string) {
@@ -213,6 +254,7 @@ func (rec *recorder) fail(kind string) {
 type helpdesk struct {
 	cmd      *exec.Cmd
 	url      string
+	pprof    string // the profiler's base URL ("" when not profiling)
 	dsn      string
 	dialect  string
 	agent    [2]string
@@ -229,14 +271,14 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 		return res, err
 	}
 	defer cleanup()
-	h, err := start(bin, dsn, db, c.pool)
+	h, err := start(bin, dsn, db, c.pool, c.profile != "")
 	if err != nil {
 		return res, err
 	}
 	defer h.stop()
 
-	rec := &recorder{lat: map[string][]time.Duration{}, fails: map[string]int64{}, tickets: map[string]string{}, doubles: map[string]map[string]bool{},
-		samples: map[string]string{}}
+	rec := &recorder{lat: map[string][]time.Duration{}, at: map[string][]time.Duration{}, fails: map[string]int64{}, tickets: map[string]string{},
+		doubles: map[string]map[string]bool{}, samples: map[string]string{}}
 	// Every client is a staff member signed in once, with the API token
 	// the first one made, and a browser of its own.
 	token, err := h.apiToken()
@@ -267,6 +309,10 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	startAt := time.Now()
 	rec.start = startAt
 	var wg sync.WaitGroup
+	var profiles []string
+	if h.pprof != "" {
+		wg.Go(func() { profiles = h.profile(c, db, clients) })
+	}
 	for i, cl := range agents {
 		wg.Go(func() {
 			rnd := rand.New(rand.NewPCG(uint64(i), uint64(startAt.UnixNano())))
@@ -277,6 +323,15 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	}
 	wg.Wait()
 	res.elapsed = time.Since(startAt)
+	res.notes = append(res.notes, profiles...)
+	if h.pprof != "" {
+		if st, err := h.get(strings.TrimSuffix(h.pprof, "pprof/") + "dbstats"); err == nil {
+			res.notes = append(res.notes, "database pool: "+strings.TrimSpace(string(st)))
+		}
+		if err := h.save(h.pprof+"block", filepath.Join(c.profile, fmt.Sprintf("%s-%d-block.pprof", db, clients))); err != nil {
+			res.notes = append(res.notes, "block profile: "+err.Error())
+		}
+	}
 	if restartDone != nil {
 		res.restart = <-restartDone
 	}
@@ -293,6 +348,7 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 		}
 	}
 	res.contacts = int64(len(rec.tickets))
+	res.timeline = rec.timeline(res.elapsed, 6)
 	if secs := int(res.elapsed / time.Second); secs >= 6 {
 		third := secs / 3
 		var first, last int64
@@ -362,13 +418,59 @@ func freshDB(c config, work, db string, clients int) (string, func(), error) {
 	}, nil
 }
 
-var urlRE = regexp.MustCompile(`on (https?://\S+) \(`)
+var urlRE = regexp.MustCompile(`helpdesk on (https?://\S+) \(`)
+var pprofRE = regexp.MustCompile(`^profiler on (http://\S+/debug/pprof/) `)
+
+// profile saves CPU profiles of the run's first and last third into
+// c.profile and says where they are.
+func (h *helpdesk) profile(c config, db string, clients int) []string {
+	third := c.duration / 3
+	var notes []string
+	for _, part := range []string{"early", "late"} {
+		if part == "late" {
+			time.Sleep(third) // the middle third is not profiled
+		}
+		out := filepath.Join(c.profile, fmt.Sprintf("%s-%d-%s.pprof", db, clients, part))
+		if err := h.save(fmt.Sprintf("%sprofile?seconds=%d", h.pprof, max(1, int(third/time.Second))), out); err != nil {
+			return append(notes, "CPU profile: "+err.Error())
+		}
+		notes = append(notes, "CPU profile of the "+part+" third: "+out)
+	}
+	return notes
+}
+
+func (h *helpdesk) get(u string) ([]byte, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	return b, err
+}
+
+func (h *helpdesk) save(u, path string) error {
+	b, err := h.get(u)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
 
 // start runs the helpdesk on dsn and waits until it prints its URL.
-func start(bin, dsn, db string, pool int) (*helpdesk, error) {
+func start(bin, dsn, db string, pool int, profile bool) (*helpdesk, error) {
 	args := []string{"-addr", "127.0.0.1:0", "-db", dsn, "-trusted-proxy", "127.0.0.1"}
 	if pool > 0 {
 		args = append(args, "-pool", strconv.Itoa(pool))
+	}
+	if profile {
+		args = append(args, "-pprof", "127.0.0.1:0")
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "HELPDESK_SECRET="+strings.Repeat("ab", 32))
@@ -403,6 +505,9 @@ func start(bin, dsn, db string, pool int) (*helpdesk, error) {
 		line := sc.Text()
 		if m := urlRE.FindStringSubmatch(line); m != nil {
 			h.url = strings.Replace(m[1], "localhost", "127.0.0.1", 1)
+		}
+		if m := pprofRE.FindStringSubmatch(line); m != nil {
+			h.pprof = m[1]
 		}
 		f := strings.Fields(line)
 		if len(f) >= 7 && f[3] == "username" {
@@ -877,6 +982,25 @@ func (r result) print(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %d | %s | %s |\n", m.op, len(ds), ms(pct(ds, .5)), ms(pct(ds, .99)))
 	}
 	fmt.Fprintln(w)
+	if len(r.timeline) > 0 {
+		fmt.Fprintln(w, "Over the run (tickets grow as it goes):")
+		fmt.Fprintln(w)
+		fmt.Fprint(w, "| seconds | req/s |")
+		for _, m := range mix[1:] {
+			fmt.Fprintf(w, " %s p50/p99 ms |", m.op)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "|---|---|"+strings.Repeat("---|", len(mix)-1))
+		for _, win := range r.timeline {
+			fmt.Fprintf(w, "| %d–%d | %.0f |", win.from/time.Second, win.to/time.Second, float64(win.answered)/(win.to-win.from).Seconds())
+			for _, m := range mix[1:] {
+				ds := win.lat[m.op]
+				fmt.Fprintf(w, " %s / %s |", ms(pct(ds, .5)), ms(pct(ds, .99)))
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w)
+	}
 	var kinds []string
 	for k := range r.fails {
 		kinds = append(kinds, k)

@@ -29,6 +29,9 @@ type DB struct {
 	tx    *sql.Tx
 	d     sqldb.Dialect
 	clock gdprkit.Clock
+	// writer, on SQLite, is the one writer's turn: write transactions
+	// queue for it in arrival order before they take a connection.
+	writer chan struct{}
 }
 
 // New returns the data layer over db, which speaks d. clock stamps the
@@ -44,7 +47,33 @@ func New(db *sql.DB, d sqldb.Dialect, clock gdprkit.Clock) (*DB, error) {
 	if clock == nil {
 		clock = gdprkit.SystemClock{}
 	}
-	return &DB{db: db, c: db, d: d, clock: clock}, nil
+	s := &DB{db: db, c: db, d: d, clock: clock}
+	if d == sqldb.SQLite {
+		s.writer = make(chan struct{}, 1)
+	}
+	return s, nil
+}
+
+// Writing runs fn as the database's one writer: on SQLite, where one
+// transaction at a time may write, it waits in arrival order until no
+// InTx of this DB (nor another fn given to Writing) is writing, and holds
+// that turn until fn returns; elsewhere it just runs fn. Use it for writes
+// that go through another store on the same database (gdprkit's
+// sqlstore), so that they wait their turn here, holding nothing, and not
+// in SQLite's busy handler, which sleeps in steps of up to 100 ms while
+// holding a pooled connection. It returns an error wrapping
+// gdprkit.ErrUnavailable when ctx ends first.
+func (s *DB) Writing(ctx context.Context, fn func() error) error {
+	if s.writer == nil || s.tx != nil {
+		return fn()
+	}
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return classify(ctx.Err(), "wait to write")
+	}
+	defer func() { <-s.writer }()
+	return fn()
 }
 
 // SQL returns the database the layer was built on.
@@ -63,7 +92,8 @@ func (s *DB) Tx() *sql.Tx { return s.tx }
 const maxTxAttempts = 8
 
 // InTx runs fn in one transaction: committed when fn returns nil, rolled
-// back otherwise, so either every row fn wrote is stored or none is. A
+// back otherwise, so either every row fn wrote is stored or none is. On
+// SQLite it first waits for the writer's turn (see Writing). A
 // transaction the database aborted as transient (deadlock, serialization
 // failure, lock timeout, busy SQLite: sqldb.Retryable) is run again after a
 // short backoff, so fn must do nothing outside the transaction that cannot
@@ -84,7 +114,7 @@ func (s *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
 			case <-time.After(d):
 			}
 		}
-		if err = s.tryTx(ctx, fn); err == nil || !sqldb.Retryable(err) {
+		if err = s.Writing(ctx, func() error { return s.tryTx(ctx, fn) }); err == nil || !sqldb.Retryable(err) {
 			break
 		}
 	}

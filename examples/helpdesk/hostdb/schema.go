@@ -41,7 +41,9 @@ var tables = []table{
 		CONSTRAINT hd_tickets_submission UNIQUE (account_id, submission_key),
 		CONSTRAINT hd_tickets_requester FOREIGN KEY (requester_id) REFERENCES hd_users (id) ON DELETE CASCADE,
 		CONSTRAINT hd_tickets_assignee FOREIGN KEY (assignee_id) REFERENCES hd_users (id) ON DELETE SET NULL`,
-		[]string{"account_id, status, id", "requester_id, id", "assignee_id"}},
+		// account_id, id: the list of every ticket but spam, newest first,
+		// walks it instead of sorting the account's tickets.
+		[]string{"account_id, status, id", "requester_id, id", "assignee_id", "account_id, id"}},
 	{"hd_messages", `{id}, account_id VARCHAR(64) NOT NULL, ticket_id BIGINT NOT NULL, author_id VARCHAR(64) NULL,
 		author_name VARCHAR(200) NULL, body TEXT NOT NULL, created_at VARCHAR(32) NOT NULL,
 		CONSTRAINT hd_messages_ticket FOREIGN KEY (ticket_id) REFERENCES hd_tickets (id) ON DELETE CASCADE,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gdprkit/gdprkit"
@@ -296,9 +297,13 @@ func (s *DB) Tickets(ctx context.Context, acct gdprkit.AccountID, f TicketFilter
 			f.Folder = FolderAll
 		}
 	}
-	query := "SELECT " + ticketCols + `,
-		(SELECT m.body FROM hd_messages m WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1),
-		(SELECT COUNT(*) FROM hd_messages m JOIN hd_attachments x ON x.message_id = m.id WHERE m.ticket_id = t.id)
+	// The page is chosen first (the inner SELECT, which walks an index
+	// newest first and stops after the page), and only its rows get their
+	// first message and attachment count: with the per-row subqueries
+	// beside the filter, a folder the index could not order (every ticket
+	// but spam) read and sorted the whole table, subqueries included, on
+	// every call, and grew slower with every ticket.
+	query := "SELECT " + ticketCols + `
 		FROM hd_tickets t WHERE t.account_id = ?`
 	args := []any{string(acct)}
 	switch f.Folder {
@@ -325,7 +330,11 @@ func (s *DB) Tickets(ctx context.Context, acct gdprkit.AccountID, f TicketFilter
 		query += " AND t.id < ?"
 		args = append(args, f.Before)
 	}
-	rows, err := s.c.QueryContext(ctx, s.q(query+" ORDER BY t.id DESC LIMIT ?"), append(args, f.Limit+1)...)
+	query = "SELECT " + ticketCols + `,
+		(SELECT m.body FROM hd_messages m WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1),
+		(SELECT COUNT(*) FROM hd_messages m JOIN hd_attachments x ON x.message_id = m.id WHERE m.ticket_id = t.id)
+		FROM (` + query + " ORDER BY t.id DESC LIMIT ?) t ORDER BY t.id DESC"
+	rows, err := s.c.QueryContext(ctx, s.q(query), append(args, f.Limit+1)...)
 	if err != nil {
 		return nil, 0, classify(err, "tickets")
 	}
@@ -352,21 +361,38 @@ func (s *DB) Tickets(ctx context.Context, acct gdprkit.AccountID, f TicketFilter
 	return out, next, nil
 }
 
-// CountTickets counts the tickets of each status.
-func (s *DB) CountTickets(ctx context.Context, acct gdprkit.AccountID) (map[string]int, error) {
-	rows, err := s.c.QueryContext(ctx, s.q("SELECT status, COUNT(*) FROM hd_tickets WHERE account_id = ? GROUP BY status"), string(acct))
+// CountTickets counts the open, closed and spam tickets, each up to upTo
+// (a count above it comes back as upTo+1, for "more than upTo"; 0 counts
+// all). Capped, each count reads at most upTo+1 index entries, so the
+// folder tabs cost the same however many tickets pile up; an exact count
+// reads every ticket of the account on every page view.
+func (s *DB) CountTickets(ctx context.Context, acct gdprkit.AccountID, upTo int) (map[string]int, error) {
+	statuses := []string{StatusOpen, StatusClosed, StatusSpam}
+	var parts []string
+	var args []any
+	for i, st := range statuses {
+		sub := "SELECT 1 AS one FROM hd_tickets WHERE account_id = ? AND status = ?"
+		args = append(args, string(acct), st)
+		if upTo > 0 {
+			sub += " LIMIT ?"
+			args = append(args, upTo+1)
+		}
+		parts = append(parts, fmt.Sprintf("SELECT %d AS k, COUNT(*) AS n FROM (%s) c%d", i, sub, i))
+	}
+	rows, err := s.c.QueryContext(ctx, s.q(strings.Join(parts, " UNION ALL ")), args...)
 	if err != nil {
 		return nil, classify(err, "count tickets")
 	}
 	defer rows.Close()
 	out := map[string]int{}
 	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
+		var k, n int
+		if err := rows.Scan(&k, &n); err != nil {
 			return nil, classify(err, "count tickets")
 		}
-		out[st] = n
+		if k >= 0 && k < len(statuses) && n > 0 {
+			out[statuses[k]] = n
+		}
 	}
 	return out, classify(rows.Err(), "count tickets")
 }
