@@ -102,7 +102,7 @@ func TestVerifyAndCheckCoverTheCurrentState(t *testing.T) {
 	}
 	for name, edit := range states {
 		t.Run("state "+name, func(t *testing.T) {
-			bad, err := consent.New(stateTamper{Store: setup(t), states: edit}, consent.Config{Pseudonymizer: ps})
+			bad, err := consent.New(consent.Config{Store: stateTamper{Store: setup(t), states: edit}, Pseudonymizer: ps})
 			require.NoError(t, err)
 			_, err = bad.Verify(ctx, acct)
 			require.ErrorIs(t, err, consent.ErrChainBroken)
@@ -121,7 +121,7 @@ func TestVerifyAndCheckCoverTheCurrentState(t *testing.T) {
 	}
 	for name, edit := range lookups {
 		t.Run("check: "+name, func(t *testing.T) {
-			bad, err := consent.New(stateTamper{Store: setup(t), lookup: edit}, consent.Config{Pseudonymizer: ps})
+			bad, err := consent.New(consent.Config{Store: stateTamper{Store: setup(t), lookup: edit}, Pseudonymizer: ps})
 			require.NoError(t, err)
 			st, err := bad.Check(ctx, acct, "a", "chat")
 			require.ErrorIs(t, err, consent.ErrChainBroken)
@@ -182,7 +182,7 @@ func TestIdentifiersCanBeRemovedButNotEdited(t *testing.T) {
 				}
 				return rs
 			}}
-			bad, err := consent.New(byIDTamper{edited}, consent.Config{Pseudonymizer: ps})
+			bad, err := consent.New(consent.Config{Store: byIDTamper{edited}, Pseudonymizer: ps})
 			require.NoError(t, err)
 			_, verr := bad.Verify(ctx, acct)
 			cerr := bad.ConfirmProof(ctx, acct, proof)
@@ -240,7 +240,7 @@ func TestPseudonymizeIsOneStoreStepPerBatch(t *testing.T) {
 	ctx := context.Background()
 	ps, _ := gdprkit.NewPseudonymizer(key)
 	cs := &countingStore{Store: memstore.New().Consent()}
-	svc, err := consent.New(cs, consent.Config{Pseudonymizer: ps, Clock: fakeclock.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))})
+	svc, err := consent.New(consent.Config{Store: cs, Pseudonymizer: ps, Clock: fakeclock.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))})
 	require.NoError(t, err)
 	_, err = svc.DefinePurpose(ctx, acct, consent.Purpose{Key: "chat", Name: "Chat"})
 	require.NoError(t, err)
@@ -279,7 +279,7 @@ func TestProofsOutliveErasureAndReseal(t *testing.T) {
 	lc := storetest.LoadLegacyConsentChain(t)
 	st := memstore.New().Consent()
 	storetest.StoreLegacyConsentChain(t, st, lc)
-	svc, err := consent.New(st, consent.Config{Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0)})
+	svc, err := consent.New(consent.Config{Store: st, Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0)})
 	require.NoError(t, err)
 	a := lc.Account
 
@@ -340,7 +340,7 @@ func TestProofsOutliveErasureAndReseal(t *testing.T) {
 		},
 		"resealed record turned back to version 1": func(rs []consent.Record) []consent.Record { rs[3].Version = 1; return rs },
 	} {
-		bad, err := consent.New(tamperStore{st, e}, consent.Config{Pseudonymizer: ps})
+		bad, err := consent.New(consent.Config{Store: tamperStore{st, e}, Pseudonymizer: ps})
 		require.NoError(t, err)
 		_, err = bad.Verify(ctx, a)
 		require.ErrorIs(t, err, consent.ErrChainBroken, name)
@@ -355,14 +355,14 @@ func TestResealRefusesABrokenChain(t *testing.T) {
 	lc := storetest.LoadLegacyConsentChain(t)
 	st := memstore.New().Consent()
 	storetest.StoreLegacyConsentChain(t, st, lc)
-	bad, err := consent.New(tamperStore{st, func(rs []consent.Record) []consent.Record {
+	bad, err := consent.New(consent.Config{Store: tamperStore{st, func(rs []consent.Record) []consent.Record {
 		for i := range rs {
 			if rs[i].Seq == 4 {
 				rs[i].RecordedBy = "a-agent2"
 			}
 		}
 		return rs
-	}}, consent.Config{Pseudonymizer: ps})
+	}}, Pseudonymizer: ps})
 	require.NoError(t, err)
 	_, err = bad.Reseal(ctx, lc.Account, "system:upgrade")
 	require.ErrorIs(t, err, consent.ErrChainBroken)
@@ -426,7 +426,7 @@ func FuzzVerifyProofJSON(f *testing.F) {
 func ExampleService_PseudonymizeRecords() {
 	ctx := context.Background()
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
-	svc, _ := consent.New(memstore.New().Consent(), consent.Config{Pseudonymizer: ps})
+	svc, _ := consent.New(consent.Config{Store: memstore.New().Consent(), Pseudonymizer: ps})
 	svc.DefinePurpose(ctx, "acme", consent.Purpose{Key: "news", Name: "Newsletter"})
 	svc.PublishPolicy(ctx, "acme", "news", "One e-mail a month.", false, "owner")
 	for range 5 {

@@ -31,7 +31,7 @@ func newService(t testing.TB) (*consent.Service, consent.Store, *fakeclock.Clock
 	require.NoError(t, err)
 	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	st := memstore.New().Consent()
-	svc, err := consent.New(st, consent.Config{Pseudonymizer: ps, Clock: clock})
+	svc, err := consent.New(consent.Config{Store: st, Pseudonymizer: ps, Clock: clock})
 	require.NoError(t, err)
 	ctx := context.Background()
 	_, err = svc.DefinePurpose(ctx, acct, consent.Purpose{Key: "chat", Name: "Live-chat support", Label: "Yes, store my chat so an agent can answer."})
@@ -45,11 +45,15 @@ func newService(t testing.TB) (*consent.Service, consent.Store, *fakeclock.Clock
 	return svc, st, clock
 }
 
-func TestNewNeedsAPseudonymizer(t *testing.T) {
-	_, err := consent.New(memstore.New().Consent(), consent.Config{})
-	require.Error(t, err)
-	_, err = consent.New(nil, consent.Config{})
-	require.Error(t, err)
+func TestNewNeedsAStoreAndAPseudonymizer(t *testing.T) {
+	_, err := consent.New(consent.Config{Store: memstore.New().Consent()})
+	require.ErrorIs(t, err, gdprkit.ErrInvalid)
+	require.ErrorContains(t, err, "Pseudonymizer")
+	ps, err := gdprkit.NewPseudonymizer([]byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
+	_, err = consent.New(consent.Config{Pseudonymizer: ps})
+	require.ErrorIs(t, err, gdprkit.ErrInvalid)
+	require.ErrorContains(t, err, "Store")
 }
 
 func TestDefinePurposeRejectsBadInput(t *testing.T) {
@@ -120,7 +124,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			}
 			_, err := svc.Verify(ctx, acct)
 			require.NoError(t, err)
-			bad, err := consent.New(tamperStore{st, edit}, consent.Config{Pseudonymizer: ps})
+			bad, err := consent.New(consent.Config{Store: tamperStore{st, edit}, Pseudonymizer: ps})
 			require.NoError(t, err)
 			_, err = bad.Verify(ctx, acct)
 			require.ErrorIs(t, err, consent.ErrChainBroken)
@@ -235,7 +239,7 @@ func Example() {
 	ctx := context.Background()
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
 	clock := fakeclock.New(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
-	svc, _ := consent.New(memstore.New().Consent(), consent.Config{Pseudonymizer: ps, Clock: clock})
+	svc, _ := consent.New(consent.Config{Store: memstore.New().Consent(), Pseudonymizer: ps, Clock: clock})
 
 	svc.DefinePurpose(ctx, "acme", consent.Purpose{Key: "chat", Name: "Live-chat support"})
 	svc.PublishPolicy(ctx, "acme", "chat", "We keep your chat for 12 months to answer you.", false, "owner")
@@ -267,7 +271,7 @@ func Example() {
 func ExampleService_Pseudonymize() {
 	ctx := context.Background()
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
-	svc, _ := consent.New(memstore.New().Consent(), consent.Config{Pseudonymizer: ps})
+	svc, _ := consent.New(consent.Config{Store: memstore.New().Consent(), Pseudonymizer: ps})
 	svc.DefinePurpose(ctx, "acme", consent.Purpose{Key: "news", Name: "Newsletter"})
 	svc.PublishPolicy(ctx, "acme", "news", "One e-mail a month.", false, "owner")
 	svc.Grant(ctx, "acme", consent.Decision{Subject: "bo@example.com", Purpose: "news", Source: consent.SourcePortal})
@@ -285,7 +289,7 @@ func ExampleService_Pseudonymize() {
 func ExamplePreChat() {
 	ctx := context.Background()
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
-	svc, _ := consent.New(memstore.New().Consent(), consent.Config{Pseudonymizer: ps})
+	svc, _ := consent.New(consent.Config{Store: memstore.New().Consent(), Pseudonymizer: ps})
 	svc.DefinePurpose(ctx, "acme", consent.Purpose{Key: "chat", Name: "Live chat", Label: "Store my chat."})
 	svc.PublishPolicy(ctx, "acme", "chat", "Kept 12 months.", false, "owner")
 	pc := &consent.PreChat{Consent: svc, Purposes: []string{"chat"}, Required: []string{"chat"}}

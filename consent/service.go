@@ -3,7 +3,6 @@ package consent
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -13,9 +12,11 @@ import (
 	"github.com/gdprkit/gdprkit"
 )
 
-// Config configures a Service. Pseudonymizer is required; every other zero
-// value is a documented default.
+// Config configures a Service. Store and Pseudonymizer are required; every
+// other zero value is a documented default.
 type Config struct {
+	// Store holds purposes, policies and the consent records. Required.
+	Store Store
 	// Pseudonymizer derives the subject pseudonyms records are indexed by.
 	// Required. Keep its key stable: a new key cannot find old records.
 	Pseudonymizer *gdprkit.Pseudonymizer
@@ -37,18 +38,19 @@ type Service struct {
 	logger *slog.Logger
 }
 
-// New returns a Service over s.
-func New(s Store, cfg Config) (*Service, error) {
-	if s == nil {
-		return nil, errors.New("consent: nil Store")
+// New returns a Service over cfg.Store. It returns an error wrapping
+// gdprkit.ErrInvalid when Store or Pseudonymizer is missing.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("%w: consent: Config.Store is required", gdprkit.ErrInvalid)
 	}
 	if cfg.Pseudonymizer == nil {
-		return nil, errors.New("consent: Config.Pseudonymizer is required")
+		return nil, fmt.Errorf("%w: consent: Config.Pseudonymizer is required", gdprkit.ErrInvalid)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: s, ps: cfg.Pseudonymizer, clock: gdprkit.ClockOrSystem(cfg.Clock),
+	return &Service{store: cfg.Store, ps: cfg.Pseudonymizer, clock: gdprkit.ClockOrSystem(cfg.Clock),
 		audit: gdprkit.SinkOrDiscard(cfg.Audit), logger: cfg.Logger}, nil
 }
 

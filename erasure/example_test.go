@@ -98,7 +98,7 @@ func ExampleSpamLessonTarget() {
 		d.Tickets["t1"] = memhelpdesk.Ticket{ID: "t1", Requester: "ana", Subject: "Refund"}
 		d.Messages["m1"] = memhelpdesk.Message{ID: "m1", Ticket: "t1", Author: "ana", Body: "Hi, Ana Lima here"}
 	})
-	filter, _ := spam.New(memstore.New().Spam(), spam.Config{Key: []byte("a 32-byte secret from your vault")})
+	filter, _ := spam.New(spam.Config{Store: memstore.New().Spam(), Key: []byte("a 32-byte secret from your vault")})
 	// The host trains on a message's body under the message's ID…
 	_, _ = filter.Train(ctx, "acme", "m1", spam.Chat("Hi, Ana Lima here"), spam.Ham)
 	// …and tells the target so.

@@ -117,7 +117,7 @@ func newEnv(t *testing.T, o envOpt) *env {
 	}
 	ps, err := gdprkit.NewPseudonymizer(key)
 	require.NoError(t, err)
-	e.consent, err = consent.New(e.ms.Consent(), consent.Config{Pseudonymizer: ps, Clock: e.clock})
+	e.consent, err = consent.New(consent.Config{Store: e.ms.Consent(), Pseudonymizer: ps, Clock: e.clock})
 	require.NoError(t, err)
 	e.store = o.store
 	if e.store == nil {

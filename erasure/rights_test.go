@@ -52,7 +52,7 @@ func newRightsEnv(t *testing.T, st store.Store, faults bool, physical ...erasure
 	e := &rightsEnv{t: t, clock: fakeclock.New(t0), hd: memhelpdesk.New(), erasure: st.Erasure(), audit: &gdprkit.MemoryAudit{}, faults: &erasuretest.Faults{}}
 	ps, err := gdprkit.NewPseudonymizer(key)
 	require.NoError(t, err)
-	e.consent, err = consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Clock: e.clock})
+	e.consent, err = consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps, Clock: e.clock})
 	require.NoError(t, err)
 	targets := append(e.hd.Targets(), kitdata.ConsentTarget(e.consent))
 	if faults {

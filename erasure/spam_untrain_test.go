@@ -38,7 +38,7 @@ func trainedFromHelpdesk(hd *memhelpdesk.Helpdesk) kitdata.SpamTrainedFunc {
 }
 
 func TestEraseEndUserUntrainsTheSpamFilter(t *testing.T) {
-	f, err := spam.New(memstore.New().Spam(), spam.Config{Key: key, Clock: fakeclockNew()})
+	f, err := spam.New(spam.Config{Store: memstore.New().Spam(), Key: key, Clock: fakeclockNew()})
 	require.NoError(t, err)
 	hd := memhelpdesk.New()
 	e := newEnv(t, envOpt{batch: 2, hd: hd, extra: []erasure.Target{

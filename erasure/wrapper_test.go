@@ -47,7 +47,7 @@ func TestForwardingWrapperKeepsEveryCapability(t *testing.T) {
 				ps, err := gdprkit.NewPseudonymizer(key)
 				require.NoError(t, err)
 				clock := fakeclock.New(t0)
-				cs, err := consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Clock: clock})
+				cs, err := consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps, Clock: clock})
 				require.NoError(t, err)
 				keys, err := authn.NewKeyRing("k1", map[string][]byte{"k1": []byte("0123456789abcdef0123456789abcdef")})
 				require.NoError(t, err)

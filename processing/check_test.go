@@ -60,7 +60,7 @@ func TestKitTargetsDeclareCategories(t *testing.T) {
 	ms := memstore.New()
 	ps, err := gdprkit.NewPseudonymizer([]byte("processing-test-key-0123456789abcdef"))
 	require.NoError(t, err)
-	cs, err := consent.New(ms.Consent(), consent.Config{Pseudonymizer: ps})
+	cs, err := consent.New(consent.Config{Store: ms.Consent(), Pseudonymizer: ps})
 	require.NoError(t, err)
 	hd := memhelpdesk.New()
 	kit := []erasure.Target{kitdata.ConsentTarget(cs), kitdata.CredentialsTarget(nil),

@@ -51,7 +51,7 @@ func Example() {
 	}
 	clock := fakeclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
-	cs, _ := consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Clock: clock})
+	cs, _ := consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps, Clock: clock})
 	_, _ = cs.DefinePurpose(ctx, "acme", consent.Purpose{Key: "newsletter", Name: "Newsletter"})
 	_, _ = cs.PublishPolicy(ctx, "acme", "newsletter", "A monthly e-mail; leave any time.", true, "owner")
 	life, _ := retention.New(retention.Config{Store: st.Retention(), Clock: clock})

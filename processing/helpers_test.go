@@ -93,7 +93,7 @@ func newWorld(t *testing.T, d sqldb.Dialect, o worldOpt) *world {
 	}
 	ps, err := gdprkit.NewPseudonymizer([]byte("processing-test-key-0123456789abcdef"))
 	require.NoError(t, err)
-	w.consent, err = consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Clock: w.clock})
+	w.consent, err = consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps, Clock: w.clock})
 	require.NoError(t, err)
 	w.life, err = retention.New(retention.Config{Store: st.Retention(), Clock: w.clock})
 	require.NoError(t, err)

@@ -9,8 +9,11 @@ import (
 	"github.com/gdprkit/gdprkit"
 )
 
-// DriverConfig configures a Driver. Every field is optional.
+// DriverConfig configures a Driver. Only Schedules is required.
 type DriverConfig struct {
+	// Schedules holds the rules the driver runs and the store it claims
+	// due accounts from. Required.
+	Schedules *Schedules
 	// Batch is how many due accounts one claim leases. Default 10.
 	Batch int
 	// Progress, when set, is called after each account's run with its
@@ -29,16 +32,19 @@ type Driver struct {
 	cfg DriverConfig
 }
 
-// NewDriver returns a Driver over s, or an error wrapping gdprkit.ErrInvalid
-// for a nil Schedules or a negative batch.
-func NewDriver(s *Schedules, cfg DriverConfig) (*Driver, error) {
-	if s == nil || cfg.Batch < 0 {
-		return nil, fmt.Errorf("%w: retention: driver needs Schedules and a non-negative batch", gdprkit.ErrInvalid)
+// NewDriver returns a Driver over cfg.Schedules, or an error wrapping
+// gdprkit.ErrInvalid for a missing Schedules or a negative batch.
+func NewDriver(cfg DriverConfig) (*Driver, error) {
+	if cfg.Schedules == nil {
+		return nil, fmt.Errorf("%w: retention: DriverConfig.Schedules is required", gdprkit.ErrInvalid)
+	}
+	if cfg.Batch < 0 {
+		return nil, fmt.Errorf("%w: retention: negative driver batch", gdprkit.ErrInvalid)
 	}
 	if cfg.Batch == 0 {
 		cfg.Batch = 10
 	}
-	return &Driver{s: s, cfg: cfg}, nil
+	return &Driver{s: cfg.Schedules, cfg: cfg}, nil
 }
 
 // DriverReport counts what one RunDue did.

@@ -25,7 +25,7 @@ func TestDriverRunsEachAccountOnceAcrossProcesses(t *testing.T) {
 				s := newSchedules(t, e, 5, targets{retention.KindTicket: tickets}, func(c *retention.ScheduleConfig) {
 					c.Store, c.Owner, c.Interval, c.BacklogAlertRuns = st, owner, day, 2
 				})
-				d, err := retention.NewDriver(s, retention.DriverConfig{Batch: 3})
+				d, err := retention.NewDriver(retention.DriverConfig{Schedules: s, Batch: 3})
 				if err != nil {
 					t.Fatal(err)
 				}

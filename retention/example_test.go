@@ -18,7 +18,8 @@ func Example() {
 	ctx := context.Background()
 	clock := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	svc, _ := retention.New(retention.Config{Store: memstore.New().Retention(), Clock: clock})
-	sweeper, _ := retention.NewSweeper(svc, retention.SweeperConfig{
+	sweeper, _ := retention.NewSweeper(retention.SweeperConfig{
+		Service: svc,
 		ConfigRemover: retention.ConfigRemoverFunc(func(ctx context.Context, a gdprkit.AccountID) error {
 			fmt.Println("  host: domain stopped, configuration removed")
 			return nil

@@ -71,7 +71,7 @@ func TestLongHookNeverRunsTwice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sw, err := retention.NewSweeper(svc, retention.SweeperConfig{Owner: owner, Batch: 1, LeaseFor: 250 * time.Millisecond, // loose enough for a loaded 2-core CI machine
+				sw, err := retention.NewSweeper(retention.SweeperConfig{Service: svc, Owner: owner, Batch: 1, LeaseFor: 250 * time.Millisecond, // loose enough for a loaded 2-core CI machine
 					Heartbeat:     40 * time.Millisecond,
 					ConfigRemover: retention.ConfigRemoverFunc(hook("remove_config")),
 					Eraser:        retention.DataEraserFunc(hook("erase_host_data"))})

@@ -115,7 +115,8 @@ func (e *env) sweeper(owner string) *retention.Sweeper {
 	e.t.Helper()
 	cfg := e.hooks.config()
 	cfg.Owner = owner
-	sw, err := retention.NewSweeper(e.svc, cfg)
+	cfg.Service = e.svc
+	sw, err := retention.NewSweeper(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}

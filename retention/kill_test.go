@@ -96,7 +96,7 @@ func TestKillChildHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.Getenv(envKillDriver) != "" {
-		dr, _ := retention.NewDriver(sch, retention.DriverConfig{})
+		dr, _ := retention.NewDriver(retention.DriverConfig{Schedules: sch})
 		_, err = dr.RunDue(context.Background())
 	} else {
 		_, err = sch.Run(context.Background(), killAccount)

@@ -449,7 +449,8 @@ func TestStepFailureBacksOffAndReportsProgress(t *testing.T) {
 	cfg := e.hooks.config()
 	cfg.Progress = func(p retention.Progress) { got = append(got, p) }
 	cfg.RetryDelay = time.Hour
-	sw, _ := retention.NewSweeper(e.svc, cfg)
+	cfg.Service = e.svc
+	sw, _ := retention.NewSweeper(cfg)
 	e.hooks.failOn[string(retention.StepRemoveConfig)] = 2
 	e.apply(a, retention.EventRequestDeletion)
 	rep, err := sw.Sweep(e.ctx)
@@ -482,7 +483,7 @@ func TestStepFailureBacksOffAndReportsProgress(t *testing.T) {
 
 func TestMissingHooksAreSkippedAndReported(t *testing.T) {
 	e := newEnv(t, nil)
-	sw, _ := retention.NewSweeper(e.svc, retention.SweeperConfig{})
+	sw, _ := retention.NewSweeper(retention.SweeperConfig{Service: e.svc})
 	a := e.start(retention.EventStartPaid)
 	e.apply(a, retention.EventRequestDeletion)
 	rep, err := sw.Sweep(e.ctx)
@@ -572,7 +573,8 @@ func TestEventDuringSweepIsMergedNotLost(t *testing.T) {
 		}
 		return nil
 	})
-	sw, _ := retention.NewSweeper(e.svc, cfg)
+	cfg.Service = e.svc
+	sw, _ := retention.NewSweeper(cfg)
 	e.clock.Set(t0.Add(80 * day)) // terminated on day 74
 	rep, err := sw.Sweep(e.ctx)
 	if err != nil || rep.Lost != 0 {

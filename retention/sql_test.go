@@ -88,10 +88,10 @@ func TestConcurrentSweepersTransitionOnce(t *testing.T) {
 			}
 			svc2, _ := retention.New(retention.Config{Store: st2.Retention(), Clock: e.clock, Audit: e.audit})
 			cfg := e.hooks.config()
-			cfg.Owner, cfg.Batch = "sweeper-B", 3
-			swB, _ := retention.NewSweeper(svc2, cfg)
-			cfg.Owner = "sweeper-A"
-			swA, _ := retention.NewSweeper(e.svc, cfg)
+			cfg.Owner, cfg.Batch, cfg.Service = "sweeper-B", 3, svc2
+			swB, _ := retention.NewSweeper(cfg)
+			cfg.Owner, cfg.Service = "sweeper-A", e.svc
+			swA, _ := retention.NewSweeper(cfg)
 
 			e.clock.Set(t0.Add(200 * day))
 			var wg sync.WaitGroup

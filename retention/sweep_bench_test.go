@@ -44,7 +44,7 @@ func BenchmarkSweep(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					sw, err := retention.NewSweeper(svc, retention.SweeperConfig{Owner: "bench", Batch: 100})
+					sw, err := retention.NewSweeper(retention.SweeperConfig{Service: svc, Owner: "bench", Batch: 100})
 					if err != nil {
 						b.Fatal(err)
 					}

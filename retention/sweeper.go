@@ -80,8 +80,11 @@ type Progress struct {
 	Err error
 }
 
-// SweeperConfig configures a Sweeper. Every field is optional.
+// SweeperConfig configures a Sweeper. Only Service is required.
 type SweeperConfig struct {
+	// Service is the lifecycle service whose store, policy, clock and audit
+	// sink the sweeper uses. Required.
+	Service *Service
 	// Owner names this sweeper in leases; unique per process. Default: a
 	// fresh UUIDv7.
 	Owner string
@@ -136,12 +139,12 @@ type Sweeper struct {
 	cfg SweeperConfig
 }
 
-// NewSweeper returns a Sweeper over svc's store, policy, clock and audit
-// sink. It returns an error wrapping gdprkit.ErrInvalid for a nil service or
-// negative durations.
-func NewSweeper(svc *Service, cfg SweeperConfig) (*Sweeper, error) {
-	if svc == nil {
-		return nil, fmt.Errorf("%w: retention: nil Service", gdprkit.ErrInvalid)
+// NewSweeper returns a Sweeper over cfg.Service's store, policy, clock and
+// audit sink. It returns an error wrapping gdprkit.ErrInvalid for a missing
+// Service or negative durations.
+func NewSweeper(cfg SweeperConfig) (*Sweeper, error) {
+	if cfg.Service == nil {
+		return nil, fmt.Errorf("%w: retention: SweeperConfig.Service is required", gdprkit.ErrInvalid)
 	}
 	if cfg.Batch < 0 || cfg.LeaseFor < 0 || cfg.Heartbeat < 0 || cfg.RetryDelay < 0 || cfg.MaxRetryDelay < 0 {
 		return nil, fmt.Errorf("%w: retention: negative sweeper setting", gdprkit.ErrInvalid)
@@ -164,7 +167,7 @@ func NewSweeper(svc *Service, cfg SweeperConfig) (*Sweeper, error) {
 	if cfg.MaxRetryDelay == 0 {
 		cfg.MaxRetryDelay = 6 * time.Hour
 	}
-	return &Sweeper{svc: svc, cfg: cfg}, nil
+	return &Sweeper{svc: cfg.Service, cfg: cfg}, nil
 }
 
 // SweepReport counts what one Sweep did.

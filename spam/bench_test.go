@@ -21,7 +21,7 @@ func benchMessage(r *rand.Rand) []byte {
 }
 
 func BenchmarkClassify(b *testing.B) {
-	f, err := spam.New(memstore.New().Spam(), spam.Config{Key: key})
+	f, err := spam.New(spam.Config{Store: memstore.New().Spam(), Key: key})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func BenchmarkClassifyLargeModel(b *testing.B) {
 		}
 		return spam.Email([]byte("From: someone@example.com\r\nSubject: hello\r\n\r\n" + sb.String()))
 	}
-	f, err := spam.New(memstore.New().Spam(), spam.Config{Key: key})
+	f, err := spam.New(spam.Config{Store: memstore.New().Spam(), Key: key})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func BenchmarkTrainBatch100(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		f, _ := spam.New(memstore.New().Spam(), spam.Config{Key: key})
+		f, _ := spam.New(spam.Config{Store: memstore.New().Spam(), Key: key})
 		b.StartTimer()
 		if _, err := f.TrainBatch(ctx, acct, ex); err != nil {
 			b.Fatal(err)

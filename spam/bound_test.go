@@ -67,7 +67,7 @@ func FuzzClassify(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte("free money free money viagra"))
-	fl, err := New(NewMemoryStore(), Config{Key: []byte("fuzz key, 16 bytes or more")})
+	fl, err := New(Config{Store: NewMemoryStore(), Key: []byte("fuzz key, 16 bytes or more")})
 	if err != nil {
 		f.Fatal(err)
 	}

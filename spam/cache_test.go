@@ -38,8 +38,8 @@ func TestCacheMatchesStoreAfterRandomOps(t *testing.T) {
 	for seed := range uint64(20) {
 		clk := fakeclock.New(t0)
 		st := memstore.New().Spam()
-		cfg := spam.Config{Key: key, Clock: clk, MinDeviation: 1e-9, MaxTokens: 300, PruneAge: 2 * 24 * time.Hour, Refresh: -1}
-		f, err := spam.New(st, cfg)
+		cfg := spam.Config{Store: st, Key: key, Clock: clk, MinDeviation: 1e-9, MaxTokens: 300, PruneAge: 2 * 24 * time.Hour, Refresh: -1}
+		f, err := spam.New(cfg)
 		require.NoError(t, err)
 		r := rand.New(rand.NewPCG(seed, 1))
 		var msgs []spam.Message
@@ -70,7 +70,7 @@ func TestCacheMatchesStoreAfterRandomOps(t *testing.T) {
 			}
 			require.NoError(t, err)
 		}
-		fresh, err := spam.New(st, cfg)
+		fresh, err := spam.New(cfg)
 		require.NoError(t, err)
 		a, err := f.Stats(ctx, acct)
 		require.NoError(t, err)
@@ -111,8 +111,8 @@ func (b *blockingStore) LoadModel(ctx context.Context, a gdprkit.AccountID) (spa
 func TestEvictionDuringTrainingKeepsTheBatch(t *testing.T) {
 	base := memstore.New().Spam()
 	bs := &blockingStore{Store: base, entered: make(chan struct{}), release: make(chan struct{}), loads: make(chan gdprkit.AccountID, 1)}
-	cfg := spam.Config{Key: key, MaxCachedAccounts: 1, Refresh: -1}
-	f, err := spam.New(bs, cfg)
+	cfg := spam.Config{Store: bs, Key: key, MaxCachedAccounts: 1, Refresh: -1}
+	f, err := spam.New(cfg)
 	require.NoError(t, err)
 	_, err = f.Stats(ctx, acct)
 	require.NoError(t, err)
@@ -143,7 +143,8 @@ func TestEvictionDuringTrainingKeepsTheBatch(t *testing.T) {
 
 	got, err := f.Stats(ctx, acct)
 	require.NoError(t, err)
-	fresh, err := spam.New(base, cfg)
+	cfg.Store = base
+	fresh, err := spam.New(cfg)
 	require.NoError(t, err)
 	want, err := fresh.Stats(ctx, acct)
 	require.NoError(t, err)
@@ -212,7 +213,7 @@ func (e *expiringStore) DeleteLessons(ctx context.Context, a gdprkit.AccountID, 
 func TestLessonsExpireAfterLessonTTL(t *testing.T) {
 	clk := fakeclock.New(t0)
 	st := &expiringStore{Store: memstore.New().Spam()}
-	f, err := spam.New(st, spam.Config{Key: key, Clock: clk, LessonTTL: 30 * 24 * time.Hour})
+	f, err := spam.New(spam.Config{Store: st, Key: key, Clock: clk, LessonTTL: 30 * 24 * time.Hour})
 	require.NoError(t, err)
 	msg := spam.Chat("cheap pills casino")
 	for _, id := range []string{"a", "b", "c"} {

@@ -165,9 +165,9 @@ func TestProfiles(t *testing.T) {
 
 	assert.Equal(t, "balanced", spam.Balanced.String())
 	assert.Equal(t, "cautious", spam.Cautious.String())
-	_, err = spam.New(memstore.New().Spam(), spam.Config{Key: key, Profile: 9})
+	_, err = spam.New(spam.Config{Store: memstore.New().Spam(), Key: key, Profile: 9})
 	require.ErrorIs(t, err, gdprkit.ErrInvalid)
-	_, err = spam.New(memstore.New().Spam(), spam.Config{Key: key, SpamVeto: 1})
+	_, err = spam.New(spam.Config{Store: memstore.New().Spam(), Key: key, SpamVeto: 1})
 	require.ErrorIs(t, err, gdprkit.ErrInvalid)
 }
 
@@ -179,7 +179,7 @@ func TestMemoryStoreHoldsOneCopyOfTheModel(t *testing.T) {
 		t.Skip("trains 100,000 tokens")
 	}
 	st := memstore.New().Spam()
-	f, err := spam.New(st, spam.Config{Key: key, MaxTokens: 1 << 20})
+	f, err := spam.New(spam.Config{Store: st, Key: key, MaxTokens: 1 << 20})
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(7, 7))
 	heap := func() uint64 {

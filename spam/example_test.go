@@ -13,7 +13,7 @@ import (
 // words the account has marked several times.
 func Example() {
 	ctx := context.Background()
-	f, err := spam.New(memstore.New().Spam(), spam.Config{Key: []byte("a secret of at least 16 bytes")})
+	f, err := spam.New(spam.Config{Store: memstore.New().Spam(), Key: []byte("a secret of at least 16 bytes")})
 	if err != nil {
 		panic(err)
 	}
@@ -58,7 +58,7 @@ func Example() {
 // leans spam without claiming "99 % spam".
 func ExampleFilter_Classify_fewClues() {
 	ctx := context.Background()
-	f, _ := spam.New(memstore.New().Spam(), spam.Config{Key: []byte("a secret of at least 16 bytes")})
+	f, _ := spam.New(spam.Config{Store: memstore.New().Spam(), Key: []byte("a secret of at least 16 bytes")})
 	_, _ = f.TrainBatch(ctx, "acme", []spam.Example{
 		{ID: "t1", Class: spam.Spam, Message: spam.Chat("crypto giveaway, double your bitcoin today")},
 		{ID: "t2", Class: spam.Ham, Message: spam.Chat("please reset my password")},
@@ -73,7 +73,7 @@ func ExampleFilter_Classify_fewClues() {
 // other class moves the lesson: the message is never counted twice.
 func ExampleFilter_Train() {
 	ctx := context.Background()
-	f, _ := spam.New(memstore.New().Spam(), spam.Config{Key: []byte("a secret of at least 16 bytes")})
+	f, _ := spam.New(spam.Config{Store: memstore.New().Spam(), Key: []byte("a secret of at least 16 bytes")})
 	msg := spam.Chat("Limited offer: renew your subscription today")
 
 	st, _ := f.Train(ctx, "acme", "ticket-7/msg-1", msg, spam.Spam)
@@ -91,7 +91,7 @@ func ExampleFilter_Train() {
 // Explain returns the clues behind a verdict for the agent's UI.
 func ExampleFilter_Explain() {
 	ctx := context.Background()
-	f, _ := spam.New(memstore.New().Spam(), spam.Config{Key: []byte("a secret of at least 16 bytes")})
+	f, _ := spam.New(spam.Config{Store: memstore.New().Spam(), Key: []byte("a secret of at least 16 bytes")})
 	_, _ = f.TrainBatch(ctx, "acme", []spam.Example{
 		{ID: "1", Class: spam.Spam, Message: spam.Chat("casino bonus casino")},
 		{ID: "2", Class: spam.Ham, Message: spam.Chat("invoice for march")},
@@ -138,8 +138,8 @@ func ExampleTokens() {
 func ExampleProfile() {
 	ctx := context.Background()
 	st := spam.NewMemoryStore() // one model in memory, shared by both filters
-	balanced, _ := spam.New(st, spam.Config{Key: []byte("a secret of at least 16 bytes")})
-	cautious, _ := spam.New(st, spam.Config{Key: []byte("a secret of at least 16 bytes"), Profile: spam.Cautious})
+	balanced, _ := spam.New(spam.Config{Store: st, Key: []byte("a secret of at least 16 bytes")})
+	cautious, _ := spam.New(spam.Config{Store: st, Key: []byte("a secret of at least 16 bytes"), Profile: spam.Cautious})
 	var lessons []spam.Example
 	for i := range 8 {
 		lessons = append(lessons,

@@ -86,8 +86,10 @@ func Chat(text string) Message { return Message{Text: text} }
 func (m Message) empty() bool { return len(m.Raw) == 0 && m.Subject == "" && m.Text == "" }
 
 // Config configures a Filter. Zero values select the documented defaults;
-// only Key is required.
+// only Store and Key are required.
 type Config struct {
+	// Store holds the per-account token counts and lessons. Required.
+	Store Store
 	// Key is the secret (at least 16 bytes) from which each account's token
 	// and message-ID hash keys are derived. Changing it orphans every model
 	// trained with the old key. Required.
@@ -295,17 +297,17 @@ type Filter struct {
 	train [64]sync.Mutex
 }
 
-// New returns a Filter over st. It fails with gdprkit.ErrInvalid when the
-// configuration is unusable (no key, cutoffs out of order).
-func New(st Store, cfg Config) (*Filter, error) {
-	if st == nil {
-		return nil, fmt.Errorf("%w: spam: nil Store", gdprkit.ErrInvalid)
+// New returns a Filter over cfg.Store. It fails with gdprkit.ErrInvalid when
+// the configuration is unusable (no store, no key, cutoffs out of order).
+func New(cfg Config) (*Filter, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("%w: spam: Config.Store is required", gdprkit.ErrInvalid)
 	}
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
 	cfg.Key = append([]byte(nil), cfg.Key...)
-	return &Filter{st: st, cfg: cfg, sinks: sync.Pool{New: func() any { return new(sink) }}}, nil
+	return &Filter{st: cfg.Store, cfg: cfg, sinks: sync.Pool{New: func() any { return new(sink) }}}, nil
 }
 
 // account is one account's cached model.

@@ -53,7 +53,8 @@ func newFilter(t *testing.T, cfg spam.Config) (*spam.Filter, *countingStore, *fa
 	if cfg.Clock == nil {
 		cfg.Clock = clk
 	}
-	f, err := spam.New(st, cfg)
+	cfg.Store = st
+	f, err := spam.New(cfg)
 	require.NoError(t, err)
 	return f, st, clk
 }
@@ -248,12 +249,14 @@ func TestConfigValidation(t *testing.T) {
 		"veto level 1":       {Key: key, HamVeto: 1},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := spam.New(st, cfg)
+			cfg.Store = st
+			_, err := spam.New(cfg)
 			require.ErrorIs(t, err, gdprkit.ErrInvalid)
 		})
 	}
-	_, err := spam.New(nil, spam.Config{Key: key})
-	require.ErrorIs(t, err, gdprkit.ErrInvalid)
+	_, err := spam.New(spam.Config{Key: key})
+	require.ErrorIs(t, err, gdprkit.ErrInvalid, "no Store")
+	require.ErrorContains(t, err, "Store")
 }
 
 func TestTrainOnErrorSkipsWhatTheModelAlreadyGetsRight(t *testing.T) {
@@ -410,9 +413,9 @@ func TestAnotherProcessSeesTrainingAfterRefresh(t *testing.T) {
 	clk := fakeclock.New(t0)
 	// A store outside this process (as SQL is): each Filter caches a copy.
 	st := struct{ spam.Store }{memstore.New().Spam()}
-	a, err := spam.New(st, spam.Config{Key: key, Clock: clk})
+	a, err := spam.New(spam.Config{Store: st, Key: key, Clock: clk})
 	require.NoError(t, err)
-	b, err := spam.New(st, spam.Config{Key: key, Clock: clk, Refresh: time.Minute})
+	b, err := spam.New(spam.Config{Store: st, Key: key, Clock: clk, Refresh: time.Minute})
 	require.NoError(t, err)
 	msg := spam.Chat("claim your free lottery prize money, click casino bonus")
 	r, err := b.Classify(ctx, acct, msg) // b caches the empty model
@@ -434,9 +437,9 @@ func TestAnotherProcessSeesTrainingAfterRefresh(t *testing.T) {
 // is no second copy to refresh, so another Filter sees a lesson at once.
 func TestFiltersOverAMemoryStoreShareItsModel(t *testing.T) {
 	st := spam.NewMemoryStore()
-	a, err := spam.New(st, spam.Config{Key: key})
+	a, err := spam.New(spam.Config{Store: st, Key: key})
 	require.NoError(t, err)
-	b, err := spam.New(st, spam.Config{Key: key, Refresh: time.Hour})
+	b, err := spam.New(spam.Config{Store: st, Key: key, Refresh: time.Hour})
 	require.NoError(t, err)
 	msg := spam.Chat("claim your free lottery prize money, click casino bonus")
 	r, err := b.Classify(ctx, acct, msg)
@@ -507,7 +510,7 @@ func TestConcurrentClassifyAndTrain(t *testing.T) {
 func TestCacheKeepsAtMostMaxCachedAccounts(t *testing.T) {
 	st := &countingStore{Store: memstore.New().Spam()}
 	loads := 0
-	f, err := spam.New(loadCounter{st, &loads}, spam.Config{Key: key, MaxCachedAccounts: 2, Refresh: -1})
+	f, err := spam.New(spam.Config{Store: loadCounter{st, &loads}, Key: key, MaxCachedAccounts: 2, Refresh: -1})
 	require.NoError(t, err)
 	use := func(a gdprkit.AccountID) {
 		_, err := f.Classify(ctx, a, spam.Chat("hello"))
@@ -548,7 +551,7 @@ func (l loadCounter) LoadModel(ctx context.Context, a gdprkit.AccountID) (spam.S
 // exactly as the model a fresh process loads from the store.
 func TestTrainedCacheScoresAsFreshLoad(t *testing.T) {
 	st := memstore.New().Spam()
-	f, err := spam.New(st, spam.Config{Key: key})
+	f, err := spam.New(spam.Config{Store: st, Key: key})
 	require.NoError(t, err)
 	ham, sp := corpus(21, 60)
 	for i := 0; i < len(ham); i += 7 { // many small batches: the totals change often
@@ -557,7 +560,7 @@ func TestTrainedCacheScoresAsFreshLoad(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.NoError(t, f.Forget(ctx, acct, ham[0].ID, ham[0].Message))
-	fresh, err := spam.New(st, spam.Config{Key: key})
+	fresh, err := spam.New(spam.Config{Store: st, Key: key})
 	require.NoError(t, err)
 	test, testSpam := corpus(22, 20)
 	for _, e := range append(test, testSpam...) {

@@ -17,7 +17,7 @@ func Example() {
 	ctx := context.Background()
 	var st store.Store = memstore.New()
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
-	svc, _ := consent.New(st.Consent(), consent.Config{Pseudonymizer: ps})
+	svc, _ := consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps})
 	_, _ = svc.DefinePurpose(ctx, "acme", consent.Purpose{Key: "chat", Name: "Chat"})
 	purposes, err := svc.Purposes(ctx, "acme")
 	fmt.Println(err, len(purposes))

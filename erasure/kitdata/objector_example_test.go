@@ -22,7 +22,7 @@ func ExampleObjector() {
 	st := memstore.New()
 	clock := fakeclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	ps, _ := gdprkit.NewPseudonymizer([]byte("a 32-byte secret from your vault"))
-	cs, _ := consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Clock: clock})
+	cs, _ := consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps, Clock: clock})
 	_, _ = cs.DefinePurpose(ctx, "acme", consent.Purpose{Key: "newsletter", Name: "Newsletter"})
 	_, _ = cs.PublishPolicy(ctx, "acme", "newsletter", "We send a monthly newsletter.", false, "admin")
 	_, _ = cs.Grant(ctx, "acme", consent.Decision{Subject: "ana", Purpose: "newsletter", Source: consent.SourcePortal})

@@ -92,11 +92,11 @@ func NewKit(ctx context.Context, c KitConfig) (k *Kit, err error) {
 	if k.Auth, err = authn.New(ac); err != nil {
 		return nil, err
 	}
-	k.consent = consent.Config{Pseudonymizer: ps, Clock: c.Clock, Audit: c.Audit, Logger: c.Logger}
-	if k.Consent, err = consent.New(k.Store.Consent(), k.consent); err != nil {
+	k.consent = consent.Config{Store: k.Store.Consent(), Pseudonymizer: ps, Clock: c.Clock, Audit: c.Audit, Logger: c.Logger}
+	if k.Consent, err = consent.New(k.consent); err != nil {
 		return nil, err
 	}
-	if k.Spam, err = spam.New(k.Store.Spam(), spam.Config{Key: c.Keys("spam"), Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Refresh: -1}); err != nil {
+	if k.Spam, err = spam.New(spam.Config{Store: k.Store.Spam(), Key: c.Keys("spam"), Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Refresh: -1}); err != nil {
 		return nil, err
 	}
 	if k.Blobs, err = fsblob.New(fsblob.Config{Dir: c.BlobDir}); err != nil {
@@ -120,7 +120,7 @@ func NewKit(ctx context.Context, c KitConfig) (k *Kit, err error) {
 		Physical: []erasure.PhysicalStep{b.Compact(sqltarget.CompactOptions{})}}); err != nil {
 		return nil, err
 	}
-	if k.Sweeper, err = retention.NewSweeper(k.Life, retention.SweeperConfig{Owner: "helpdesk", ConfigRemover: retention.ConfigRemoverFunc(k.removeConfig),
+	if k.Sweeper, err = retention.NewSweeper(retention.SweeperConfig{Service: k.Life, Owner: "helpdesk", ConfigRemover: retention.ConfigRemoverFunc(k.removeConfig),
 		Eraser: retention.DataEraserFunc(func(ctx context.Context, a gdprkit.AccountID) error {
 			_, err := k.Erasure.EraseAccount(ctx, a)
 			return err

@@ -73,7 +73,7 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	audit := &gdprkit.MemoryAudit{}
-	svc, err := consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Audit: audit})
+	svc, err := consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps, Audit: audit})
 	if err != nil {
 		return err
 	}

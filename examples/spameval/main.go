@@ -216,7 +216,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		st = s.Spam()
 	}
-	f, err := spam.New(st, cfg)
+	cfg.Store = st
+	f, err := spam.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -581,7 +582,8 @@ func asMessage(raw []byte, chat bool) spam.Message {
 // and then "nh:ns:token" for every token the model knows.
 func dumpTokens(ctx context.Context, st spam.Store, cfg spam.Config, acct gdprkit.AccountID, test []item, chat bool, path string) error {
 	cfg.MinDeviation = 1e-300
-	f, err := spam.New(st, cfg)
+	cfg.Store = st
+	f, err := spam.New(cfg)
 	if err != nil {
 		return err
 	}

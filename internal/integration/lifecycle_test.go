@@ -50,7 +50,7 @@ func newWorld(t *testing.T, st store.Store) *world {
 	w := &world{st: st, clock: fakeclock.New(storetest.T0), hd: memhelpdesk.New(), expired: map[gdprkit.AccountID]int{}}
 	ps, err := gdprkit.NewPseudonymizer(storetest.TestKey)
 	require.NoError(t, err)
-	w.consent, err = consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Clock: w.clock})
+	w.consent, err = consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps, Clock: w.clock})
 	require.NoError(t, err)
 	keys, err := authn.NewKeyRing("k1", map[string][]byte{"k1": []byte("0123456789abcdef0123456789abcdef")})
 	require.NoError(t, err)
@@ -61,7 +61,7 @@ func newWorld(t *testing.T, st store.Store) *world {
 	w.auth, err = authn.New(authn.Config{Store: st.Authn(), Keys: keys, Clock: w.clock, AccountGate: w.life, IPGate: w.ips,
 		Argon2: authn.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
 	require.NoError(t, err)
-	w.spam, err = spam.New(st.Spam(), spam.Config{Key: []byte("spam-key-0123456789"), Clock: w.clock})
+	w.spam, err = spam.New(spam.Config{Store: st.Spam(), Key: []byte("spam-key-0123456789"), Clock: w.clock})
 	require.NoError(t, err)
 	w.ps = ps
 	w.support, err = staffaccess.New(staffaccess.Config{Store: st.StaffAccess(), Clock: w.clock})
@@ -83,7 +83,8 @@ func newWorld(t *testing.T, st store.Store) *world {
 	w.breach, err = breach.New(breach.Config{Store: st.Breach(), Pseudonymizer: ps, Clock: w.clock,
 		Finder: kitdata.AffectedFinder(w.erasure, map[string][]erasure.Kind{"files": {erasure.KindAttachment}})})
 	require.NoError(t, err)
-	w.sweeper, err = retention.NewSweeper(w.life, retention.SweeperConfig{
+	w.sweeper, err = retention.NewSweeper(retention.SweeperConfig{
+		Service: w.life,
 		ConfigRemover: retention.ConfigRemoverFunc(func(ctx context.Context, a gdprkit.AccountID) error {
 			// The account's configuration: its IP rules.
 			return w.ips.DeleteAccount(ctx, a, "system:retention")

@@ -49,7 +49,7 @@ func newReceiptWorld(t *testing.T, st store.Store) *receiptWorld {
 	w := &receiptWorld{st: st, clock: fakeclock.New(storetest.T0), hd: memhelpdesk.New()}
 	ps, err := gdprkit.NewPseudonymizer(storetest.TestKey)
 	require.NoError(t, err)
-	w.consent, err = consent.New(st.Consent(), consent.Config{Pseudonymizer: ps, Clock: w.clock})
+	w.consent, err = consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps, Clock: w.clock})
 	require.NoError(t, err)
 	keys, err := authn.NewKeyRing("k1", map[string][]byte{"k1": []byte("0123456789abcdef0123456789abcdef")})
 	require.NoError(t, err)
@@ -57,7 +57,7 @@ func newReceiptWorld(t *testing.T, st store.Store) *receiptWorld {
 	require.NoError(t, err)
 	w.auth, err = authn.New(authn.Config{Store: st.Authn(), Keys: keys, Clock: w.clock, Argon2: authn.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
 	require.NoError(t, err)
-	w.spam, err = spam.New(st.Spam(), spam.Config{Key: []byte("spam-key-0123456789"), Clock: w.clock})
+	w.spam, err = spam.New(spam.Config{Store: st.Spam(), Key: []byte("spam-key-0123456789"), Clock: w.clock})
 	require.NoError(t, err)
 	targets := append(w.hd.Targets(), kitdata.ConsentTarget(w.consent), kitdata.CredentialsTarget(w.auth.Credentials()),
 		kitdata.ActorRefsTarget(kindIPRuleAuthor, "IP rules the user added: kept, authorship anonymised", w.ips),

@@ -25,8 +25,8 @@ func TestSpamLessonsExpireOnEveryStore(t *testing.T) {
 			ctx := context.Background()
 			st := open(t).Spam()
 			clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
-			cfg := spam.Config{Key: []byte("spam-key-0123456789"), Clock: clk, LessonTTL: 30 * 24 * time.Hour, Refresh: -1}
-			f, err := spam.New(st, cfg)
+			cfg := spam.Config{Store: st, Key: []byte("spam-key-0123456789"), Clock: clk, LessonTTL: 30 * 24 * time.Hour, Refresh: -1}
+			f, err := spam.New(cfg)
 			require.NoError(t, err)
 			a := storetest.NewAccount(t)
 			msg := spam.Chat("cheap pills casino bonus")
@@ -43,7 +43,7 @@ func TestSpamLessonsExpireOnEveryStore(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, spam.TrainStats{Learned: 1}, ts, "a correction past the TTL trains as new")
 
-			fresh, err := spam.New(st, cfg)
+			fresh, err := spam.New(cfg)
 			require.NoError(t, err)
 			want := spam.Stats{Ham: 1, Spam: 3, Tokens: 7}
 			for _, g := range []*spam.Filter{f, fresh} {

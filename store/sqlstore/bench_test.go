@@ -39,7 +39,7 @@ func benchService(b *testing.B, st consent.Store) (*consent.Service, gdprkit.Acc
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc, err := consent.New(st, consent.Config{Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0)})
+	svc, err := consent.New(consent.Config{Store: st, Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -107,7 +107,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ps, err := gdprkit.NewPseudonymizer(storetest.TestKey)
 			require.NoError(t, err)
 			audit := &gdprkit.MemoryAudit{}
-			svc, err := consent.New(s.Consent(), consent.Config{Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0), Audit: audit})
+			svc, err := consent.New(consent.Config{Store: s.Consent(), Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0), Audit: audit})
 			require.NoError(t, err)
 			res, err := svc.Verify(ctx, lc.Account)
 			require.NoError(t, err, "migrated version-1 rows verify under their own rule")

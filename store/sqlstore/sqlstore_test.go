@@ -115,7 +115,7 @@ func TestConsentTamperDetected(t *testing.T) {
 			ctx := context.Background()
 			ps, err := gdprkit.NewPseudonymizer(storetest.TestKey)
 			require.NoError(t, err)
-			svc, err := consent.New(s.Consent(), consent.Config{Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0)})
+			svc, err := consent.New(consent.Config{Store: s.Consent(), Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0)})
 			require.NoError(t, err)
 			q := func(query string) string {
 				if d == sqlstore.Postgres {

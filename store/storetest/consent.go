@@ -35,7 +35,7 @@ func newConsentHarness(t *testing.T, f Factory) *consentHarness {
 	ps, err := gdprkit.NewPseudonymizer(TestKey)
 	require.NoError(t, err)
 	h := &consentHarness{st: st, clock: fakeclock.New(T0), acct: NewAccount(t), audit: &gdprkit.MemoryAudit{}}
-	h.svc, err = consent.New(st, consent.Config{Pseudonymizer: ps, Clock: h.clock, Audit: h.audit})
+	h.svc, err = consent.New(consent.Config{Store: st, Pseudonymizer: ps, Clock: h.clock, Audit: h.audit})
 	require.NoError(t, err)
 	return h
 }
@@ -412,7 +412,7 @@ func runConsent(t *testing.T, f Factory) {
 		ps, err := gdprkit.NewPseudonymizer(TestKey)
 		require.NoError(t, err)
 		clock := fakeclock.New(T0)
-		svc, err := consent.New(st, consent.Config{Pseudonymizer: ps, Clock: clock})
+		svc, err := consent.New(consent.Config{Store: st, Pseudonymizer: ps, Clock: clock})
 		require.NoError(t, err)
 		a, b := NewAccount(t), NewAccount(t)
 		_, err = svc.DefinePurpose(ctx, a, consent.Purpose{Key: "chat", Name: "A chat"})

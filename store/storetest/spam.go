@@ -267,8 +267,8 @@ func runSpam(t *testing.T, f Factory) {
 	t.Run("a filter over the store scores the same after another process reloads", func(t *testing.T) {
 		t.Parallel()
 		st, a := f(t).Spam(), NewAccount(t)
-		cfg := spam.Config{Key: []byte("storetest spam key, 16+ bytes"), Clock: fakeclock.New(T0)}
-		one, err := spam.New(st, cfg)
+		cfg := spam.Config{Store: st, Key: []byte("storetest spam key, 16+ bytes"), Clock: fakeclock.New(T0)}
+		one, err := spam.New(cfg)
 		require.NoError(t, err)
 		var ex []spam.Example
 		for i := range 30 {
@@ -283,7 +283,7 @@ func runSpam(t *testing.T, f Factory) {
 		require.NoError(t, err)
 		require.NoError(t, one.Forget(ctx, a, "h1", ex[2].Message))
 
-		two, err := spam.New(st, cfg)
+		two, err := spam.New(cfg)
 		require.NoError(t, err)
 		s1, err := one.Stats(ctx, a)
 		require.NoError(t, err)
