@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/ipfilter"
@@ -87,4 +88,32 @@ func prefixes(rs ipfilter.RuleSet) []string {
 		}
 	}
 	return out
+}
+
+// Replacing an actor by itself changes nothing and returns at once.
+func TestAnonymizeActorBySelfReturns(t *testing.T) {
+	h := newHarness(t)
+	h.set(t, gdprkit.SurfaceAPI, []string{"192.0.2.0/24"}, []string{"192.0.2.66"})
+	v0 := h.set(t, gdprkit.SurfaceAgentPanel, []string{"192.0.2.0/24"}, nil).Version
+	type res struct {
+		n   int
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		n, err := h.f.AnonymizeActor(context.Background(), acct, gdprkit.SubjectID(admin), admin)
+		done <- res{n, err}
+	}()
+	select {
+	case r := <-done:
+		if r.n != 0 || r.err != nil {
+			t.Fatalf("AnonymizeActor(admin, admin) = %d, %v; want 0, nil", r.n, r.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("AnonymizeActor(admin, admin) does not return")
+	}
+	rs, err := h.f.Rules(context.Background(), acct)
+	if err != nil || rs.Version != v0 {
+		t.Fatalf("rules changed: version %d (want %d), %v", rs.Version, v0, err)
+	}
 }

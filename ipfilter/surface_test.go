@@ -1,12 +1,10 @@
 package ipfilter_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/ipfilter"
@@ -40,33 +38,5 @@ func TestInvalidSurfaceNeverBypassesTheRules(t *testing.T) {
 		Allow: inputs("203.0.113.0/24"), ActorIP: adminIP, ExpectedVersion: ipfilter.AnyVersion})
 	if !errors.Is(err, gdprkit.ErrInvalid) {
 		t.Errorf("SetRules with ActorSurface \"API\": %v; want ErrInvalid", err)
-	}
-}
-
-// Replacing an actor by itself changes nothing and returns at once.
-func TestAnonymizeActorBySelfReturns(t *testing.T) {
-	h := newHarness(t)
-	h.set(t, gdprkit.SurfaceAPI, []string{"192.0.2.0/24"}, []string{"192.0.2.66"})
-	v0 := h.set(t, gdprkit.SurfaceAgentPanel, []string{"192.0.2.0/24"}, nil).Version
-	type res struct {
-		n   int
-		err error
-	}
-	done := make(chan res, 1)
-	go func() {
-		n, err := h.f.AnonymizeActor(context.Background(), acct, gdprkit.SubjectID(admin), admin)
-		done <- res{n, err}
-	}()
-	select {
-	case r := <-done:
-		if r.n != 0 || r.err != nil {
-			t.Fatalf("AnonymizeActor(admin, admin) = %d, %v; want 0, nil", r.n, r.err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("AnonymizeActor(admin, admin) does not return")
-	}
-	rs, err := h.f.Rules(context.Background(), acct)
-	if err != nil || rs.Version != v0 {
-		t.Fatalf("rules changed: version %d (want %d), %v", rs.Version, v0, err)
 	}
 }
