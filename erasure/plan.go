@@ -1,0 +1,88 @@
+package erasure
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gdprkit/gdprkit"
+)
+
+// Plan is the dry run of an erasure: what would happen, per kind.
+type Plan struct {
+	// SubjectPS is the subject's keyed pseudonym.
+	SubjectPS gdprkit.Pseudonym `json:"subject_ps"`
+	// Scope is the scope planned.
+	Scope Scope `json:"scope"`
+	// Targets has one line per kind, in the order the kinds will act;
+	// Deleted, Anonymized and Kept say what would be deleted, anonymised
+	// and kept, and Cascaded what the database would change by itself.
+	Targets []PlannedTarget `json:"targets"`
+	// Holds lists the legal holds that would keep records.
+	Holds []HoldApplied `json:"holds,omitempty"`
+}
+
+// PlannedTarget is one kind's line in a Plan.
+type PlannedTarget struct {
+	TargetResult
+	// Why explains the action: the rule's source and its ground.
+	Why string `json:"why"`
+}
+
+// Plan counts, without changing anything, what an erasure of subject
+// would delete, anonymise and keep, and why, in the order it would happen.
+// rules override the defaults as in Submission.Rules. A binding that no
+// longer matches its database (Caps.Check) is an error here too.
+func (s *Service) Plan(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, scope Scope, rules map[Kind]Rule) (Plan, error) {
+	if err := account.Validate(); err != nil {
+		return Plan{}, err
+	}
+	if err := subject.Validate(); err != nil {
+		return Plan{}, err
+	}
+	if scope == "" {
+		scope = ScopeFull
+	}
+	if scope != ScopeFull && scope != ScopePortal {
+		return Plan{}, fmt.Errorf("%w: unknown scope %q", gdprkit.ErrInvalid, scope)
+	}
+	merged, err := s.rules(rules)
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := s.check(ctx, "plan-"+gdprkit.NewID(), merged); err != nil {
+		return Plan{}, err
+	}
+	sub, _, err := s.lookup(ctx, account, subject)
+	if err != nil {
+		return Plan{}, err
+	}
+	holds, err := s.ActiveHolds(ctx, account)
+	if err != nil {
+		return Plan{}, err
+	}
+	st := &jobState{Rules: merged, Scope: scope, Class: sub.Class, Key: sub.Key, Keys: sub.Keys}
+	w := s.newWalker(account, subject, st, holds)
+	w.dry = true
+	if err := w.run(ctx); err != nil {
+		return Plan{}, err
+	}
+	p := Plan{SubjectPS: w.ps, Scope: scope, Holds: st.Holds}
+	for _, r := range w.results() {
+		rule := merged[r.Kind]
+		why := "default rule of the target"
+		if _, ok := rules[r.Kind]; ok {
+			why = "rule of this request"
+		} else if _, ok := s.cfg.Rules[r.Kind]; ok {
+			why = "account policy"
+		}
+		why += ": " + string(rule.Action)
+		if rule.Ground != "" {
+			why += " (" + rule.Ground + ")"
+		}
+		if r.Kept > 0 && rule.Action != Keep {
+			why += "; some records kept (legal hold, or records under them kept)"
+		}
+		p.Targets = append(p.Targets, PlannedTarget{TargetResult: r, Why: why})
+	}
+	return p, nil
+}
