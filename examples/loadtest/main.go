@@ -192,7 +192,7 @@ type recorder struct {
 	requests  atomic.Int64
 	aborted   atomic.Int64
 	restartOn atomic.Bool
-	backAt    atomic.Int64 // when PostgreSQL answered again after the restart (Unix ns)
+	backAt    atomic.Int64      // when PostgreSQL answered again after the restart (Unix ns)
 	tickets   map[string]string // ticket number the thank-you page named → e-mail
 	doubles   map[string]map[string]bool
 	samples   map[string]string // a sample of each kind of unexpected answer
