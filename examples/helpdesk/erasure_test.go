@@ -111,6 +111,19 @@ func testEraseCustomer(t *testing.T, e *env) {
 	assert.Len(t, exp.Data["ticket"], 1)
 	assert.Len(t, exp.Data["spam_lesson"], 1, "and what the spam filter learned from her ticket")
 
+	// "Is anything of her left?" on the privacy page: yes, before.
+	_, body = b.get("/privacy")
+	assert.Contains(t, body, `href="/privacy/residue"`)
+	status, body := b.post("/privacy/residue", url.Values{"email": {"carla@example.com"}, "name": {"Carla Customer"}})
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, `id="residue-findings"`)
+	assert.Regexp(t, `<td>end_user</td><td><code>c-carla</code></td><td>email</td><td>email</td>`, body, "her profile's e-mail column")
+	assert.Contains(t, body, "<td>message</td>", "Ben's ticket names her")
+	assert.NotContains(t, body, "carla@example.com</td>", "the page says where, never the value")
+	status, body = b.post("/privacy/residue", url.Values{"email": {"a@b"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, status, "identifiers under four characters are not searched")
+	assert.Contains(t, body, "four characters or more")
+
 	_, body = b.get("/privacy/erase?subject=c-carla")
 	assert.Contains(t, body, "A dry run for <strong id=\"erase-subject\">Carla Customer</strong>")
 	for _, kind := range []string{"Profile (name, e-mail address)", "Tickets", "Messages", "Attachment records", "Attached files", "Consent records",
@@ -151,6 +164,8 @@ func testEraseCustomer(t *testing.T, e *env) {
 	found, err := e.app.kit.Erasure.FindResidue(context.Background(), e.app.acct, []erasure.Identifier{{Kind: "email", Value: "carla@example.com"}, {Kind: "name", Value: "Carla Customer"}})
 	require.NoError(t, err)
 	assert.Empty(t, found, "nothing of her is left in any bound table")
+	_, body = b.post("/privacy/residue", url.Values{"email": {"carla@example.com"}, "name": {"Carla Customer"}})
+	assert.Contains(t, body, `id="residue-none"`, "and the privacy page says so")
 	ls, err = e.app.kit.Spam.Lessons(context.Background(), e.app.acct, []string{"ticket-1"})
 	require.NoError(t, err)
 	assert.Empty(t, ls, "the filter has forgotten her ticket")

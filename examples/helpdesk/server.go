@@ -224,8 +224,8 @@ func (c *DemoClock) Advance(d time.Duration) time.Time {
 }
 
 // RunWorkers runs, until ctx ends, the erasure worker (polling every
-// second), the retention sweeper and rules (every minute) and the audit
-// log's writer.
+// second), the retention sweeper and rules (every minute), the purge of
+// login-throttle counters and expired sessions (every hour, PurgeLoginState) and the audit log's writer.
 func (a *App) RunWorkers(ctx context.Context) {
 	go a.audit.run(ctx)
 	go func() {
@@ -236,7 +236,14 @@ func (a *App) RunWorkers(ctx context.Context) {
 	go func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
+		var purged time.Time
 		for {
+			if now := time.Now(); now.Sub(purged) >= time.Hour {
+				purged = now
+				if err := a.PurgeLoginState(ctx); err != nil && ctx.Err() == nil {
+					a.log.Error("login state purge", "err", err)
+				}
+			}
 			if _, err := a.kit.Sweeper.Sweep(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("retention sweep", "err", err)
 			}
@@ -251,6 +258,15 @@ func (a *App) RunWorkers(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// PurgeLoginState deletes the login-throttle counters and the sessions
+// that no longer protect or serve anyone (authn's PurgeThrottles and
+// PurgeSessions); RunWorkers calls it every hour.
+func (a *App) PurgeLoginState(ctx context.Context) error {
+	_, err1 := a.kit.Auth.PurgeThrottles(ctx, a.acct)
+	_, err2 := a.kit.Auth.PurgeSessions(ctx, a.acct)
+	return errors.Join(err1, err2)
 }
 
 // RunErasureJobs runs queued erasure jobs until none is due (tests and

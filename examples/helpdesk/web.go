@@ -399,6 +399,7 @@ func (a *App) routes() http.Handler {
 	a.apiRoutes(m)
 	a.breachRoutes(m)
 	a.supportRoutes(m)
+	a.residueRoutes(m)
 	return a.securityHeaders(a.timeout(a.csrf(a.admit(m))))
 }
 

@@ -25,7 +25,11 @@
 // half-written submission or a confirmed ticket lost. Traffic goes only
 // to 127.0.0.1; every run is bounded in time and stops by itself. The
 // restart mode restarts the local PostgreSQL cluster once and waits until
-// it answers again (starting it if a restart left it down).
+// it answers again (starting it if a restart left it down); a second
+// before the restart it asks for the erasure of a customer of 3,000
+// tickets, and fails unless that job is done within 10 s of the
+// database's return with a receipt equal to what was deleted
+// (erasure_restart.go).
 package main
 
 import (
@@ -188,6 +192,7 @@ type recorder struct {
 	requests  atomic.Int64
 	aborted   atomic.Int64
 	restartOn atomic.Bool
+	backAt    atomic.Int64      // when PostgreSQL answered again after the restart (Unix ns)
 	tickets   map[string]string // ticket number the thank-you page named → e-mail
 	doubles   map[string]map[string]bool
 	samples   map[string]string // a sample of each kind of unexpected answer
@@ -301,9 +306,15 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.duration)
 	defer cancel()
 	var restartDone chan string
+	var probeDone chan []string
 	if c.restartAt > 0 {
+		if err := h.seedProbe(); err != nil {
+			return res, err
+		}
 		restartDone = make(chan string, 1)
 		go func() { restartDone <- h.restartPostgres(ctx, c.restartAt, rec) }()
+		probeDone = make(chan []string, 1)
+		go func() { probeDone <- h.eraseAcrossRestart(ctx, c.restartAt, rec) }()
 	}
 	var visitors atomic.Int64
 	startAt := time.Now()
@@ -334,6 +345,7 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	}
 	if restartDone != nil {
 		res.restart = <-restartDone
+		res.notes = append(res.notes, <-probeDone...)
 	}
 	// Stop the helpdesk (a graceful shutdown waits for requests in
 	// flight, whose clients the end of the run cut off) before the checks.
@@ -894,6 +906,7 @@ func (h *helpdesk) restartPostgres(ctx context.Context, at time.Duration, rec *r
 	for i := 0; i < 120; i++ {
 		if exec.Command("pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432").Run() == nil {
 			back = time.Since(t0)
+			rec.backAt.Store(time.Now().UnixNano())
 			break
 		}
 		time.Sleep(250 * time.Millisecond)
