@@ -88,7 +88,7 @@ var (
 // Store or Targets is missing or a limit is negative.
 func NewSchedules(cfg ScheduleConfig) (*Schedules, error) {
 	if cfg.Store == nil || len(cfg.Targets) == 0 {
-		return nil, fmt.Errorf("%w: retention: schedules need a Store and Targets", gdprkit.ErrInvalid)
+		return nil, fmt.Errorf("%w: retention: ScheduleConfig.Store and ScheduleConfig.Targets are required", gdprkit.ErrInvalid)
 	}
 	for k, t := range cfg.Targets {
 		if err := k.validate(); err != nil || t == nil {

@@ -51,7 +51,7 @@ type Service struct {
 // Store is nil or the policy is invalid.
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
-		return nil, fmt.Errorf("%w: retention: nil Store", gdprkit.ErrInvalid)
+		return nil, fmt.Errorf("%w: retention: Config.Store is required", gdprkit.ErrInvalid)
 	}
 	if err := cfg.Policy.Validate(); err != nil {
 		return nil, err
