@@ -256,9 +256,10 @@
 //   - Each state machine stays in one file that reads top to bottom:
 //     requests.go the request intake (Submit, VerifyIdentity, Extend,
 //     Reject), jobs.go the job lifecycle (RunOnce, Work, a job's run and
-//     hand-back, the job views and Retry), engine.go the walk one job makes
+//     hand-back, the Plan and JobInfo types, the job views and Retry),
+//     engine.go the walk one job makes
 //     through the graph (a little over 600 lines, kept whole so the passes
 //     read in the order they run). service.go holds the Config and the
-//     shared helpers, plan.go the dry run, legalholds.go the hold API,
+//     shared helpers, plan.go the dry run (Service.Plan), legalholds.go the hold API,
 //     reerase.go re-erasure after a restore.
 package erasure

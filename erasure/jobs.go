@@ -13,6 +13,27 @@ import (
 	"github.com/gdprkit/gdprkit"
 )
 
+// Plan is the dry run of an erasure: what would happen, per kind.
+type Plan struct {
+	// SubjectPS is the subject's keyed pseudonym.
+	SubjectPS gdprkit.Pseudonym `json:"subject_ps"`
+	// Scope is the scope planned.
+	Scope Scope `json:"scope"`
+	// Targets has one line per kind, in the order the kinds will act;
+	// Deleted, Anonymized and Kept say what would be deleted, anonymised
+	// and kept, and Cascaded what the database would change by itself.
+	Targets []PlannedTarget `json:"targets"`
+	// Holds lists the legal holds that would keep records.
+	Holds []HoldApplied `json:"holds,omitempty"`
+}
+
+// PlannedTarget is one kind's line in a Plan.
+type PlannedTarget struct {
+	TargetResult
+	// Why explains the action: the rule's source and its ground.
+	Why string `json:"why"`
+}
+
 // Permanent reports whether err is one a retry cannot cure: the input or
 // binding is invalid, a constraint or trigger refused the write, the action
 // is forbidden, a deviation was found. Errors that errors.Is

@@ -7,27 +7,6 @@ import (
 	"github.com/gdprkit/gdprkit"
 )
 
-// Plan is the dry run of an erasure: what would happen, per kind.
-type Plan struct {
-	// SubjectPS is the subject's keyed pseudonym.
-	SubjectPS gdprkit.Pseudonym `json:"subject_ps"`
-	// Scope is the scope planned.
-	Scope Scope `json:"scope"`
-	// Targets has one line per kind, in the order the kinds will act;
-	// Deleted, Anonymized and Kept say what would be deleted, anonymised
-	// and kept, and Cascaded what the database would change by itself.
-	Targets []PlannedTarget `json:"targets"`
-	// Holds lists the legal holds that would keep records.
-	Holds []HoldApplied `json:"holds,omitempty"`
-}
-
-// PlannedTarget is one kind's line in a Plan.
-type PlannedTarget struct {
-	TargetResult
-	// Why explains the action: the rule's source and its ground.
-	Why string `json:"why"`
-}
-
 // Plan counts, without changing anything, what an erasure of subject
 // would delete, anonymise and keep, and why, in the order it would happen.
 // rules override the defaults as in Submission.Rules. A binding that no
