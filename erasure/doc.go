@@ -257,9 +257,9 @@
 //     requests.go the request intake (Submit, VerifyIdentity, Extend,
 //     Reject), jobs.go the job lifecycle (RunOnce, Work, a job's run and
 //     hand-back, the Plan and JobInfo types, the job views and Retry),
-//     engine.go the walk one job makes
-//     through the graph (a little over 600 lines, kept whole so the passes
-//     read in the order they run). service.go holds the Config and the
-//     shared helpers, plan.go the dry run (Service.Plan), legalholds.go the hold API,
-//     reerase.go re-erasure after a restore.
+//     engine.go the walk one job makes through the graph (a little over
+//     600 lines, kept whole so the passes read in the order they run).
+//     service.go holds the Config and the shared helpers, plan.go the dry
+//     run (Service.Plan), legalholds.go the hold API, reerase.go
+//     re-erasure after a restore.
 package erasure
