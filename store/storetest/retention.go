@@ -20,8 +20,7 @@ import (
 // runRetention checks retention.Store. ClaimDue is global, and the factory
 // may share a database between tests, so the claim tests only judge the
 // accounts they created, at times no other test uses.
-func runRetention(t *testing.T, f Factory) {
-	t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedRetention(t, f(t).Retention()) })
+func runRetention(t *testing.T, f func(*testing.T) retention.Store) {
 	ctx := context.Background()
 	at := T0.Add(123456789 * time.Microsecond) // not a whole second: checks precision
 
@@ -47,7 +46,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("record round-trips with microsecond times", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		want, tr := newRec(a, retention.StateTrial, at.Add(14*24*time.Hour))
 		want.LeaseOwner, want.LeaseUntil, want.NothingRemainsAt = "w1", at.Add(time.Hour), at.Add(2*time.Hour)
@@ -69,7 +68,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("zero times and empty queues stay zero", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		r := retention.Record{Account: a, State: retention.StateActive, Since: at, Version: 1, Created: at, Updated: at}
 		tr := retention.TransitionRecord{ID: gdprkit.NewID(), Account: a, Seq: 1, To: retention.StateActive,
@@ -89,7 +88,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("second create conflicts and changes nothing", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		first := create(t, st, a, time.Time{})
 		r, tr := newRec(a, retention.StateActive, time.Time{})
@@ -108,7 +107,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("save is a compare-and-set on the version", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		r := create(t, st, a, at)
 		next := r
@@ -147,7 +146,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("concurrent saves of one version: exactly one wins", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		r := create(t, st, a, at)
 		var wg sync.WaitGroup
@@ -184,7 +183,7 @@ func runRetention(t *testing.T, f Factory) {
 	t.Run("ClaimDue", func(t *testing.T) {
 		t.Parallel()
 		t.Run("concurrent ClaimDue never hands one account to two owners", func(t *testing.T) {
-			st := f(t).Retention()
+			st := f(t)
 			base := time.Date(1979, 1, 1, 0, 0, 0, 0, time.UTC) // only this test uses 1979
 			mine := map[gdprkit.AccountID]bool{}
 			for i := range 40 {
@@ -235,7 +234,7 @@ func runRetention(t *testing.T, f Factory) {
 		})
 
 		t.Run("ClaimDue respects its limit", func(t *testing.T) {
-			st := f(t).Retention()
+			st := f(t)
 			base := time.Date(1985, 1, 1, 0, 0, 0, 0, time.UTC) // only this test uses 1985
 			for range 3 {
 				create(t, st, NewAccount(t), base)
@@ -247,7 +246,7 @@ func runRetention(t *testing.T, f Factory) {
 		})
 
 		t.Run("ClaimDue leases due accounts earliest first, once", func(t *testing.T) {
-			st := f(t).Retention()
+			st := f(t)
 			base := time.Date(1991, 3, 4, 5, 6, 7, 0, time.UTC) // only this test uses 1991
 			var due []gdprkit.AccountID
 			mine := map[gdprkit.AccountID]bool{}
@@ -303,7 +302,7 @@ func runRetention(t *testing.T, f Factory) {
 		})
 
 		t.Run("a save prepared before a claim cannot erase the lease", func(t *testing.T) {
-			st := f(t).Retention()
+			st := f(t)
 			base := time.Date(1997, 6, 7, 8, 9, 10, 0, time.UTC) // only this test uses 1997
 			a := NewAccount(t)
 			r := create(t, st, a, base)
@@ -351,7 +350,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("rules round-trip, update keeps counters, record runs and delete", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		r := newRule(a, retention.TrashedTickets(30))
 		r2 := newRule(a, retention.KeepAtLeast(retention.KindTicket, "closed", "closed_at", 120))
@@ -478,7 +477,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("schedule state: compare-and-set, claims and pause", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		base := time.Date(1983, 2, 3, 4, 5, 6, 0, time.UTC) // only this test claims schedules in 1983
 		a, b, paused := NewAccount(t), NewAccount(t), NewAccount(t)
 		if _, err := st.ScheduleState(ctx, a); !errors.Is(err, gdprkit.ErrNotFound) {
@@ -560,7 +559,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("schedule state is deleted per account, idempotently", func(t *testing.T) {
 		t.Parallel()
-		st, a, b := f(t).Retention(), NewAccount(t), NewAccount(t)
+		st, a, b := f(t), NewAccount(t), NewAccount(t)
 		// A claim takes every state due by its time, other tests' too, so
 		// this one claims before any other test's states are due.
 		base := time.Date(1971, 5, 6, 7, 8, 9, 0, time.UTC) // only this test uses 1971
@@ -580,67 +579,74 @@ func runRetention(t *testing.T, f Factory) {
 		require.NoError(t, st.SaveScheduleState(ctx, a, 0, retention.ScheduleState{Account: a, Version: 1}), "and can be created afresh")
 	})
 
-	t.Run("tenant isolation", func(t *testing.T) {
+	// TenantIsolation: nothing written under one account is visible to,
+	// changed by or deleted through another.
+	t.Run("TenantIsolation", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
-		a, b := NewAccount(t), NewAccount(t)
-		ra := create(t, st, a, at)
-		rule := newRule(a, retention.HeldSpam(14))
-		if err := st.CreateRule(ctx, a, rule); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.Record(ctx, b); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b reads a's record: %v", err)
-		}
-		if trs, _ := st.Transitions(ctx, b); len(trs) != 0 {
-			t.Errorf("b sees a's transitions")
-		}
-		if rules, _ := st.Rules(ctx, b); len(rules) != 0 {
-			t.Errorf("b sees a's rules")
-		}
-		if _, err := st.Rule(ctx, b, rule.ID); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b reads a's rule: %v", err)
-		}
-		if err := st.DeleteRule(ctx, b, rule.ID); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b deletes a's rule: %v", err)
-		}
-		if err := st.FinishRuleRun(ctx, b, rule.ID, retention.RuleRunOutcome{RuleVersion: 1, At: at, Removed: 9}); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b records a run of a's rule: %v", err)
-		}
-		batch := retention.Batch{ID: gdprkit.NewID(), Account: a, Run: "r", Rule: rule.ID, RuleVersion: 1, Target: rule.Target, Cutoff: at, Started: at, IDs: []string{"x"}, State: retention.BatchPending}
-		if err := st.BeginBatch(ctx, a, batch); err != nil {
-			t.Fatal(err)
-		}
-		if open, _ := st.OpenBatches(ctx, b); len(open) != 0 {
-			t.Errorf("b sees a's batches")
-		}
-		if err := st.CommitBatch(ctx, b, batch.ID, retention.BatchOutcome{Removed: []string{"x"}, Committed: at, Expires: at}); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b commits a's batch: %v", err)
-		}
-		if err := st.UpdateRule(ctx, b, 1, rule); err == nil {
-			t.Errorf("b updated a's rule")
-		}
-		hijack := ra
-		hijack.Version, hijack.State = 2, retention.StatePurged
-		if err := st.SaveRecord(ctx, b, 1, hijack, nil); err == nil {
-			t.Errorf("b saved a's record")
-		}
-		rb := ra
-		rb.Account = b
-		trB := retention.TransitionRecord{ID: gdprkit.NewID(), Account: a, Seq: 1, To: retention.StateTrial, Cause: retention.Cause{Kind: retention.CauseEvent, Name: "start_trial"}, At: at, Recorded: at}
-		if err := st.CreateRecord(ctx, b, rb, trB); !errors.Is(err, gdprkit.ErrInvalid) {
-			t.Errorf("b's record with a's transition: %v, want ErrInvalid", err)
-		}
-		stolen := rule
-		stolen.Name = "stolen"
-		if err := st.CreateRule(ctx, b, stolen); err == nil {
-			t.Errorf("b wrote a rule carrying a's account")
-		}
-		if got, _ := st.Record(ctx, a); !reflect.DeepEqual(got, ra) {
-			t.Errorf("a's record changed: %+v", got)
-		}
-		if got, _ := st.Rule(ctx, a, rule.ID); got.Name != rule.Name || got.TotalRemoved != 0 {
-			t.Errorf("a's rule changed: %+v", got)
-		}
+		t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedRetention(t, f(t)) })
+		t.Run("another account reads, changes and deletes nothing of this one", func(t *testing.T) {
+			t.Parallel()
+			st := f(t)
+			a, b := NewAccount(t), NewAccount(t)
+			ra := create(t, st, a, at)
+			rule := newRule(a, retention.HeldSpam(14))
+			if err := st.CreateRule(ctx, a, rule); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Record(ctx, b); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b reads a's record: %v", err)
+			}
+			if trs, _ := st.Transitions(ctx, b); len(trs) != 0 {
+				t.Errorf("b sees a's transitions")
+			}
+			if rules, _ := st.Rules(ctx, b); len(rules) != 0 {
+				t.Errorf("b sees a's rules")
+			}
+			if _, err := st.Rule(ctx, b, rule.ID); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b reads a's rule: %v", err)
+			}
+			if err := st.DeleteRule(ctx, b, rule.ID); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b deletes a's rule: %v", err)
+			}
+			if err := st.FinishRuleRun(ctx, b, rule.ID, retention.RuleRunOutcome{RuleVersion: 1, At: at, Removed: 9}); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b records a run of a's rule: %v", err)
+			}
+			batch := retention.Batch{ID: gdprkit.NewID(), Account: a, Run: "r", Rule: rule.ID, RuleVersion: 1, Target: rule.Target, Cutoff: at, Started: at, IDs: []string{"x"}, State: retention.BatchPending}
+			if err := st.BeginBatch(ctx, a, batch); err != nil {
+				t.Fatal(err)
+			}
+			if open, _ := st.OpenBatches(ctx, b); len(open) != 0 {
+				t.Errorf("b sees a's batches")
+			}
+			if err := st.CommitBatch(ctx, b, batch.ID, retention.BatchOutcome{Removed: []string{"x"}, Committed: at, Expires: at}); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b commits a's batch: %v", err)
+			}
+			if err := st.UpdateRule(ctx, b, 1, rule); err == nil {
+				t.Errorf("b updated a's rule")
+			}
+			hijack := ra
+			hijack.Version, hijack.State = 2, retention.StatePurged
+			if err := st.SaveRecord(ctx, b, 1, hijack, nil); err == nil {
+				t.Errorf("b saved a's record")
+			}
+			rb := ra
+			rb.Account = b
+			trB := retention.TransitionRecord{ID: gdprkit.NewID(), Account: a, Seq: 1, To: retention.StateTrial, Cause: retention.Cause{Kind: retention.CauseEvent, Name: "start_trial"}, At: at, Recorded: at}
+			if err := st.CreateRecord(ctx, b, rb, trB); !errors.Is(err, gdprkit.ErrInvalid) {
+				t.Errorf("b's record with a's transition: %v, want ErrInvalid", err)
+			}
+			stolen := rule
+			stolen.Name = "stolen"
+			if err := st.CreateRule(ctx, b, stolen); err == nil {
+				t.Errorf("b wrote a rule carrying a's account")
+			}
+			if got, _ := st.Record(ctx, a); !reflect.DeepEqual(got, ra) {
+				t.Errorf("a's record changed: %+v", got)
+			}
+			if got, _ := st.Rule(ctx, a, rule.ID); got.Name != rule.Name || got.TotalRemoved != 0 {
+				t.Errorf("a's rule changed: %+v", got)
+			}
+		})
+
 	})
 }
