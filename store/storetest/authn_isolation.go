@@ -83,6 +83,5 @@ func runAuthnIsolation(t *testing.T, f func(*testing.T) authn.Store) {
 			require.NoError(t, err)
 			assert.True(t, sess.VerifiedAt.Equal(T0))
 		})
-
 	})
 }

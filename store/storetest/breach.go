@@ -216,7 +216,6 @@ func runBreach(t *testing.T, f func(*testing.T) breach.Store) {
 			_, err = st.Breaches(ctx, a+" ")
 			require.ErrorIs(t, err, gdprkit.ErrInvalid, "a padded account is refused")
 		})
-
 	})
 
 	t.Run("concurrent mutations of one account form one unbroken chain", func(t *testing.T) {

@@ -497,7 +497,7 @@ func runConsent(t *testing.T, f func(*testing.T) consent.Store) {
 			require.NoError(t, err)
 			assert.Equal(t, int64(1), rb.Records)
 		})
-
+		isolationConsent(t, f)
 	})
 
 	runConsentBatches(t, f)

@@ -467,6 +467,6 @@ func runErasure(t *testing.T, f func(*testing.T) erasure.Store) {
 			require.NoError(t, err)
 			assert.Equal(t, []gdprkit.Pseudonym{"ps_m1"}, got, "and another account cannot lift them")
 		})
-
+		isolationErasure(t, f)
 	})
 }

@@ -228,7 +228,6 @@ func runIPFilter(t *testing.T, f func(*testing.T) ipfilter.Store) {
 			assert.EqualValues(t, 1, rs.Version)
 			assert.Len(t, rs.Surface(gdprkit.SurfaceAgentPanel).Allow, 3)
 		})
-
 	})
 
 	t.Run("filter over the store: a change in one process reaches another", func(t *testing.T) {

@@ -335,7 +335,6 @@ func runRetention(t *testing.T, f func(*testing.T) retention.Store) {
 				t.Fatalf("w2 claimed %v (%v) while w1's lease runs", ids, err)
 			}
 		})
-
 	})
 
 	newRule := func(a gdprkit.AccountID, r retention.Rule) retention.Rule {
@@ -541,6 +540,5 @@ func runRetention(t *testing.T, f func(*testing.T) retention.Store) {
 				t.Errorf("a's rule changed: %+v", got)
 			}
 		})
-
 	})
 }

@@ -331,6 +331,5 @@ func runSpam(t *testing.T, f func(*testing.T) spam.Store) {
 			require.NoError(t, err)
 			assert.Equal(t, []spam.Lesson{{Key: k1, Class: spam.Spam, Day: 100}}, ls)
 		})
-
 	})
 }

@@ -137,7 +137,6 @@ func runStaffAccess(t *testing.T, f func(*testing.T) staffaccess.Store) {
 			_, err = st.Grants(ctx, a+" ", "")
 			require.ErrorIs(t, err, gdprkit.ErrInvalid, "a padded account is refused")
 		})
-
 	})
 
 	t.Run("no access gets through after Revoke returned", func(t *testing.T) {
