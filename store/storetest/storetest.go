@@ -22,10 +22,14 @@
 //	RunBreach(t, func(t *testing.T) breach.Store)
 //	RunStaffAccess(t, func(t *testing.T) staffaccess.Store)
 //
+// examples/hostconsent is such an adapter — consent in the host's own
+// tables — with its test, which is a template for a host's own.
+//
 // Run is all of them over one store.Store: it calls every Run<Domain> with
 // the store's accessor (s.Consent(), s.Authn(), …), each as a parallel
-// subtest named after the domain. A file with a test of the same behaviour
-// in another adapter is found under the same name in both runs.
+// subtest named after the domain. An adapter test that wraps each
+// Run<Domain> in a subtest of the same name (as memstore's and sqlstore's
+// do) gives every case the name it has under Run: Consent/…, Authn/….
 //
 // # The factory
 //
