@@ -216,6 +216,60 @@ func runBreach(t *testing.T, f func(*testing.T) breach.Store) {
 			_, err = st.Breaches(ctx, a+" ")
 			require.ErrorIs(t, err, gdprkit.ErrInvalid, "a padded account is refused")
 		})
+		t.Run("padded account IDs name other accounts, never this one (#15)", func(t *testing.T) {
+			t.Parallel()
+			st, a := f(t), NewAccount(t)
+			b := newBreach(a, "INC-1")
+			n := notice(a, b.ID, breach.ToDPO, "", never)
+			es := create(t, st, a, b, breach.Write{Subjects: []gdprkit.Pseudonym{"ps_1"}, Notices: []breach.Notice{n}, Entries: []breach.Entry{entry(b.ID, breach.EntryRecorded)}})
+			isolatePaddedAccount(t, a, map[string]paddedOp{
+				"Breach": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					_, err := st.Breach(ctx, pa, b.ID)
+					return err == nil, err
+				},
+				"Breaches": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					bs, err := st.Breaches(ctx, pa)
+					return len(bs) > 0, err
+				},
+				"Subjects": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					ps, err := st.Subjects(ctx, pa, b.ID, "", 10)
+					return len(ps) > 0, err
+				},
+				"Notices": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					ns, err := st.Notices(ctx, pa, b.ID)
+					return len(ns) > 0, err
+				},
+				"History": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					hs, err := st.History(ctx, pa, 0, 10)
+					return len(hs) > 0, err
+				},
+				"Head": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					h, err := st.Head(ctx, pa)
+					return h.Seq > 0, err
+				},
+				"Mutate": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					leaked := false
+					_, err := st.Mutate(ctx, pa, b.ID, func(_ breach.Breach, found bool) (breach.Write, error) {
+						leaked = found
+						return breach.Write{}, nil
+					}, sealer(pa))
+					return leaked, err
+				},
+				"DeleteAccount": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					n, err := st.DeleteAccount(ctx, pa)
+					return n > 0, err
+				},
+			})
+			got, err := st.Breach(ctx, a, b.ID)
+			require.NoError(t, err)
+			assert.Equal(t, b, got)
+			hs, err := st.History(ctx, a, 0, 10)
+			require.NoError(t, err)
+			assert.Equal(t, es, hs)
+			ns, err := st.Notices(ctx, a, b.ID)
+			require.NoError(t, err)
+			assert.Equal(t, []breach.Notice{n}, ns)
+		})
 	})
 
 	t.Run("concurrent mutations of one account form one unbroken chain", func(t *testing.T) {

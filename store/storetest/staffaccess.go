@@ -137,6 +137,48 @@ func runStaffAccess(t *testing.T, f func(*testing.T) staffaccess.Store) {
 			_, err = st.Grants(ctx, a+" ", "")
 			require.ErrorIs(t, err, gdprkit.ErrInvalid, "a padded account is refused")
 		})
+		t.Run("padded account IDs name other accounts, never this one (#15)", func(t *testing.T) {
+			t.Parallel()
+			st, a := f(t), NewAccount(t)
+			g := grant(a, "vendor:eva", at)
+			es := put(t, st, a, g, entry(g, staffaccess.EntryRequested))
+			isolatePaddedAccount(t, a, map[string]paddedOp{
+				"Grant": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					_, err := st.Grant(ctx, pa, g.ID)
+					return err == nil, err
+				},
+				"Grants": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					gs, err := st.Grants(ctx, pa, "")
+					return len(gs) > 0, err
+				},
+				"Trail": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					tr, err := st.Trail(ctx, pa, 0, 10)
+					return len(tr) > 0, err
+				},
+				"Head": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					h, err := st.Head(ctx, pa)
+					return h.Seq > 0, err
+				},
+				"Mutate": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					leaked := false
+					_, err := st.Mutate(ctx, pa, g.ID, func(_ staffaccess.Grant, found bool) (staffaccess.Write, error) {
+						leaked = found
+						return staffaccess.Write{}, nil
+					}, sealer)
+					return leaked, err
+				},
+				"DeleteAccount": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					n, err := st.DeleteAccount(ctx, pa)
+					return n > 0, err
+				},
+			})
+			got, err := st.Grant(ctx, a, g.ID)
+			require.NoError(t, err)
+			assert.Equal(t, g, got)
+			tr, err := st.Trail(ctx, a, 0, 10)
+			require.NoError(t, err)
+			assert.Equal(t, es, tr)
+		})
 	})
 
 	t.Run("no access gets through after Revoke returned", func(t *testing.T) {
