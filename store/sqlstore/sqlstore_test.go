@@ -13,27 +13,69 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/breach"
 	"github.com/gdprkit/gdprkit/consent"
+	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/fakeclock"
 	"github.com/gdprkit/gdprkit/internal/testdb"
+	"github.com/gdprkit/gdprkit/ipfilter"
+	"github.com/gdprkit/gdprkit/retention"
+	"github.com/gdprkit/gdprkit/spam"
 	"github.com/gdprkit/gdprkit/sqldb"
+	"github.com/gdprkit/gdprkit/staffaccess"
 	"github.com/gdprkit/gdprkit/store"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 	"github.com/gdprkit/gdprkit/store/storetest"
 )
 
-// TestConformance runs the shared suite on every configured dialect. Each
-// dialect gets one migrated namespace; tests inside it use accounts of their
-// own, which the suite's isolation tests check.
+// TestConformance runs every domain's entry point of the shared suite on
+// every configured dialect. Each dialect gets one migrated namespace that
+// all domains share, as in production; tests inside it use accounts of
+// their own, which the suite's TenantIsolation groups check.
 func TestConformance(t *testing.T) {
 	for _, d := range testdb.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			s, _ := testdb.OpenStore(t, d)
-			storetest.Run(t, func(t *testing.T) store.Store { return s })
+			t.Run("Consent", func(t *testing.T) {
+				t.Parallel()
+				storetest.RunConsent(t, func(*testing.T) consent.Store { return s.Consent() })
+			})
+			t.Run("Authn", func(t *testing.T) {
+				t.Parallel()
+				storetest.RunAuthn(t, func(*testing.T) authn.Store { return s.Authn() })
+			})
+			t.Run("Erasure", func(t *testing.T) {
+				t.Parallel()
+				storetest.RunErasure(t, func(*testing.T) erasure.Store { return s.Erasure() })
+			})
+			t.Run("Retention", func(t *testing.T) {
+				t.Parallel()
+				storetest.RunRetention(t, func(*testing.T) retention.Store { return s.Retention() })
+			})
+			t.Run("Spam", func(t *testing.T) {
+				t.Parallel()
+				storetest.RunSpam(t, func(*testing.T) spam.Store { return s.Spam() })
+			})
+			t.Run("IPFilter", func(t *testing.T) {
+				t.Parallel()
+				storetest.RunIPFilter(t, func(*testing.T) ipfilter.Store { return s.IPFilter() })
+			})
+			t.Run("Breach", func(t *testing.T) {
+				t.Parallel()
+				storetest.RunBreach(t, func(*testing.T) breach.Store { return s.Breach() })
+			})
+			t.Run("StaffAccess", func(t *testing.T) {
+				t.Parallel()
+				storetest.RunStaffAccess(t, func(*testing.T) staffaccess.Store { return s.StaffAccess() })
+			})
 		})
 	}
 }
+
+// The aggregate adapter is still one store.Store.
+var _ store.Store = (*sqlstore.Store)(nil)
 
 func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
 	for _, d := range testdb.Dialects(t) {

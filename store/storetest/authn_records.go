@@ -81,12 +81,12 @@ func pageRecords(t *testing.T, st authn.Store, a gdprkit.AccountID, user string,
 	}
 }
 
-func runAuthnRecords(t *testing.T, f Factory) {
+func runAuthnRecords(t *testing.T, f func(*testing.T) authn.Store) {
 	ctx := context.Background()
 
 	t.Run("a user's records page one at a time, kind after kind", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Authn(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		want := seedAuthnRecords(t, st, a, "u1", 12)
 		seedAuthnRecords(t, st, a, "u2", 3)
 		whole := pageRecords(t, st, a, "u1", 1000)
@@ -121,7 +121,7 @@ func runAuthnRecords(t *testing.T, f Factory) {
 
 	t.Run("paging continues after a record deleted meanwhile", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Authn(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		want := seedAuthnRecords(t, st, a, "u1", 10)
 		var after authn.RecordRef
 		var found []authn.RecordRef
@@ -142,7 +142,7 @@ func runAuthnRecords(t *testing.T, f Factory) {
 
 	t.Run("exactly the named records are deleted, and counted", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Authn(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		seedAuthnRecords(t, st, a, "u1", 9)
 		bob := seedAuthnRecords(t, st, a, "u2", 4)
 		whole := pageRecords(t, st, a, "u1", 1000)

@@ -21,7 +21,7 @@ import (
 // share a database between tests, so every parallel test leaves its
 // notices sent or due only in year 9999, and everything that claims runs
 // in one sequential group at times no other test uses.
-func runBreach(t *testing.T, f Factory) {
+func runBreach(t *testing.T, f func(*testing.T) breach.Store) {
 	ctx := context.Background()
 	at := T0.Add(987654321 * time.Microsecond) // not a whole second: checks precision
 	never := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -58,7 +58,7 @@ func runBreach(t *testing.T, f Factory) {
 
 	t.Run("a mutation stores the breach, subjects, notices and sealed entries, read back exactly", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Breach(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		b := newBreach(a, "INC-1")
 		n1 := notice(a, b.ID, breach.ToAuthority, "", never)
 		n2 := notice(a, b.ID, breach.ToSubject, "ps_2", never)
@@ -111,7 +111,7 @@ func runBreach(t *testing.T, f Factory) {
 
 	t.Run("a failing step stores nothing", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Breach(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		b := newBreach(a, "INC-1")
 		create(t, st, a, b, breach.Write{Subjects: []gdprkit.Pseudonym{"ps_1"}, Entries: []breach.Entry{entry(b.ID, breach.EntryRecorded)}})
 		other := newBreach(a, "INC-2")
@@ -165,57 +165,116 @@ func runBreach(t *testing.T, f Factory) {
 		assert.EqualValues(t, 1, h.Seq)
 	})
 
-	t.Run("accounts are isolated", func(t *testing.T) {
+	// TenantIsolation: nothing written under one account is visible to,
+	// changed by or deleted through another.
+	t.Run("TenantIsolation", func(t *testing.T) {
 		t.Parallel()
-		st, a, x := f(t).Breach(), NewAccount(t), NewAccount(t)
-		b := newBreach(a, "INC-1")
-		n := notice(a, b.ID, breach.ToDPO, "", never)
-		create(t, st, a, b, breach.Write{Subjects: []gdprkit.Pseudonym{"ps_1"}, Notices: []breach.Notice{n}, Entries: []breach.Entry{entry(b.ID, breach.EntryRecorded)}})
-		_, err := st.Breach(ctx, x, b.ID)
-		require.ErrorIs(t, err, gdprkit.ErrNotFound)
-		bs, _ := st.Breaches(ctx, x)
-		assert.Empty(t, bs)
-		ps, _ := st.Subjects(ctx, x, b.ID, "", 10)
-		assert.Empty(t, ps)
-		ns, _ := st.Notices(ctx, x, b.ID)
-		assert.Empty(t, ns)
-		hs, _ := st.History(ctx, x, 0, 10)
-		assert.Empty(t, hs)
-		h, _ := st.Head(ctx, x)
-		assert.Zero(t, h.Seq)
-		// x's mutation of the same ID finds nothing of a's, and the same
-		// incident is x's own.
-		xb := b
-		xb.Account = x
-		_, err = st.Mutate(ctx, x, b.ID, func(cur breach.Breach, found bool) (breach.Write, error) {
-			assert.False(t, found, "another account's breach is not found")
-			return breach.Write{Breach: &xb, Entries: []breach.Entry{entry(b.ID, breach.EntryRecorded)}}, nil
-		}, sealer(x))
-		require.NoError(t, err)
-		n2, err := st.DeleteAccount(ctx, x)
-		require.NoError(t, err)
-		assert.Equal(t, 1, n2)
-		got, err := st.Breach(ctx, a, b.ID)
-		require.NoError(t, err, "deleting x leaves a alone")
-		assert.Equal(t, b, got)
-		n2, err = st.DeleteAccount(ctx, a)
-		require.NoError(t, err)
-		assert.Equal(t, 1, n2)
-		for _, check := range []func() int{
-			func() int { bs, _ := st.Breaches(ctx, a); return len(bs) },
-			func() int { ps, _ := st.Subjects(ctx, a, b.ID, "", 10); return len(ps) },
-			func() int { ns, _ := st.Notices(ctx, a, b.ID); return len(ns) },
-			func() int { hs, _ := st.History(ctx, a, 0, 10); return len(hs) },
-		} {
-			assert.Zero(t, check())
-		}
-		_, err = st.Breaches(ctx, a+" ")
-		require.ErrorIs(t, err, gdprkit.ErrInvalid, "a padded account is refused")
+		t.Run("accounts are isolated", func(t *testing.T) {
+			t.Parallel()
+			st, a, x := f(t), NewAccount(t), NewAccount(t)
+			b := newBreach(a, "INC-1")
+			n := notice(a, b.ID, breach.ToDPO, "", never)
+			create(t, st, a, b, breach.Write{Subjects: []gdprkit.Pseudonym{"ps_1"}, Notices: []breach.Notice{n}, Entries: []breach.Entry{entry(b.ID, breach.EntryRecorded)}})
+			_, err := st.Breach(ctx, x, b.ID)
+			require.ErrorIs(t, err, gdprkit.ErrNotFound)
+			bs, _ := st.Breaches(ctx, x)
+			assert.Empty(t, bs)
+			ps, _ := st.Subjects(ctx, x, b.ID, "", 10)
+			assert.Empty(t, ps)
+			ns, _ := st.Notices(ctx, x, b.ID)
+			assert.Empty(t, ns)
+			hs, _ := st.History(ctx, x, 0, 10)
+			assert.Empty(t, hs)
+			h, _ := st.Head(ctx, x)
+			assert.Zero(t, h.Seq)
+			// x's mutation of the same ID finds nothing of a's, and the same
+			// incident is x's own.
+			xb := b
+			xb.Account = x
+			_, err = st.Mutate(ctx, x, b.ID, func(cur breach.Breach, found bool) (breach.Write, error) {
+				assert.False(t, found, "another account's breach is not found")
+				return breach.Write{Breach: &xb, Entries: []breach.Entry{entry(b.ID, breach.EntryRecorded)}}, nil
+			}, sealer(x))
+			require.NoError(t, err)
+			n2, err := st.DeleteAccount(ctx, x)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n2)
+			got, err := st.Breach(ctx, a, b.ID)
+			require.NoError(t, err, "deleting x leaves a alone")
+			assert.Equal(t, b, got)
+			n2, err = st.DeleteAccount(ctx, a)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n2)
+			for _, check := range []func() int{
+				func() int { bs, _ := st.Breaches(ctx, a); return len(bs) },
+				func() int { ps, _ := st.Subjects(ctx, a, b.ID, "", 10); return len(ps) },
+				func() int { ns, _ := st.Notices(ctx, a, b.ID); return len(ns) },
+				func() int { hs, _ := st.History(ctx, a, 0, 10); return len(hs) },
+			} {
+				assert.Zero(t, check())
+			}
+			_, err = st.Breaches(ctx, a+" ")
+			require.ErrorIs(t, err, gdprkit.ErrInvalid, "a padded account is refused")
+		})
+		t.Run("padded account IDs name other accounts, never this one (#15)", func(t *testing.T) {
+			t.Parallel()
+			st, a := f(t), NewAccount(t)
+			b := newBreach(a, "INC-1")
+			n := notice(a, b.ID, breach.ToDPO, "", never)
+			es := create(t, st, a, b, breach.Write{Subjects: []gdprkit.Pseudonym{"ps_1"}, Notices: []breach.Notice{n}, Entries: []breach.Entry{entry(b.ID, breach.EntryRecorded)}})
+			isolatePaddedAccount(t, a, map[string]paddedOp{
+				"Breach": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					_, err := st.Breach(ctx, pa, b.ID)
+					return err == nil, err
+				},
+				"Breaches": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					bs, err := st.Breaches(ctx, pa)
+					return len(bs) > 0, err
+				},
+				"Subjects": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					ps, err := st.Subjects(ctx, pa, b.ID, "", 10)
+					return len(ps) > 0, err
+				},
+				"Notices": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					ns, err := st.Notices(ctx, pa, b.ID)
+					return len(ns) > 0, err
+				},
+				"History": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					hs, err := st.History(ctx, pa, 0, 10)
+					return len(hs) > 0, err
+				},
+				"Head": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					h, err := st.Head(ctx, pa)
+					return h.Seq > 0, err
+				},
+				"Mutate": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					leaked := false
+					_, err := st.Mutate(ctx, pa, b.ID, func(_ breach.Breach, found bool) (breach.Write, error) {
+						leaked = found
+						return breach.Write{}, nil
+					}, sealer(pa))
+					return leaked, err
+				},
+				"DeleteAccount": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					n, err := st.DeleteAccount(ctx, pa)
+					return n > 0, err
+				},
+			})
+			got, err := st.Breach(ctx, a, b.ID)
+			require.NoError(t, err)
+			assert.Equal(t, b, got)
+			hs, err := st.History(ctx, a, 0, 10)
+			require.NoError(t, err)
+			assert.Equal(t, es, hs)
+			ns, err := st.Notices(ctx, a, b.ID)
+			require.NoError(t, err)
+			assert.Equal(t, []breach.Notice{n}, ns)
+		})
 	})
 
 	t.Run("concurrent mutations of one account form one unbroken chain", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Breach(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		b := newBreach(a, "")
 		create(t, st, a, b, breach.Write{Entries: []breach.Entry{entry(b.ID, breach.EntryRecorded)}})
 		var wg sync.WaitGroup
@@ -249,8 +308,7 @@ func runBreach(t *testing.T, f Factory) {
 	// The outbox is global: everything that claims runs here, in order.
 	t.Run("queue", func(t *testing.T) {
 		t.Parallel()
-		s := f(t)
-		st, a, x := s.Breach(), NewAccount(t), NewAccount(t)
+		st, a, x := f(t), NewAccount(t), NewAccount(t)
 		base := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 		ba, bx := newBreach(a, ""), newBreach(x, "")
 		na := notice(a, ba.ID, breach.ToAuthority, "", base.Add(2*time.Minute))

@@ -55,7 +55,7 @@ func (h *consentHarness) walkLive(t *testing.T, subject gdprkit.SubjectID, page 
 	}
 }
 
-func runConsentBatches(t *testing.T, f Factory) {
+func runConsentBatches(t *testing.T, f func(*testing.T) consent.Store) {
 	ctx := context.Background()
 
 	t.Run("1,500 records of one subject are pseudonymised in batches of 500", func(t *testing.T) {
@@ -339,7 +339,7 @@ func sortedIDs(rs ...consent.Record) []string {
 // runConsentLegacy runs the tests of the version-1 fixture. Its hashes bind
 // its account, so they share it: they run one after another, each on a
 // fresh copy of the chain, in one parallel subtest.
-func runConsentLegacy(t *testing.T, f Factory) {
+func runConsentLegacy(t *testing.T, f func(*testing.T) consent.Store) {
 	ctx := context.Background()
 	// legacy stores a fresh copy of the fixture and returns a harness in its
 	// account.

@@ -42,13 +42,12 @@ func erSeal(head erasure.ChainHead, r *erasure.Receipt) error {
 	return nil
 }
 
-func runErasure(t *testing.T, f Factory) {
-	t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedErasure(t, f(t).Erasure()) })
+func runErasure(t *testing.T, f func(*testing.T) erasure.Store) {
 	ctx := context.Background()
 
 	t.Run("a request and its job are created together", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Erasure(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		r, j := erRequest(a, "ana", T0.AddDate(0, 1, 0), true, false)
 		r.Channel, r.ChannelNote = erasure.ChannelEmail, "the privacy mailbox"
 		r.Identity = erasure.Evidence{Method: erasure.IdentitySession, By: "ana"}
@@ -81,7 +80,7 @@ func runErasure(t *testing.T, f Factory) {
 
 	t.Run("verifying releases the waiting job once", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Erasure(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		r, j := erRequest(a, "ana", T0.AddDate(0, 1, 0), true, false)
 		require.NoError(t, st.CreateRequest(ctx, a, r, j))
 		at := erFuture.Add(time.Hour)
@@ -101,7 +100,7 @@ func runErasure(t *testing.T, f Factory) {
 
 	t.Run("a request is extended once", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Erasure(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		r, _ := erRequest(a, "ana", T0.AddDate(0, 1, 0), false, true)
 		require.NoError(t, st.CreateRequest(ctx, a, r, nil))
 		due := T0.AddDate(0, 3, 0)
@@ -115,7 +114,7 @@ func runErasure(t *testing.T, f Factory) {
 
 	t.Run("closing forgets the subject and cancels the job", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Erasure(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		r, j := erRequest(a, "ana", T0.AddDate(0, 1, 0), true, true)
 		require.NoError(t, st.CreateRequest(ctx, a, r, j))
 		require.NoError(t, st.CloseRequest(ctx, a, r.ID, erasure.StatusRejected, T0.Add(time.Hour)))
@@ -132,7 +131,7 @@ func runErasure(t *testing.T, f Factory) {
 
 	t.Run("requests are filtered by status and due date, earliest first", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Erasure(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		var ids []string
 		for i, d := range []int{20, 5, 10} {
 			r, _ := erRequest(a, gdprkit.SubjectID(fmt.Sprint("s", i)), T0.AddDate(0, 0, d), false, true)
@@ -155,7 +154,7 @@ func runErasure(t *testing.T, f Factory) {
 
 	t.Run("holds are placed, listed and released once", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Erasure(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		h1 := erasure.Hold{ID: gdprkit.NewID(), SubjectPS: "ps_ana", Ground: "Art. 17(3)(e)", Reason: "dispute", CreatedBy: "admin", CreatedAt: T0}
 		h2 := erasure.Hold{ID: gdprkit.NewID(), Kind: "ticket", RecordID: "t-1", Ground: "Art. 17(3)(b)", CreatedBy: "admin", CreatedAt: T0.Add(time.Minute), ExpiresAt: T0.AddDate(0, 1, 0)}
 		require.NoError(t, st.PutHold(ctx, a, h1))
@@ -182,7 +181,7 @@ func runErasure(t *testing.T, f Factory) {
 
 	t.Run("scrubbing an account cancels open work and forgets subjects", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Erasure(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		r1, j1 := erRequest(a, "ana", T0, true, true)
 		r2, _ := erRequest(a, "bob", T0, false, true)
 		require.NoError(t, st.CreateRequest(ctx, a, r1, j1))
@@ -204,8 +203,7 @@ func runErasure(t *testing.T, f Factory) {
 	// The queue is global, so the claim rules run one after another.
 	t.Run("claiming", func(t *testing.T) {
 		t.Parallel()
-		s := f(t)
-		st, a, b := s.Erasure(), NewAccount(t), NewAccount(t)
+		st, a, b := f(t), NewAccount(t), NewAccount(t)
 		base := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 		mk := func(acct gdprkit.AccountID, next time.Time) erasure.Job {
 			r, j := erRequest(acct, "ana", T0, true, true)
@@ -415,36 +413,60 @@ func runErasure(t *testing.T, f Factory) {
 		})
 	})
 
-	t.Run("accounts are isolated", func(t *testing.T) {
+	// TenantIsolation: nothing written under one account is visible to,
+	// changed by or deleted through another.
+	t.Run("TenantIsolation", func(t *testing.T) {
 		t.Parallel()
-		st, a, b := f(t).Erasure(), NewAccount(t), NewAccount(t)
-		r, j := erRequest(a, "ana", T0, true, false)
-		require.NoError(t, st.CreateRequest(ctx, a, r, j))
-		_, err := st.Request(ctx, b, r.ID)
-		require.ErrorIs(t, err, gdprkit.ErrNotFound)
-		_, err = st.Job(ctx, b, j.ID)
-		require.ErrorIs(t, err, gdprkit.ErrNotFound)
-		require.ErrorIs(t, st.VerifyRequest(ctx, b, r.ID, T0, erasure.Evidence{}), gdprkit.ErrNotFound)
-		require.Error(t, st.ExtendRequest(ctx, b, r.ID, T0, "x"))
-		require.Error(t, st.CloseRequest(ctx, b, r.ID, erasure.StatusRejected, T0))
-		rs, err := st.Requests(ctx, b, erasure.RequestFilter{})
-		require.NoError(t, err)
-		assert.Empty(t, rs)
-		h := erasure.Hold{ID: gdprkit.NewID(), SubjectPS: "ps_x", Ground: "g", CreatedBy: "admin", CreatedAt: T0}
-		require.NoError(t, st.PutHold(ctx, a, h))
-		hs, err := st.Holds(ctx, b)
-		require.NoError(t, err)
-		assert.Empty(t, hs)
-		require.ErrorIs(t, st.ReleaseHold(ctx, b, h.ID, T0), gdprkit.ErrNotFound)
-		n, err := st.ScrubAccount(ctx, b, T0)
-		require.NoError(t, err)
-		assert.Zero(t, n)
-		got, err := st.Request(ctx, a, r.ID)
-		require.NoError(t, err)
-		assert.Equal(t, erasure.StatusOpen, got.Status)
-		assert.Equal(t, gdprkit.SubjectID("ana"), got.Subject)
-		job, err := st.Job(ctx, a, j.ID)
-		require.NoError(t, err)
-		assert.Equal(t, erasure.JobWaiting, job.Status)
+		t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedErasure(t, f(t)) })
+		t.Run("accounts are isolated", func(t *testing.T) {
+			t.Parallel()
+			st, a, b := f(t), NewAccount(t), NewAccount(t)
+			r, j := erRequest(a, "ana", T0, true, false)
+			require.NoError(t, st.CreateRequest(ctx, a, r, j))
+			_, err := st.Request(ctx, b, r.ID)
+			require.ErrorIs(t, err, gdprkit.ErrNotFound)
+			_, err = st.Job(ctx, b, j.ID)
+			require.ErrorIs(t, err, gdprkit.ErrNotFound)
+			require.ErrorIs(t, st.VerifyRequest(ctx, b, r.ID, T0, erasure.Evidence{}), gdprkit.ErrNotFound)
+			require.Error(t, st.ExtendRequest(ctx, b, r.ID, T0, "x"))
+			require.Error(t, st.CloseRequest(ctx, b, r.ID, erasure.StatusRejected, T0))
+			rs, err := st.Requests(ctx, b, erasure.RequestFilter{})
+			require.NoError(t, err)
+			assert.Empty(t, rs)
+			h := erasure.Hold{ID: gdprkit.NewID(), SubjectPS: "ps_x", Ground: "g", CreatedBy: "admin", CreatedAt: T0}
+			require.NoError(t, st.PutHold(ctx, a, h))
+			hs, err := st.Holds(ctx, b)
+			require.NoError(t, err)
+			assert.Empty(t, hs)
+			require.ErrorIs(t, st.ReleaseHold(ctx, b, h.ID, T0), gdprkit.ErrNotFound)
+			n, err := st.ScrubAccount(ctx, b, T0)
+			require.NoError(t, err)
+			assert.Zero(t, n)
+			got, err := st.Request(ctx, a, r.ID)
+			require.NoError(t, err)
+			assert.Equal(t, erasure.StatusOpen, got.Status)
+			assert.Equal(t, gdprkit.SubjectID("ana"), got.Subject)
+			job, err := st.Job(ctx, a, j.ID)
+			require.NoError(t, err)
+			assert.Equal(t, erasure.JobWaiting, job.Status)
+		})
+		t.Run("marks stay in their account", func(t *testing.T) {
+			t.Parallel()
+			s := f(t)
+			a, b := NewAccount(t), NewAccount(t)
+			require.NoError(t, s.PutRestrictions(ctx, a, []erasure.Restriction{restriction("r1", "ps_ana", ""), restriction("r1", "ps_ana", "ps_m1")}))
+			got, err := s.RestrictedRecords(ctx, b, []gdprkit.Pseudonym{"ps_m1"})
+			require.NoError(t, err)
+			assert.Empty(t, got)
+			subj, err := s.SubjectRestrictions(ctx, b, "ps_ana")
+			require.NoError(t, err)
+			assert.Empty(t, subj)
+			_, err = s.LiftRestrictions(ctx, b, "r1", erasure.Lift{At: T0, By: "admin", Reason: "x"})
+			require.ErrorIs(t, err, gdprkit.ErrNotFound)
+			got, err = s.RestrictedRecords(ctx, a, []gdprkit.Pseudonym{"ps_m1"})
+			require.NoError(t, err)
+			assert.Equal(t, []gdprkit.Pseudonym{"ps_m1"}, got, "and another account cannot lift them")
+		})
+		isolationErasure(t, f)
 	})
 }

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/retention"
 )
@@ -20,8 +17,8 @@ import (
 // runRetention checks retention.Store. ClaimDue is global, and the factory
 // may share a database between tests, so the claim tests only judge the
 // accounts they created, at times no other test uses.
-func runRetention(t *testing.T, f Factory) {
-	t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedRetention(t, f(t).Retention()) })
+func runRetention(t *testing.T, f func(*testing.T) retention.Store) {
+	runRetentionSchedules(t, f)
 	ctx := context.Background()
 	at := T0.Add(123456789 * time.Microsecond) // not a whole second: checks precision
 
@@ -47,7 +44,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("record round-trips with microsecond times", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		want, tr := newRec(a, retention.StateTrial, at.Add(14*24*time.Hour))
 		want.LeaseOwner, want.LeaseUntil, want.NothingRemainsAt = "w1", at.Add(time.Hour), at.Add(2*time.Hour)
@@ -69,7 +66,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("zero times and empty queues stay zero", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		r := retention.Record{Account: a, State: retention.StateActive, Since: at, Version: 1, Created: at, Updated: at}
 		tr := retention.TransitionRecord{ID: gdprkit.NewID(), Account: a, Seq: 1, To: retention.StateActive,
@@ -89,7 +86,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("second create conflicts and changes nothing", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		first := create(t, st, a, time.Time{})
 		r, tr := newRec(a, retention.StateActive, time.Time{})
@@ -108,7 +105,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("save is a compare-and-set on the version", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		r := create(t, st, a, at)
 		next := r
@@ -147,7 +144,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("concurrent saves of one version: exactly one wins", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		r := create(t, st, a, at)
 		var wg sync.WaitGroup
@@ -184,7 +181,7 @@ func runRetention(t *testing.T, f Factory) {
 	t.Run("ClaimDue", func(t *testing.T) {
 		t.Parallel()
 		t.Run("concurrent ClaimDue never hands one account to two owners", func(t *testing.T) {
-			st := f(t).Retention()
+			st := f(t)
 			base := time.Date(1979, 1, 1, 0, 0, 0, 0, time.UTC) // only this test uses 1979
 			mine := map[gdprkit.AccountID]bool{}
 			for i := range 40 {
@@ -235,7 +232,7 @@ func runRetention(t *testing.T, f Factory) {
 		})
 
 		t.Run("ClaimDue respects its limit", func(t *testing.T) {
-			st := f(t).Retention()
+			st := f(t)
 			base := time.Date(1985, 1, 1, 0, 0, 0, 0, time.UTC) // only this test uses 1985
 			for range 3 {
 				create(t, st, NewAccount(t), base)
@@ -247,7 +244,7 @@ func runRetention(t *testing.T, f Factory) {
 		})
 
 		t.Run("ClaimDue leases due accounts earliest first, once", func(t *testing.T) {
-			st := f(t).Retention()
+			st := f(t)
 			base := time.Date(1991, 3, 4, 5, 6, 7, 0, time.UTC) // only this test uses 1991
 			var due []gdprkit.AccountID
 			mine := map[gdprkit.AccountID]bool{}
@@ -303,7 +300,7 @@ func runRetention(t *testing.T, f Factory) {
 		})
 
 		t.Run("a save prepared before a claim cannot erase the lease", func(t *testing.T) {
-			st := f(t).Retention()
+			st := f(t)
 			base := time.Date(1997, 6, 7, 8, 9, 10, 0, time.UTC) // only this test uses 1997
 			a := NewAccount(t)
 			r := create(t, st, a, base)
@@ -338,7 +335,6 @@ func runRetention(t *testing.T, f Factory) {
 				t.Fatalf("w2 claimed %v (%v) while w1's lease runs", ids, err)
 			}
 		})
-
 	})
 
 	newRule := func(a gdprkit.AccountID, r retention.Rule) retention.Rule {
@@ -351,7 +347,7 @@ func runRetention(t *testing.T, f Factory) {
 
 	t.Run("rules round-trip, update keeps counters, record runs and delete", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
+		st := f(t)
 		a := NewAccount(t)
 		r := newRule(a, retention.TrashedTickets(30))
 		r2 := newRule(a, retention.KeepAtLeast(retention.KindTicket, "closed", "closed_at", 120))
@@ -476,171 +472,73 @@ func runRetention(t *testing.T, f Factory) {
 		}
 	})
 
-	t.Run("schedule state: compare-and-set, claims and pause", func(t *testing.T) {
+	// TenantIsolation: nothing written under one account is visible to,
+	// changed by or deleted through another.
+	t.Run("TenantIsolation", func(t *testing.T) {
 		t.Parallel()
-		st := f(t).Retention()
-		base := time.Date(1983, 2, 3, 4, 5, 6, 0, time.UTC) // only this test claims schedules in 1983
-		a, b, paused := NewAccount(t), NewAccount(t), NewAccount(t)
-		if _, err := st.ScheduleState(ctx, a); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Fatalf("ScheduleState of a new account: %v", err)
-		}
-		sa := retention.ScheduleState{Account: a, TimeZone: "Europe/Berlin", NextRun: base, LastClock: base.Add(-time.Hour), Version: 1}
-		if err := st.SaveScheduleState(ctx, a, 0, sa); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.SaveScheduleState(ctx, a, 0, sa); !errors.Is(err, gdprkit.ErrConflict) {
-			t.Fatalf("second create: %v, want ErrConflict", err)
-		}
-		if got, err := st.ScheduleState(ctx, a); err != nil || !reflect.DeepEqual(got, sa) {
-			t.Fatalf("ScheduleState = %+v, %v, want %+v", got, err, sa)
-		}
-		for _, x := range []retention.ScheduleState{{Account: b, NextRun: base.Add(time.Minute), Version: 1}, {Account: paused, NextRun: base, Paused: true, Version: 1}} {
-			if err := st.SaveScheduleState(ctx, x.Account, 0, x); err != nil {
+		t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedRetention(t, f(t)) })
+		t.Run("another account reads, changes and deletes nothing of this one", func(t *testing.T) {
+			t.Parallel()
+			st := f(t)
+			a, b := NewAccount(t), NewAccount(t)
+			ra := create(t, st, a, at)
+			rule := newRule(a, retention.HeldSpam(14))
+			if err := st.CreateRule(ctx, a, rule); err != nil {
 				t.Fatal(err)
 			}
-		}
-		mine := map[gdprkit.AccountID]bool{a: true, b: true, paused: true}
-		claim := func(owner string, now time.Time) []gdprkit.AccountID {
-			t.Helper()
-			ids, err := st.ClaimSchedulesDue(ctx, now, 100, owner, time.Minute)
-			if err != nil {
+			if _, err := st.Record(ctx, b); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b reads a's record: %v", err)
+			}
+			if trs, _ := st.Transitions(ctx, b); len(trs) != 0 {
+				t.Errorf("b sees a's transitions")
+			}
+			if rules, _ := st.Rules(ctx, b); len(rules) != 0 {
+				t.Errorf("b sees a's rules")
+			}
+			if _, err := st.Rule(ctx, b, rule.ID); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b reads a's rule: %v", err)
+			}
+			if err := st.DeleteRule(ctx, b, rule.ID); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b deletes a's rule: %v", err)
+			}
+			if err := st.FinishRuleRun(ctx, b, rule.ID, retention.RuleRunOutcome{RuleVersion: 1, At: at, Removed: 9}); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b records a run of a's rule: %v", err)
+			}
+			batch := retention.Batch{ID: gdprkit.NewID(), Account: a, Run: "r", Rule: rule.ID, RuleVersion: 1, Target: rule.Target, Cutoff: at, Started: at, IDs: []string{"x"}, State: retention.BatchPending}
+			if err := st.BeginBatch(ctx, a, batch); err != nil {
 				t.Fatal(err)
 			}
-			var out []gdprkit.AccountID
-			for _, id := range ids {
-				if mine[id] {
-					out = append(out, id)
-				}
+			if open, _ := st.OpenBatches(ctx, b); len(open) != 0 {
+				t.Errorf("b sees a's batches")
 			}
-			return out
-		}
-		if got := claim("w1", base.Add(time.Minute)); !slices.Equal(got, []gdprkit.AccountID{a, b}) {
-			t.Fatalf("claimed %v, want %s then %s (the paused account never)", got, a, b)
-		}
-		got, _ := st.ScheduleState(ctx, a)
-		if got.LeaseOwner != "w1" || got.Fence != 1 || got.Version != 2 || !got.LeaseUntil.Equal(base.Add(2*time.Minute)) {
-			t.Fatalf("claimed state %+v", got)
-		}
-		if got := claim("w2", base.Add(90*time.Second)); len(got) != 0 {
-			t.Fatalf("leased schedules claimed again: %v", got)
-		}
-		stale := sa // written from the state before the claim
-		stale.Version = 2
-		if err := st.SaveScheduleState(ctx, a, 1, stale); !errors.Is(err, gdprkit.ErrConflict) {
-			t.Fatalf("save from before the claim: %v, want ErrConflict", err)
-		}
-		if got := claim("w2", base.Add(2*time.Minute)); len(got) != 2 {
-			t.Fatalf("expired leases not claimable: %v", got)
-		}
-		if got, _ := st.ScheduleState(ctx, a); got.Fence != 2 || got.LeaseOwner != "w2" {
-			t.Fatalf("second claim: %+v, want fence 2 and w2", got)
-		}
-		if _, err := st.ClaimSchedulesDue(ctx, base, 0, "w", time.Minute); !errors.Is(err, gdprkit.ErrInvalid) {
-			t.Fatalf("limit 0: %v", err)
-		}
-		// The global pause switch (shared by every test of this store, so
-		// set and reset here only).
-		p, err := st.SchedulesPaused(ctx)
-		if err != nil || p.Paused {
-			t.Fatalf("initial pause: %+v %v", p, err)
-		}
-		if err := st.SetSchedulesPaused(ctx, retention.Pause{Paused: true, At: base, By: "ops-1"}); err != nil {
-			t.Fatal(err)
-		}
-		if p, _ := st.SchedulesPaused(ctx); !p.Paused || p.By != "ops-1" || !p.At.Equal(base) {
-			t.Fatalf("pause = %+v", p)
-		}
-		if err := st.SetSchedulesPaused(ctx, retention.Pause{At: base, By: "ops-1"}); err != nil {
-			t.Fatal(err)
-		}
-		if p, _ := st.SchedulesPaused(ctx); p.Paused {
-			t.Fatalf("pause not lifted")
-		}
-	})
-
-	t.Run("schedule state is deleted per account, idempotently", func(t *testing.T) {
-		t.Parallel()
-		st, a, b := f(t).Retention(), NewAccount(t), NewAccount(t)
-		// A claim takes every state due by its time, other tests' too, so
-		// this one claims before any other test's states are due.
-		base := time.Date(1971, 5, 6, 7, 8, 9, 0, time.UTC) // only this test uses 1971
-		for _, x := range []gdprkit.AccountID{a, b} {
-			require.NoError(t, st.SaveScheduleState(ctx, x, 0, retention.ScheduleState{Account: x, TimeZone: "Europe/Berlin", NextRun: base, Version: 1}))
-		}
-		require.NoError(t, st.DeleteScheduleState(ctx, a))
-		require.NoError(t, st.DeleteScheduleState(ctx, a), "deleting again is not an error")
-		_, err := st.ScheduleState(ctx, a)
-		require.ErrorIs(t, err, gdprkit.ErrNotFound)
-		got, err := st.ScheduleState(ctx, b)
-		require.NoError(t, err)
-		assert.Equal(t, "Europe/Berlin", got.TimeZone, "the other account keeps its state")
-		claimed, err := st.ClaimSchedulesDue(ctx, base.Add(time.Hour), 10, "w1", time.Minute)
-		require.NoError(t, err)
-		assert.NotContains(t, claimed, a, "a deleted state is never claimed")
-		require.NoError(t, st.SaveScheduleState(ctx, a, 0, retention.ScheduleState{Account: a, Version: 1}), "and can be created afresh")
-	})
-
-	t.Run("tenant isolation", func(t *testing.T) {
-		t.Parallel()
-		st := f(t).Retention()
-		a, b := NewAccount(t), NewAccount(t)
-		ra := create(t, st, a, at)
-		rule := newRule(a, retention.HeldSpam(14))
-		if err := st.CreateRule(ctx, a, rule); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.Record(ctx, b); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b reads a's record: %v", err)
-		}
-		if trs, _ := st.Transitions(ctx, b); len(trs) != 0 {
-			t.Errorf("b sees a's transitions")
-		}
-		if rules, _ := st.Rules(ctx, b); len(rules) != 0 {
-			t.Errorf("b sees a's rules")
-		}
-		if _, err := st.Rule(ctx, b, rule.ID); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b reads a's rule: %v", err)
-		}
-		if err := st.DeleteRule(ctx, b, rule.ID); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b deletes a's rule: %v", err)
-		}
-		if err := st.FinishRuleRun(ctx, b, rule.ID, retention.RuleRunOutcome{RuleVersion: 1, At: at, Removed: 9}); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b records a run of a's rule: %v", err)
-		}
-		batch := retention.Batch{ID: gdprkit.NewID(), Account: a, Run: "r", Rule: rule.ID, RuleVersion: 1, Target: rule.Target, Cutoff: at, Started: at, IDs: []string{"x"}, State: retention.BatchPending}
-		if err := st.BeginBatch(ctx, a, batch); err != nil {
-			t.Fatal(err)
-		}
-		if open, _ := st.OpenBatches(ctx, b); len(open) != 0 {
-			t.Errorf("b sees a's batches")
-		}
-		if err := st.CommitBatch(ctx, b, batch.ID, retention.BatchOutcome{Removed: []string{"x"}, Committed: at, Expires: at}); !errors.Is(err, gdprkit.ErrNotFound) {
-			t.Errorf("b commits a's batch: %v", err)
-		}
-		if err := st.UpdateRule(ctx, b, 1, rule); err == nil {
-			t.Errorf("b updated a's rule")
-		}
-		hijack := ra
-		hijack.Version, hijack.State = 2, retention.StatePurged
-		if err := st.SaveRecord(ctx, b, 1, hijack, nil); err == nil {
-			t.Errorf("b saved a's record")
-		}
-		rb := ra
-		rb.Account = b
-		trB := retention.TransitionRecord{ID: gdprkit.NewID(), Account: a, Seq: 1, To: retention.StateTrial, Cause: retention.Cause{Kind: retention.CauseEvent, Name: "start_trial"}, At: at, Recorded: at}
-		if err := st.CreateRecord(ctx, b, rb, trB); !errors.Is(err, gdprkit.ErrInvalid) {
-			t.Errorf("b's record with a's transition: %v, want ErrInvalid", err)
-		}
-		stolen := rule
-		stolen.Name = "stolen"
-		if err := st.CreateRule(ctx, b, stolen); err == nil {
-			t.Errorf("b wrote a rule carrying a's account")
-		}
-		if got, _ := st.Record(ctx, a); !reflect.DeepEqual(got, ra) {
-			t.Errorf("a's record changed: %+v", got)
-		}
-		if got, _ := st.Rule(ctx, a, rule.ID); got.Name != rule.Name || got.TotalRemoved != 0 {
-			t.Errorf("a's rule changed: %+v", got)
-		}
+			if err := st.CommitBatch(ctx, b, batch.ID, retention.BatchOutcome{Removed: []string{"x"}, Committed: at, Expires: at}); !errors.Is(err, gdprkit.ErrNotFound) {
+				t.Errorf("b commits a's batch: %v", err)
+			}
+			if err := st.UpdateRule(ctx, b, 1, rule); err == nil {
+				t.Errorf("b updated a's rule")
+			}
+			hijack := ra
+			hijack.Version, hijack.State = 2, retention.StatePurged
+			if err := st.SaveRecord(ctx, b, 1, hijack, nil); err == nil {
+				t.Errorf("b saved a's record")
+			}
+			rb := ra
+			rb.Account = b
+			trB := retention.TransitionRecord{ID: gdprkit.NewID(), Account: a, Seq: 1, To: retention.StateTrial, Cause: retention.Cause{Kind: retention.CauseEvent, Name: "start_trial"}, At: at, Recorded: at}
+			if err := st.CreateRecord(ctx, b, rb, trB); !errors.Is(err, gdprkit.ErrInvalid) {
+				t.Errorf("b's record with a's transition: %v, want ErrInvalid", err)
+			}
+			stolen := rule
+			stolen.Name = "stolen"
+			if err := st.CreateRule(ctx, b, stolen); err == nil {
+				t.Errorf("b wrote a rule carrying a's account")
+			}
+			if got, _ := st.Record(ctx, a); !reflect.DeepEqual(got, ra) {
+				t.Errorf("a's record changed: %+v", got)
+			}
+			if got, _ := st.Rule(ctx, a, rule.ID); got.Name != rule.Name || got.TotalRemoved != 0 {
+				t.Errorf("a's rule changed: %+v", got)
+			}
+		})
 	})
 }

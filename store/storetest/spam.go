@@ -24,8 +24,7 @@ func spamTokens(snap spam.Snapshot) map[uint64]spam.TokenCount {
 	return m
 }
 
-func runSpam(t *testing.T, f Factory) {
-	t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedSpam(t, f(t).Spam()) })
+func runSpam(t *testing.T, f func(*testing.T) spam.Store) {
 	ctx := context.Background()
 	const (
 		h1 = uint64(1)
@@ -55,7 +54,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("account never trained has an empty model and no lessons", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		snap, err := st.LoadModel(ctx, a)
 		require.NoError(t, err)
 		assert.Zero(t, snap.Ham)
@@ -68,7 +67,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("learned counts, tokens and lessons read back with all 64 bits", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		require.NoError(t, st.Learn(ctx, a, train(k1, spam.Spam, 100, h1, h2, h3)))
 		require.NoError(t, st.Learn(ctx, a, train(k2, spam.Ham, 105, h2)))
 		snap, err := st.LoadModel(ctx, a)
@@ -93,7 +92,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("a token's day is the latest it was trained on", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		require.NoError(t, st.Learn(ctx, a, train(k1, spam.Spam, 200, h1)))
 		require.NoError(t, st.Learn(ctx, a, train(k2, spam.Spam, 150, h1)))
 		snap, err := st.LoadModel(ctx, a)
@@ -103,7 +102,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("a lesson that changed since it was read is a conflict and nothing is applied", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		require.NoError(t, st.Learn(ctx, a, train(k1, spam.Spam, 100, h1)))
 		// Claims k1 had no lesson, but it is spam now; k2 is fine.
 		b := train(k2, spam.Ham, 100, h2)
@@ -123,7 +122,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("a correction moves counts and replaces the lesson", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		require.NoError(t, st.Learn(ctx, a, train(k1, spam.Spam, 100, h1, h2)))
 		require.NoError(t, st.Learn(ctx, a, train(k2, spam.Ham, 100, h2)))
 		fix := spam.Batch{Ham: 1, Spam: -1,
@@ -144,7 +143,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("counts never go below zero and empty tokens are removed", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		require.NoError(t, st.Learn(ctx, a, train(k1, spam.Spam, 100, h1, h2)))
 		forget := spam.Batch{Ham: -3, Spam: -1,
 			Tokens:  []spam.TokenCount{{Hash: h1, Spam: -1}, {Hash: h2, Ham: -2, Spam: -1}, {Hash: h3, Ham: -1}},
@@ -162,7 +161,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("a malformed batch is rejected and changes nothing", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		dup := train(k1, spam.Spam, 100, h1)
 		dup.Tokens = append(dup.Tokens, spam.TokenCount{Hash: h1, Spam: 1})
 		require.ErrorIs(t, st.Learn(ctx, a, dup), gdprkit.ErrInvalid)
@@ -176,7 +175,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("a batch larger than one statement round-trips", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		var lessons []spam.LessonChange
 		var toks []spam.TokenCount
 		for i := range 2500 {
@@ -209,7 +208,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("lessons before a day are deleted, later ones kept", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		require.NoError(t, st.Learn(ctx, a, train(k1, spam.Spam, 100, h1)))
 		require.NoError(t, st.Learn(ctx, a, train(k2, spam.Ham, 200, h2)))
 		n, err := st.DeleteLessons(ctx, a, 150)
@@ -222,7 +221,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("concurrent batches claiming the same new lesson: one wins, one conflicts", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i := range 2 {
@@ -251,7 +250,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("reset removes the account's model and lessons", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		require.NoError(t, st.Learn(ctx, a, train(k1, spam.Spam, 100, h1)))
 		require.NoError(t, st.Reset(ctx, a))
 		snap, err := st.LoadModel(ctx, a)
@@ -266,7 +265,7 @@ func runSpam(t *testing.T, f Factory) {
 
 	t.Run("a filter over the store scores the same after another process reloads", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).Spam(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		cfg := spam.Config{Store: st, Key: []byte("storetest spam key, 16+ bytes"), Clock: fakeclock.New(T0)}
 		one, err := spam.New(cfg)
 		require.NoError(t, err)
@@ -300,32 +299,37 @@ func runSpam(t *testing.T, f Factory) {
 		}
 	})
 
-	t.Run("one account's model is invisible to and unchangeable by another", func(t *testing.T) {
+	// TenantIsolation: nothing written under one account is visible to,
+	// changed by or deleted through another.
+	t.Run("TenantIsolation", func(t *testing.T) {
 		t.Parallel()
-		s := f(t)
-		st, a, b := s.Spam(), NewAccount(t), NewAccount(t)
-		require.NoError(t, st.Learn(ctx, a, train(k1, spam.Spam, 100, h1, h2)))
-		// b uses the same lesson key and hashes: no conflict, separate counts.
-		require.NoError(t, st.Learn(ctx, b, train(k1, spam.Ham, 100, h1)))
-		snapB, err := st.LoadModel(ctx, b)
-		require.NoError(t, err)
-		assert.Zero(t, snapB.Spam)
-		assert.Len(t, snapB.Tokens, 1)
-		n, err := st.DeleteTokens(ctx, b, []uint64{h2})
-		require.NoError(t, err)
-		assert.Zero(t, n)
-		n, err = st.DeleteLessons(ctx, b, 1000)
-		require.NoError(t, err)
-		assert.Equal(t, 1, n)
-		require.NoError(t, st.Reset(ctx, b))
+		t.Run("padded IDs name other records, never these (#15)", func(t *testing.T) { t.Parallel(); paddedSpam(t, f(t)) })
+		t.Run("one account's model is invisible to and unchangeable by another", func(t *testing.T) {
+			t.Parallel()
+			st, a, b := f(t), NewAccount(t), NewAccount(t)
+			require.NoError(t, st.Learn(ctx, a, train(k1, spam.Spam, 100, h1, h2)))
+			// b uses the same lesson key and hashes: no conflict, separate counts.
+			require.NoError(t, st.Learn(ctx, b, train(k1, spam.Ham, 100, h1)))
+			snapB, err := st.LoadModel(ctx, b)
+			require.NoError(t, err)
+			assert.Zero(t, snapB.Spam)
+			assert.Len(t, snapB.Tokens, 1)
+			n, err := st.DeleteTokens(ctx, b, []uint64{h2})
+			require.NoError(t, err)
+			assert.Zero(t, n)
+			n, err = st.DeleteLessons(ctx, b, 1000)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+			require.NoError(t, st.Reset(ctx, b))
 
-		snapA, err := st.LoadModel(ctx, a)
-		require.NoError(t, err)
-		assert.EqualValues(t, 1, snapA.Spam)
-		assert.Zero(t, snapA.Ham)
-		assert.Len(t, snapA.Tokens, 2)
-		ls, err := st.Lessons(ctx, a, []uint64{k1})
-		require.NoError(t, err)
-		assert.Equal(t, []spam.Lesson{{Key: k1, Class: spam.Spam, Day: 100}}, ls)
+			snapA, err := st.LoadModel(ctx, a)
+			require.NoError(t, err)
+			assert.EqualValues(t, 1, snapA.Spam)
+			assert.Zero(t, snapA.Ham)
+			assert.Len(t, snapA.Tokens, 2)
+			ls, err := st.Lessons(ctx, a, []uint64{k1})
+			require.NoError(t, err)
+			assert.Equal(t, []spam.Lesson{{Key: k1, Class: spam.Spam, Day: 100}}, ls)
+		})
 	})
 }

@@ -19,7 +19,7 @@ import (
 
 // runStaffAccess checks staffaccess.Store, and that Access and Revoke
 // through it never let an access in after a revocation returned.
-func runStaffAccess(t *testing.T, f Factory) {
+func runStaffAccess(t *testing.T, f func(*testing.T) staffaccess.Store) {
 	ctx := context.Background()
 	at := T0.Add(123456789 * time.Microsecond)
 	sealer := func(h staffaccess.Head, e *staffaccess.Entry) error {
@@ -45,7 +45,7 @@ func runStaffAccess(t *testing.T, f Factory) {
 
 	t.Run("grants and entries read back exactly", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).StaffAccess(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		g1 := grant(a, "vendor:eva", at)
 		g2 := grant(a, "vendor:max", at.Add(time.Second))
 		es := put(t, st, a, g1, entry(g1, staffaccess.EntryRequested))
@@ -82,7 +82,7 @@ func runStaffAccess(t *testing.T, f Factory) {
 
 	t.Run("a failing step stores nothing", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).StaffAccess(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		g := grant(a, "vendor:eva", at)
 		put(t, st, a, g, entry(g, staffaccess.EntryRequested))
 		boom := errors.New("boom")
@@ -102,41 +102,88 @@ func runStaffAccess(t *testing.T, f Factory) {
 		assert.EqualValues(t, 1, h.Seq)
 	})
 
-	t.Run("accounts are isolated", func(t *testing.T) {
+	// TenantIsolation: nothing written under one account is visible to,
+	// changed by or deleted through another.
+	t.Run("TenantIsolation", func(t *testing.T) {
 		t.Parallel()
-		st, a, x := f(t).StaffAccess(), NewAccount(t), NewAccount(t)
-		g := grant(a, "vendor:eva", at)
-		put(t, st, a, g, entry(g, staffaccess.EntryRequested))
-		_, err := st.Grant(ctx, x, g.ID)
-		require.ErrorIs(t, err, gdprkit.ErrNotFound)
-		gs, _ := st.Grants(ctx, x, "")
-		assert.Empty(t, gs)
-		tr, _ := st.Trail(ctx, x, 0, 10)
-		assert.Empty(t, tr)
-		_, err = st.Mutate(ctx, x, g.ID, func(_ staffaccess.Grant, found bool) (staffaccess.Write, error) {
-			assert.False(t, found, "another account's grant is not found")
-			return staffaccess.Write{}, nil
-		}, sealer)
-		require.NoError(t, err)
-		n, err := st.DeleteAccount(ctx, x)
-		require.NoError(t, err)
-		assert.Zero(t, n)
-		n, err = st.DeleteAccount(ctx, a)
-		require.NoError(t, err)
-		assert.Equal(t, 1, n)
-		gs, _ = st.Grants(ctx, a, "")
-		assert.Empty(t, gs)
-		tr, _ = st.Trail(ctx, a, 0, 10)
-		assert.Empty(t, tr)
-		h, _ := st.Head(ctx, a)
-		assert.Zero(t, h.Seq)
-		_, err = st.Grants(ctx, a+" ", "")
-		require.ErrorIs(t, err, gdprkit.ErrInvalid, "a padded account is refused")
+		t.Run("accounts are isolated", func(t *testing.T) {
+			t.Parallel()
+			st, a, x := f(t), NewAccount(t), NewAccount(t)
+			g := grant(a, "vendor:eva", at)
+			put(t, st, a, g, entry(g, staffaccess.EntryRequested))
+			_, err := st.Grant(ctx, x, g.ID)
+			require.ErrorIs(t, err, gdprkit.ErrNotFound)
+			gs, _ := st.Grants(ctx, x, "")
+			assert.Empty(t, gs)
+			tr, _ := st.Trail(ctx, x, 0, 10)
+			assert.Empty(t, tr)
+			_, err = st.Mutate(ctx, x, g.ID, func(_ staffaccess.Grant, found bool) (staffaccess.Write, error) {
+				assert.False(t, found, "another account's grant is not found")
+				return staffaccess.Write{}, nil
+			}, sealer)
+			require.NoError(t, err)
+			n, err := st.DeleteAccount(ctx, x)
+			require.NoError(t, err)
+			assert.Zero(t, n)
+			n, err = st.DeleteAccount(ctx, a)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+			gs, _ = st.Grants(ctx, a, "")
+			assert.Empty(t, gs)
+			tr, _ = st.Trail(ctx, a, 0, 10)
+			assert.Empty(t, tr)
+			h, _ := st.Head(ctx, a)
+			assert.Zero(t, h.Seq)
+			_, err = st.Grants(ctx, a+" ", "")
+			require.ErrorIs(t, err, gdprkit.ErrInvalid, "a padded account is refused")
+		})
+		t.Run("padded account IDs name other accounts, never this one (#15)", func(t *testing.T) {
+			t.Parallel()
+			st, a := f(t), NewAccount(t)
+			g := grant(a, "vendor:eva", at)
+			es := put(t, st, a, g, entry(g, staffaccess.EntryRequested))
+			isolatePaddedAccount(t, a, map[string]paddedOp{
+				"Grant": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					_, err := st.Grant(ctx, pa, g.ID)
+					return err == nil, err
+				},
+				"Grants": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					gs, err := st.Grants(ctx, pa, "")
+					return len(gs) > 0, err
+				},
+				"Trail": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					tr, err := st.Trail(ctx, pa, 0, 10)
+					return len(tr) > 0, err
+				},
+				"Head": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					h, err := st.Head(ctx, pa)
+					return h.Seq > 0, err
+				},
+				"Mutate": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					leaked := false
+					_, err := st.Mutate(ctx, pa, g.ID, func(_ staffaccess.Grant, found bool) (staffaccess.Write, error) {
+						leaked = found
+						return staffaccess.Write{}, nil
+					}, sealer)
+					return leaked, err
+				},
+				"DeleteAccount": func(ctx context.Context, pa gdprkit.AccountID) (bool, error) {
+					n, err := st.DeleteAccount(ctx, pa)
+					return n > 0, err
+				},
+			})
+			got, err := st.Grant(ctx, a, g.ID)
+			require.NoError(t, err)
+			assert.Equal(t, g, got)
+			tr, err := st.Trail(ctx, a, 0, 10)
+			require.NoError(t, err)
+			assert.Equal(t, es, tr)
+		})
 	})
 
 	t.Run("no access gets through after Revoke returned", func(t *testing.T) {
 		t.Parallel()
-		st, a := f(t).StaffAccess(), NewAccount(t)
+		st, a := f(t), NewAccount(t)
 		svc, err := staffaccess.New(staffaccess.Config{Store: st})
 		require.NoError(t, err)
 		owner := staffaccess.Actor{ID: "owner", Role: gdprkit.RoleOwner}

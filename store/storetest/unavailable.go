@@ -12,91 +12,111 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/authn"
+	"github.com/gdprkit/gdprkit/breach"
 	"github.com/gdprkit/gdprkit/consent"
 	"github.com/gdprkit/gdprkit/erasure"
 	"github.com/gdprkit/gdprkit/ipfilter"
 	"github.com/gdprkit/gdprkit/retention"
 	"github.com/gdprkit/gdprkit/spam"
-	"github.com/gdprkit/gdprkit/store"
+	"github.com/gdprkit/gdprkit/staffaccess"
 )
 
-// runUnavailable checks the promise every store makes to its callers (#25):
-// when the request's context has ended, a call changes nothing and fails
-// with an error wrapping gdprkit.ErrUnavailable — never "not found",
-// "invalid" or a conflict that the caller would act on.
-func runUnavailable(t *testing.T, f Factory) {
+// runUnavailable checks, for one domain's store S, the promise every store
+// makes to its callers (#25): when the request's context has ended, a call
+// changes nothing and fails with an error wrapping gdprkit.ErrUnavailable —
+// never "not found", "invalid" or a conflict that the caller would act on.
+// domain names the store in messages and in validInput's keys; changes,
+// when not nil, makes one write with the ended context and checks with the
+// live one that nothing changed.
+func runUnavailable[S any](t *testing.T, domain string, f func(*testing.T) S, changes func(t *testing.T, st S, ended, live context.Context, a gdprkit.AccountID)) {
 	t.Run("every method fails with ErrUnavailable once the context ended", func(t *testing.T) {
 		t.Parallel()
 		st := f(t)
 		acct := NewAccount(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		accessors := reflect.TypeFor[store.Store]()
+		dt := reflect.TypeFor[S]() // the domain's store interface
 		sv := reflect.ValueOf(st)
-		for i := 0; i < accessors.NumMethod(); i++ {
-			acc := accessors.Method(i)
-			domain := sv.MethodByName(acc.Name).Call(nil)[0]
-			dt := acc.Type.Out(0) // the domain's store interface
-			for j := 0; j < dt.NumMethod(); j++ {
-				m := dt.Method(j)
-				name := acc.Name + "." + m.Name
-				in := make([]reflect.Value, m.Type.NumIn())
-				for k := range in {
-					in[k] = sample(m.Type.In(k), ctx, acct, 0)
-				}
-				if fix := validInput[name]; fix != nil {
-					fix(in)
-				}
-				out := domain.Elem().MethodByName(m.Name).Call(in)
-				err, _ := out[len(out)-1].Interface().(error)
-				if assert.Error(t, err, name) {
-					assert.ErrorIs(t, err, gdprkit.ErrUnavailable, "%s: %v", name, err)
-					assert.True(t, errors.Is(err, context.Canceled), "%s: the cause stays visible: %v", name, err)
-				}
+		for j := 0; j < dt.NumMethod(); j++ {
+			m := dt.Method(j)
+			name := domain + "." + m.Name
+			in := make([]reflect.Value, m.Type.NumIn())
+			for k := range in {
+				in[k] = sample(m.Type.In(k), ctx, acct, 0)
+			}
+			if fix := validInput[name]; fix != nil {
+				fix(in)
+			}
+			out := sv.MethodByName(m.Name).Call(in)
+			err, _ := out[len(out)-1].Interface().(error)
+			if assert.Error(t, err, name) {
+				assert.ErrorIs(t, err, gdprkit.ErrUnavailable, "%s: %v", name, err)
+				assert.True(t, errors.Is(err, context.Canceled), "%s: the cause stays visible: %v", name, err)
 			}
 		}
 	})
 
+	if changes == nil {
+		return
+	}
 	t.Run("a write with an ended context changes nothing", func(t *testing.T) {
 		t.Parallel()
-		st := f(t)
-		a := NewAccount(t)
 		live := context.Background()
 		ended, cancel := context.WithCancel(live)
 		cancel()
-		unavailable := func(err error) { t.Helper(); require.ErrorIs(t, err, gdprkit.ErrUnavailable) }
-
-		unavailable(st.Consent().CreatePurpose(ended, a, consent.Purpose{Key: "chat", Name: "Chat", CreatedAt: T0}))
-		ps, err := st.Consent().Purposes(live, a)
-		require.NoError(t, err)
-		assert.Empty(t, ps, "consent")
-
-		unavailable(st.Authn().CreateUser(ended, a, authn.User{ID: "u1", Username: "ana", PasswordHash: "x", CreatedAt: T0, PasswordChangedAt: T0}))
-		_, err = st.Authn().User(live, a, "u1")
-		assert.ErrorIs(t, err, gdprkit.ErrNotFound, "authn")
-
-		_, err = st.IPFilter().ReplaceRules(ended, a, ipfilter.SurfaceRules{Surface: gdprkit.SurfaceAPI}, 0)
-		unavailable(err)
-		v, err := st.IPFilter().Version(live, a)
-		require.NoError(t, err)
-		assert.Zero(t, v, "ipfilter")
-
-		unavailable(st.Spam().Learn(ended, a, spam.Batch{Ham: 1, Tokens: []spam.TokenCount{{Hash: 7, Ham: 1}}}))
-		snap, err := st.Spam().LoadModel(live, a)
-		require.NoError(t, err)
-		assert.Zero(t, snap.Ham, "spam")
-		assert.Empty(t, snap.Tokens, "spam")
-
-		unavailable(st.Retention().CreateRule(ended, a, retention.Rule{ID: "r1", Account: a, Name: "trash", Created: T0}))
-		rules, err := st.Retention().Rules(live, a)
-		require.NoError(t, err)
-		assert.Empty(t, rules, "retention")
-
-		unavailable(st.Erasure().PutHold(ended, a, erasure.Hold{ID: "h1", Kind: "ticket", RecordID: "t1", Ground: "Art. 17(3)(e)", CreatedBy: "admin", CreatedAt: T0}))
-		holds, err := st.Erasure().Holds(live, a)
-		require.NoError(t, err)
-		assert.Empty(t, holds, "erasure")
+		changes(t, f(t), ended, live, NewAccount(t))
 	})
+}
+
+// unavailable fails the test unless err wraps gdprkit.ErrUnavailable.
+func unavailable(t *testing.T, err error) {
+	t.Helper()
+	require.ErrorIs(t, err, gdprkit.ErrUnavailable)
+}
+
+// The per-domain writes with an ended context for runUnavailable.
+
+func endedConsent(t *testing.T, st consent.Store, ended, live context.Context, a gdprkit.AccountID) {
+	unavailable(t, st.CreatePurpose(ended, a, consent.Purpose{Key: "chat", Name: "Chat", CreatedAt: T0}))
+	ps, err := st.Purposes(live, a)
+	require.NoError(t, err)
+	assert.Empty(t, ps)
+}
+
+func endedAuthn(t *testing.T, st authn.Store, ended, live context.Context, a gdprkit.AccountID) {
+	unavailable(t, st.CreateUser(ended, a, authn.User{ID: "u1", Username: "ana", PasswordHash: "x", CreatedAt: T0, PasswordChangedAt: T0}))
+	_, err := st.User(live, a, "u1")
+	assert.ErrorIs(t, err, gdprkit.ErrNotFound)
+}
+
+func endedIPFilter(t *testing.T, st ipfilter.Store, ended, live context.Context, a gdprkit.AccountID) {
+	_, err := st.ReplaceRules(ended, a, ipfilter.SurfaceRules{Surface: gdprkit.SurfaceAPI}, 0)
+	unavailable(t, err)
+	v, err := st.Version(live, a)
+	require.NoError(t, err)
+	assert.Zero(t, v)
+}
+
+func endedSpam(t *testing.T, st spam.Store, ended, live context.Context, a gdprkit.AccountID) {
+	unavailable(t, st.Learn(ended, a, spam.Batch{Ham: 1, Tokens: []spam.TokenCount{{Hash: 7, Ham: 1}}}))
+	snap, err := st.LoadModel(live, a)
+	require.NoError(t, err)
+	assert.Zero(t, snap.Ham)
+	assert.Empty(t, snap.Tokens)
+}
+
+func endedRetention(t *testing.T, st retention.Store, ended, live context.Context, a gdprkit.AccountID) {
+	unavailable(t, st.CreateRule(ended, a, retention.Rule{ID: "r1", Account: a, Name: "trash", Created: T0}))
+	rules, err := st.Rules(live, a)
+	require.NoError(t, err)
+	assert.Empty(t, rules)
+}
+
+func endedErasure(t *testing.T, st erasure.Store, ended, live context.Context, a gdprkit.AccountID) {
+	unavailable(t, st.PutHold(ended, a, erasure.Hold{ID: "h1", Kind: "ticket", RecordID: "t1", Ground: "Art. 17(3)(e)", CreatedBy: "admin", CreatedAt: T0}))
+	holds, err := st.Holds(live, a)
+	require.NoError(t, err)
+	assert.Empty(t, holds)
 }
 
 // validInput adjusts sampled arguments that would otherwise be refused as
@@ -169,4 +189,30 @@ func sample(t reflect.Type, ctx context.Context, acct gdprkit.AccountID, depth i
 		}))
 	}
 	return v
+}
+func endedBreach(t *testing.T, st breach.Store, ended, live context.Context, a gdprkit.AccountID) {
+	b := breach.Breach{ID: "b1", Account: a, State: breach.StateOpen, Version: 1, RecordedAt: T0, UpdatedAt: T0}
+	_, err := st.Mutate(ended, a, b.ID, func(breach.Breach, bool) (breach.Write, error) { return breach.Write{Breach: &b}, nil },
+		func(h breach.Head, e *breach.Entry) error {
+			e.Seq, e.PrevHash, e.Hash = h.Seq+1, h.Hash, "h"
+			return nil
+		})
+	unavailable(t, err)
+	bs, err := st.Breaches(live, a)
+	require.NoError(t, err)
+	assert.Empty(t, bs)
+}
+
+func endedStaffAccess(t *testing.T, st staffaccess.Store, ended, live context.Context, a gdprkit.AccountID) {
+	g := staffaccess.Grant{ID: "g1", Account: a, Staff: "vendor:eva", Purpose: "p", Until: T0.Add(time.Hour), RequestedBy: "vendor:lead",
+		RequestedAt: T0, Status: staffaccess.StatusRequested, Version: 1}
+	_, err := st.Mutate(ended, a, g.ID, func(staffaccess.Grant, bool) (staffaccess.Write, error) { return staffaccess.Write{Grant: &g}, nil },
+		func(h staffaccess.Head, e *staffaccess.Entry) error {
+			e.Seq, e.PrevHash, e.Hash = h.Seq+1, h.Hash, "h"
+			return nil
+		})
+	unavailable(t, err)
+	gs, err := st.Grants(live, a, "")
+	require.NoError(t, err)
+	assert.Empty(t, gs)
 }
