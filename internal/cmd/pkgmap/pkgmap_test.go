@@ -100,6 +100,13 @@ func TestDependenciesRunOneWay(t *testing.T) {
 				}
 			}
 		}
+		if slices.Contains(kit, name) && name != "processing" || name == "erasure" || name == "sqldb" {
+			for _, i := range own {
+				if i != "." && i != "internal/chain" {
+					t.Errorf("domain package %s imports %s: domain packages import only the root package (and internal/chain); the host connects them through small interfaces", name, i)
+				}
+			}
+		}
 		if name == "erasure" {
 			for _, i := range own {
 				if slices.Contains(kit, i) {
