@@ -60,7 +60,8 @@ func New(s Store, cfg Config) (*Service, error) {
 //	svc.WithStore(sqlStore.WithTx(tx).Consent())
 //
 // The returned Service is as safe for concurrent use as st is; one over a
-// transaction-bound store serves one goroutine at a time.
+// transaction-bound store serves one goroutine at a time. A nil st is a
+// programming error: WithStore panics.
 func (s *Service) WithStore(st Store) *Service {
 	if st == nil {
 		panic("consent: WithStore(nil)")
