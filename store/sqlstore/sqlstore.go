@@ -13,6 +13,14 @@
 // lock wait timeout or SQLITE_BUSY (sqldb.Retryable) are retried up to ten
 // times with jittered backoff.
 //
+// The host's transaction: Store.WithTx binds the store to a *sql.Tx of the
+// host's, so that gdprkit's rows commit or roll back with the host's own
+// (a customer and the consent that allows their ticket). A bound store
+// never commits or rolls back that transaction, makes its multi-row steps
+// atomic with savepoints, and retries nothing: a transient failure goes
+// back to the host, which runs its whole transaction again. See WithTx
+// for every rule.
+//
 // Errors: every method returns errors that wrap a gdprkit sentinel, mapped
 // by sqldb.Classify in one place. A missing row is gdprkit.ErrNotFound, a
 // key violation gdprkit.ErrConflict, data the database refuses

@@ -35,8 +35,11 @@ type conn interface {
 //     stays usable. On PostgreSQL, where any failed statement aborts the
 //     whole transaction, every other write runs under a savepoint too, so
 //     that an expected failure (a key that exists: gdprkit.ErrConflict)
-//     leaves the host's transaction as it was. Savepoint names start with
-//     gdprkit_sp_.
+//     leaves the host's transaction as it was. Reads are not guarded: one
+//     that fails there for another reason than a missing row (an ended
+//     context, a lost connection) leaves PostgreSQL's transaction aborted,
+//     and the host rolls back. Savepoint names start with
+//     gdprkit_store_sp_.
 //   - Nothing is retried inside tx. An unbound store runs a transaction
 //     again after a deadlock, serialization failure, lock timeout or busy
 //     SQLite; bound, it returns that error (it wraps
@@ -92,7 +95,7 @@ var savepoints atomic.Uint64
 // the savepoint fails too (MySQL has already rolled back the whole
 // transaction after a deadlock), both are reported, classified.
 func savepoint(ctx context.Context, tx *sql.Tx, fn func(tx *sql.Tx) error) error {
-	name := "gdprkit_sp_" + strconv.FormatUint(savepoints.Add(1), 10)
+	name := "gdprkit_store_sp_" + strconv.FormatUint(savepoints.Add(1), 10)
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return err
 	}
