@@ -62,11 +62,16 @@ type conn interface {
 //     there: both act on the database, not on one transaction.
 //   - Like tx, a bound store serves one goroutine at a time.
 //
-// Services keep their own guarantees inside tx as long as every store
-// they write through is bound to it: give the service a store over
-// s.WithTx(tx) (for consent: consent.Service.WithStore), not the
-// unbound one, whose writes would commit on their own — and on SQLite
-// would wait for the lock tx holds.
+// Services keep their own guarantees inside tx when every store they write
+// through is bound to it: give the service a store over s.WithTx(tx) (for
+// consent: consent.Service.WithStore), never the unbound one, whose writes
+// would commit on their own — and on SQLite would wait for the lock tx
+// holds. Consent's guarantees inside a host transaction are tested
+// (Record: every decision of a call or none, the chain serialised per
+// account). Services that keep state in memory (ipfilter's rule cache,
+// spam's model, authn's throttling budgets) keep it per Service value and
+// may cache what tx wrote before the host rolls back: build such a
+// Service per transaction and drop it with the transaction.
 func (s *Store) WithTx(tx *sql.Tx) *Store {
 	ns := *s
 	ns.host, ns.db = tx, s.pool
