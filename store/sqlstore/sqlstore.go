@@ -119,11 +119,12 @@ func (s *Store) q(query string) string { return s.d.Rebind(query) }
 const maxTxAttempts = 10
 
 // tx runs fn in a transaction, committing when it returns nil and rolling
-// back otherwise; in a store bound to the host's transaction it runs fn
-// once under a savepoint of that transaction instead (see WithTx). A failure sqldb.Retryable accepts (deadlock,
+// back otherwise. A failure sqldb.Retryable accepts (deadlock,
 // serialization failure, lock timeout, busy database) is retried with
-// backoff; fn must therefore be safe to run again (it only
-// talks to the database through tx). The error is mapped with mapErr; when
+// backoff; fn must therefore be safe to run again (it only talks to the
+// database through tx). In a store bound to the host's transaction it
+// runs fn once, under a savepoint of that transaction, and retries
+// nothing (see WithTx). The error is mapped with mapErr; when
 // ctx ended during the transaction, whatever the driver reported after the
 // rollback (sql.ErrTxDone, …) is reported as the ended context, that is
 // gdprkit.ErrUnavailable.
