@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -265,4 +266,77 @@ func TestWithTxRefusesMigrateAndSkipsCheckpoint(t *testing.T) {
 	assert.Nil(t, h.s.Tx(), "WithTx leaves the store it was called on unbound")
 	assert.Nil(t, h.s.WithTx(nil).Tx())
 	require.NoError(t, tx.Commit())
+}
+
+// A transient failure inside the host's transaction (here a lock the
+// store cannot get in time: another transaction holds the consent chain's
+// head) is returned at once, marked retryable, rather than retried inside
+// a transaction the host owns; the host's transaction stays usable, and
+// the same call goes through once the lock is free.
+func TestWithTxReturnsTransientFailuresToTheHost(t *testing.T) {
+	for _, d := range testdb.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			h := newHostTx(t, d)
+			a := storetest.NewAccount(t)
+			ctx := context.Background()
+			setup := h.begin(t)
+			h.work(t, setup, a, "p-1")
+			require.NoError(t, setup.Commit())
+
+			blocker := h.begin(t)
+			_, err := h.svc.WithStore(h.s.WithTx(blocker).Consent()).Grant(ctx, a, consent.Decision{Subject: "p-5", Purpose: "support", Source: consent.SourceAPI})
+			require.NoError(t, err)
+
+			// The host's transaction waits at most briefly for a lock.
+			hostDB, hostStore := h.db.DB, h.s
+			var limit time.Duration
+			switch d {
+			case sqlstore.SQLite: // a plain BEGIN and a short busy timeout, on a pool of the host's
+				dsn := strings.Replace(strings.Replace(h.db.DSN, "_txlock=immediate", "_txlock=deferred", 1), "busy_timeout(10000)", "busy_timeout(100)", 1)
+				require.NotEqual(t, h.db.DSN, dsn)
+				var err error
+				hostDB, err = sql.Open("sqlite", dsn)
+				require.NoError(t, err)
+				t.Cleanup(func() { hostDB.Close() })
+				hostStore, err = sqlstore.New(hostDB, d)
+				require.NoError(t, err)
+				limit = time.Second
+			case sqlstore.Postgres:
+				limit = time.Second
+			case sqlstore.MySQL:
+				limit = 4 * time.Second
+			}
+			tx, err := hostDB.BeginTx(ctx, nil)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = tx.Rollback() })
+			switch d {
+			case sqlstore.Postgres:
+				_, err = tx.ExecContext(ctx, "SET LOCAL lock_timeout = '100ms'")
+			case sqlstore.MySQL:
+				_, err = tx.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = 1")
+				t.Cleanup(func() { _, _ = hostDB.Exec("SET SESSION innodb_lock_wait_timeout = DEFAULT") })
+			}
+			require.NoError(t, err)
+			_, err = tx.ExecContext(ctx, "SELECT 1") // on SQLite: a reader until its first write
+			require.NoError(t, err)
+			svc := h.svc.WithStore(hostStore.WithTx(tx).Consent())
+			grant := consent.Decision{Subject: "p-6", Purpose: "support", Source: consent.SourceAPI}
+
+			start := time.Now()
+			_, err = svc.Grant(ctx, a, grant)
+			took := time.Since(start)
+			require.ErrorIs(t, err, gdprkit.ErrUnavailable)
+			assert.True(t, sqldb.Retryable(err), "the host is told to run its transaction again: %v", err)
+			assert.Less(t, took, limit, "the store retried inside the host's transaction")
+
+			require.NoError(t, blocker.Rollback())
+			_, err = svc.Grant(ctx, a, grant)
+			require.NoError(t, err, "the host's transaction is still usable")
+			require.NoError(t, tx.Commit())
+			res, err := h.svc.Verify(ctx, a)
+			require.NoError(t, err)
+			assert.EqualValues(t, 3, res.Records)
+		})
+	}
 }
