@@ -42,6 +42,21 @@
 //     count what changed. Pseudonymize is the two in a loop.
 //   - A withdrawal is recorded even when nothing was granted: it is the
 //     subject's documented objection and costs nothing.
+//   - Inside the host's transaction: a host that writes the rows a consent
+//     is for (a customer, a ticket) and the consent itself in one
+//     transaction of its own uses a Service over a store bound to that
+//     transaction, svc.WithStore(sqlStore.WithTx(tx).Consent()) with
+//     store/sqlstore: the records and the chain head then commit or roll
+//     back with the host's rows. Record keeps its guarantee there (every
+//     decision of a call or none, the chain serialised per account by a
+//     lock on its head row, held until the host commits: record late in
+//     the transaction). The Service keeps no lock or queue of its own, so
+//     a bound Service cannot wait on an unbound one in the same process.
+//     Audit events are sent when a call returns, before the host commits:
+//     a host that rolls back after a successful Record has audit events of
+//     records that were never stored, each naming its seq; a host that
+//     wants neither builds its bound Service with consent.New and an audit
+//     sink that holds the events until its commit.
 //   - Limits: subject 128 bytes, user agent 1 KiB, wording 4 KiB, policy
 //     text 256 KiB, purpose key 64 bytes of [a-z0-9._-], MaxBatch record IDs
 //     per batch call.

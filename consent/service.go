@@ -51,6 +51,25 @@ func New(cfg Config) (*Service, error) {
 		audit: gdprkit.SinkOrDiscard(cfg.Audit), logger: cfg.Logger}, nil
 }
 
+// WithStore returns a Service that is s in everything but its store: the
+// same pseudonymizer, clock, audit sink and logger over st. It is how a
+// host records consent inside its own transaction, together with the rows
+// the consent is for (see the package documentation):
+//
+//	svc.WithStore(sqlStore.WithTx(tx).Consent())
+//
+// The returned Service is as safe for concurrent use as st is; one over a
+// transaction-bound store serves one goroutine at a time. A nil st is a
+// programming error: WithStore panics.
+func (s *Service) WithStore(st Store) *Service {
+	if st == nil {
+		panic("consent: WithStore(nil)")
+	}
+	ns := *s
+	ns.store = st
+	return &ns
+}
+
 // DefinePurpose creates a purpose. It returns an error wrapping
 // gdprkit.ErrInvalid for a bad key or name and gdprkit.ErrConflict when the
 // key exists. A purpose needs a published policy before anyone can grant it.

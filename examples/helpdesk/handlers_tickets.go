@@ -145,39 +145,36 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 	var created hostdb.Created
 	var cust hostdb.User
 	var isNew bool
-	var after func(context.Context) error
+	var held *HeldAudit
 	// Once the form is accepted it is stored whether or not the visitor
 	// waits for the answer: a client that gives up mid-commit must not
 	// leave the outcome unknown (a commit the driver reports as cancelled
 	// may still have happened). The request's time limit still applies.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.writeTimeout(ctx))
 	defer cancel()
-	err = a.host.InTx(wctx, func(tx *hostdb.DB) error {
-		ctx := wctx
-		var err error
-		if cust, isNew, err = tx.UpsertCustomer(ctx, a.acct, hostdb.User{ID: "c-" + gdprkit.NewID(), Name: d.Name, Email: d.Email}); err != nil {
-			return err
-		}
-		nt := hostdb.NewTicket{Requester: cust, RequesterName: d.Name, Subject: d.Subject, Body: d.Body, Origin: hostdb.OriginForm,
-			SubmissionKey: d.Submission, File: file}
-		if created, err = tx.CreateTicket(ctx, a.acct, nt); err != nil {
-			return err
-		}
-		svc, inTx := a.kit.ConsentIn(tx.Tx())
-		record := func(ctx context.Context) error { return a.recordContactConsent(ctx, svc, r, cust, isNew) }
-		if inTx {
-			return record(ctx)
-		}
-		after = record
-		return nil
+	err = a.consentTurn(wctx, func(ctx context.Context) error {
+		return a.host.InTx(ctx, func(tx *hostdb.DB) error {
+			var err error
+			if cust, isNew, err = tx.UpsertCustomer(ctx, a.acct, hostdb.User{ID: "c-" + gdprkit.NewID(), Name: d.Name, Email: d.Email}); err != nil {
+				return err
+			}
+			nt := hostdb.NewTicket{Requester: cust, RequesterName: d.Name, Subject: d.Subject, Body: d.Body, Origin: hostdb.OriginForm,
+				SubmissionKey: d.Submission, File: file}
+			if created, err = tx.CreateTicket(ctx, a.acct, nt); err != nil {
+				return err
+			}
+			// Consent last: its append locks the account's chain head
+			// until this transaction commits.
+			var svc *consent.Service
+			if svc, held, err = a.kit.ConsentIn(tx.Tx()); err != nil {
+				return err
+			}
+			return a.recordContactConsent(ctx, svc, r, cust, isNew)
+		})
 	})
-	if err == nil && after != nil {
-		// Until the consent store joins the host's transaction, consent is
-		// recorded right after the commit, and a client that gives up now
-		// does not stop it: the ticket is already stored.
-		record := func() error { return a.host.Writing(wctx, func() error { return a.consentTurn(wctx, after) }) }
-		for err = record(); errors.Is(err, gdprkit.ErrUnavailable) && wctx.Err() == nil; err = record() {
-			time.Sleep(250 * time.Millisecond) // the ticket is stored: wait for the database rather than leave it without consent
+	if err == nil {
+		if aerr := held.Release(wctx); aerr != nil {
+			a.log.Warn("cannot queue the contact form's consent audit events", "err", aerr)
 		}
 	}
 	var again *hostdb.AlreadyReceivedError
@@ -212,16 +209,19 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "contact", "Thank you", done)
 }
 
-// consentTurn runs record, which appends to the account's consent chain,
-// in the contact forms' arrival order. Every append
-// locks the chain's head row until it commits, so appends run one at a
-// time in the database anyway; queued there, each waiting form held a
-// pooled connection (on PostgreSQL the load test saw most of the 16 in
-// "Lock tuple" on gdpr_consent_heads, and the pages starved for
-// connections). Queued here, in arrival order, a waiting form holds
-// nothing. A few (consentAppendsAtOnce) go to the database at once, so
-// that the next append already waits at the row lock, its reads done,
-// when the one before commits.
+// consentTurn runs record, a contact form's transaction, which ends by
+// appending to the account's consent chain, in the contact forms' arrival
+// order. Every append locks the chain's head row until its transaction
+// commits, so appends run one at a time in the database anyway; queued
+// there, each waiting form held a pooled connection (on PostgreSQL the
+// load test saw most of the 16 in "Lock tuple" on gdpr_consent_heads, and
+// the pages starved for connections). Queued here, in arrival order, a
+// waiting form holds nothing. A few (consentAppendsAtOnce) go to the
+// database at once, so that the next form writes its customer and ticket
+// and already waits at the row lock when the one before commits. The turn
+// is taken before the transaction begins (and, on SQLite, before the
+// writer's turn of hostdb.DB.Writing), never inside it, so a transaction
+// never holds locks while it waits here.
 func (a *App) consentTurn(ctx context.Context, record func(context.Context) error) error {
 	select {
 	case a.consentQueue <- struct{}{}:
@@ -232,8 +232,8 @@ func (a *App) consentTurn(ctx context.Context, record func(context.Context) erro
 	return record(ctx)
 }
 
-// consentAppendsAtOnce is how many contact forms append to the consent
-// chain at once (consentTurn).
+// consentAppendsAtOnce is how many contact forms run their transaction,
+// which appends to the consent chain, at once (consentTurn).
 const consentAppendsAtOnce = 3
 
 // writeTimeout is how long a write the client may abandon still has: what

@@ -176,9 +176,40 @@ func (k *Kit) removeConfig(ctx context.Context, a gdprkit.AccountID) error {
 }
 
 // ConsentIn returns the consent service for the host's open transaction
-// tx, and whether it records inside tx (then consent commits, or
-// vanishes, with the host's rows). Until sqlstore's WithTx is merged it is
-// the plain service, and the caller records right after its commit.
-func (k *Kit) ConsentIn(tx *sql.Tx) (*consent.Service, bool) {
-	return k.Consent, false
+// tx: it records inside tx (sqlstore's WithTx), so consent commits, or
+// rolls back, with the host's rows. Its audit events wait in the returned
+// HeldAudit: send them on with Release once the host has committed, and
+// drop them when it rolls back, so the audit log names no record that was
+// never stored.
+func (k *Kit) ConsentIn(tx *sql.Tx) (*consent.Service, *HeldAudit, error) {
+	held := &HeldAudit{to: k.consent.Audit}
+	cfg := k.consent
+	cfg.Audit = held
+	svc, err := consent.New(k.Store.WithTx(tx).Consent(), cfg)
+	return svc, held, err
+}
+
+// HeldAudit is an audit sink that keeps events until Release. Like the
+// transaction it serves, it is for one goroutine.
+type HeldAudit struct {
+	to     gdprkit.AuditSink
+	events []gdprkit.Event
+}
+
+// Record keeps e.
+func (h *HeldAudit) Record(_ context.Context, e gdprkit.Event) error {
+	h.events = append(h.events, e)
+	return nil
+}
+
+// Release sends the kept events on, in order, and forgets them.
+func (h *HeldAudit) Release(ctx context.Context) error {
+	var err error
+	for _, e := range h.events {
+		if h.to != nil {
+			err = errors.Join(err, h.to.Record(ctx, e))
+		}
+	}
+	h.events = nil
+	return err
 }

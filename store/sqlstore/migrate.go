@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/sqldb"
 )
 
@@ -104,7 +105,13 @@ func LoadMigrations(d sqldb.Dialect) ([]Migration, error) {
 //   - MySQL commits DDL implicitly, so there the migrator holds the named
 //     lock GET_LOCK('gdpr_migrate') for the run; statements are written to be
 //     re-runnable (IF NOT EXISTS) in case a process died half-way.
+//
+// A store bound to the host's transaction (WithTx) refuses to migrate,
+// with an error wrapping gdprkit.ErrInvalid.
 func (s *Store) Migrate(ctx context.Context) error {
+	if s.host != nil {
+		return fmt.Errorf("sqlstore: Migrate on a store bound to a transaction (migrate before, on the unbound store): %w", gdprkit.ErrInvalid)
+	}
 	ms, err := LoadMigrations(s.d.Dialect)
 	if err != nil {
 		return err
@@ -167,7 +174,7 @@ func (s *Store) applied(ctx context.Context, q interface {
 
 func (s *Store) applyTx(ctx context.Context, m Migration) error {
 	for attempt := 0; ; attempt++ {
-		done, err := s.applied(ctx, s.db)
+		done, err := s.applied(ctx, s.pool)
 		if err != nil {
 			return err
 		}
@@ -199,7 +206,7 @@ func (s *Store) applyTx(ctx context.Context, m Migration) error {
 }
 
 func (s *Store) migrateMySQL(ctx context.Context, ms []Migration) (err error) {
-	conn, err := s.db.Conn(ctx)
+	conn, err := s.pool.Conn(ctx)
 	if err != nil {
 		return mapErr(err, "migrate")
 	}

@@ -13,6 +13,14 @@
 // lock wait timeout or SQLITE_BUSY (sqldb.Retryable) are retried up to ten
 // times with jittered backoff.
 //
+// The host's transaction: Store.WithTx binds the store to a *sql.Tx of the
+// host's, so that gdprkit's rows commit or roll back with the host's own
+// (a customer and the consent that allows their ticket). A bound store
+// never commits or rolls back that transaction, makes its multi-row steps
+// atomic with savepoints, and retries nothing: a transient failure goes
+// back to the host, which runs its whole transaction again. See WithTx
+// for every rule.
+//
 // Errors: every method returns errors that wrap a gdprkit sentinel, mapped
 // by sqldb.Classify in one place. A missing row is gdprkit.ErrNotFound, a
 // key violation gdprkit.ErrConflict, data the database refuses
@@ -47,9 +55,17 @@ type Options struct {
 }
 
 // Store is the SQL adapter. It is safe for concurrent use, and several
-// processes may share one database.
+// processes may share one database. A Store bound to the host's
+// transaction (WithTx) is not: like the *sql.Tx it runs in, it serves one
+// goroutine at a time.
 type Store struct {
-	db     *sql.DB
+	pool *sql.DB
+	// db is what statements outside a transaction of the store's own run
+	// on: pool, or the host's transaction (see WithTx).
+	db conn
+	// host is the host's transaction the store is bound to, nil when it
+	// is not.
+	host   *sql.Tx
 	d      dialect
 	logger *slog.Logger
 }
@@ -71,11 +87,12 @@ func New(db *sql.DB, d sqldb.Dialect, opts ...Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: db, d: dialect{d}, logger: o.Logger}, nil
+	return &Store{pool: db, db: db, d: dialect{d}, logger: o.Logger}, nil
 }
 
-// DB returns the database the store was built on.
-func (s *Store) DB() *sql.DB { return s.db }
+// DB returns the database the store was built on (for a store bound to a
+// transaction too).
+func (s *Store) DB() *sql.DB { return s.pool }
 
 // Dialect returns the store's dialect.
 func (s *Store) Dialect() sqldb.Dialect { return s.d.Dialect }
@@ -84,11 +101,16 @@ func (s *Store) Dialect() sqldb.Dialect { return s.d.Dialect }
 // and truncates it (see sqldb.Checkpoint): with the secure_delete that
 // SQLiteDSN turns on, rows deleted before the call are then gone from both
 // the .db and the -wal file. Run it after an erasure or account deletion.
-// On PostgreSQL and MySQL it does nothing. An error wraps
-// gdprkit.ErrUnavailable when the log is in use or the database cannot be
-// reached.
+// On PostgreSQL and MySQL it does nothing, and so it does on a store bound
+// to the host's transaction (WithTx), whose deletions are not final before
+// the host commits: call it on the unbound store after the commit. An
+// error wraps gdprkit.ErrUnavailable when the log is in use or the
+// database cannot be reached.
 func (s *Store) Checkpoint(ctx context.Context) error {
-	return sqldb.Checkpoint(ctx, s.db, s.d.Dialect)
+	if s.host != nil {
+		return nil
+	}
+	return sqldb.Checkpoint(ctx, s.pool, s.d.Dialect)
 }
 
 // q rebinds a query written with '?' placeholders for the dialect.
@@ -99,12 +121,21 @@ const maxTxAttempts = 10
 // tx runs fn in a transaction, committing when it returns nil and rolling
 // back otherwise. A failure sqldb.Retryable accepts (deadlock,
 // serialization failure, lock timeout, busy database) is retried with
-// backoff; fn must therefore be safe to run again (it only
-// talks to the database through tx). The error is mapped with mapErr; when
+// backoff; fn must therefore be safe to run again (it only talks to the
+// database through tx). In a store bound to the host's transaction it
+// runs fn once, under a savepoint of that transaction, and retries
+// nothing (see WithTx). The error is mapped with mapErr; when
 // ctx ended during the transaction, whatever the driver reported after the
 // rollback (sql.ErrTxDone, …) is reported as the ended context, that is
 // gdprkit.ErrUnavailable.
 func (s *Store) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	if s.host != nil {
+		err := savepoint(ctx, s.host, fn)
+		if err != nil && ctx.Err() != nil && !classified(err) {
+			err = ctx.Err()
+		}
+		return mapErr(err, what)
+	}
 	var err error
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
 		if attempt > 0 {
@@ -128,7 +159,7 @@ func (s *Store) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) 
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
