@@ -185,7 +185,8 @@ func (k *Kit) ConsentIn(tx *sql.Tx) (*consent.Service, *HeldAudit, error) {
 	held := &HeldAudit{to: k.consent.Audit}
 	cfg := k.consent
 	cfg.Audit = held
-	svc, err := consent.New(k.Store.WithTx(tx).Consent(), cfg)
+	cfg.Store = k.Store.WithTx(tx).Consent()
+	svc, err := consent.New(cfg)
 	return svc, held, err
 }
 

@@ -38,7 +38,7 @@ func ExampleStore_WithTx() {
 	if err != nil {
 		panic(err)
 	}
-	consents, err := consent.New(st.Consent(), consent.Config{Pseudonymizer: ps})
+	consents, err := consent.New(consent.Config{Store: st.Consent(), Pseudonymizer: ps})
 	if err != nil {
 		panic(err)
 	}

@@ -37,7 +37,7 @@ func newHostTx(t *testing.T, d sqldb.Dialect) *hostTx {
 	require.NoError(t, err)
 	ps, err := gdprkit.NewPseudonymizer(storetest.TestKey)
 	require.NoError(t, err)
-	svc, err := consent.New(s.Consent(), consent.Config{Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0)})
+	svc, err := consent.New(consent.Config{Store: s.Consent(), Pseudonymizer: ps, Clock: fakeclock.New(storetest.T0)})
 	require.NoError(t, err)
 	return &hostTx{s: s, db: db, svc: svc}
 }
