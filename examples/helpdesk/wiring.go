@@ -2,7 +2,8 @@ package main
 
 // wiring.go is the part of this example a host copies: gdprkit's services
 // over the host's own database. binding.go describes the host's tables to
-// the erasure graph (a host writes its own from it); the rest is the
+// the erasure graph and callbacks.go holds the few calls gdprkit makes back
+// into the host (a host writes its own from both); the rest is the
 // helpdesk itself: hostdb/ holds its tables and queries, the other files
 // here its HTTP server.
 
@@ -136,45 +137,6 @@ func NewKit(ctx context.Context, c KitConfig) (k *Kit, err error) {
 	return k, err
 }
 
-// stepUp lets ipfilter ask authn, built after it, whether the admin
-// changing IP rules confirmed their identity recently.
-type stepUp struct{ k *Kit }
-
-func (s stepUp) CheckStepUp(ctx context.Context, a gdprkit.AccountID, actor gdprkit.ActorID, session string) error {
-	return s.k.Auth.CheckStepUp(ctx, a, actor, session)
-}
-
-// deleteTickets deletes tickets for a retention rule through the erasure
-// graph: messages, attachments and files go too, and held tickets stay.
-func (k *Kit) deleteTickets(ctx context.Context, a gdprkit.AccountID, ids []string) (res retention.DeleteResult, err error) {
-	for _, id := range ids {
-		got, err := k.Erasure.DeleteRecord(ctx, a, erasure.KindTicket, id, retention.SystemActor)
-		switch {
-		case errors.Is(err, erasure.ErrHeld):
-			res.Held = append(res.Held, id)
-		case err != nil:
-			return res, err
-		case got[erasure.KindTicket] > 0: // this call removed the ticket row
-			res.Removed = append(res.Removed, id)
-		}
-	}
-	return res, nil
-}
-
-// removeConfig is retention's StepRemoveConfig: the account's IP rules,
-// API tokens, sessions and retention rules go.
-func (k *Kit) removeConfig(ctx context.Context, a gdprkit.AccountID) error {
-	_, err := k.Auth.RevokeAccount(ctx, a)
-	rules, rerr := k.Schedules.Rules(ctx, a)
-	err = errors.Join(k.IPs.DeleteAccount(ctx, a, retention.SystemActor), err, rerr)
-	for _, r := range rules {
-		if rerr := k.Schedules.RemoveRule(ctx, a, r.ID, retention.SystemActor); !errors.Is(rerr, gdprkit.ErrNotFound) {
-			err = errors.Join(err, rerr)
-		}
-	}
-	return err
-}
-
 // ConsentIn returns the consent service for the host's open transaction
 // tx: it records inside tx (sqlstore's WithTx), so consent commits, or
 // rolls back, with the host's rows. Its audit events wait in the returned
@@ -188,29 +150,4 @@ func (k *Kit) ConsentIn(tx *sql.Tx) (*consent.Service, *HeldAudit, error) {
 	cfg.Store = k.Store.WithTx(tx).Consent()
 	svc, err := consent.New(cfg)
 	return svc, held, err
-}
-
-// HeldAudit is an audit sink that keeps events until Release. Like the
-// transaction it serves, it is for one goroutine.
-type HeldAudit struct {
-	to     gdprkit.AuditSink
-	events []gdprkit.Event
-}
-
-// Record keeps e.
-func (h *HeldAudit) Record(_ context.Context, e gdprkit.Event) error {
-	h.events = append(h.events, e)
-	return nil
-}
-
-// Release sends the kept events on, in order, and forgets them.
-func (h *HeldAudit) Release(ctx context.Context) error {
-	var err error
-	for _, e := range h.events {
-		if h.to != nil {
-			err = errors.Join(err, h.to.Record(ctx, e))
-		}
-	}
-	h.events = nil
-	return err
 }
