@@ -12,10 +12,6 @@ import (
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
-// Dialect is the SQL dialect of a database: sqlstore.SQLite,
-// sqlstore.Postgres or sqlstore.MySQL (MySQL 8 and MariaDB).
-type Dialect = sqldb.Dialect
-
 // Name names a fixture schema.
 type Name string
 
@@ -48,7 +44,7 @@ func schemaOf(f Name) (*schemaDef, error) {
 	return nil, fmt.Errorf("hostfixture: unknown fixture %q: %w", f, gdprkit.ErrInvalid)
 }
 
-func checkDialect(d Dialect) error {
+func checkDialect(d sqldb.Dialect) error {
 	switch d {
 	case sqlstore.SQLite, sqlstore.Postgres, sqlstore.MySQL:
 		return nil
@@ -58,7 +54,7 @@ func checkDialect(d Dialect) error {
 
 // DDL returns the schema file Create executes for fixture f on dialect d:
 // the tables, their indexes, the installer's rows and the foreign keys.
-func DDL(f Name, d Dialect) (string, error) {
+func DDL(f Name, d sqldb.Dialect) (string, error) {
 	if _, err := schemaOf(f); err != nil {
 		return "", err
 	}
@@ -86,7 +82,7 @@ func DDL(f Name, d Dialect) (string, error) {
 // On SQLite and PostgreSQL it runs in one transaction and a failure leaves
 // nothing behind; MySQL commits each CREATE TABLE by itself, so a failed
 // Create there may leave tables behind.
-func Create(ctx context.Context, db *sql.DB, d Dialect, f Name) error {
+func Create(ctx context.Context, db *sql.DB, d sqldb.Dialect, f Name) error {
 	s, err := schemaOf(f)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdprkit/gdprkit/internal/testdb"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -42,7 +43,7 @@ func TestEveryForeignKeyIsEnforced(t *testing.T) {
 	}
 }
 
-func checkForeignKey(t *testing.T, db *testdb.DB, d Dialect, base *Snapshot, fks []ForeignKey, k ForeignKey) {
+func checkForeignKey(t *testing.T, db *testdb.DB, d sqldb.Dialect, base *Snapshot, fks []ForeignKey, k ForeignKey) {
 	t.Helper()
 	child, parent := base.Table(k.Table), base.Table(k.RefTable)
 	require.NotNil(t, child, k.Table)
@@ -111,7 +112,7 @@ func checkForeignKey(t *testing.T, db *testdb.DB, d Dialect, base *Snapshot, fks
 // p2. It reports false, with why, when the setup could not be made (a
 // unique index refused the move, or a cascade ran into an unrelated
 // restricting key); a wrong outcome fails the test.
-func tryForeignKey(t *testing.T, db *testdb.DB, d Dialect, fks []ForeignKey, k ForeignKey, p, p2 string) (bool, string) {
+func tryForeignKey(t *testing.T, db *testdb.DB, d sqldb.Dialect, fks []ForeignKey, k ForeignKey, p, p2 string) (bool, string) {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)

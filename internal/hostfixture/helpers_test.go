@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -21,7 +22,7 @@ type catalogFK struct {
 
 // catalogForeignKeys reads every single-column foreign key of the current
 // namespace from the catalog, sorted by table and column.
-func catalogForeignKeys(t testing.TB, q Queryer, d Dialect) []catalogFK {
+func catalogForeignKeys(t testing.TB, q Queryer, d sqldb.Dialect) []catalogFK {
 	t.Helper()
 	ctx := context.Background()
 	var query string
@@ -74,7 +75,7 @@ func (k ForeignKey) key() string { return k.Table + "." + k.Column }
 func (k catalogFK) key() string  { return k.Table + "." + k.Column }
 
 // rebind rewrites ? placeholders to $1, $2, ... on PostgreSQL.
-func rebind(d Dialect, q string) string {
+func rebind(d sqldb.Dialect, q string) string {
 	if d != sqlstore.Postgres {
 		return q
 	}
@@ -98,7 +99,7 @@ type execer interface {
 }
 
 // mustExec runs a statement written with ? placeholders.
-func mustExec(t testing.TB, db execer, d Dialect, q string, args ...any) sql.Result {
+func mustExec(t testing.TB, db execer, d sqldb.Dialect, q string, args ...any) sql.Result {
 	t.Helper()
 	res, err := db.ExecContext(context.Background(), rebind(d, q), args...)
 	require.NoError(t, err, q)
@@ -106,7 +107,7 @@ func mustExec(t testing.TB, db execer, d Dialect, q string, args ...any) sql.Res
 }
 
 // snap takes a snapshot or fails the test.
-func snap(t testing.TB, q Queryer, d Dialect, blobDir string, skip ...string) *Snapshot {
+func snap(t testing.TB, q Queryer, d sqldb.Dialect, blobDir string, skip ...string) *Snapshot {
 	t.Helper()
 	s, err := TakeSnapshot(context.Background(), q, d, blobDir, skip...)
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -22,7 +23,7 @@ type tableInfo struct {
 	pk   []string
 }
 
-func quoteIdent(d Dialect, s string) string {
+func quoteIdent(d sqldb.Dialect, s string) string {
 	if d == sqlstore.MySQL {
 		return "`" + strings.ReplaceAll(s, "`", "``") + "`"
 	}
@@ -30,7 +31,7 @@ func quoteIdent(d Dialect, s string) string {
 }
 
 // listTables lists the base tables of the current namespace, sorted.
-func listTables(ctx context.Context, q Queryer, d Dialect) ([]string, error) {
+func listTables(ctx context.Context, q Queryer, d sqldb.Dialect) ([]string, error) {
 	var query string
 	switch d {
 	case sqlstore.SQLite:
@@ -65,7 +66,7 @@ func queryStrings(ctx context.Context, q Queryer, query string, args ...any) ([]
 
 // describeTables reads every base table's columns (with how to
 // canonicalise them) and primary key, in a few catalog queries.
-func describeTables(ctx context.Context, q Queryer, d Dialect) ([]tableInfo, error) {
+func describeTables(ctx context.Context, q Queryer, d sqldb.Dialect) ([]tableInfo, error) {
 	names, err := listTables(ctx, q, d)
 	if err != nil {
 		return nil, err
@@ -251,7 +252,7 @@ func jsonValidColumns(s string) []string {
 // columnKind maps a catalog type to how values are canonicalised. typ is
 // the declared type (SQLite), pg_type.typname (PostgreSQL) or DATA_TYPE
 // (MySQL); extra is typcategory (PostgreSQL) or COLUMN_TYPE (MySQL).
-func columnKind(d Dialect, typ, extra string) valueKind {
+func columnKind(d sqldb.Dialect, typ, extra string) valueKind {
 	t := strings.ToLower(typ)
 	switch d {
 	case sqlstore.Postgres:

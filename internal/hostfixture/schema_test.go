@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -20,7 +21,7 @@ func TestSchemaFilesUpToDate(t *testing.T) {
 	for _, f := range Fixtures() {
 		s, err := schemaOf(f)
 		require.NoError(t, err)
-		for _, d := range []Dialect{sqlstore.SQLite, sqlstore.Postgres, sqlstore.MySQL} {
+		for _, d := range []sqldb.Dialect{sqlstore.SQLite, sqlstore.Postgres, sqlstore.MySQL} {
 			want := s.render(d)
 			path := filepath.Join("schema", string(f)+"."+string(d)+".sql")
 			if *update {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -135,7 +136,7 @@ func (s *Seeded) People() []Person {
 // or dialect or an empty blobDir, gdprkit.ErrNotFound when the fixture's
 // tables do not exist (run Create first), and gdprkit.ErrConflict when the
 // fixture is already seeded or a file it writes already exists.
-func Seed(ctx context.Context, db *sql.DB, d Dialect, f Name, blobDir string) (*Seeded, error) {
+func Seed(ctx context.Context, db *sql.DB, d sqldb.Dialect, f Name, blobDir string) (*Seeded, error) {
 	s, err := schemaOf(f)
 	if err != nil {
 		return nil, err
@@ -260,7 +261,7 @@ func encodeJSON(v any) string {
 }
 
 // param converts a seed value into what dialect d's driver takes.
-func param(d Dialect, v any) any {
+func param(d sqldb.Dialect, v any) any {
 	switch x := v.(type) {
 	case time.Time:
 		if d == sqlstore.SQLite {
@@ -287,7 +288,7 @@ func param(d Dialect, v any) any {
 	return v
 }
 
-func insertAll(ctx context.Context, db *sql.DB, d Dialect, s *schemaDef, sets []*rowset) error {
+func insertAll(ctx context.Context, db *sql.DB, d sqldb.Dialect, s *schemaDef, sets []*rowset) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -308,7 +309,7 @@ func insertAll(ctx context.Context, db *sql.DB, d Dialect, s *schemaDef, sets []
 
 // insertRows inserts a rowset with multi-row INSERT statements of at most
 // 200 rows each.
-func insertRows(ctx context.Context, tx *sql.Tx, d Dialect, s *schemaDef, rs *rowset) error {
+func insertRows(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, s *schemaDef, rs *rowset) error {
 	t := s.table(rs.table)
 	if t == nil {
 		return fmt.Errorf("no table %s", rs.table)

@@ -9,11 +9,12 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/internal/testdb"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
 // seeded opens a fresh database of dialect d, creates and seeds fixture f.
-func seeded(t testing.TB, d Dialect, f Name) (*testdb.DB, *Seeded) {
+func seeded(t testing.TB, d sqldb.Dialect, f Name) (*testdb.DB, *Seeded) {
 	t.Helper()
 	ctx := context.Background()
 	db := testdb.Open(t, d)

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/gdprkit/gdprkit"
+	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
 
@@ -140,7 +141,7 @@ func (t *Table) Where(col, v string) []Row {
 // state before and after an operation (Compare).
 type Snapshot struct {
 	// Dialect is the database's dialect.
-	Dialect Dialect
+	Dialect sqldb.Dialect
 	// Tables holds every base table by name.
 	Tables map[string]*Table
 	// Files maps every regular file under the blob directory, by its
@@ -183,7 +184,7 @@ func (s *Snapshot) TableNames() []string {
 // pass a *sql.Tx to read inside a transaction of your own. It changes
 // nothing. A blobDir that does not exist is an error wrapping
 // gdprkit.ErrNotFound.
-func TakeSnapshot(ctx context.Context, q Queryer, d Dialect, blobDir string, skipTablePrefix ...string) (*Snapshot, error) {
+func TakeSnapshot(ctx context.Context, q Queryer, d sqldb.Dialect, blobDir string, skipTablePrefix ...string) (*Snapshot, error) {
 	if err := checkDialect(d); err != nil {
 		return nil, err
 	}
@@ -268,7 +269,7 @@ const (
 	kBinary
 )
 
-func readTable(ctx context.Context, q Queryer, d Dialect, ti tableInfo) (*Table, error) {
+func readTable(ctx context.Context, q Queryer, d sqldb.Dialect, ti tableInfo) (*Table, error) {
 	t := &Table{Name: ti.name, PrimaryKey: ti.pk, Rows: map[string]Row{}}
 	names := make([]string, len(ti.cols))
 	for i, c := range ti.cols {
