@@ -52,7 +52,12 @@ func logChi2Q(x2 float64, v int) float64 {
 			scale += 250 * math.Ln10
 		}
 	}
-	return math.Min(math.Log(sum)+scale-m, 0)
+	// min(·, 0) by comparison: math.Min is a call on amd64 (same result,
+	// −0 and NaN included).
+	if l := math.Log(sum) + scale - m; !(l > 0) {
+		return l
+	}
+	return 0
 }
 
 // clue is one token's evidence in a verdict.
@@ -120,7 +125,12 @@ func combine(clues []clue, esf, scale float64) evidence {
 	var lnH, lnS, wh, ws float64
 	var ev evidence
 	for _, c := range clues {
-		p := math.Min(math.Max(c.prob, 1e-9), 1-1e-9)
+		p := c.prob // clamped to [1e-9, 1−1e-9], as math.Max and math.Min would
+		if p < 1e-9 {
+			p = 1e-9
+		} else if p > 1-1e-9 {
+			p = 1 - 1e-9
+		}
 		lnH += math.Log(p)
 		lnS += math.Log1p(-p)
 		if c.prob > 0.5 {

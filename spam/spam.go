@@ -343,11 +343,12 @@ func (f *Filter) derive(label string, a gdprkit.AccountID) sipKey {
 // account returns the account's cached model, loading it on first use and
 // reloading it when older than Config.Refresh.
 func (f *Filter) account(ctx context.Context, id gdprkit.AccountID) (*account, error) {
-	if err := id.Validate(); err != nil {
-		return nil, err
-	}
+	// Only valid IDs enter the cache, so a cached one needs no validation.
 	v, ok := f.accounts.Load(id)
 	if !ok {
+		if err := id.Validate(); err != nil {
+			return nil, err
+		}
 		_, shared := f.st.(resident)
 		na := &account{id: id, tokenKey: f.derive("token", id), msgKey: f.derive("message", id), shared: shared}
 		na.m.Store(newModel(f.cfg.MaxTokens))
