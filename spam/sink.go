@@ -31,17 +31,18 @@ type sink struct {
 	hashes []uint64
 	texts  map[uint64]string // token text by hash, only when explaining
 	n      int
-	prev   []byte // the last body word, for bigrams; empty after a break
-	word2  []byte // scratch for bigram
-	seen   hashSet
-	clues  []clue // scratch for Classify's clues
+	// pair is "bi:<the last body word> ", the start of the next word
+	// pair; empty after a break.
+	pair  []byte
+	seen  hashSet
+	clues []clue // scratch for Classify's clues
 }
 
 func (s *sink) reset() {
 	s.hashes = s.hashes[:0]
 	s.seen.reset()
 	s.n = 0
-	s.prev = s.prev[:0]
+	s.pair = s.pair[:0]
 	if s.texts != nil {
 		clear(s.texts)
 	}
@@ -99,19 +100,23 @@ func (s *sink) addNum(prefix string, n int) {
 	s.emit()
 }
 
-func (s *sink) emit() {
+// emit emits the token in s.buf.
+func (s *sink) emit() { s.emitBytes(s.buf) }
+
+// emitBytes emits the token b.
+func (s *sink) emitBytes(b []byte) {
 	if s.n >= maxTokens {
 		return
 	}
 	s.n++
-	h := s.key.sum64(s.buf)
+	h := s.key.sum64(b)
 	if !s.seen.add(h) {
 		return
 	}
 	s.hashes = append(s.hashes, h)
 	if s.texts != nil {
 		if _, ok := s.texts[h]; !ok {
-			s.texts[h] = string(s.buf)
+			s.texts[h] = string(b)
 		}
 	}
 }

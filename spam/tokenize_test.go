@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -208,5 +209,15 @@ func TestToUTF8ASCIIShortcutDecodesAlike(t *testing.T) {
 	}
 	if got := toUTF8([]byte("\xe1\xe2"), "iso-8859-7"); got != "αβ" {
 		t.Errorf("greek: %q", got)
+	}
+}
+
+// isCJK's block table answers as the scripts' tables do, for every code
+// point and a few values that are none.
+func TestIsCJKMatchesTheScripts(t *testing.T) {
+	for r := rune(-2); r <= unicode.MaxRune+2; r++ {
+		if got, want := isCJK(r), inCJKScripts(r); got != want {
+			t.Fatalf("isCJK(%U) = %v, want %v", r, got, want)
+		}
 	}
 }

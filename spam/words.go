@@ -35,14 +35,14 @@ func (s *sink) text(prefix, t string) {
 			t = norm.NFC.String(t)
 		}
 	}
-	s.prev = s.prev[:0]
+	s.pair = s.pair[:0]
 	for len(t) > 0 && !s.full() {
 		// skip white space
 		i := 0
 		for i < len(t) {
 			c := t[i]
 			if c < utf8.RuneSelf {
-				if c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' {
+				if byteClass[c]&classSpace == 0 {
 					break
 				}
 				i++
@@ -59,7 +59,7 @@ func (s *sink) text(prefix, t string) {
 		for j < len(t) {
 			c := t[j]
 			if c < utf8.RuneSelf {
-				if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' {
+				if byteClass[c]&classSpace != 0 {
 					break
 				}
 				j++
@@ -87,21 +87,45 @@ func isASCII(s string) bool {
 	return true
 }
 
-func trimLeftPunct(c byte) bool {
-	switch c {
-	case '"', '\'', '(', '[', '{', '<', '*', '`', ',', ';', ':', '.', '>', '|', '_', '=', '-':
-		return true
-	}
-	return false
-}
+// Byte classes, for the tokenizer's scans: ASCII white space (as the
+// white-space loops of text read it), punctuation trimmed from the start
+// and from the end of a word, and what word looks for in one pass.
+const (
+	classSpace = 1 << iota
+	classTrimLeft
+	classTrimRight
+	classLower // a-z
+	classUpper // A-Z
+	classColon
+	classAt
+	classHigh // not ASCII
+)
 
-func trimRightPunct(c byte) bool {
-	switch c {
-	case '"', '\'', ')', ']', '}', '>', '*', '`', ',', ';', ':', '.', '<', '|', '_', '=', '-':
-		return true
+var byteClass = func() (t [256]uint8) {
+	for _, c := range " \t\n\r\f\v" {
+		t[c] |= classSpace
 	}
-	return false
-}
+	for _, c := range "\"'([{<*`,;:.>|_=-" {
+		t[c] |= classTrimLeft
+	}
+	for _, c := range "\"')]}>*`,;:.<|_=-" {
+		t[c] |= classTrimRight
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] |= classLower
+		t[c-'a'+'A'] |= classUpper
+	}
+	t[':'] |= classColon
+	t['@'] |= classAt
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] |= classHigh
+	}
+	return t
+}()
+
+func trimLeftPunct(c byte) bool { return byteClass[c]&classTrimLeft != 0 }
+
+func trimRightPunct(c byte) bool { return byteClass[c]&classTrimRight != 0 }
 
 // word tokenizes one white-space-delimited word.
 func (s *sink) word(prefix, w string) {
@@ -114,7 +138,21 @@ func (s *sink) word(prefix, w string) {
 	if w == "" {
 		return
 	}
-	if strings.IndexByte(w, ':') >= 0 { // most words have no colon: skip the slower search
+	// One pass finds what the rules below ask of the word: the classes
+	// of its bytes, the first '@', the number of upper-case ASCII letters.
+	var classes uint8
+	at, upper := -1, 0
+	for i := 0; i < len(w); i++ {
+		c := byteClass[w[i]]
+		classes |= c
+		switch {
+		case c&classUpper != 0:
+			upper++
+		case c&classAt != 0 && at < 0:
+			at = i
+		}
+	}
+	if classes&classColon != 0 { // most words have no colon: skip the slower search
 		if i := strings.Index(w, "://"); i > 0 && i < 10 {
 			s.url(w)
 			return
@@ -124,12 +162,12 @@ func (s *sink) word(prefix, w string) {
 		s.url("http://" + w)
 		return
 	}
-	if at := strings.IndexByte(w, '@'); at > 0 && at < len(w)-3 && strings.IndexByte(w[at:], '.') > 0 {
+	if at > 0 && at < len(w)-3 && strings.IndexByte(w[at:], '.') > 0 {
 		s.address(prefix+"email:", w)
 		return
 	}
-	ascii := isASCII(w)
-	if prefix == "" && len(w) >= 4 && isUpperASCII(w) {
+	ascii := classes&classHigh == 0
+	if prefix == "" && len(w) >= 4 && classes&classLower == 0 && upper >= 3 { // isUpperASCII(w)
 		// Shouting is signal that lower-casing would lose; the word's
 		// lower-case token is emitted as well.
 		s.addExact("caps:", w)
@@ -145,10 +183,14 @@ func (s *sink) word(prefix, w string) {
 	case n < minWord:
 		return
 	case n > maxWord:
-		s.prev = s.prev[:0]
+		s.pair = s.pair[:0]
 		s.skip(prefix, w)
 	default:
-		s.add(prefix, w)
+		if ascii && upper == 0 { // nothing to lower-case
+			s.addExact(prefix, w)
+		} else {
+			s.add(prefix, w)
+		}
 		if prefix == "" {
 			s.bigram()
 		}
@@ -163,14 +205,13 @@ func (s *sink) word(prefix, w string) {
 // lack (SpamBayes and CRM114 use them); here they ranked better on the
 // drifting tuning split.
 func (s *sink) bigram() {
-	if len(s.prev) == 0 {
-		s.prev = append(s.prev[:0], s.buf...)
-		return
+	if len(s.pair) > 0 {
+		s.pair = append(s.pair, s.buf...)
+		s.emitBytes(s.pair)
+	} else {
+		s.pair = append(s.pair, "bi:"...)
 	}
-	s.word2 = append(s.word2[:0], s.buf...)
-	s.buf = append(append(append(append(s.buf[:0], "bi:"...), s.prev...), ' '), s.word2...)
-	s.emit()
-	s.prev, s.word2 = s.word2, s.prev
+	s.pair = append(append(s.pair[:len("bi:")], s.buf...), ' ')
 }
 
 // skip emits the length-class token of a word too long to be useful.
@@ -204,9 +245,61 @@ func appendInt(b []byte, n int) []byte {
 // isCJK reports whether r is written without spaces between words: Han,
 // Hiragana, Katakana, Hangul, Thai.
 func isCJK(r rune) bool {
+	if uint32(r) > unicode.MaxRune {
+		return false
+	}
+	switch cjkBlocks[r>>8] {
+	case cjkNone:
+		return false
+	case cjkAll:
+		return true
+	}
+	return inCJKScripts(r)
+}
+
+func inCJKScripts(r rune) bool {
 	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) ||
 		unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Thai, r)
 }
+
+// cjkBlocks tells, for each block of 256 code points, whether none, all or
+// some of them are in the scripts isCJK looks for, so that isCJK searches
+// the scripts' tables only in the few mixed blocks: the Latin letters,
+// emoji and punctuation of most chat lines are ruled out by one load.
+var cjkBlocks = func() *[(unicode.MaxRune + 1) >> 8]uint8 {
+	var count [(unicode.MaxRune + 1) >> 8]uint16
+	for _, t := range []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai} {
+		for _, rg := range t.R16 {
+			for r := uint32(rg.Lo); r <= uint32(rg.Hi); r += uint32(rg.Stride) {
+				count[r>>8]++
+			}
+		}
+		for _, rg := range t.R32 {
+			for r := rg.Lo; r <= rg.Hi; r += rg.Stride {
+				count[r>>8]++
+			}
+		}
+	}
+	var b [(unicode.MaxRune + 1) >> 8]uint8
+	for i, n := range count {
+		switch n {
+		case 0:
+			b[i] = cjkNone
+		case 256:
+			b[i] = cjkAll
+		default:
+			b[i] = cjkSome
+		}
+	}
+	return &b
+}()
+
+// The kinds of cjkBlocks' blocks.
+const (
+	cjkNone = iota
+	cjkAll
+	cjkSome
+)
 
 // cjk tokenizes runs of scripts written without spaces as overlapping
 // character bigrams (a lone character is a unigram), the usual substitute
@@ -373,19 +466,4 @@ func (s *sink) address(prefix, a string) {
 		s.add(prefix+"user:", local)
 	}
 	s.host(prefix+"domain:", a[at+1:])
-}
-
-// isUpperASCII reports whether w has at least three letters, all of them
-// upper-case ASCII.
-func isUpperASCII(w string) bool {
-	letters := 0
-	for i := 0; i < len(w); i++ {
-		switch c := w[i]; {
-		case 'a' <= c && c <= 'z':
-			return false
-		case 'A' <= c && c <= 'Z':
-			letters++
-		}
-	}
-	return letters >= 3
 }
