@@ -2,6 +2,7 @@ package spam
 
 import (
 	"encoding/base64"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/unicode/norm"
 )
 
 func tokensOf(t *testing.T, raw string) []string {
@@ -220,4 +222,37 @@ func TestIsCJKMatchesTheScripts(t *testing.T) {
 			t.Fatalf("isCJK(%U) = %v, want %v", r, got, want)
 		}
 	}
+}
+
+// Every rune nfcSafe holds safe is NFC quick check Yes with combining
+// class 0, so that strings of them are in NFC; random such strings are.
+func TestNFCSafeRunes(t *testing.T) {
+	var safe []rune
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !nfcSafe(r) {
+			continue
+		}
+		safe = append(safe, r)
+		s := string(r)
+		p := norm.NFC.PropertiesString(s)
+		if p.CCC() != 0 || !p.BoundaryBefore() || !norm.NFC.IsNormalString(s) || !norm.NFC.IsNormalString("a"+s) {
+			t.Fatalf("%U is held NFC-safe but is not (ccc %d)", r, p.CCC())
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 2000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			b.WriteRune(safe[rng.IntN(len(safe))])
+		}
+		s := b.String()
+		if !plainText(s) || !norm.NFC.IsNormalString(s) {
+			t.Fatalf("%+q: plainText %v, IsNormalString %v", s, plainText(s), norm.NFC.IsNormalString(s))
+		}
+	}
+	assert.False(t, plainText("cafe\u0301"), "a combining accent is not known safe")
+	assert.False(t, plainText("caf\xe9"), "nor is invalid UTF-8")
+	assert.False(t, plainText("12345678caf\xe9"))
+	assert.True(t, plainText("plain ASCII text of some length"))
+	assert.True(t, plainText("\ufeffcaf\u00e9 \U0001F60D \u201cyes\u201d"))
 }

@@ -27,7 +27,7 @@ func (s *sink) text(prefix, t string) {
 	if len(t) > maxPartText {
 		t = t[:maxPartText]
 	}
-	if !isASCII(t) {
+	if !plainText(t) {
 		if !utf8.ValidString(t) {
 			t = strings.ToValidUTF8(t, "\uFFFD")
 		}
@@ -76,6 +76,50 @@ func (s *sink) text(prefix, t string) {
 		}
 		t = t[j:]
 	}
+}
+
+// plainText reports that t is valid UTF-8 in NFC because each of its
+// runes is ASCII or one nfcSafe holds safe, in one pass (ASCII eight bytes
+// at a time), so that the commonest chat lines (Latin letters, a byte
+// order mark, curly quotes, emoji) skip the checks of the validator and
+// the normaliser. False means only "not known".
+func plainText(t string) bool {
+	for i := 0; i < len(t); {
+		for i+8 <= len(t) && (uint64(t[i])|uint64(t[i+1])<<8|uint64(t[i+2])<<16|uint64(t[i+3])<<24|
+			uint64(t[i+4])<<32|uint64(t[i+5])<<40|uint64(t[i+6])<<48|uint64(t[i+7])<<56)&0x8080808080808080 == 0 {
+			i += 8
+		}
+		if i == len(t) {
+			break
+		}
+		if t[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(t[i:])
+		if !nfcSafe(r) || (r == utf8.RuneError && n == 1) {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// nfcSafe reports whether r is in ranges whose every rune is NFC quick
+// check Yes with canonical combining class 0 (TestNFCSafeRunes checks
+// them against golang.org/x/text/unicode/norm): a string of such runes is
+// in NFC, whatever their order.
+func nfcSafe(r rune) bool {
+	switch {
+	case r < 0x300, // Latin-1, Latin Extended-A and -B, IPA, spacing modifiers
+		0x2010 <= r && r <= 0x2027, 0x2030 <= r && r <= 0x205E, // punctuation
+		0x2600 <= r && r <= 0x27BF,   // symbols, dingbats
+		0xFE00 <= r && r <= 0xFE0F,   // variation selectors
+		r == 0xFEFF,                  // byte order mark
+		0x1F300 <= r && r <= 0x1FAFF: // emoji
+		return true
+	}
+	return false
 }
 
 func isASCII(s string) bool {
