@@ -35,7 +35,8 @@ type sink struct {
 	// pair; empty after a break.
 	pair  []byte
 	seen  hashSet
-	clues []clue // scratch for Classify's clues
+	clues []clue   // scratch for Classify's clues
+	memo  probMemo // clues by token counts, for Classify
 }
 
 func (s *sink) reset() {

@@ -333,7 +333,7 @@ func verdictOf(c Class) Verdict {
 
 // score classifies already-tokenized hashes against the cached model.
 func (f *Filter) score(a *account, hashes []uint64) Verdict {
-	return f.verdict(f.weigh(a, hashes, make([]clue, 0, len(hashes))))
+	return f.verdict(f.weigh(a, hashes, make([]clue, 0, len(hashes)), nil))
 }
 
 // apply mirrors a stored batch in the cached model, with the store's

@@ -85,9 +85,12 @@ func (s *sink) text(prefix, t string) {
 // the normaliser. False means only "not known".
 func plainText(t string) bool {
 	for i := 0; i < len(t); {
-		for i+8 <= len(t) && (uint64(t[i])|uint64(t[i+1])<<8|uint64(t[i+2])<<16|uint64(t[i+3])<<24|
-			uint64(t[i+4])<<32|uint64(t[i+5])<<40|uint64(t[i+6])<<48|uint64(t[i+7])<<56)&0x8080808080808080 == 0 {
-			i += 8
+		for ; i+8 <= len(t); i += 8 {
+			b := t[i : i+8] // constant indexes: one 8-byte load
+			if (uint64(b[0])|uint64(b[1])<<8|uint64(b[2])<<16|uint64(b[3])<<24|
+				uint64(b[4])<<32|uint64(b[5])<<40|uint64(b[6])<<48|uint64(b[7])<<56)&0x8080808080808080 != 0 {
+				break
+			}
 		}
 		if i == len(t) {
 			break
