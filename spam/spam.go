@@ -563,9 +563,9 @@ func (f *Filter) classify(ctx context.Context, acct gdprkit.AccountID, msg Messa
 	w := f.weigh(a, hashes, s.clues[:0], &s.memo)
 	clues := w.clues
 	defer func() { s.clues = clues[:0] }() // keep the grown buffer for the next message
-	r := Result{Score: w.score, Verdict: f.verdict(w), Tokens: len(hashes), ClueCount: len(clues),
-		HamSignificance: max(0, -w.lnQH/math.Ln10), HamVetoed: w.hamVetoed(f.cfg),
-		SpamSignificance: max(0, -w.lnQS/math.Ln10), SpamVetoed: w.spamVetoed(f.cfg), SpamClues: w.spamClues, HamClues: w.hamClues, SpamWeight: w.spamWeight}
+	r := Result{Score: w.score, Verdict: f.verdict(&w), Tokens: len(hashes), ClueCount: len(clues),
+		HamSignificance: max(0, -w.lnQH/math.Ln10), HamVetoed: w.hamVetoed(&f.cfg),
+		SpamSignificance: max(0, -w.lnQS/math.Ln10), SpamVetoed: w.spamVetoed(&f.cfg), SpamClues: w.spamClues, HamClues: w.hamClues, SpamWeight: w.spamWeight}
 	if explain > 0 {
 		sortClues(clues)
 		for i, c := range clues {
@@ -681,26 +681,26 @@ const touchMin = 1 << 14
 
 // hamVetoed reports whether a spam score is held back by significant ham
 // evidence (Config.HamVeto).
-func (w weighing) hamVetoed(cfg Config) bool {
+func (w *weighing) hamVetoed(cfg *Config) bool {
 	return w.score >= cfg.SpamCutoff && cfg.HamVeto > 0 && w.lnQH < math.Log(cfg.HamVeto)
 }
 
 // spamVetoed reports whether a ham score is held back by significant spam
 // evidence (Config.SpamVeto).
-func (w weighing) spamVetoed(cfg Config) bool {
+func (w *weighing) spamVetoed(cfg *Config) bool {
 	return w.score < cfg.HamCutoff && cfg.SpamVeto > 0 && w.lnQS < math.Log(cfg.SpamVeto)
 }
 
 // verdict applies the cutoffs, the vetoes and the evidence a spam verdict
 // needs. A model that has seen one class only would call everything that
 // class, so its verdicts are unsure.
-func (f *Filter) verdict(w weighing) Verdict {
+func (f *Filter) verdict(w *weighing) Verdict {
 	switch {
 	case w.oneClass:
 		return VerdictUnsure
-	case w.score < f.cfg.HamCutoff && !w.spamVetoed(f.cfg) && w.hamClues >= f.cfg.MinHamClues:
+	case w.score < f.cfg.HamCutoff && !w.spamVetoed(&f.cfg) && w.hamClues >= f.cfg.MinHamClues:
 		return VerdictHam
-	case w.score >= f.cfg.SpamCutoff && !w.hamVetoed(f.cfg) && w.spamClues >= f.cfg.MinSpamClues && w.spamWeight >= f.cfg.MinSpamWeight:
+	case w.score >= f.cfg.SpamCutoff && !w.hamVetoed(&f.cfg) && w.spamClues >= f.cfg.MinSpamClues && w.spamWeight >= f.cfg.MinSpamWeight:
 		return VerdictSpam
 	}
 	return VerdictUnsure
