@@ -3,6 +3,7 @@ package spam
 import (
 	"encoding/base64"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -255,4 +256,36 @@ func TestNFCSafeRunes(t *testing.T) {
 	assert.False(t, plainText("12345678caf\xe9"))
 	assert.True(t, plainText("plain ASCII text of some length"))
 	assert.True(t, plainText("\ufeffcaf\u00e9 \U0001F60D \u201cyes\u201d"))
+}
+
+// text splits words at white space as strings.FieldsFunc with
+// unicode.IsSpace does, wherever the words fall against its eight-byte
+// steps, with control characters, non-ASCII letters and spaces among them.
+func TestTextSplitsAtWhiteSpace(t *testing.T) {
+	alphabet := []string{" ", "\t", "\n", "\x01", "\x1f", "\x7f", "!", "a", "Z", "q", "é", "\u00a0", "\u2003", "\u0085", "😍", ":", "@", "."}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 3000 {
+		var b strings.Builder
+		for range rng.IntN(60) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		in := b.String()
+		got := &sink{texts: map[uint64]string{}}
+		got.text("", in)
+		want := &sink{texts: map[uint64]string{}}
+		for _, w := range strings.FieldsFunc(in, unicode.IsSpace) {
+			want.word("", w)
+		}
+		if !slices.Equal(got.hashes, want.hashes) {
+			t.Fatalf("%+q: tokens %q, want %q", in, Tokens(Chat(in)), mapValues(want.texts, want.hashes))
+		}
+	}
+}
+
+func mapValues(m map[uint64]string, keys []uint64) []string {
+	var out []string
+	for _, k := range keys {
+		out = append(out, m[k])
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package spam
 
 import (
+	"math/bits"
 	"net/netip"
 	"strings"
 	"unicode"
@@ -57,6 +58,20 @@ func (s *sink) text(prefix, t string) {
 		t = t[i:]
 		j := 0
 		for j < len(t) {
+			if j+8 <= len(t) {
+				// Eight bytes at a time to the first that is below '!'
+				// or not ASCII (the lowest flag of the borrow trick is
+				// exact), then byte by byte.
+				b := t[j : j+8]
+				x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+					uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+				stop := (x | (x-0x2121212121212121)&^x) & 0x8080808080808080
+				if stop == 0 {
+					j += 8
+					continue
+				}
+				j += bits.TrailingZeros64(stop) >> 3
+			}
 			c := t[j]
 			if c < utf8.RuneSelf {
 				if byteClass[c]&classSpace != 0 {
