@@ -73,7 +73,7 @@ func FuzzCombine(f *testing.F) {
 		var clues []clue
 		for i := 0; i+1 < len(b); i += 2 {
 			p := (float64(b[i]) + 0.5) / 256
-			clues = append(clues, clue{hash: uint64(i), prob: p, dev: math.Abs(p - 0.5), weight: clueWeight(int64(b[i+1]), 3)})
+			clues = append(clues, newClue(uint64(i), p, clueWeight(int64(b[i+1]), 3), 0, 0))
 		}
 		raw, ev := combine(clues, esf, 0), combine(clues, esf, scale)
 		for _, s := range []float64{raw.score, ev.score} {

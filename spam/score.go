@@ -52,7 +52,12 @@ func logChi2Q(x2 float64, v int) float64 {
 			scale += 250 * math.Ln10
 		}
 	}
-	return math.Min(math.Log(sum)+scale-m, 0)
+	// min(·, 0) by comparison: math.Min is a call on amd64 (same result,
+	// −0 and NaN included).
+	if l := math.Log(sum) + scale - m; !(l > 0) {
+		return l
+	}
+	return 0
 }
 
 // clue is one token's evidence in a verdict.
@@ -63,6 +68,21 @@ type clue struct {
 	weight float64 // how well attested the token is: n/(n+Attestation)
 	ham    int64
 	spam   int64
+	// lnP and lnQ are ln p and ln(1 − p), p being prob clamped to
+	// [1e-9, 1 − 1e-9]: the terms combine adds up.
+	lnP, lnQ float64
+}
+
+// newClue returns the clue of a token of probability p.
+func newClue(hash uint64, p, weight float64, ham, spam int64) clue {
+	q := p // clamped to [1e-9, 1−1e-9], as math.Max and math.Min would
+	if q < 1e-9 {
+		q = 1e-9
+	} else if q > 1-1e-9 {
+		q = 1 - 1e-9
+	}
+	return clue{hash: hash, dev: math.Abs(p - 0.5), prob: p, weight: weight, ham: ham, spam: spam,
+		lnP: math.Log(q), lnQ: math.Log1p(-q)}
 }
 
 // clueWeight is how much of a clue a token seen in n trained messages
@@ -120,9 +140,8 @@ func combine(clues []clue, esf, scale float64) evidence {
 	var lnH, lnS, wh, ws float64
 	var ev evidence
 	for _, c := range clues {
-		p := math.Min(math.Max(c.prob, 1e-9), 1-1e-9)
-		lnH += math.Log(p)
-		lnS += math.Log1p(-p)
+		lnH += c.lnP
+		lnS += c.lnQ
 		if c.prob > 0.5 {
 			ws += c.weight
 			ev.spamClues++

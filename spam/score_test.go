@@ -30,7 +30,7 @@ func TestChi2Q(t *testing.T) {
 func mk(ps ...float64) []clue {
 	var c []clue
 	for i, p := range ps {
-		c = append(c, clue{hash: uint64(i), prob: p, dev: math.Abs(p - 0.5), weight: 1})
+		c = append(c, newClue(uint64(i), p, 1, 0, 0))
 	}
 	return c
 }
@@ -54,10 +54,10 @@ func TestCombine(t *testing.T) {
 	assert.Less(t, scoreOf(mixed, 1), 0.499)
 	assert.Less(t, scoreOf(mixed, 0.1), 0.499)
 	// …and the same evidence mirrored scores mirrored.
-	for i := range mixed {
-		mixed[i].prob = 1 - mixed[i].prob
+	for i := range ps {
+		ps[i] = 1 - ps[i]
 	}
-	assert.Greater(t, scoreOf(mixed, 1), 0.501)
+	assert.Greater(t, scoreOf(mk(ps...), 1), 0.501)
 	// Balanced evidence stays in the middle.
 	assert.InDelta(t, 0.5, scoreOf(mk(0.01, 0.99, 0.2, 0.8), 0.3), 1e-6)
 	many := make([]float64, 5000)

@@ -31,17 +31,19 @@ type sink struct {
 	hashes []uint64
 	texts  map[uint64]string // token text by hash, only when explaining
 	n      int
-	prev   []byte // the last body word, for bigrams; empty after a break
-	word2  []byte // scratch for bigram
-	seen   hashSet
-	clues  []clue // scratch for Classify's clues
+	// pair is "bi:<the last body word> ", the start of the next word
+	// pair; empty after a break.
+	pair  []byte
+	seen  hashSet
+	clues []clue   // scratch for Classify's clues
+	memo  probMemo // clues by token counts, for Classify
 }
 
 func (s *sink) reset() {
 	s.hashes = s.hashes[:0]
 	s.seen.reset()
 	s.n = 0
-	s.prev = s.prev[:0]
+	s.pair = s.pair[:0]
 	if s.texts != nil {
 		clear(s.texts)
 	}
@@ -99,19 +101,23 @@ func (s *sink) addNum(prefix string, n int) {
 	s.emit()
 }
 
-func (s *sink) emit() {
+// emit emits the token in s.buf.
+func (s *sink) emit() { s.emitBytes(s.buf) }
+
+// emitBytes emits the token b.
+func (s *sink) emitBytes(b []byte) {
 	if s.n >= maxTokens {
 		return
 	}
 	s.n++
-	h := s.key.sum64(s.buf)
+	h := s.key.sum64(b)
 	if !s.seen.add(h) {
 		return
 	}
 	s.hashes = append(s.hashes, h)
 	if s.texts != nil {
 		if _, ok := s.texts[h]; !ok {
-			s.texts[h] = string(s.buf)
+			s.texts[h] = string(b)
 		}
 	}
 }
@@ -129,17 +135,34 @@ type hashSet struct {
 	slots []uint64 // 0 marks an empty slot
 	zero  bool     // whether hash 0, which cannot live in slots, is in
 	n     int
+	// used holds the slots filled since the last reset while they are few
+	// (a chat line's), so that reset clears those instead of the table;
+	// nil once more were filled than it holds.
+	used []int32
 }
 
+// maxUsed is how many filled slots hashSet remembers for reset.
+const maxUsed = 64
+
 func (t *hashSet) reset() {
-	if len(t.slots) > 4096 && len(t.slots) > 16*t.n {
+	switch {
+	case len(t.slots) > 4096 && len(t.slots) > 16*t.n:
 		// A long message grew the table; keep it from spreading the next,
 		// typical one over more cache lines than it needs.
 		t.slots = nil
-	} else if t.n > 0 {
+	case t.n == 0:
+	case t.used != nil && len(t.used) == t.n:
+		for _, i := range t.used {
+			t.slots[i] = 0
+		}
+	default:
 		clear(t.slots)
 	}
 	t.n, t.zero = 0, false
+	if t.used == nil {
+		t.used = make([]int32, 0, maxUsed)
+	}
+	t.used = t.used[:0]
 }
 
 // add inserts h and reports whether it was new.
@@ -158,6 +181,9 @@ func (t *hashSet) add(h uint64) bool {
 		case 0:
 			t.slots[i] = h
 			t.n++
+			if len(t.used) < cap(t.used) {
+				t.used = append(t.used, int32(i))
+			}
 			return true
 		case h:
 			return false
@@ -172,6 +198,7 @@ func (t *hashSet) grow() {
 		size *= 2
 	}
 	t.slots = make([]uint64, size)
+	t.used = t.used[:0]
 	mask := uint64(size - 1)
 	for _, h := range old {
 		if h != 0 {
@@ -180,6 +207,9 @@ func (t *hashSet) grow() {
 				i = (i + 1) & mask
 			}
 			t.slots[i] = h
+			if len(t.used) < cap(t.used) {
+				t.used = append(t.used, int32(i))
+			}
 		}
 	}
 }

@@ -97,11 +97,12 @@ func (f *Filter) derive(label string, a gdprkit.AccountID) sipKey {
 // account returns the account's cached model, loading it on first use and
 // reloading it when older than Config.Refresh.
 func (f *Filter) account(ctx context.Context, id gdprkit.AccountID) (*account, error) {
-	if err := id.Validate(); err != nil {
-		return nil, err
-	}
+	// Only valid IDs enter the cache, so a cached one needs no validation.
 	v, ok := f.accounts.Load(id)
 	if !ok {
+		if err := id.Validate(); err != nil {
+			return nil, err
+		}
 		_, shared := f.st.(resident)
 		na := &account{id: id, tokenKey: f.derive("token", id), msgKey: f.derive("message", id), shared: shared}
 		na.m.Store(newModel(f.cfg.MaxTokens))
@@ -313,12 +314,12 @@ func (f *Filter) classify(ctx context.Context, acct gdprkit.AccountID, msg Messa
 	s.tokenize(msg)
 	hashes := s.distinct()
 
-	w := f.weigh(a, hashes, s.clues[:0])
+	w := f.weigh(a, hashes, s.clues[:0], &s.memo)
 	clues := w.clues
 	defer func() { s.clues = clues[:0] }() // keep the grown buffer for the next message
-	r := Result{Score: w.score, Verdict: f.verdict(w), Tokens: len(hashes), ClueCount: len(clues),
-		HamSignificance: max(0, -w.lnQH/math.Ln10), HamVetoed: w.hamVetoed(f.cfg),
-		SpamSignificance: max(0, -w.lnQS/math.Ln10), SpamVetoed: w.spamVetoed(f.cfg), SpamClues: w.spamClues, HamClues: w.hamClues, SpamWeight: w.spamWeight}
+	r := Result{Score: w.score, Verdict: f.verdict(&w), Tokens: len(hashes), ClueCount: len(clues),
+		HamSignificance: max(0, -w.lnQH/math.Ln10), HamVetoed: w.hamVetoed(&f.cfg),
+		SpamSignificance: max(0, -w.lnQS/math.Ln10), SpamVetoed: w.spamVetoed(&f.cfg), SpamClues: w.spamClues, HamClues: w.hamClues, SpamWeight: w.spamWeight}
 	if explain > 0 {
 		sortClues(clues)
 		for i, c := range clues {
@@ -341,8 +342,10 @@ type weighing struct {
 }
 
 // weigh looks up hashes in a's model and combines the clues that pass
-// MinDeviation (the strongest MaxClues of them), appending to clues.
-func (f *Filter) weigh(a *account, hashes []uint64, clues []clue) weighing {
+// MinDeviation (the strongest MaxClues of them), appending to clues. memo,
+// when not nil, keeps the clues of tokens of small counts from one call to
+// the next (see probMemo).
+func (f *Filter) weigh(a *account, hashes []uint64, clues []clue, memo *probMemo) weighing {
 	m := a.model()
 	m.mu.RLock()
 	oneClass := m.ham == 0 || m.spam == 0
@@ -350,19 +353,80 @@ func (f *Filter) weigh(a *account, hashes []uint64, clues []clue) weighing {
 	if m.tokens.len() > touchMin {
 		touched = m.tokens.touch(hashes)
 	}
+	if memo != nil {
+		memo.use(m.ham, m.spam)
+	}
 	for _, h := range hashes {
 		nh, ns, ok := m.tokens.counts(h)
 		if !ok {
 			continue
 		}
-		p := tokenProb(int64(nh), int64(ns), m.ham, m.spam, f.cfg.Strength, f.cfg.Prior)
-		if math.Abs(p-0.5) >= f.cfg.MinDeviation {
-			clues = append(clues, clue{h, math.Abs(p - 0.5), p, clueWeight(int64(nh)+int64(ns), f.cfg.Attestation), int64(nh), int64(ns)})
+		if memo != nil && uint32(nh) < memoCounts && uint32(ns) < memoCounts {
+			e := &memo.e[nh*memoCounts+ns]
+			if e.gen != memo.gen {
+				e.c, e.pass = f.clueOf(nh, ns, m.ham, m.spam)
+				e.gen = memo.gen
+			}
+			if e.pass {
+				c := e.c
+				c.hash = h
+				clues = append(clues, c)
+			}
+			continue
+		}
+		if c, pass := f.clueOf(nh, ns, m.ham, m.spam); pass {
+			c.hash = h
+			clues = append(clues, c)
 		}
 	}
 	m.mu.RUnlock()
 	clues = strongest(clues, f.cfg.MaxClues)
 	return weighing{evidence: combine(clues, f.cfg.EffectiveSize, f.cfg.EvidenceScale), clues: clues, oneClass: oneClass, touched: touched}
+}
+
+// clueOf returns the clue (without its hash) of a token seen in nh of the
+// model's ham messages and ns of its spam messages, and whether it passes
+// MinDeviation.
+func (f *Filter) clueOf(nh, ns int32, ham, spam int64) (clue, bool) {
+	p := tokenProb(int64(nh), int64(ns), ham, spam, f.cfg.Strength, f.cfg.Prior)
+	if math.Abs(p-0.5) < f.cfg.MinDeviation {
+		return clue{}, false
+	}
+	return newClue(0, p, clueWeight(int64(nh)+int64(ns), f.cfg.Attestation), int64(nh), int64(ns)), true
+}
+
+// memoCounts bounds the counts probMemo keeps clues for.
+const memoCounts = 16
+
+// probMemo keeps, for one model's message totals, the clue of each token
+// count pair (nh, ns) below memoCounts, computed on first use: most
+// tokens of a message have such counts (in a chat line nearly all), and a
+// clue's probability, its logarithms and its weight depend on nothing
+// else. Each sink (one classifying goroutine) has its own; a change of the
+// totals (training) invalidates it.
+type probMemo struct {
+	ham, spam int64
+	gen       uint32 // entries of another generation are not set
+	e         [memoCounts * memoCounts]memoEntry
+}
+
+type memoEntry struct {
+	gen  uint32
+	pass bool // the token passes MinDeviation
+	c    clue
+}
+
+// use makes the memo hold the clues of a model of these totals.
+func (p *probMemo) use(ham, spam int64) {
+	if p.gen != 0 && p.ham == ham && p.spam == spam {
+		return
+	}
+	p.ham, p.spam = ham, spam
+	p.gen++
+	if p.gen == 0 { // wrapped: no entry may look set
+		clear(p.e[:])
+		p.gen = 1
+	}
 }
 
 // touchMin is the model size above which weigh first touches every
@@ -371,26 +435,26 @@ const touchMin = 1 << 14
 
 // hamVetoed reports whether a spam score is held back by significant ham
 // evidence (Config.HamVeto).
-func (w weighing) hamVetoed(cfg Config) bool {
+func (w *weighing) hamVetoed(cfg *Config) bool {
 	return w.score >= cfg.SpamCutoff && cfg.HamVeto > 0 && w.lnQH < math.Log(cfg.HamVeto)
 }
 
 // spamVetoed reports whether a ham score is held back by significant spam
 // evidence (Config.SpamVeto).
-func (w weighing) spamVetoed(cfg Config) bool {
+func (w *weighing) spamVetoed(cfg *Config) bool {
 	return w.score < cfg.HamCutoff && cfg.SpamVeto > 0 && w.lnQS < math.Log(cfg.SpamVeto)
 }
 
 // verdict applies the cutoffs, the vetoes and the evidence a spam verdict
 // needs. A model that has seen one class only would call everything that
 // class, so its verdicts are unsure.
-func (f *Filter) verdict(w weighing) Verdict {
+func (f *Filter) verdict(w *weighing) Verdict {
 	switch {
 	case w.oneClass:
 		return VerdictUnsure
-	case w.score < f.cfg.HamCutoff && !w.spamVetoed(f.cfg) && w.hamClues >= f.cfg.MinHamClues:
+	case w.score < f.cfg.HamCutoff && !w.spamVetoed(&f.cfg) && w.hamClues >= f.cfg.MinHamClues:
 		return VerdictHam
-	case w.score >= f.cfg.SpamCutoff && !w.hamVetoed(f.cfg) && w.spamClues >= f.cfg.MinSpamClues && w.spamWeight >= f.cfg.MinSpamWeight:
+	case w.score >= f.cfg.SpamCutoff && !w.hamVetoed(&f.cfg) && w.spamClues >= f.cfg.MinSpamClues && w.spamWeight >= f.cfg.MinSpamWeight:
 		return VerdictSpam
 	}
 	return VerdictUnsure

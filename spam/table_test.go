@@ -115,9 +115,16 @@ func FuzzTokenTable(f *testing.F) {
 func TestHashSetDeduplicates(t *testing.T) {
 	var s hashSet
 	r := rand.New(rand.NewPCG(5, 6))
-	for round := range 4 {
+	// grow, then shrink, then grow again; then sizes about maxUsed, whose
+	// slots reset clears one by one
+	sizes := []int{10, 20_000, 5, 3000, 40, maxUsed / 2, maxUsed/2 + 1, 20, 100, 3, 150, 30}
+	for round, n := range sizes {
 		s.reset()
-		n := []int{10, 20_000, 5, 3000}[round] // grow, then shrink, then grow again
+		for i, h := range s.slots {
+			if h != 0 {
+				t.Fatalf("round %d: slot %d holds %d after reset", round, i, h)
+			}
+		}
 		seen := map[uint64]bool{}
 		for range 3 * n {
 			h := r.Uint64N(uint64(2 * n)) // many repeats, and hash 0

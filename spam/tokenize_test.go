@@ -2,12 +2,16 @@ package spam
 
 import (
 	"encoding/base64"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/unicode/norm"
 )
 
 func tokensOf(t *testing.T, raw string) []string {
@@ -209,4 +213,79 @@ func TestToUTF8ASCIIShortcutDecodesAlike(t *testing.T) {
 	if got := toUTF8([]byte("\xe1\xe2"), "iso-8859-7"); got != "αβ" {
 		t.Errorf("greek: %q", got)
 	}
+}
+
+// isCJK's block table answers as the scripts' tables do, for every code
+// point and a few values that are none.
+func TestIsCJKMatchesTheScripts(t *testing.T) {
+	for r := rune(-2); r <= unicode.MaxRune+2; r++ {
+		if got, want := isCJK(r), inCJKScripts(r); got != want {
+			t.Fatalf("isCJK(%U) = %v, want %v", r, got, want)
+		}
+	}
+}
+
+// Every rune nfcSafe holds safe is NFC quick check Yes with combining
+// class 0, so that strings of them are in NFC; random such strings are.
+func TestNFCSafeRunes(t *testing.T) {
+	var safe []rune
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !nfcSafe(r) {
+			continue
+		}
+		safe = append(safe, r)
+		s := string(r)
+		p := norm.NFC.PropertiesString(s)
+		if p.CCC() != 0 || !p.BoundaryBefore() || !norm.NFC.IsNormalString(s) || !norm.NFC.IsNormalString("a"+s) {
+			t.Fatalf("%U is held NFC-safe but is not (ccc %d)", r, p.CCC())
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 2000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			b.WriteRune(safe[rng.IntN(len(safe))])
+		}
+		s := b.String()
+		if !plainText(s) || !norm.NFC.IsNormalString(s) {
+			t.Fatalf("%+q: plainText %v, IsNormalString %v", s, plainText(s), norm.NFC.IsNormalString(s))
+		}
+	}
+	assert.False(t, plainText("cafe\u0301"), "a combining accent is not known safe")
+	assert.False(t, plainText("caf\xe9"), "nor is invalid UTF-8")
+	assert.False(t, plainText("12345678caf\xe9"))
+	assert.True(t, plainText("plain ASCII text of some length"))
+	assert.True(t, plainText("\ufeffcaf\u00e9 \U0001F60D \u201cyes\u201d"))
+}
+
+// text splits words at white space as strings.FieldsFunc with
+// unicode.IsSpace does, wherever the words fall against its eight-byte
+// steps, with control characters, non-ASCII letters and spaces among them.
+func TestTextSplitsAtWhiteSpace(t *testing.T) {
+	alphabet := []string{" ", "\t", "\n", "\x01", "\x1f", "\x7f", "!", "a", "Z", "q", "é", "\u00a0", "\u2003", "\u0085", "😍", ":", "@", "."}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 3000 {
+		var b strings.Builder
+		for range rng.IntN(60) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		in := b.String()
+		got := &sink{texts: map[uint64]string{}}
+		got.text("", in)
+		want := &sink{texts: map[uint64]string{}}
+		for _, w := range strings.FieldsFunc(in, unicode.IsSpace) {
+			want.word("", w)
+		}
+		if !slices.Equal(got.hashes, want.hashes) {
+			t.Fatalf("%+q: tokens %q, want %q", in, Tokens(Chat(in)), mapValues(want.texts, want.hashes))
+		}
+	}
+}
+
+func mapValues(m map[uint64]string, keys []uint64) []string {
+	var out []string
+	for _, k := range keys {
+		out = append(out, m[k])
+	}
+	return out
 }

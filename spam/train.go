@@ -333,7 +333,8 @@ func verdictOf(c Class) Verdict {
 
 // score classifies already-tokenized hashes against the cached model.
 func (f *Filter) score(a *account, hashes []uint64) Verdict {
-	return f.verdict(f.weigh(a, hashes, make([]clue, 0, len(hashes))))
+	w := f.weigh(a, hashes, make([]clue, 0, len(hashes)), nil)
+	return f.verdict(&w)
 }
 
 // apply mirrors a stored batch in the cached model, with the store's

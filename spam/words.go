@@ -1,6 +1,7 @@
 package spam
 
 import (
+	"math/bits"
 	"net/netip"
 	"strings"
 	"unicode"
@@ -27,7 +28,7 @@ func (s *sink) text(prefix, t string) {
 	if len(t) > maxPartText {
 		t = t[:maxPartText]
 	}
-	if !isASCII(t) {
+	if !plainText(t) {
 		if !utf8.ValidString(t) {
 			t = strings.ToValidUTF8(t, "\uFFFD")
 		}
@@ -35,14 +36,14 @@ func (s *sink) text(prefix, t string) {
 			t = norm.NFC.String(t)
 		}
 	}
-	s.prev = s.prev[:0]
+	s.pair = s.pair[:0]
 	for len(t) > 0 && !s.full() {
 		// skip white space
 		i := 0
 		for i < len(t) {
 			c := t[i]
 			if c < utf8.RuneSelf {
-				if c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' {
+				if byteClass[c]&classSpace == 0 {
 					break
 				}
 				i++
@@ -57,9 +58,23 @@ func (s *sink) text(prefix, t string) {
 		t = t[i:]
 		j := 0
 		for j < len(t) {
+			if j+8 <= len(t) {
+				// Eight bytes at a time to the first that is below '!'
+				// or not ASCII (the lowest flag of the borrow trick is
+				// exact), then byte by byte.
+				b := t[j : j+8]
+				x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+					uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+				stop := (x | (x-0x2121212121212121)&^x) & 0x8080808080808080
+				if stop == 0 {
+					j += 8
+					continue
+				}
+				j += bits.TrailingZeros64(stop) >> 3
+			}
 			c := t[j]
 			if c < utf8.RuneSelf {
-				if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' {
+				if byteClass[c]&classSpace != 0 {
 					break
 				}
 				j++
@@ -78,6 +93,53 @@ func (s *sink) text(prefix, t string) {
 	}
 }
 
+// plainText reports that t is valid UTF-8 in NFC because each of its
+// runes is ASCII or one nfcSafe holds safe, in one pass (ASCII eight bytes
+// at a time), so that the commonest chat lines (Latin letters, a byte
+// order mark, curly quotes, emoji) skip the checks of the validator and
+// the normaliser. False means only "not known".
+func plainText(t string) bool {
+	for i := 0; i < len(t); {
+		for ; i+8 <= len(t); i += 8 {
+			b := t[i : i+8] // constant indexes: one 8-byte load
+			if (uint64(b[0])|uint64(b[1])<<8|uint64(b[2])<<16|uint64(b[3])<<24|
+				uint64(b[4])<<32|uint64(b[5])<<40|uint64(b[6])<<48|uint64(b[7])<<56)&0x8080808080808080 != 0 {
+				break
+			}
+		}
+		if i == len(t) {
+			break
+		}
+		if t[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(t[i:])
+		if !nfcSafe(r) || (r == utf8.RuneError && n == 1) {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// nfcSafe reports whether r is in ranges whose every rune is NFC quick
+// check Yes with canonical combining class 0 (TestNFCSafeRunes checks
+// them against golang.org/x/text/unicode/norm): a string of such runes is
+// in NFC, whatever their order.
+func nfcSafe(r rune) bool {
+	switch {
+	case r < 0x300, // Latin-1, Latin Extended-A and -B, IPA, spacing modifiers
+		0x2010 <= r && r <= 0x2027, 0x2030 <= r && r <= 0x205E, // punctuation
+		0x2600 <= r && r <= 0x27BF,   // symbols, dingbats
+		0xFE00 <= r && r <= 0xFE0F,   // variation selectors
+		r == 0xFEFF,                  // byte order mark
+		0x1F300 <= r && r <= 0x1FAFF: // emoji
+		return true
+	}
+	return false
+}
+
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
@@ -87,21 +149,45 @@ func isASCII(s string) bool {
 	return true
 }
 
-func trimLeftPunct(c byte) bool {
-	switch c {
-	case '"', '\'', '(', '[', '{', '<', '*', '`', ',', ';', ':', '.', '>', '|', '_', '=', '-':
-		return true
-	}
-	return false
-}
+// Byte classes, for the tokenizer's scans: ASCII white space (as the
+// white-space loops of text read it), punctuation trimmed from the start
+// and from the end of a word, and what word looks for in one pass.
+const (
+	classSpace = 1 << iota
+	classTrimLeft
+	classTrimRight
+	classLower // a-z
+	classUpper // A-Z
+	classColon
+	classAt
+	classHigh // not ASCII
+)
 
-func trimRightPunct(c byte) bool {
-	switch c {
-	case '"', '\'', ')', ']', '}', '>', '*', '`', ',', ';', ':', '.', '<', '|', '_', '=', '-':
-		return true
+var byteClass = func() (t [256]uint8) {
+	for _, c := range " \t\n\r\f\v" {
+		t[c] |= classSpace
 	}
-	return false
-}
+	for _, c := range "\"'([{<*`,;:.>|_=-" {
+		t[c] |= classTrimLeft
+	}
+	for _, c := range "\"')]}>*`,;:.<|_=-" {
+		t[c] |= classTrimRight
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] |= classLower
+		t[c-'a'+'A'] |= classUpper
+	}
+	t[':'] |= classColon
+	t['@'] |= classAt
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] |= classHigh
+	}
+	return t
+}()
+
+func trimLeftPunct(c byte) bool { return byteClass[c]&classTrimLeft != 0 }
+
+func trimRightPunct(c byte) bool { return byteClass[c]&classTrimRight != 0 }
 
 // word tokenizes one white-space-delimited word.
 func (s *sink) word(prefix, w string) {
@@ -114,7 +200,21 @@ func (s *sink) word(prefix, w string) {
 	if w == "" {
 		return
 	}
-	if strings.IndexByte(w, ':') >= 0 { // most words have no colon: skip the slower search
+	// One pass finds what the rules below ask of the word: the classes
+	// of its bytes, the first '@', the number of upper-case ASCII letters.
+	var classes uint8
+	at, upper := -1, 0
+	for i := 0; i < len(w); i++ {
+		c := byteClass[w[i]]
+		classes |= c
+		switch {
+		case c&classUpper != 0:
+			upper++
+		case c&classAt != 0 && at < 0:
+			at = i
+		}
+	}
+	if classes&classColon != 0 { // most words have no colon: skip the slower search
 		if i := strings.Index(w, "://"); i > 0 && i < 10 {
 			s.url(w)
 			return
@@ -124,12 +224,12 @@ func (s *sink) word(prefix, w string) {
 		s.url("http://" + w)
 		return
 	}
-	if at := strings.IndexByte(w, '@'); at > 0 && at < len(w)-3 && strings.IndexByte(w[at:], '.') > 0 {
+	if at > 0 && at < len(w)-3 && strings.IndexByte(w[at:], '.') > 0 {
 		s.address(prefix+"email:", w)
 		return
 	}
-	ascii := isASCII(w)
-	if prefix == "" && len(w) >= 4 && isUpperASCII(w) {
+	ascii := classes&classHigh == 0
+	if prefix == "" && len(w) >= 4 && classes&classLower == 0 && upper >= 3 { // isUpperASCII(w)
 		// Shouting is signal that lower-casing would lose; the word's
 		// lower-case token is emitted as well.
 		s.addExact("caps:", w)
@@ -145,10 +245,14 @@ func (s *sink) word(prefix, w string) {
 	case n < minWord:
 		return
 	case n > maxWord:
-		s.prev = s.prev[:0]
+		s.pair = s.pair[:0]
 		s.skip(prefix, w)
 	default:
-		s.add(prefix, w)
+		if ascii && upper == 0 { // nothing to lower-case
+			s.addExact(prefix, w)
+		} else {
+			s.add(prefix, w)
+		}
 		if prefix == "" {
 			s.bigram()
 		}
@@ -163,14 +267,13 @@ func (s *sink) word(prefix, w string) {
 // lack (SpamBayes and CRM114 use them); here they ranked better on the
 // drifting tuning split.
 func (s *sink) bigram() {
-	if len(s.prev) == 0 {
-		s.prev = append(s.prev[:0], s.buf...)
-		return
+	if len(s.pair) > 0 {
+		s.pair = append(s.pair, s.buf...)
+		s.emitBytes(s.pair)
+	} else {
+		s.pair = append(s.pair, "bi:"...)
 	}
-	s.word2 = append(s.word2[:0], s.buf...)
-	s.buf = append(append(append(append(s.buf[:0], "bi:"...), s.prev...), ' '), s.word2...)
-	s.emit()
-	s.prev, s.word2 = s.word2, s.prev
+	s.pair = append(append(s.pair[:len("bi:")], s.buf...), ' ')
 }
 
 // skip emits the length-class token of a word too long to be useful.
@@ -204,9 +307,61 @@ func appendInt(b []byte, n int) []byte {
 // isCJK reports whether r is written without spaces between words: Han,
 // Hiragana, Katakana, Hangul, Thai.
 func isCJK(r rune) bool {
+	if uint32(r) > unicode.MaxRune {
+		return false
+	}
+	switch cjkBlocks[r>>8] {
+	case cjkNone:
+		return false
+	case cjkAll:
+		return true
+	}
+	return inCJKScripts(r)
+}
+
+func inCJKScripts(r rune) bool {
 	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) ||
 		unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Thai, r)
 }
+
+// cjkBlocks tells, for each block of 256 code points, whether none, all or
+// some of them are in the scripts isCJK looks for, so that isCJK searches
+// the scripts' tables only in the few mixed blocks: the Latin letters,
+// emoji and punctuation of most chat lines are ruled out by one load.
+var cjkBlocks = func() *[(unicode.MaxRune + 1) >> 8]uint8 {
+	var count [(unicode.MaxRune + 1) >> 8]uint16
+	for _, t := range []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai} {
+		for _, rg := range t.R16 {
+			for r := uint32(rg.Lo); r <= uint32(rg.Hi); r += uint32(rg.Stride) {
+				count[r>>8]++
+			}
+		}
+		for _, rg := range t.R32 {
+			for r := rg.Lo; r <= rg.Hi; r += rg.Stride {
+				count[r>>8]++
+			}
+		}
+	}
+	var b [(unicode.MaxRune + 1) >> 8]uint8
+	for i, n := range count {
+		switch n {
+		case 0:
+			b[i] = cjkNone
+		case 256:
+			b[i] = cjkAll
+		default:
+			b[i] = cjkSome
+		}
+	}
+	return &b
+}()
+
+// The kinds of cjkBlocks' blocks.
+const (
+	cjkNone = iota
+	cjkAll
+	cjkSome
+)
 
 // cjk tokenizes runs of scripts written without spaces as overlapping
 // character bigrams (a lone character is a unigram), the usual substitute
@@ -373,19 +528,4 @@ func (s *sink) address(prefix, a string) {
 		s.add(prefix+"user:", local)
 	}
 	s.host(prefix+"domain:", a[at+1:])
-}
-
-// isUpperASCII reports whether w has at least three letters, all of them
-// upper-case ASCII.
-func isUpperASCII(w string) bool {
-	letters := 0
-	for i := 0; i < len(w); i++ {
-		switch c := w[i]; {
-		case 'a' <= c && c <= 'z':
-			return false
-		case 'A' <= c && c <= 'Z':
-			letters++
-		}
-	}
-	return letters >= 3
 }

@@ -163,3 +163,35 @@ func TestRunReadsAnMbox(t *testing.T) {
 	require.NoError(t, os.WriteFile(mboxF, []byte("no separator\n"), 0o644))
 	require.Error(t, run([]string{"-mbox", trainF, mboxF}, &out, &errOut))
 }
+
+// With -chat an mbox message is its text only: the "From " separator line
+// is not part of a chat message.
+func TestReadMboxDropsTheSeparatorOfChatMessages(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "chat.mbox")
+	require.NoError(t, os.WriteFile(p, []byte("From a Thu Jan  1 00:00:00 1970\nlove this song\nFrom b Thu Jan  1 00:00:00 1970\ncheck my channel\n"), 0o644))
+	chat, err := readMbox(p, true)
+	require.NoError(t, err)
+	require.Len(t, chat, 2)
+	assert.Equal(t, "love this song\n", string(chat[0].raw))
+	assert.Equal(t, "check my channel\n", string(chat[1].raw))
+	mail, err := readMbox(p, false)
+	require.NoError(t, err)
+	assert.Equal(t, "From a Thu Jan  1 00:00:00 1970\nlove this song\n", string(mail[0].raw), "an e-mail keeps it: the filter skips it")
+}
+
+// readInto returns a file's bytes whatever its size, reusing its buffer.
+func TestReadIntoReadsWholeFiles(t *testing.T) {
+	dir := t.TempDir()
+	var buf []byte
+	for _, n := range []int{0, 1, 100, 4096, 64 << 10, 64<<10 + 1, 300 << 10} {
+		want := bytes.Repeat([]byte("abcdefg\n"), n/8+1)[:n]
+		p := filepath.Join(dir, fmt.Sprint(n))
+		require.NoError(t, os.WriteFile(p, want, 0o644))
+		got, err := readInto(p, &buf)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "%d bytes", n)
+	}
+	_, err := readInto(filepath.Join(dir, "missing"), &buf)
+	require.ErrorIs(t, err, os.ErrNotExist)
+	assert.Contains(t, err.Error(), "missing")
+}
