@@ -114,7 +114,7 @@ func chatSplit(b *testing.B) (train []spam.Example, test []spam.Message) {
 // cpu-ns/op is the process's CPU time per message. Set GDPRKIT_SPAM_CHAT_SPLIT to a YouTube split's folder to classify its
 // test comments with a model trained on its training half.
 func BenchmarkClassifyChat(b *testing.B) {
-	f, err := spam.New(memstore.New().Spam(), spam.Config{Key: key, Refresh: -1})
+	f, err := spam.New(spam.Config{Store: memstore.New().Spam(), Key: key, Refresh: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

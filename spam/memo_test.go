@@ -16,7 +16,7 @@ import (
 // the model's totals (and so every memoised clue).
 func TestProbMemoChangesNothing(t *testing.T) {
 	ctx := context.Background()
-	f, err := New(NewMemoryStore(), Config{Key: []byte("0123456789abcdef-memo-key"), Refresh: -1})
+	f, err := New(Config{Store: NewMemoryStore(), Key: []byte("0123456789abcdef-memo-key"), Refresh: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
