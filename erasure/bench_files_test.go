@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -198,7 +199,9 @@ func median(xs []float64) float64 {
 // iteration (medians): "erase-s" (Submit, RunOnce: plan, delete, verify,
 // receipt), "plan-s" (Service.Plan, the dry run an admin screen shows),
 // "x-of-bare" (erase-s / bare-s) and "peak-MiB" (largest heap in use
-// sampled every 10 ms during the erasure).
+// sampled every 10 ms during the erasure); "plan-files-s" and
+// "erase-files-s" are the parts of plan-s and erase-s spent in the blob
+// store's Stat and Delete.
 //
 //	go test -run '^$' -bench BenchmarkEraseFiles -benchtime 3x ./erasure/
 //	GDPRKIT_BENCH_10K=1 go test -run '^$' -bench 'BenchmarkEraseFiles/nested-10k' -benchtime 1x -timeout 60m ./erasure/
@@ -224,7 +227,7 @@ func BenchmarkEraseFiles(b *testing.B) {
 			if c.flat {
 				files = c.tickets
 			}
-			var erase, plan, bare, ratio, peak []float64
+			var erase, plan, bare, ratio, peak, planFiles, eraseFiles []float64
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -283,12 +286,14 @@ func BenchmarkEraseFiles(b *testing.B) {
 				}
 				bareS := time.Since(t0).Seconds()
 
+				e.host.timed.reset()
 				t0 = time.Now()
 				p, err := e.svc.Plan(ctx, acct, gdprkit.SubjectID(subject), "", nil)
 				if err != nil {
 					b.Fatal(err)
 				}
 				planS := time.Since(t0).Seconds()
+				planStat, _ := e.host.timed.seconds()
 				for _, t := range p.Targets {
 					if t.Kind == erasure.KindBlob && t.Deleted != int64(files) {
 						b.Fatalf("plan: %d files, want %d", t.Deleted, files)
@@ -297,6 +302,7 @@ func BenchmarkEraseFiles(b *testing.B) {
 				syscall.Sync()
 				runtime.GC()
 
+				e.host.timed.reset()
 				stop := peakHeap()
 				b.StartTimer()
 				t0 = time.Now()
@@ -310,6 +316,7 @@ func BenchmarkEraseFiles(b *testing.B) {
 				eraseS := time.Since(t0).Seconds()
 				b.StopTimer()
 				pk := stop()
+				eStat, eDel := e.host.timed.seconds()
 				rc, err := e.svc.Receipt(ctx, acct, r.ID)
 				if err != nil {
 					b.Fatal(err)
@@ -324,6 +331,8 @@ func BenchmarkEraseFiles(b *testing.B) {
 				bare = append(bare, bareS)
 				ratio = append(ratio, eraseS/bareS)
 				peak = append(peak, float64(pk)/(1<<20))
+				planFiles = append(planFiles, planStat)
+				eraseFiles = append(eraseFiles, eStat+eDel)
 				b.StartTimer()
 			}
 			b.ReportMetric(median(erase), "erase-s")
@@ -331,6 +340,34 @@ func BenchmarkEraseFiles(b *testing.B) {
 			b.ReportMetric(median(bare), "bare-s")
 			b.ReportMetric(median(ratio), "x-of-bare")
 			b.ReportMetric(median(peak), "peak-MiB")
+			b.ReportMetric(median(planFiles), "plan-files-s")
+			b.ReportMetric(median(eraseFiles), "erase-files-s")
 		})
 	}
+}
+
+// timedBlobs adds up the wall time spent in Stat and Delete of the store
+// it wraps, so a benchmark can tell the files' share of an erasure from
+// the database's.
+type timedBlobs struct {
+	erasure.BlobStore
+	stat, del atomic.Int64 // nanoseconds
+}
+
+func (t *timedBlobs) Stat(ctx context.Context, a gdprkit.AccountID, keys []string) (map[string]int64, error) {
+	t0 := time.Now()
+	defer func() { t.stat.Add(int64(time.Since(t0))) }()
+	return t.BlobStore.Stat(ctx, a, keys)
+}
+
+func (t *timedBlobs) Delete(ctx context.Context, a gdprkit.AccountID, keys []string) (int, error) {
+	t0 := time.Now()
+	defer func() { t.del.Add(int64(time.Since(t0))) }()
+	return t.BlobStore.Delete(ctx, a, keys)
+}
+
+func (t *timedBlobs) reset() { t.stat.Store(0); t.del.Store(0) }
+
+func (t *timedBlobs) seconds() (stat, del float64) {
+	return time.Duration(t.stat.Load()).Seconds(), time.Duration(t.del.Load()).Seconds()
 }

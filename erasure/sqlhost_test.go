@@ -35,6 +35,7 @@ type sqlHost struct {
 	db      *sql.DB
 	dialect sqldb.Dialect
 	blobs   *fsblob.Store
+	timed   *timedBlobs
 	targets []erasure.Target
 	nextID  int64
 }
@@ -47,7 +48,7 @@ func newSQLHost(tb testing.TB, db *sql.DB, d sqldb.Dialect) *sqlHost {
 	}
 	blobs, err := fsblob.New(fsblob.Config{Dir: tb.TempDir()})
 	require.NoError(tb, err)
-	h := &sqlHost{db: db, dialect: d, blobs: blobs}
+	h := &sqlHost{db: db, dialect: d, blobs: blobs, timed: &timedBlobs{BlobStore: blobs}}
 	b, err := sqltarget.Bind(context.Background(), sqltarget.Config{DB: db, Dialect: d,
 		Specs: []sqltarget.Spec{
 			{Kind: erasure.KindEndUser, Table: "hd_users", Key: "id", SubjectColumn: "id", AccountColumn: "account_id"},
@@ -60,7 +61,7 @@ func newSQLHost(tb testing.TB, db *sql.DB, d sqldb.Dialect) *sqlHost {
 				Columns: []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Fixed, Value: "Former user"}}},
 		},
 		Blobs: []sqltarget.BlobSpec{{Kind: erasure.KindBlob, Parent: erasure.KindAttachment, Table: "hd_attachments", KeyColumn: "blob_key",
-			ParentColumn: "id", AccountColumn: "account_id", Store: blobs}},
+			ParentColumn: "id", AccountColumn: "account_id", Store: h.timed}},
 	})
 	require.NoError(tb, err)
 	h.targets = b.Targets()

@@ -392,7 +392,7 @@ func (t *Target) countRows(ctx context.Context, q execer, v view, account gdprki
 	if err := v.in(s, t.spec.Key, keys); err != nil {
 		return 0, 0, err
 	}
-	if err := t.notGone(s, t.spec.Table, account, gone); err != nil {
+	if err := t.notGone(s, t.spec.Table, account, gone, t.spec.Key, keys); err != nil {
 		return 0, 0, err
 	}
 	if err := q.QueryRowContext(ctx, s.String(), s.args...).Scan(&groups, &rows); err != nil {
