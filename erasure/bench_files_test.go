@@ -16,6 +16,7 @@ import (
 
 	"github.com/gdprkit/gdprkit"
 	"github.com/gdprkit/gdprkit/erasure"
+	"github.com/gdprkit/gdprkit/erasure/fsblob"
 	"github.com/gdprkit/gdprkit/sqldb"
 	"github.com/gdprkit/gdprkit/store/sqlstore"
 )
@@ -191,6 +192,9 @@ func median(xs []float64) float64 {
 //   - nested-1k: 1,000 tickets × 10 messages, 10,000 files;
 //   - nested-10k: 10,000 tickets × 10 messages, 100,000 files (only with
 //     GDPRKIT_BENCH_10K=1: seeding alone takes minutes);
+//   - nested-1k-nosync: the same with fsblob.Config.NoSync (no directory
+//     syncs: the deletions reach the disk at the file system's next
+//     commit, as the bare baseline's do);
 //   - flat-1k: the layout of BenchmarkErase, one file per ticket, flat keys.
 //
 // Each iteration also writes the same number of files in the same shape
@@ -209,11 +213,12 @@ func BenchmarkEraseFiles(b *testing.B) {
 	cases := []struct {
 		name          string
 		tickets, msgs int
-		flat          bool
+		flat, noSync  bool
 	}{
-		{"nested-1k", 1000, 10, false},
-		{"nested-10k", 10000, 10, false},
-		{"flat-1k", 1000, 10, true},
+		{"nested-1k", 1000, 10, false, false},
+		{"nested-1k-nosync", 1000, 10, false, true},
+		{"nested-10k", 10000, 10, false, false},
+		{"flat-1k", 1000, 10, true, false},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -222,6 +227,13 @@ func BenchmarkEraseFiles(b *testing.B) {
 			}
 			d := benchDialect()
 			e := newSQLEnv(b, d, 500)
+			if c.noSync {
+				blobs, err := fsblob.New(fsblob.Config{Dir: b.TempDir(), NoSync: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				e.host.blobs, e.host.timed.BlobStore = blobs, blobs
+			}
 			const acct = gdprkit.AccountID("acme")
 			files := c.tickets * c.msgs
 			if c.flat {
