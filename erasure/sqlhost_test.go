@@ -42,11 +42,25 @@ type sqlHost struct {
 
 func newSQLHost(tb testing.TB, db *sql.DB, d sqldb.Dialect) *sqlHost {
 	tb.Helper()
+	return newSQLHostIn(tb, db, d, tb.TempDir())
+}
+
+// newSQLHostIn creates the host's tables and binds them, with files under
+// dir.
+func newSQLHostIn(tb testing.TB, db *sql.DB, d sqldb.Dialect, dir string) *sqlHost {
+	tb.Helper()
 	for _, st := range hostDDL {
 		_, err := db.Exec(st)
 		require.NoError(tb, err, st)
 	}
-	blobs, err := fsblob.New(fsblob.Config{Dir: tb.TempDir()})
+	return bindSQLHost(tb, db, d, dir)
+}
+
+// bindSQLHost binds tables that exist (another process created them), with
+// files under dir.
+func bindSQLHost(tb testing.TB, db *sql.DB, d sqldb.Dialect, dir string) *sqlHost {
+	tb.Helper()
+	blobs, err := fsblob.New(fsblob.Config{Dir: dir})
 	require.NoError(tb, err)
 	h := &sqlHost{db: db, dialect: d, blobs: blobs, timed: &timedBlobs{BlobStore: blobs}}
 	b, err := sqltarget.Bind(context.Background(), sqltarget.Config{DB: db, Dialect: d,
