@@ -178,6 +178,32 @@ func (t *Target) notGone(s *stmt, table string, account gdprkit.AccountID, gone 
 	return nil
 }
 
+// mayBeGone reports whether gone (a dry run's deleted keys by records
+// space) may hold a row of this target's table among keys: some spec over
+// the same table has gone keys and either one of keys is among them or
+// its key column differs (then nobody can tell without asking).
+func (t *Target) mayBeGone(keys []string, gone map[string]map[string]bool) bool {
+	if len(gone) == 0 {
+		return false
+	}
+	st := t.b.state()
+	for _, o := range t.b.cfg.Specs {
+		f := st.facts[o.Kind]
+		if f == nil || !strings.EqualFold(f.table.Name, t.spec.Table) || len(gone[f.records]) == 0 {
+			continue
+		}
+		if !strings.EqualFold(o.Key, t.spec.Key) {
+			return true
+		}
+		for _, k := range keys {
+			if gone[f.records][k] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // verifyCascades checks, after the delete, that no row references the
 // deleted keys any more: the database applied its ON DELETE actions.
 func (t *Target) verifyCascades(ctx context.Context, q execer, v view, account gdprkit.AccountID, keys []string) error {

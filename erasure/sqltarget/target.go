@@ -412,9 +412,16 @@ func (t *Target) Predict(ctx context.Context, account gdprkit.AccountID, refs []
 	q := t.b.run.q()
 	switch action {
 	case erasure.Delete:
-		groups, rows, err := t.countRows(ctx, q, v, account, keys, a.Gone)
-		if err != nil {
-			return erasure.Change{}, err
+		// Refs come from Find a moment ago: when the key is unique and no
+		// earlier step of a dry run took any of them, every ref is one
+		// row, and counting them again would only cost a round trip per
+		// batch.
+		groups, rows := int64(len(keys)), int64(len(keys))
+		if !v.f.unique || t.mayBeGone(keys, a.Gone) {
+			groups, rows, err = t.countRows(ctx, q, v, account, keys, a.Gone)
+			if err != nil {
+				return erasure.Change{}, err
+			}
 		}
 		effects, err := t.plan(ctx, q, v, account, keys, false, a.Gone)
 		if err != nil {
