@@ -201,7 +201,8 @@ func median(xs []float64) float64 {
 // outside gdprkit, syncs them and times a bare parallel removal (32
 // goroutines, files and folders, no syncs): "bare-s". Reported per
 // iteration (medians): "erase-s" (Submit, RunOnce: plan, delete, verify,
-// receipt), "plan-s" (Service.Plan, the dry run an admin screen shows),
+// receipt), "plan-s" (Service.Plan, the dry run walked batch by batch),
+// "preview-s" (Service.Preview, the same counted with aggregate queries),
 // "x-of-bare" (erase-s / bare-s) and "peak-MiB" (largest heap in use
 // sampled every 10 ms during the erasure); "plan-files-s" and
 // "erase-files-s" are the parts of plan-s and erase-s spent in the blob
@@ -239,7 +240,7 @@ func BenchmarkEraseFiles(b *testing.B) {
 			if c.flat {
 				files = c.tickets
 			}
-			var erase, plan, bare, ratio, peak, planFiles, eraseFiles []float64
+			var erase, plan, preview, bare, ratio, peak, planFiles, eraseFiles []float64
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -306,6 +307,15 @@ func BenchmarkEraseFiles(b *testing.B) {
 				}
 				planS := time.Since(t0).Seconds()
 				planStat, _ := e.host.timed.seconds()
+				t0 = time.Now()
+				pre, err := e.svc.Preview(ctx, acct, gdprkit.SubjectID(subject), "", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				previewS := time.Since(t0).Seconds()
+				if !pre.Estimate {
+					b.Fatal("the preview walked")
+				}
 				for _, t := range p.Targets {
 					if t.Kind == erasure.KindBlob && t.Deleted != int64(files) {
 						b.Fatalf("plan: %d files, want %d", t.Deleted, files)
@@ -344,11 +354,13 @@ func BenchmarkEraseFiles(b *testing.B) {
 				ratio = append(ratio, eraseS/bareS)
 				peak = append(peak, float64(pk)/(1<<20))
 				planFiles = append(planFiles, planStat)
+				preview = append(preview, previewS)
 				eraseFiles = append(eraseFiles, eStat+eDel)
 				b.StartTimer()
 			}
 			b.ReportMetric(median(erase), "erase-s")
 			b.ReportMetric(median(plan), "plan-s")
+			b.ReportMetric(median(preview), "preview-s")
 			b.ReportMetric(median(bare), "bare-s")
 			b.ReportMetric(median(ratio), "x-of-bare")
 			b.ReportMetric(median(peak), "peak-MiB")

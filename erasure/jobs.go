@@ -25,6 +25,9 @@ type Plan struct {
 	Targets []PlannedTarget `json:"targets"`
 	// Holds lists the legal holds that would keep records.
 	Holds []HoldApplied `json:"holds,omitempty"`
+	// Estimate is set on a Preview counted with aggregate queries rather
+	// than walked (see Service.Preview for how it can differ from Plan).
+	Estimate bool `json:"estimate,omitempty"`
 }
 
 // PlannedTarget is one kind's line in a Plan.

@@ -41,7 +41,8 @@ func (t *Target) Info() erasure.TargetInfo {
 		After: append([]erasure.Kind(nil), t.spec.After...), Classes: t.spec.Classes, NoExport: t.spec.NoExportKind,
 		Categories: t.spec.Categories, Provided: t.spec.Provided,
 		Caps: erasure.Caps{Parents: t.spec.ParentColumn != "", Identifiers: len(t.spec.Identifiers) > 0 || len(t.spec.NameColumns) > 0,
-			EraseAccount: t.spec.AccountColumn != "", Predict: true, Check: true, Locate: t.spec.TimeColumn != ""}}
+			EraseAccount: t.spec.AccountColumn != "", Predict: true, Check: true, Locate: t.spec.TimeColumn != "",
+			Count: t.b.countable(t.spec.Kind)}}
 	info.Default = t.spec.Default
 	if info.Default.Action == "" {
 		info.Default = erasure.Rule{Action: defaultAction(t.spec)}
