@@ -143,7 +143,13 @@ type worker struct {
 func startWorker(t *testing.T, db *testdb.DB, blobs, owner string) *worker {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), owner+".log")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestScaleWorkerHelper$", "-test.timeout=60m")
+	args := []string{"-test.run=^TestScaleWorkerHelper$", "-test.timeout=60m"}
+	if dir := os.Getenv("GDPRKIT_SCALE_TRACE"); dir != "" {
+		// An execution trace of each worker, to see where a job waits
+		// (go tool trace -pprof=net).
+		args = append(args, "-test.trace="+filepath.Join(dir, owner+".trace"))
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), envScaleChild+"=1", envScaleDSN+"="+db.DSN, envScaleDriver+"="+db.Driver,
 		envScaleDialect+"="+string(db.Dialect), envScaleBlobs+"="+blobs, envScaleOut+"="+out, envScaleOwner+"="+owner)
 	cmd.Stderr = os.Stderr
@@ -313,12 +319,18 @@ func TestScale70kTicketSubject(t *testing.T) {
 // of its own); all 700 requests are submitted together and two worker
 // processes drain the queue. It reports the time from the first Submit to
 // the last receipt and how many jobs each worker ran; every request ends
-// done and nothing of the 700 is left.
+// done and nothing of the 700 is left. GDPRKIT_SCALE_PEOPLE sets another
+// number of people; GDPRKIT_SCALE_TRACE=dir writes each worker's
+// execution trace there.
 //
 //	GDPRKIT_TEST_SCALE=1 GDPRKIT_TEST_POSTGRES=... go test -run TestScaleBurst700 -v -timeout 60m ./erasure/
 func TestScaleBurst700(t *testing.T) {
 	needScale(t)
-	const people, tickets, msgs = 700, 10, 10
+	const tickets, msgs = 10, 10
+	people := 700
+	if n, err := strconv.Atoi(os.Getenv("GDPRKIT_SCALE_PEOPLE")); err == nil && n > 0 {
+		people = n // a smaller burst, to profile
+	}
 	for _, d := range scaleDialects(t) {
 		t.Run(string(d), func(t *testing.T) {
 			st, db := testdb.OpenStore(t, d)
