@@ -243,6 +243,12 @@ func (blobTarget) Locate(context.Context, gdprkit.AccountID, LocateQuery) ([]Ref
 	return nil, ErrUnsupported
 }
 
+// Count returns ErrUnsupported: the index knows keys, not which files
+// exist (a binding that can count its index rows declares Caps.Count).
+func (blobTarget) Count(context.Context, gdprkit.AccountID, Query, []Kind) (int64, error) {
+	return 0, ErrUnsupported
+}
+
 // minNeedle is the shortest identifier a residue search looks for: shorter
 // values ("Al", "42") match too much to mean anything.
 const minNeedle = 4

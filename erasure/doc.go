@@ -25,8 +25,8 @@
 // # One target contract
 //
 // Target is one interface: Info, Find, Delete, Anonymize, Export, and the
-// optional methods ParentsOf, Identifiers, EraseAccount, Predict, Residue
-// and Check. A target says which optional methods it implements in
+// optional methods ParentsOf, Identifiers, EraseAccount, Predict, Residue,
+// Check, Locate and Count. A target says which optional methods it implements in
 // TargetInfo.Caps, and the engine calls only those; embedding Base gives
 // the others (they return ErrUnsupported). Because the capabilities are
 // declared, not discovered by type assertion, a wrapper that forwards
@@ -64,6 +64,11 @@
 // earlier step would already have deleted, so plan = receipt = what
 // changed; predictions are stored with the job, and a batch that changes
 // differently ends the job with ErrDeviation, its counts recorded.
+// Preview is the quick form for a screen: when every kind in scope
+// declares Caps.Count and no hold is active, it counts each kind with one
+// aggregate query instead of walking the records (files by their index
+// entries, cascades not shown); otherwise it is Plan. Jobs always plan by
+// walking.
 //
 // Workers (RunOnce, Work) claim due jobs with a lease; the lease's token
 // guards every write of the job, so a worker that lost its lease cannot

@@ -1,6 +1,8 @@
 package erasure
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +44,13 @@ type jobState struct {
 	// Planned is the dry run's count per kind, taken when the job first
 	// runs: what progress is measured against.
 	Planned map[Kind]int64 `json:"planned,omitempty"`
+	// RunFrom is when the current run started walking (after the plan)
+	// and RunFromDone how many records were done then; SavedAt is the
+	// last checkpoint's time. Job estimates the time left from the pace
+	// between them.
+	RunFrom     time.Time `json:"run_from,omitempty"`
+	RunFromDone int64     `json:"run_from_done,omitempty"`
+	SavedAt     time.Time `json:"saved_at,omitempty"`
 
 	Pass int `json:"pass"`
 	// Root indexes the graph's root-level steps in the current pass.
@@ -74,6 +83,17 @@ type jobState struct {
 }
 
 // scrub clears what identifies the subject, for a finished job.
+// done is how many records the job has deleted or anonymised so far.
+func (st *jobState) done() int64 {
+	var n int64
+	for _, c := range st.Counts {
+		if c != nil {
+			n += c.Deleted + c.Anonymized
+		}
+	}
+	return n
+}
+
 func (st *jobState) scrub() {
 	st.ReassignKey, st.Key, st.Keys, st.Idents, st.Remember, st.Stack, st.Pinned = "", "", nil, nil, nil, nil, nil
 }

@@ -25,6 +25,9 @@ type Plan struct {
 	Targets []PlannedTarget `json:"targets"`
 	// Holds lists the legal holds that would keep records.
 	Holds []HoldApplied `json:"holds,omitempty"`
+	// Estimate is set on a Preview counted with aggregate queries rather
+	// than walked (see Service.Preview for how it can differ from Plan).
+	Estimate bool `json:"estimate,omitempty"`
 }
 
 // PlannedTarget is one kind's line in a Plan.
@@ -258,6 +261,7 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 		return s.runRights(ctx, job, token, req, saved) // rights.go
 	}
 	save := func(ctx context.Context) error {
+		st.SavedAt = s.now()
 		body, err := json.Marshal(st)
 		if err != nil {
 			return err
@@ -294,6 +298,7 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 				return err
 			}
 		}
+		st.RunFrom, st.RunFromDone = s.now(), st.done()
 		w := s.newWalker(job.Account, req.Subject, st, hs)
 		w.save = save
 		if err := w.run(ctx); err != nil {
@@ -508,9 +513,15 @@ func (s *Service) Job(ctx context.Context, account gdprkit.AccountID, requestID 
 		info.Planned += p.Planned
 	}
 	if (job.Status == JobRunning || job.Status == JobQueued) && info.Done > 0 && info.Planned > info.Done {
-		elapsed := job.UpdatedAt.Sub(job.CreatedAt)
+		// The pace of the current (or last) run: time between its start
+		// and its last checkpoint over the records done in it. Jobs saved
+		// before runs recorded their start fall back to the job's age.
+		elapsed, done := job.UpdatedAt.Sub(job.CreatedAt), info.Done
+		if !st.RunFrom.IsZero() && st.SavedAt.After(st.RunFrom) && info.Done > st.RunFromDone {
+			elapsed, done = st.SavedAt.Sub(st.RunFrom), info.Done-st.RunFromDone
+		}
 		if elapsed > 0 {
-			info.Remaining = time.Duration(float64(elapsed) / float64(info.Done) * float64(info.Planned-info.Done))
+			info.Remaining = time.Duration(float64(elapsed) / float64(done) * float64(info.Planned-info.Done))
 		}
 	}
 	return info, nil

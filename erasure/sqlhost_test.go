@@ -35,19 +35,34 @@ type sqlHost struct {
 	db      *sql.DB
 	dialect sqldb.Dialect
 	blobs   *fsblob.Store
+	timed   *timedBlobs
 	targets []erasure.Target
 	nextID  int64
 }
 
 func newSQLHost(tb testing.TB, db *sql.DB, d sqldb.Dialect) *sqlHost {
 	tb.Helper()
+	return newSQLHostIn(tb, db, d, tb.TempDir())
+}
+
+// newSQLHostIn creates the host's tables and binds them, with files under
+// dir.
+func newSQLHostIn(tb testing.TB, db *sql.DB, d sqldb.Dialect, dir string) *sqlHost {
+	tb.Helper()
 	for _, st := range hostDDL {
 		_, err := db.Exec(st)
 		require.NoError(tb, err, st)
 	}
-	blobs, err := fsblob.New(fsblob.Config{Dir: tb.TempDir()})
+	return bindSQLHost(tb, db, d, dir)
+}
+
+// bindSQLHost binds tables that exist (another process created them), with
+// files under dir.
+func bindSQLHost(tb testing.TB, db *sql.DB, d sqldb.Dialect, dir string) *sqlHost {
+	tb.Helper()
+	blobs, err := fsblob.New(fsblob.Config{Dir: dir})
 	require.NoError(tb, err)
-	h := &sqlHost{db: db, dialect: d, blobs: blobs}
+	h := &sqlHost{db: db, dialect: d, blobs: blobs, timed: &timedBlobs{BlobStore: blobs}}
 	b, err := sqltarget.Bind(context.Background(), sqltarget.Config{DB: db, Dialect: d,
 		Specs: []sqltarget.Spec{
 			{Kind: erasure.KindEndUser, Table: "hd_users", Key: "id", SubjectColumn: "id", AccountColumn: "account_id"},
@@ -60,7 +75,7 @@ func newSQLHost(tb testing.TB, db *sql.DB, d sqldb.Dialect) *sqlHost {
 				Columns: []sqltarget.Column{{Name: "author_id", Action: sqltarget.Null}, {Name: "author_name", Action: sqltarget.Fixed, Value: "Former user"}}},
 		},
 		Blobs: []sqltarget.BlobSpec{{Kind: erasure.KindBlob, Parent: erasure.KindAttachment, Table: "hd_attachments", KeyColumn: "blob_key",
-			ParentColumn: "id", AccountColumn: "account_id", Store: blobs}},
+			ParentColumn: "id", AccountColumn: "account_id", Store: h.timed}},
 	})
 	require.NoError(tb, err)
 	h.targets = b.Targets()

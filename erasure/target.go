@@ -243,6 +243,11 @@ type Caps struct {
 	// "whose attachments were stored between these dates" (a breach's
 	// affected subjects).
 	Locate bool `json:"locate,omitempty"`
+	// Count: Count counts the subject's records of the kind with one
+	// aggregate query (a SQL COUNT over the predicate Find uses, joined up
+	// the parent chain), so Service.Preview can show a dry run of a large
+	// subject without walking its records.
+	Count bool `json:"count,omitempty"`
 }
 
 // TargetInfo describes a target.
@@ -505,6 +510,15 @@ type Target interface {
 	// Locate returns a page of the account's records created within
 	// q's period, whoever they belong to (Caps.Locate).
 	Locate(ctx context.Context, account gdprkit.AccountID, q LocateQuery) ([]Ref, error)
+	// Count returns how many records of the subject the target holds: for
+	// a root, every record Find returns for q's Subject, Keys and
+	// Identifiers over all pages; for a child, every record under the
+	// subject's records of its parent kind, all the way up to the root
+	// (q.Parents, After and Limit are not used). Records that the kinds
+	// in without (kinds over the same Records that act earlier and
+	// delete) would reach are left out; a target that cannot tell returns
+	// ErrUnsupported. Holds and rules are not considered (Caps.Count).
+	Count(ctx context.Context, account gdprkit.AccountID, q Query, without []Kind) (int64, error)
 }
 
 // CheckRequest is what Target.Check verifies.
@@ -551,6 +565,11 @@ func (Base) Residue(context.Context, gdprkit.AccountID, ResidueQuery) ([]Finding
 
 // Check returns ErrUnsupported.
 func (Base) Check(context.Context, CheckRequest) error { return ErrUnsupported }
+
+// Count returns ErrUnsupported.
+func (Base) Count(context.Context, gdprkit.AccountID, Query, []Kind) (int64, error) {
+	return 0, ErrUnsupported
+}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

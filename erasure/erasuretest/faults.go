@@ -263,3 +263,8 @@ func (w *target) Locate(ctx context.Context, a gdprkit.AccountID, q erasure.Loca
 	err = call(w.f, func() (e error) { r, e = w.t.Locate(ctx, a, q); return })
 	return
 }
+
+func (w *target) Count(ctx context.Context, a gdprkit.AccountID, q erasure.Query, without []erasure.Kind) (n int64, err error) {
+	err = call(w.f, func() (e error) { n, e = w.t.Count(ctx, a, q, without); return })
+	return
+}

@@ -290,61 +290,61 @@ func (s *Store) Delete(ctx context.Context, a gdprkit.AccountID, keys []string) 
 	if err != nil {
 		return n, err
 	}
-	return n, s.tidy(top, dirs)
+	return n, s.tidy(ctx, top, dirs)
 }
 
 // tidy removes the folders in dirs (and their parents up to top) that are
 // empty, deepest first, each once, and syncs every surviving folder that
-// lost an entry.
-func (s *Store) tidy(top string, dirs map[string]bool) error {
-	list := make([]string, 0, len(dirs))
-	for d := range dirs {
-		list = append(list, d)
-	}
+// lost an entry. The folders of one depth are removed (and the survivors
+// synced) in parallel, Config.Parallel at a time.
+func (s *Store) tidy(ctx context.Context, top string, dirs map[string]bool) error {
 	depth := func(p string) int { return strings.Count(p, string(filepath.Separator)) }
-	sort.Slice(list, func(i, j int) bool {
-		if di, dj := depth(list[i]), depth(list[j]); di != dj {
-			return di > dj
-		}
-		return list[i] < list[j]
-	})
-	touched := map[string]bool{}
-	removed := map[string]bool{}
-	for len(list) > 0 {
-		d := list[0]
-		list = list[1:]
-		if removed[d] || d == top || !strings.HasPrefix(d, top+string(filepath.Separator)) {
-			touched[d] = true
+	levels := map[int][]string{}
+	deepest := -1
+	for d := range dirs {
+		n := depth(d)
+		levels[n] = append(levels[n], d)
+		deepest = max(deepest, n)
+	}
+	var touched []string
+	for lv := deepest; lv >= 0; lv-- {
+		list := levels[lv]
+		if len(list) == 0 {
 			continue
 		}
-		if os.Remove(d) != nil { // not empty (or gone): it stays
-			touched[d] = true
-			continue
+		sort.Strings(list)
+		gone := make([]bool, len(list))
+		err := s.parallel(ctx, len(list), func(i int) error {
+			d := list[i]
+			if d == top || !strings.HasPrefix(d, top+string(filepath.Separator)) {
+				return nil
+			}
+			gone[i] = os.Remove(d) == nil // not empty (or gone): it stays
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		removed[d] = true
-		parent := filepath.Dir(d)
-		if !dirs[parent] {
-			dirs[parent] = true
-			// insert keeping deepest-first order
-			i := sort.Search(len(list), func(i int) bool {
-				di, dp := depth(list[i]), depth(parent)
-				return di < dp || (di == dp && list[i] >= parent)
-			})
-			list = append(list[:i], append([]string{parent}, list[i:]...)...)
+		for i, d := range list {
+			if !gone[i] {
+				touched = append(touched, d)
+				continue
+			}
+			if parent := filepath.Dir(d); !dirs[parent] {
+				dirs[parent] = true
+				levels[lv-1] = append(levels[lv-1], parent)
+			}
 		}
 	}
 	if s.cfg.NoSync {
 		return nil
 	}
-	for d := range touched {
-		if removed[d] {
-			continue
-		}
-		if err := syncDir(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	return s.parallel(ctx, len(touched), func(i int) error {
+		if err := syncDir(touched[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("fsblob: sync %w", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func syncDir(d string) error {

@@ -29,6 +29,7 @@ func (t *blobTarget) target() erasure.Target {
 func (t *blobTarget) Info() erasure.TargetInfo {
 	info := t.target().Info()
 	info.Provided = t.spec.Provided
+	info.Caps.Count = blobIndex{t}.simple() && t.b.target(t.spec.Parent) != nil && t.b.countable(t.spec.Parent)
 	if len(t.spec.Categories) > 0 {
 		info.Categories = append([]string(nil), t.spec.Categories...)
 	}

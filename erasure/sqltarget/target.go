@@ -41,7 +41,8 @@ func (t *Target) Info() erasure.TargetInfo {
 		After: append([]erasure.Kind(nil), t.spec.After...), Classes: t.spec.Classes, NoExport: t.spec.NoExportKind,
 		Categories: t.spec.Categories, Provided: t.spec.Provided,
 		Caps: erasure.Caps{Parents: t.spec.ParentColumn != "", Identifiers: len(t.spec.Identifiers) > 0 || len(t.spec.NameColumns) > 0,
-			EraseAccount: t.spec.AccountColumn != "", Predict: true, Check: true, Locate: t.spec.TimeColumn != ""}}
+			EraseAccount: t.spec.AccountColumn != "", Predict: true, Check: true, Locate: t.spec.TimeColumn != "",
+			Count: t.b.countable(t.spec.Kind)}}
 	info.Default = t.spec.Default
 	if info.Default.Action == "" {
 		info.Default = erasure.Rule{Action: defaultAction(t.spec)}
@@ -392,7 +393,7 @@ func (t *Target) countRows(ctx context.Context, q execer, v view, account gdprki
 	if err := v.in(s, t.spec.Key, keys); err != nil {
 		return 0, 0, err
 	}
-	if err := t.notGone(s, t.spec.Table, account, gone); err != nil {
+	if err := t.notGone(s, t.spec.Table, account, gone, t.spec.Key, keys); err != nil {
 		return 0, 0, err
 	}
 	if err := q.QueryRowContext(ctx, s.String(), s.args...).Scan(&groups, &rows); err != nil {
@@ -412,9 +413,16 @@ func (t *Target) Predict(ctx context.Context, account gdprkit.AccountID, refs []
 	q := t.b.run.q()
 	switch action {
 	case erasure.Delete:
-		groups, rows, err := t.countRows(ctx, q, v, account, keys, a.Gone)
-		if err != nil {
-			return erasure.Change{}, err
+		// Refs come from Find a moment ago: when the key is unique and no
+		// earlier step of a dry run took any of them, every ref is one
+		// row, and counting them again would only cost a round trip per
+		// batch.
+		groups, rows := int64(len(keys)), int64(len(keys))
+		if !v.f.unique || t.mayBeGone(keys, a.Gone) {
+			groups, rows, err = t.countRows(ctx, q, v, account, keys, a.Gone)
+			if err != nil {
+				return erasure.Change{}, err
+			}
 		}
 		effects, err := t.plan(ctx, q, v, account, keys, false, a.Gone)
 		if err != nil {

@@ -144,6 +144,7 @@ func testEraseCustomer(t *testing.T, e *env) {
 
 	_, body = b.get("/privacy/requests/" + logID[1])
 	assert.Contains(t, body, `id="job-status">done`)
+	assert.Regexp(t, `id="job-progress">.*<td>Tickets</td><td>\d+</td><td>\d+</td>`, body, "done and planned per kind")
 	assert.Contains(t, body, `id="receipt"`)
 	assert.Contains(t, body, `id="request-status">done`, "the log follows gdprkit's request")
 	assert.NotContains(t, body, "Carla")

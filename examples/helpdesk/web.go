@@ -441,7 +441,14 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006")
 	},
-	"pct":     func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	// left rounds an erasure job's estimate of the time left for people.
+	"left": func(d time.Duration) string {
+		if d < time.Minute {
+			return fmt.Sprintf("%d s", max(1, int(d.Round(time.Second)/time.Second)))
+		}
+		return d.Round(time.Minute).String()
+	},
 	"prob":    func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"b64":     func(b []byte) string { return base64.StdEncoding.EncodeToString(b) },
 	"jsonfmt": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
