@@ -311,10 +311,12 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 		if err := h.seedProbe(); err != nil {
 			return res, err
 		}
+		// The restart waits until the probe's erasure is seen running.
+		running := make(chan struct{})
 		restartDone = make(chan string, 1)
-		go func() { restartDone <- h.restartPostgres(ctx, c.restartAt, rec) }()
+		go func() { restartDone <- h.restartPostgres(ctx, c.restartAt, rec, running) }()
 		probeDone = make(chan []string, 1)
-		go func() { probeDone <- h.eraseAcrossRestart(ctx, c.restartAt, rec) }()
+		go func() { probeDone <- h.eraseAcrossRestart(ctx, c.restartAt, rec, running) }()
 	}
 	var visitors atomic.Int64
 	startAt := time.Now()
@@ -884,12 +886,22 @@ func (cl *client) contact(ctx context.Context, rnd *rand.Rand, rec *recorder, vi
 
 // restartPostgres restarts the local cluster at, and waits until it
 // answers again; it reports how long the database was away.
-func (h *helpdesk) restartPostgres(ctx context.Context, at time.Duration, rec *recorder) string {
+//
+// When ready is not nil the restart comes when it closes (the erasure
+// probe's job is running), or 15 s after at at the latest.
+func (h *helpdesk) restartPostgres(ctx context.Context, at time.Duration, rec *recorder, ready <-chan struct{}) string {
+	start := time.Now()
+	wait := time.After(at)
+	if ready != nil {
+		wait = time.After(at + 15*time.Second)
+	}
 	select {
 	case <-ctx.Done():
 		return "the run ended before the restart"
-	case <-time.After(at):
+	case <-wait:
+	case <-ready:
 	}
+	at = time.Since(start).Round(100 * time.Millisecond)
 	versions, _ := filepath.Glob("/etc/postgresql/*/main")
 	if len(versions) == 0 {
 		return "no PostgreSQL cluster found under /etc/postgresql: not restarted"
@@ -942,8 +954,8 @@ func check(h *helpdesk, rec *recorder, fails map[string]int64) ([]string, error)
 	for _, c := range []struct{ kind, what, q string }{
 		{failDuplicate, "customers sharing an address", "SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM hd_users WHERE role = 'customer' GROUP BY account_id, email HAVING COUNT(*) > 1) d"},
 		{failHalf, "customers without a ticket", "SELECT COUNT(*) FROM hd_users u WHERE role = 'customer' AND NOT EXISTS (SELECT 1 FROM hd_tickets t WHERE t.requester_id = u.id)"},
-		{failHalf, "customers without a portal profile", "SELECT COUNT(*) FROM hd_users u WHERE role = 'customer' AND NOT EXISTS (SELECT 1 FROM hd_portal_profiles p WHERE p.user_id = u.id)"},
-		{failHalf, "customers without consent", "SELECT COUNT(*) FROM hd_users u WHERE role = 'customer' AND NOT EXISTS (SELECT 1 FROM gdpr_consent_records c WHERE c.subject = u.id)"},
+		{failHalf, "customers without a portal profile", "SELECT COUNT(*) FROM hd_users u WHERE role = 'customer' AND u.id <> '" + probeSubject + "' AND NOT EXISTS (SELECT 1 FROM hd_portal_profiles p WHERE p.user_id = u.id)"},
+		{failHalf, "customers without consent", "SELECT COUNT(*) FROM hd_users u WHERE role = 'customer' AND u.id <> '" + probeSubject + "' AND NOT EXISTS (SELECT 1 FROM gdpr_consent_records c WHERE c.subject = u.id)"},
 		{failHalf, "consents without their customer", "SELECT COUNT(*) FROM gdpr_consent_records c WHERE c.subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hd_users u WHERE u.id = c.subject)"},
 		{failHalf, "tickets without a message", "SELECT COUNT(*) FROM hd_tickets t WHERE NOT EXISTS (SELECT 1 FROM hd_messages m WHERE m.ticket_id = t.id)"},
 	} {
