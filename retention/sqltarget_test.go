@@ -184,21 +184,45 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 		return res, tx.Commit()
 	}
 	in = "(?" + strings.Repeat(", ?", len(del)-2) + ")"
-	rows, err = tx.QueryContext(ctx, s.q("SELECT x.blob_key FROM rt_attachments x JOIN rt_messages m ON m.account_id = x.account_id AND m.id = x.message_id WHERE m.account_id = ? AND m.ticket_id IN "+in), del...)
+	// The tickets' messages first, then their attachments by message ID:
+	// both are index lookups whatever the tables' size. (A join, or an
+	// IN (SELECT …), let PostgreSQL hash-join a full scan of
+	// rt_attachments into every batch, so a batch's cost grew with the
+	// table: 4.6x per ticket at 200,000 tickets against 20,000.)
+	rows, err = tx.QueryContext(ctx, s.q("SELECT id FROM rt_messages WHERE account_id = ? AND ticket_id IN "+in), del...)
 	if err != nil {
 		return res, err
 	}
-	var files []string
+	msgs := []any{string(acct)}
 	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return res, err
 		}
-		files = append(files, k)
+		msgs = append(msgs, id)
 	}
 	if err := rows.Close(); err != nil {
 		return res, err
+	}
+	var files []string
+	for i := 1; i < len(msgs); i += 1000 {
+		part := append([]any{string(acct)}, msgs[i:min(i+1000, len(msgs))]...)
+		rows, err = tx.QueryContext(ctx, s.q("SELECT blob_key FROM rt_attachments WHERE account_id = ? AND message_id IN (?"+strings.Repeat(", ?", len(part)-2)+")"), part...)
+		if err != nil {
+			return res, err
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return res, err
+			}
+			files = append(files, k)
+		}
+		if err := rows.Close(); err != nil {
+			return res, err
+		}
 	}
 	for _, k := range files {
 		if err := os.Remove(filepath.Join(s.dir, string(acct), k)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -208,9 +232,11 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 	if s.slow != nil {
 		s.slow()
 	}
-	acctArgs := append([]any{string(acct)}, del...)
-	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM rt_attachments WHERE account_id = ? AND message_id IN (SELECT id FROM rt_messages WHERE account_id = ? AND ticket_id IN "+in+")"), acctArgs...); err != nil {
-		return res, err
+	for i := 1; i < len(msgs); i += 1000 {
+		part := append([]any{string(acct)}, msgs[i:min(i+1000, len(msgs))]...)
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM rt_attachments WHERE account_id = ? AND message_id IN (?"+strings.Repeat(", ?", len(part)-2)+")"), part...); err != nil {
+			return res, err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM rt_messages WHERE account_id = ? AND ticket_id IN "+in), del...); err != nil {
 		return res, err
