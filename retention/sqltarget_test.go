@@ -205,10 +205,12 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 	if err := rows.Close(); err != nil {
 		return res, err
 	}
+	// A batch is 100 tickets of about ten messages: one IN list each.
+	var msgIn string
 	var files []string
-	for i := 1; i < len(msgs); i += 1000 {
-		part := append([]any{string(acct)}, msgs[i:min(i+1000, len(msgs))]...)
-		rows, err = tx.QueryContext(ctx, s.q("SELECT blob_key FROM rt_attachments WHERE account_id = ? AND message_id IN (?"+strings.Repeat(", ?", len(part)-2)+")"), part...)
+	if len(msgs) > 1 {
+		msgIn = "(?" + strings.Repeat(", ?", len(msgs)-2) + ")"
+		rows, err = tx.QueryContext(ctx, s.q("SELECT blob_key FROM rt_attachments WHERE account_id = ? AND message_id IN "+msgIn), msgs...)
 		if err != nil {
 			return res, err
 		}
@@ -232,9 +234,8 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 	if s.slow != nil {
 		s.slow()
 	}
-	for i := 1; i < len(msgs); i += 1000 {
-		part := append([]any{string(acct)}, msgs[i:min(i+1000, len(msgs))]...)
-		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM rt_attachments WHERE account_id = ? AND message_id IN (?"+strings.Repeat(", ?", len(part)-2)+")"), part...); err != nil {
+	if len(msgs) > 1 {
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM rt_attachments WHERE account_id = ? AND message_id IN "+msgIn), msgs...); err != nil {
 			return res, err
 		}
 	}
