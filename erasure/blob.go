@@ -216,11 +216,18 @@ func (blobTarget) Predict(context.Context, gdprkit.AccountID, []Ref, Action, Ano
 func (t blobTarget) Residue(ctx context.Context, account gdprkit.AccountID, q ResidueQuery) ([]Finding, error) {
 	var out []Finding
 	errFull := errors.New("full")
+	lows := make([]string, 0, len(q.Identifiers))
+	kinds := make([]string, 0, len(q.Identifiers))
+	for _, id := range q.Identifiers {
+		if v := strings.ToLower(id.Value); len(v) >= minNeedle {
+			lows, kinds = append(lows, v), append(kinds, id.Kind)
+		}
+	}
 	err := t.blobs.Walk(ctx, account, "", func(key string, _ int64) error {
 		low := strings.ToLower(key)
-		for _, id := range q.Identifiers {
-			if v := strings.ToLower(id.Value); len(v) >= minNeedle && strings.Contains(low, v) {
-				out = append(out, Finding{Kind: t.kind, Record: key, Identifier: id.Kind})
+		for i, v := range lows {
+			if strings.Contains(low, v) {
+				out = append(out, Finding{Kind: t.kind, Record: key, Identifier: kinds[i]})
 				if len(out) >= q.Limit {
 					return errFull
 				}

@@ -60,36 +60,11 @@ func Permanent(err error) bool {
 // (erasure.failed). A run whose lease was taken over stops without
 // writing and returns an error wrapping gdprkit.ErrLeaseLost.
 func (s *Service) RunOnce(ctx context.Context, owner string) (bool, error) {
-	token := gdprkit.NewID()
-	now := s.now()
-	job, err := s.store.ClaimJob(ctx, now, owner, token, now.Add(s.cfg.Lease))
-	if errors.Is(err, gdprkit.ErrNotFound) {
-		return false, nil
+	runs, err := s.RunBatch(ctx, owner, 1)
+	if err != nil || len(runs) == 0 {
+		return false, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("erasure: claim job: %w", err)
-	}
-	var st jobState
-	// saved is the last checkpoint stored: a failed run gives back that,
-	// never the half-advanced state in memory.
-	saved := job.State
-	runErr := json.Unmarshal(job.State, &st)
-	if runErr == nil {
-		runErr = s.runJob(ctx, job, token, &st, &saved)
-	}
-	if runErr == nil || errors.Is(runErr, gdprkit.ErrLeaseLost) {
-		return true, runErr
-	}
-	var wait waiting
-	if errors.As(runErr, &wait) {
-		// A follow-up whose holds are still active: not a failure.
-		if err := s.store.RetryJob(ctx, job.Account, job.ID, token, Retry{State: saved, Attempts: job.Attempts, Next: wait.until, At: s.now()}); err != nil {
-			return true, fmt.Errorf("erasure: put a held follow-up back: %w", err)
-		}
-		return true, nil
-	}
-	s.giveBack(ctx, job, token, saved, runErr)
-	return true, runErr
+	return true, runs[0].Err
 }
 
 // waiting is the run result of a follow-up whose holds are still active.
@@ -209,20 +184,27 @@ func (s *Service) giveBack(ctx context.Context, job Job, token string, saved []b
 	s.log.Info("erasure: job run failed", "job", job.ID, "attempt", attempts, "failed", failed, "permanent", permanent)
 }
 
-// Work runs jobs until ctx ends, sleeping idle between empty polls.
+// Work runs jobs until ctx ends, sleeping idle between empty polls. It
+// takes them in batches (RunBatch with Config.VerifyBatch), so a burst of
+// erasures shares its verify passes.
 func (s *Service) Work(ctx context.Context, owner string, idle time.Duration) error {
 	if idle <= 0 {
 		idle = time.Second
 	}
 	for {
-		found, err := s.RunOnce(ctx, owner)
+		runs, err := s.RunBatch(ctx, owner, s.cfg.VerifyBatch)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if err != nil {
-			s.log.Debug("erasure: job run ended with an error", "err", err)
+			s.log.Debug("erasure: cannot claim a job", "err", err)
 		}
-		if !found {
+		for _, r := range runs {
+			if r.Err != nil {
+				s.log.Debug("erasure: job run ended with an error", "job", r.Job, "err", r.Err)
+			}
+		}
+		if len(runs) == 0 {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -252,64 +234,90 @@ func (s *Service) RunUntilIdle(ctx context.Context, owner string) (int, []error)
 	return runs, errs
 }
 
-func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobState, saved *[]byte) error {
+// erasePhase loads a claimed job's request and runs it up to its verify
+// pass: a rights request (access, portability, …) runs to its end there,
+// an erasure walks its graph. It reports whether the job still has its
+// verify pass and its end (complete) ahead.
+func (s *Service) erasePhase(ctx context.Context, c *claimed) (bool, error) {
+	job, st := c.job, &c.st
 	req, err := s.store.Request(ctx, job.Account, job.RequestID)
 	if err != nil {
-		return err
+		return false, err
 	}
+	c.req = req
 	if req.Type != TypeErasure {
-		return s.runRights(ctx, job, token, req, saved) // rights.go
+		return false, s.runRights(ctx, job, c.token, req, &c.saved) // rights.go
 	}
-	save := func(ctx context.Context) error {
-		st.SavedAt = s.now()
-		body, err := json.Marshal(st)
-		if err != nil {
-			return err
-		}
-		if err := s.store.SaveJob(ctx, job.Account, job.ID, token, body, s.now().Add(s.cfg.Lease)); err != nil {
-			return err
-		}
-		*saved = body
-		return nil
-	}
+	save := func(ctx context.Context) error { return s.checkpoint(ctx, c) }
 	if len(st.WaitHolds) > 0 {
 		until, active, err := s.holdsUntil(ctx, job.Account, st.WaitHolds)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if active {
-			return waiting{until}
+			return false, waiting{until}
 		}
 		st.WaitHolds = nil
 	}
 	if !st.Erased {
-		if err := s.check(ctx, "job-"+token, st.Rules); err != nil {
-			return err
+		if err := s.check(ctx, "job-"+c.token, st.Rules); err != nil {
+			return false, err
 		}
 		hs, err := s.ActiveHolds(ctx, job.Account)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if st.Planned == nil {
 			if err := s.planJob(ctx, job.Account, req.Subject, st, hs); err != nil {
-				return err
+				return false, err
 			}
 			if err := save(ctx); err != nil {
-				return err
+				return false, err
 			}
 		}
 		st.RunFrom, st.RunFromDone = s.now(), st.done()
 		w := s.newWalker(job.Account, req.Subject, st, hs)
 		w.save = save
 		if err := w.run(ctx); err != nil {
-			return err
+			return false, err
 		}
 		if err := save(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if len(st.Deviations) > 0 {
-		return fmt.Errorf("%w: %s", ErrDeviation, strings.Join(st.Deviations, "; "))
+		return false, fmt.Errorf("%w: %s", ErrDeviation, strings.Join(st.Deviations, "; "))
+	}
+	return true, nil
+}
+
+// checkpoint stores a claimed job's state and renews its lease.
+func (s *Service) checkpoint(ctx context.Context, c *claimed) error {
+	c.st.SavedAt = s.now()
+	body, err := json.Marshal(&c.st)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SaveJob(ctx, c.job.Account, c.job.ID, c.token, body, s.now().Add(s.cfg.Lease)); err != nil {
+		return err
+	}
+	c.saved, c.renewed = body, time.Now()
+	return nil
+}
+
+// complete runs an erasure's verify pass — skipped when clean says a
+// search made after this job's erase phase, for all of its identifiers
+// over all of its kinds, found nothing at all — then notifies the
+// recipients, takes the physical steps and finishes the job with its
+// receipt.
+func (s *Service) complete(ctx context.Context, c *claimed, clean bool) error {
+	job, st, req := c.job, &c.st, c.req
+	save := func(ctx context.Context) error { return s.checkpoint(ctx, c) }
+	if !st.Verified && clean {
+		st.Residue, st.Verified = nil, true
+		if err := save(ctx); err != nil {
+			return err
+		}
 	}
 	if !st.Verified {
 		// The verify pass: nothing of the subject may remain that no keep
@@ -389,7 +397,7 @@ func (s *Service) runJob(ctx context.Context, job Job, token string, st *jobStat
 	if err != nil {
 		return err
 	}
-	out, err := s.store.FinishJob(ctx, job.Account, job.ID, token, Finish{Receipt: rcpt, Seal: sealReceipt(job.Account),
+	out, err := s.store.FinishJob(ctx, job.Account, job.ID, c.token, Finish{Receipt: rcpt, Seal: sealReceipt(job.Account),
 		Tombstones: tombs, State: body, At: now, FollowUp: fr, FollowUpJob: fj})
 	if err != nil {
 		return fmt.Errorf("erasure: finish job: %w", err)

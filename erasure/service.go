@@ -106,6 +106,15 @@ type Config struct {
 	// Lease is how long a claimed job stays with its worker without a
 	// checkpoint. Default: 5 minutes.
 	Lease time.Duration
+	// VerifyBatch is how many erasure jobs Work (and RunBatch) carries
+	// through their erase phase before verifying them together: one
+	// residue search with every job's identifiers (one scan per bound
+	// table, one walk of the blob store) stands for all of them when it
+	// finds nothing; when it finds anything, each job is verified alone,
+	// as RunOnce does. A batch stops claiming once it has run for a third
+	// of the Lease, and renews the leases of the jobs waiting in it.
+	// Default: 16; 1 verifies every job alone.
+	VerifyBatch int
 	// MaxAttempts is how many failed runs a job gets before it is marked
 	// failed, for errors a retry may cure (the database unreachable, a
 	// lost connection, records changing underneath). Default: 20.
@@ -183,6 +192,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 5 * time.Minute
+	}
+	if cfg.VerifyBatch <= 0 {
+		cfg.VerifyBatch = 16
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 20

@@ -428,7 +428,10 @@ func addEffects(a, b []Effect) []Effect {
 // ResidueQuery asks a target for records that still hold a subject's
 // identifiers.
 type ResidueQuery struct {
-	// Subject is the subject's key.
+	// Subject is the subject's key. It is empty when one search stands for
+	// several subjects at once (Work's batched verify pass, RunBatch):
+	// Identifiers then hold all of their identifiers, and a finding of
+	// any of them counts, so a Residue must search by Identifiers alone.
 	Subject gdprkit.SubjectID
 	// Identifiers are the values to look for (e-mail addresses, phone
 	// numbers, names, the subject's own key).

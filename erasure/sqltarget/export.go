@@ -226,58 +226,75 @@ func (t *Target) noExport(col string) bool {
 }
 
 // Residue implements erasure.Target (Caps.Residue): rows of the table, in
-// the account, whose text or JSON columns (but Spec.NoResidue) still hold
-// one of the identifiers.
+// the account, whose text or JSON columns (but Spec.NoResidue and the
+// account column) still hold one of the identifiers. It reads the table
+// once, whatever the number of columns and identifiers: one statement
+// whose condition ORs every column's LIKE tests, the column that matched
+// told apart in Go (a finding per row and column, word boundaries
+// checked), so a verify pass costs one scan per table.
 func (t *Target) Residue(ctx context.Context, account gdprkit.AccountID, rq erasure.ResidueQuery) ([]erasure.Finding, error) {
 	v, err := t.view()
 	if err != nil {
 		return nil, err
 	}
 	ns := needles(rq.Identifiers)
-	if len(ns) == 0 || rq.Limit <= 0 {
+	cols := v.f.residue
+	if len(ns) == 0 || len(cols) == 0 || rq.Limit <= 0 {
 		return nil, nil
 	}
-	var out []erasure.Finding
-	for _, col := range v.f.residue {
-		s := v.stmt()
-		s.sql("SELECT ", v.col(t.spec.Key), ", ", v.col(col), " FROM ", v.table(), " WHERE ")
-		if t.spec.AccountColumn != "" {
-			s.sql(v.col(t.spec.AccountColumn), " = ").arg(v.accountVal(account)).sql(" AND ")
-		}
-		s.sql("(")
+	lows := make([]string, len(ns))
+	for i, n := range ns {
+		lows[i] = strings.ToLower(n.Value)
+	}
+	s := v.stmt()
+	s.sql("SELECT ", v.col(t.spec.Key))
+	for _, col := range cols {
+		s.sql(", ", v.col(col))
+	}
+	s.sql(" FROM ", v.table(), " WHERE ")
+	if t.spec.AccountColumn != "" {
+		s.sql(v.col(t.spec.AccountColumn), " = ").arg(v.accountVal(account)).sql(" AND ")
+	}
+	s.sql("(")
+	for j, col := range cols {
 		for i, n := range ns {
-			if i > 0 {
+			if i > 0 || j > 0 {
 				s.sql(" OR ")
 			}
 			v.like(s, v.textOf(col), likeArg(n.Value))
 		}
-		s.sql(") LIMIT ").arg(rq.Limit - len(out))
-		rows, err := t.b.run.q().QueryContext(ctx, s.String(), s.args...)
-		if err != nil {
-			return nil, fmt.Errorf("sqltarget %s: residue: %w", t.spec.Kind, sqldb.Classify(err))
+	}
+	s.sql(") LIMIT ").arg(rq.Limit)
+	rows, err := t.b.run.q().QueryContext(ctx, s.String(), s.args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqltarget %s: residue: %w", t.spec.Kind, sqldb.Classify(err))
+	}
+	defer rows.Close()
+	var out []erasure.Finding
+	vals := make([]sql.NullString, len(cols)+1)
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	for rows.Next() && len(out) < rq.Limit {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, sqldb.Classify(err)
 		}
-		for rows.Next() {
-			var id, val sql.NullString
-			if err := rows.Scan(&id, &val); err != nil {
-				rows.Close()
-				return nil, sqldb.Classify(err)
-			}
-			low := strings.ToLower(val.String)
-			for _, n := range ns {
-				if containsWord(low, strings.ToLower(n.Value)) {
-					out = append(out, erasure.Finding{Kind: t.spec.Kind, Record: id.String, Field: col, Identifier: n.Kind})
+		for j, col := range cols {
+			low := strings.ToLower(vals[j+1].String)
+			for i, n := range ns {
+				if containsWord(low, lows[i]) {
+					out = append(out, erasure.Finding{Kind: t.spec.Kind, Record: vals[0].String, Field: col, Identifier: n.Kind})
 					break
 				}
 			}
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, sqldb.Classify(err)
-		}
-		if len(out) >= rq.Limit {
-			break
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, sqldb.Classify(err)
+	}
+	if len(out) > rq.Limit {
+		out = out[:rq.Limit]
 	}
 	return out, nil
 }

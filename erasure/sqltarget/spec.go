@@ -209,7 +209,8 @@ type Spec struct {
 	// portability export (Art. 20) holds.
 	Provided bool `json:"provided,omitempty"`
 	// NoResidue names text columns the residue check does not search
-	// (they may keep an identifier on purpose).
+	// (they may keep an identifier on purpose). AccountColumn is never
+	// searched.
 	NoResidue []string `json:"no_residue,omitempty"`
 	// Categories are the categories of personal data the rows hold
 	// (erasure.CategoryContact, …), passed to erasure.TargetInfo for the

@@ -141,6 +141,10 @@ func (a *analysis) spec(s *Spec) *facts {
 	for _, c := range s.NoResidue {
 		skip[strings.ToLower(c)] = true
 	}
+	// The tenant column holds the account's ID on every row in scope: it
+	// is not the subject's, and searching it would only match every row
+	// of an account whose ID happens to contain an identifier.
+	skip[strings.ToLower(s.AccountColumn)] = true
 	for _, c := range t.Columns {
 		if (c.Kind == sqldb.KindText || c.Kind == sqldb.KindJSON) && !skip[strings.ToLower(c.Name)] {
 			f.residue = append(f.residue, c.Name)
