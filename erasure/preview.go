@@ -57,30 +57,16 @@ func (s *Service) Preview(ctx context.Context, account gdprkit.AccountID, subjec
 	}
 	st := &jobState{Rules: merged, Scope: scope, Class: sub.Class, Key: sub.Key, Keys: sub.Keys}
 	w := s.newWalker(account, subject, st, nil)
-	g := s.cfg.Graph
-	for _, k := range w.kinds {
-		if !g.infos[k].Caps.Count {
-			return s.Plan(ctx, account, subject, scope, rules)
-		}
+	counts, err := s.count(ctx, w, sub.Keys)
+	if errors.Is(err, ErrUnsupported) {
+		return s.Plan(ctx, account, subject, scope, rules)
+	}
+	if err != nil {
+		return Plan{}, err
 	}
 	p := Plan{SubjectPS: w.ps, Scope: scope, Estimate: true}
-	q := Query{Subject: w.key, Keys: sub.Keys}
-	for i, k := range w.kinds {
-		var without []Kind
-		if rec := g.infos[k].Records; rec != "" {
-			for _, e := range w.kinds[:i] {
-				if g.infos[e].Records == rec && w.rule(e).Action == Delete {
-					without = append(without, e)
-				}
-			}
-		}
-		n, err := g.byKind[k].Count(ctx, account, q, without)
-		if errors.Is(err, ErrUnsupported) {
-			return s.Plan(ctx, account, subject, scope, rules)
-		}
-		if err != nil {
-			return Plan{}, fmt.Errorf("erasure: count %s: %w", k, err)
-		}
+	for _, k := range w.kinds {
+		n := counts[k]
 		rule := w.rule(k)
 		r := TargetResult{Kind: k, Action: rule.Action}
 		switch rule.Action {
@@ -107,4 +93,38 @@ func (s *Service) Preview(ctx context.Context, account gdprkit.AccountID, subjec
 		p.Targets = append(p.Targets, PlannedTarget{TargetResult: r, Why: why + "; counted, not walked"})
 	}
 	return p, nil
+}
+
+// count counts, with one aggregate query per kind (Caps.Count), the
+// records of each of the walker's kinds that its subject's erasure would
+// reach; a record another kind reaches first is left out when that kind
+// deletes it. It returns ErrUnsupported when a kind cannot count.
+func (s *Service) count(ctx context.Context, w *walker, keys map[string]gdprkit.SubjectID) (map[Kind]int64, error) {
+	g := s.cfg.Graph
+	for _, k := range w.kinds {
+		if !g.infos[k].Caps.Count {
+			return nil, ErrUnsupported
+		}
+	}
+	out := map[Kind]int64{}
+	q := Query{Subject: w.key, Keys: keys}
+	for i, k := range w.kinds {
+		var without []Kind
+		if rec := g.infos[k].Records; rec != "" {
+			for _, e := range w.kinds[:i] {
+				if g.infos[e].Records == rec && w.rule(e).Action == Delete {
+					without = append(without, e)
+				}
+			}
+		}
+		n, err := g.byKind[k].Count(ctx, w.account, q, without)
+		if errors.Is(err, ErrUnsupported) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, fmt.Errorf("erasure: count %s: %w", k, err)
+		}
+		out[k] = n
+	}
+	return out, nil
 }
