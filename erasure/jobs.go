@@ -260,7 +260,7 @@ func (s *Service) erasePhase(ctx context.Context, c *claimed) (bool, error) {
 		st.WaitHolds = nil
 	}
 	if !st.Erased {
-		if err := s.check(ctx, "job-"+c.token, st.Rules); err != nil {
+		if err := s.check(ctx, c.checkRun(), st.Rules); err != nil {
 			return false, err
 		}
 		hs, err := s.ActiveHolds(ctx, job.Account)

@@ -112,7 +112,9 @@ func (s *Service) Submit(ctx context.Context, account gdprkit.AccountID, sub Sub
 		if st.Key == sub.Subject {
 			st.Key = ""
 		}
-		if err := s.check(ctx, "submit-"+gdprkit.NewID(), rules); err != nil {
+		// The rules are judged on the schema the binding read last: the
+		// job reads it again before its first write.
+		if err := s.checkWith(ctx, CheckRequest{Run: "submit-" + gdprkit.NewID(), Rules: rules, Cached: true}); err != nil {
 			return Request{}, err
 		}
 	}

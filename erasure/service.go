@@ -337,6 +337,12 @@ func actorOf(by gdprkit.ActorID, subject gdprkit.SubjectID) gdprkit.ActorID {
 // database, or rules it cannot apply safely, are refused before anything
 // is written.
 func (s *Service) check(ctx context.Context, run string, rules map[Kind]Rule) error {
+	return s.checkWith(ctx, CheckRequest{Run: run, Rules: rules})
+}
+
+// checkWith is check with the whole request (CheckRequest.Cached).
+func (s *Service) checkWith(ctx context.Context, c CheckRequest) error {
+	rules := c.Rules
 	if rules == nil {
 		rules = s.accountRules()
 	}
@@ -344,7 +350,7 @@ func (s *Service) check(ctx context.Context, run string, rules map[Kind]Rule) er
 		if !s.cfg.Graph.infos[k].Caps.Check {
 			continue
 		}
-		if err := s.cfg.Graph.byKind[k].Check(ctx, CheckRequest{Run: run, Rules: rules}); err != nil {
+		if err := s.cfg.Graph.byKind[k].Check(ctx, CheckRequest{Run: c.Run, Rules: rules, Cached: c.Cached}); err != nil {
 			return fmt.Errorf("erasure: target %s refuses the request: %w", k, err)
 		}
 	}

@@ -529,6 +529,11 @@ type CheckRequest struct {
 	// Run identifies one job run, plan or submission: targets built
 	// together (one schema binding) may check once per run.
 	Run string
+	// Cached lets a target judge Rules on the schema it read last rather
+	// than reading it again. It is set for a submission, after which
+	// nothing is written before the job's run checks again with Cached
+	// unset; a burst of submissions then costs no schema read each.
+	Cached bool
 	// Rules are the rules the request will apply, every kind of the graph
 	// included: a binding refuses rules whose effects its database would
 	// turn against other data (a delete that a foreign key would cascade

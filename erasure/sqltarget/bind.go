@@ -182,6 +182,14 @@ func (b *Binding) check(ctx context.Context, c erasure.CheckRequest) error {
 			rules[s.Kind] = defaultAction(s)
 		}
 	}
+	if c.Cached {
+		// Judge the rules on the schema read last; nothing is kept.
+		st, err := b.analyzeSchema(b.state().schema, rules)
+		if err == nil {
+			err = st.report.Err()
+		}
+		return err
+	}
 	st, err := b.analyze(ctx, b.run.q(), rules)
 	if err == nil {
 		err = st.report.Err()
@@ -318,6 +326,11 @@ func (b *Binding) analyze(ctx context.Context, q sqldb.Querier, rules map[erasur
 	if err != nil {
 		return nil, fmt.Errorf("sqltarget: read the schema: %w", err)
 	}
+	return b.analyzeSchema(schema, rules)
+}
+
+// analyzeSchema is analyze on a schema already read.
+func (b *Binding) analyzeSchema(schema *sqldb.Schema, rules map[erasure.Kind]erasure.Action) (*state, error) {
 	a := &analysis{b: b, schema: schema, st: &state{schema: schema, facts: map[erasure.Kind]*facts{}}, rules: rules,
 		byKind: map[erasure.Kind]*Spec{}, parent: map[erasure.Kind]erasure.Kind{}, tableOf: map[erasure.Kind]string{},
 		after: map[erasure.Kind]map[erasure.Kind]string{}}

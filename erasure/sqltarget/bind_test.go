@@ -147,6 +147,22 @@ func TestCorrectBindingDerivesItsOrderFromTheForeignKeys(t *testing.T) {
 			err = person.Check(ctx, erasure.CheckRequest{Run: "r3", Rules: map[erasure.Kind]erasure.Rule{
 				"person": {Action: erasure.Delete}, "authored": {Action: erasure.Keep, Ground: "x"}}})
 			assert.Contains(t, classes(err), "rule replies.author_id")
+
+			// A table added since, whose foreign key would cascade a ticket's
+			// delete into rows nobody bound: a submission's check (Cached)
+			// judges the rules on the schema read last and lets it pass; the
+			// job's check before its first write reads the schema again and
+			// refuses.
+			_, err = db.Exec(`CREATE TABLE ticket_notes (id INTEGER NOT NULL PRIMARY KEY, ticket_id INTEGER NOT NULL, FOREIGN KEY (ticket_id) REFERENCES tickets (id) ON DELETE CASCADE)`)
+			require.NoError(t, err)
+			anon := map[erasure.Kind]erasure.Rule{"person": {Action: erasure.Anonymize}}
+			require.NoError(t, person.Check(ctx, erasure.CheckRequest{Run: "r4", Rules: anon, Cached: true}))
+			err = person.Check(ctx, erasure.CheckRequest{Run: "r5", Rules: anon})
+			require.ErrorIs(t, err, gdprkit.ErrInvalid)
+			assert.Contains(t, classes(err), "cascade ticket_notes.ticket_id")
+			// A cached check of rules the schema read last refuses is refused.
+			err = person.Check(ctx, erasure.CheckRequest{Run: "r6", Rules: map[erasure.Kind]erasure.Rule{"person": {Action: erasure.Delete}}, Cached: true})
+			require.ErrorIs(t, err, gdprkit.ErrInvalid)
 		})
 	}
 }
