@@ -67,8 +67,9 @@
 // Preview is the quick form for a screen: when every kind in scope
 // declares Caps.Count and no hold is active, it counts each kind with one
 // aggregate query instead of walking the records (files by their index
-// entries, cascades not shown); otherwise it is Plan. Jobs always plan by
-// walking.
+// entries, cascades not shown); otherwise it is Plan. A job measures its
+// progress against the same counts where Preview could count, and against
+// a walked dry run otherwise.
 //
 // Workers (RunOnce, Work) claim due jobs with a lease; the lease's token
 // guards every write of the job, so a worker that lost its lease cannot
@@ -102,7 +103,13 @@
 // the run with ErrResidue and the findings (kind, record, field; never the
 // value); it is never reported done. FindResidue runs the same search on
 // demand ("is anything of this person left?"). A finished job's state is
-// scrubbed of the subject's identifiers.
+// scrubbed of the subject's identifiers. Work takes jobs in batches
+// (RunBatch, Config.VerifyBatch): the erasures of a batch wait at their
+// verify pass and are verified with one search for all their identifiers;
+// if it finds nothing, none of them left anything, and if it finds
+// anything, each is verified alone. So a burst of 700 requests costs one
+// scan of each table and one walk of the blob store per batch, not per
+// person.
 //
 // Legal holds (PlaceHold) cover a subject or one record (a ticket) and
 // everything under it, however a record is reached: a held ticket is kept

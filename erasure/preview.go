@@ -21,9 +21,10 @@ import (
 // (PlannedTarget.Cascaded, Rows) is not shown; and a record another kind
 // reaches first is left out only when that kind deletes it. When a kind in
 // scope cannot count, when legal holds are active, or for the portal scope,
-// Preview is Plan (exact, walked) and Estimate is false. A job never runs
-// on a Preview: it plans by walking, so progress, receipt and
-// verification keep their exact guarantees.
+// Preview is Plan (exact, walked) and Estimate is false. A job measures
+// its progress against these counts where it can, but its receipt counts
+// what it changed and its verify pass searches for what is left, so the
+// receipt and verification keep their exact guarantees.
 func (s *Service) Preview(ctx context.Context, account gdprkit.AccountID, subject gdprkit.SubjectID, scope Scope, rules map[Kind]Rule) (Plan, error) {
 	if scope == "" {
 		scope = ScopeFull
