@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,10 +269,8 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 		}
 	}
 	s.mark(&ph.lookup, &t0)
-	for _, k := range files {
-		if err := os.Remove(filepath.Join(s.dir, string(acct), k)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return res, err
-		}
+	if err := s.removeFiles(acct, files); err != nil {
+		return res, err
 	}
 	s.mark(&ph.files, &t0)
 	if s.slow != nil {
@@ -297,6 +297,42 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 	}
 	s.mark(&ph.commit, &t0)
 	return res, nil
+}
+
+// removeFiles removes a batch's files, eight at a time: unlinking a file
+// whose blocks are on disk takes ~0.1-0.2 ms of file system work here (its
+// blocks freed, discarded and journalled), more than all of the ticket's
+// rows, and the unlinks of different files overlap. All are gone (or
+// missing already) before it returns; the rows go after, so a crash still
+// never leaves a file that no row names.
+func (s *sqlTickets) removeFiles(acct gdprkit.AccountID, files []string) error {
+	const workers = 8
+	var (
+		next int64 = -1
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for range min(workers, len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := atomic.AddInt64(&next, 1)
+				if i >= int64(len(files)) {
+					return
+				}
+				if err := os.Remove(filepath.Join(s.dir, string(acct), files[i])); err != nil && !errors.Is(err, os.ErrNotExist) {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 const tsLayout = "2006-01-02T15:04:05.000000Z"
