@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +31,14 @@ import (
 //
 //	GDPRKIT_BENCH_DRAIN=20000 go test ./retention -run '^$' -bench BenchmarkDrainTickets -benchtime 1x
 //	GDPRKIT_BENCH_DRAIN=200000 go test ./retention -run '^$' -bench BenchmarkDrainTickets -benchtime 1x -timeout 60m
+//
+// Before the timer starts, the seeded tables are vacuumed and checkpointed
+// (PostgreSQL) and the attachment files synced to disk, so that both sizes
+// measure data as settled as a year-old account's; GDPRKIT_BENCH_DRAIN_UNSETTLED
+// leaves the files unsynced. GDPRKIT_BENCH_DRAIN_STATS logs where the time
+// went: the target's phases, PostgreSQL's buffer, WAL and bgwriter counters
+// per ticket, the drain's statements from pg_stat_statements, and how long
+// the checkpoint after the drain took.
 //
 // With GDPRKIT_BENCH_DRAIN_VACUUM set, PostgreSQL tables are vacuumed
 // between runs, inside the measured time, as autovacuum would do on a
@@ -84,13 +93,43 @@ func BenchmarkDrainTickets(b *testing.B) {
 				b.StopTimer()
 				start := time.Now()
 				target.seed(b, acct, i*n+1, n, 10, func(j int) time.Time { return now.AddDate(-2, 0, 0).Add(time.Duration(j) * time.Second) })
+				// Settle what was just seeded, as an account's tickets that
+				// are a year old are settled: the tables vacuumed (hint bits,
+				// visibility map, statistics) and checkpointed, and the
+				// attachment files on disk. Unlinking a file whose data is
+				// still only in the page cache (delayed allocation) costs
+				// about a tenth of unlinking one whose blocks were written
+				// (9 against 85-210 µs per file on the development VM's
+				// ext4): without the sync a 20k drain, seeded in 4 s, removed
+				// files that never reached the disk, while the 200k drain,
+				// seeded in 30-60 s, found most of its files written back by
+				// the kernel's 30 s flusher, which alone made it ~2x slower
+				// per ticket. GDPRKIT_BENCH_DRAIN_UNSETTLED skips the sync
+				// (the erasure file benchmarks sync the same way).
 				if d == sqlstore.Postgres {
-					_, _ = db.ExecContext(ctx, "VACUUM ANALYZE rt_tickets")
-					_, _ = db.ExecContext(ctx, "VACUUM ANALYZE rt_messages")
-					_, _ = db.ExecContext(ctx, "VACUUM ANALYZE rt_attachments")
-					_, _ = db.ExecContext(ctx, "CHECKPOINT")
+					for _, q := range []string{"VACUUM ANALYZE rt_tickets", "VACUUM ANALYZE rt_messages", "VACUUM ANALYZE rt_attachments", "CHECKPOINT"} {
+						if _, err := db.ExecContext(ctx, q); err != nil {
+							b.Fatalf("%s: %v", q, err)
+						}
+					}
+				}
+				if os.Getenv("GDPRKIT_BENCH_DRAIN_UNSETTLED") == "" {
+					syscall.Sync()
 				}
 				b.Logf("seeded %d tickets, %d messages, %d files in %v", n, 10*n, n, time.Since(start).Round(time.Millisecond))
+				stats := d == sqlstore.Postgres && os.Getenv("GDPRKIT_BENCH_DRAIN_STATS") != ""
+				var before pgCounters
+				if stats {
+					var size string
+					_ = db.QueryRow("SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c WHERE c.relname IN ('rt_tickets', 'rt_messages', 'rt_attachments') AND c.relnamespace = current_schema()::regnamespace").Scan(&size)
+					b.Logf("the three tables and their indexes: %s; %s", size, dirtyMemory())
+					resetStatements(b, db.DB)
+					time.Sleep(1100 * time.Millisecond) // let backends flush their counters
+					before = readPGCounters(b, db.DB)
+				}
+				if stats {
+					target.phases = &targetPhases{}
+				}
 				b.StartTimer()
 				var removed int64
 				var runTimes []string
@@ -118,6 +157,20 @@ func BenchmarkDrainTickets(b *testing.B) {
 				}
 				b.StopTimer()
 				b.Logf("runs of up to 10,000 tickets took %v", runTimes)
+				if stats {
+					b.Logf("target: %v; %s", target.phases, dirtyMemory())
+					target.phases = nil
+					time.Sleep(1100 * time.Millisecond)
+					logPGDelta(b, before, readPGCounters(b, db.DB), n)
+					logStatements(b, db.DB, n)
+					// The buffers the drain dirtied and left for the next
+					// checkpoint: their write is part of the drain's cost.
+					t0 := time.Now()
+					if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+						b.Fatal(err)
+					}
+					b.Logf("CHECKPOINT after the drain took %v", time.Since(t0).Round(time.Millisecond))
+				}
 				if removed != int64(n) || target.count(b, "rt_tickets", acct) != int64(bg) || target.count(b, "rt_messages", acct) != int64(10*bg) || target.files(b, acct) != bg {
 					b.Fatalf("removed %d of %d; left %d tickets, %d messages, %d files", removed, n,
 						target.count(b, "rt_tickets", acct), target.count(b, "rt_messages", acct), target.files(b, acct))
@@ -149,4 +202,20 @@ func peakRSSMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// dirtyMemory is the kernel's Dirty and Writeback lines of /proc/meminfo:
+// file data written but not yet on disk.
+func dirtyMemory() string {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Dirty:") || strings.HasPrefix(l, "Writeback:") {
+			out = append(out, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +35,30 @@ type sqlTickets struct {
 	dir string // files live under dir/<account>/<blob key>
 	// slow, when set, is called inside every delete transaction.
 	slow func()
+	// phases, when set, adds up where Find and Delete spend their time
+	// (the drain benchmark logs it).
+	phases *targetPhases
+}
+
+// targetPhases is the wall time sqlTickets spent in each part of its work.
+type targetPhases struct {
+	find, lock, lookup, files, deletes, commit time.Duration
+}
+
+func (p *targetPhases) String() string {
+	return fmt.Sprintf("find %v, lock %v, lookup %v, files %v, deletes %v, commit %v",
+		p.find.Round(time.Millisecond), p.lock.Round(time.Millisecond), p.lookup.Round(time.Millisecond),
+		p.files.Round(time.Millisecond), p.deletes.Round(time.Millisecond), p.commit.Round(time.Millisecond))
+}
+
+// mark adds the time since *t0 to *d and restarts *t0, when phases are kept.
+func (s *sqlTickets) mark(d *time.Duration, t0 *time.Time) {
+	if s.phases == nil {
+		return
+	}
+	now := time.Now()
+	*d += now.Sub(*t0)
+	*t0 = now
 }
 
 var sqlTicketFields = []string{"created_at", "closed_at"}
@@ -77,6 +103,10 @@ func (s *sqlTickets) Find(ctx context.Context, acct gdprkit.AccountID, sel reten
 		return nil, fmt.Errorf("%w: no time field %q", gdprkit.ErrInvalid, sel.Field)
 	}
 	f := sel.Field
+	if s.phases != nil {
+		t0 := time.Now()
+		defer s.mark(&s.phases.find, &t0)
+	}
 	where := " FROM rt_tickets WHERE account_id = ? AND " + f + " IS NOT NULL AND " + f + " < ?"
 	args := []any{string(acct), ts(sel.Before)}
 	if sel.Status != "" {
@@ -150,6 +180,17 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 		return res, nil
 	}
 	in := "(?" + strings.Repeat(", ?", len(keys)-2) + ")"
+	t0 := time.Now()
+	var ph targetPhases
+	if s.phases != nil {
+		defer func() {
+			s.phases.lock += ph.lock
+			s.phases.lookup += ph.lookup
+			s.phases.files += ph.files
+			s.phases.deletes += ph.deletes
+			s.phases.commit += ph.commit
+		}()
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return res, err
@@ -183,6 +224,7 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 	if len(del) == 1 {
 		return res, tx.Commit()
 	}
+	s.mark(&ph.lock, &t0)
 	in = "(?" + strings.Repeat(", ?", len(del)-2) + ")"
 	// The tickets' messages first, then their attachments by message ID:
 	// both are index lookups whatever the tables' size. (A join, or an
@@ -226,11 +268,11 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 			return res, err
 		}
 	}
-	for _, k := range files {
-		if err := os.Remove(filepath.Join(s.dir, string(acct), k)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return res, err
-		}
+	s.mark(&ph.lookup, &t0)
+	if err := s.removeFiles(acct, files); err != nil {
+		return res, err
 	}
+	s.mark(&ph.files, &t0)
 	if s.slow != nil {
 		s.slow()
 	}
@@ -249,10 +291,48 @@ func (s *sqlTickets) Delete(ctx context.Context, acct gdprkit.AccountID, ids []s
 	if n, err := r.RowsAffected(); err != nil || n != int64(len(del)-1) {
 		return retention.DeleteResult{}, fmt.Errorf("deleted %d tickets of %d locked (%v)", n, len(del)-1, err)
 	}
+	s.mark(&ph.deletes, &t0)
 	if err := tx.Commit(); err != nil {
 		return retention.DeleteResult{}, err
 	}
+	s.mark(&ph.commit, &t0)
 	return res, nil
+}
+
+// removeFiles removes a batch's files, eight at a time: unlinking a file
+// whose blocks are on disk takes ~0.1-0.2 ms of file system work here (its
+// blocks freed, discarded and journalled), more than all of the ticket's
+// rows, and the unlinks of different files overlap. All are gone (or
+// missing already) before it returns; the rows go after, so a crash still
+// never leaves a file that no row names.
+func (s *sqlTickets) removeFiles(acct gdprkit.AccountID, files []string) error {
+	const workers = 8
+	var (
+		next int64 = -1
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for range min(workers, len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := atomic.AddInt64(&next, 1)
+				if i >= int64(len(files)) {
+					return
+				}
+				if err := os.Remove(filepath.Join(s.dir, string(acct), files[i])); err != nil && !errors.Is(err, os.ErrNotExist) {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 const tsLayout = "2006-01-02T15:04:05.000000Z"
