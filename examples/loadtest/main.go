@@ -980,7 +980,39 @@ func check(h *helpdesk, rec *recorder, fails map[string]int64) ([]string, error)
 	customers, _ := count("SELECT COUNT(*) FROM hd_users WHERE role = 'customer'")
 	tickets, _ := count("SELECT COUNT(*) FROM hd_tickets")
 	notes = append(notes, fmt.Sprintf("database after the run: %d customers, %d tickets", customers, tickets))
+	if h.dialect == "postgres" {
+		notes = append(notes, wideScans(db)...)
+	}
 	return notes, nil
+}
+
+// wideScans names the tables and indexes of a PostgreSQL run that read
+// many rows per scan: a lookup that reads every row of a growing table
+// (a sequential scan, or an index used on its first column only) gets
+// slower as tickets grow, which is how throughput falls within a run.
+// The counters are the server's own (pg_stat_user_tables and
+// pg_stat_user_indexes), for the run's fresh database.
+func wideScans(db *sql.DB) []string {
+	rows, err := db.Query(`SELECT relname, '(sequential)', seq_scan, seq_tup_read FROM pg_stat_user_tables WHERE seq_scan > 100 AND seq_tup_read > 50 * seq_scan
+UNION ALL SELECT relname, indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes WHERE idx_scan > 100 AND idx_tup_read > 50 * idx_scan
+ORDER BY 4 DESC LIMIT 8`)
+	if err != nil {
+		return []string{"wide scans: " + err.Error()}
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var table, index string
+		var scans, read int64
+		if err := rows.Scan(&table, &index, &scans, &read); err != nil {
+			return append(out, "wide scans: "+err.Error())
+		}
+		out = append(out, fmt.Sprintf("wide scans: %s %s: %d scans read %d rows (%d a scan)", table, index, scans, read, read/scans))
+	}
+	if len(out) == 0 && rows.Err() == nil {
+		out = append(out, "wide scans: none (no table or index read more than 50 rows a scan over 100 scans)")
+	}
+	return out
 }
 
 func pct(ds []time.Duration, p float64) time.Duration {
