@@ -199,6 +199,15 @@ type recorder struct {
 	start     time.Time
 	perSecond [600]atomic.Int64          // answered requests by second of the run
 	at        map[string][]time.Duration // when each answer of lat came, since start
+	parts     map[string][]time.Duration // the contact operation's page load and sending apart
+}
+
+// part records how long one part of an operation took (not counted as a
+// request of its own).
+func (rec *recorder) part(name string, d time.Duration) {
+	rec.mu.Lock()
+	rec.parts[name] = append(rec.parts[name], d)
+	rec.mu.Unlock()
 }
 
 func (rec *recorder) ok(op string, d time.Duration) {
@@ -282,7 +291,7 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	}
 	defer h.stop()
 
-	rec := &recorder{lat: map[string][]time.Duration{}, at: map[string][]time.Duration{}, fails: map[string]int64{}, tickets: map[string]string{},
+	rec := &recorder{lat: map[string][]time.Duration{}, at: map[string][]time.Duration{}, parts: map[string][]time.Duration{}, fails: map[string]int64{}, tickets: map[string]string{},
 		doubles: map[string]map[string]bool{}, samples: map[string]string{}}
 	// Every client is a staff member signed in once, with the API token
 	// the first one made, and a browser of its own.
@@ -375,6 +384,15 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	}
 	for k, v := range rec.samples {
 		res.notes = append(res.notes, "first "+k+": "+v)
+	}
+	if len(rec.parts) > 0 {
+		note := "contact in parts, p50/p99 ms:"
+		for _, name := range []string{"page", "send", "send (first of a double click)", "send (second of a double click)"} {
+			if ds := rec.parts[name]; len(ds) > 0 {
+				note += fmt.Sprintf(" %s %s/%s (%d);", name, ms(pct(ds, .5)), ms(pct(ds, .99)), len(ds))
+			}
+		}
+		res.notes = append(res.notes, strings.TrimSuffix(note, ";"))
 	}
 	notes, err := check(h, rec, res.fails)
 	res.notes = append(res.notes, notes...)
@@ -818,6 +836,7 @@ func (cl *client) contact(ctx context.Context, rnd *rand.Rand, rec *recorder, vi
 		rec.classify(ctx, resp, err)
 		return
 	}
+	rec.part("page", time.Since(t0))
 	tok := csrfRE.FindStringSubmatch(page)
 	if tok == nil {
 		rec.classify(ctx, resp, errors.New("no form on /contact"))
@@ -845,6 +864,8 @@ func (cl *client) contact(ctx context.Context, rnd *rand.Rand, rec *recorder, vi
 	}
 	abort := rnd.IntN(20) == 0
 	var wg sync.WaitGroup
+	var answered atomic.Int32
+	t1 := time.Now()
 	for range sends {
 		wg.Go(func() {
 			sctx := ctx
@@ -868,6 +889,11 @@ func (cl *client) contact(ctx context.Context, rnd *rand.Rand, rec *recorder, vi
 				return
 			}
 			rec.ok("contact", time.Since(t0))
+			part := "send"
+			if sends == 2 {
+				part = map[int32]string{1: "send (first of a double click)", 2: "send (second of a double click)"}[answered.Add(1)]
+			}
+			rec.part(part, time.Since(t1))
 			rec.mu.Lock()
 			if strings.Contains(page, `id="thanks"`) {
 				rec.tickets[m[1]] = email
