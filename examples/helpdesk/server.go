@@ -279,7 +279,7 @@ func (a *App) RunWorkers(ctx context.Context) {
 
 // statsEvery is how often RunWorkers looks for tables whose statistics
 // are missing or stale; when none are, a look is one catalog query.
-const statsEvery = 10 * time.Second
+const statsEvery = 5 * time.Second
 
 // RefreshStatistics analyzes the hd_ and gdpr_ tables that never had
 // statistics or changed by a tenth since (sqldb.RefreshStatistics; only

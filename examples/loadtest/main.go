@@ -7,8 +7,10 @@
 // 26, API 22, contact form 18 — with double clicks on the contact form
 // (the same form sent twice at once) and clients that give up mid-request,
 // at each client count. It prints req/s and each operation's p50/p99 for
-// the whole run and for each sixth of it, as tickets grow. Then it stops
-// the load and checks the database:
+// the whole run and for each sixth of it, as tickets grow, the contact
+// form's page load and sending apart, and on PostgreSQL the tables and
+// indexes that read more than 50 rows a scan. Then it stops the load and
+// checks the database:
 // no customer twice for one address, no customer without a ticket or
 // consent, no consent without its customer, no ticket without its first
 // message, every ticket a visitor was told about present and naming them,
