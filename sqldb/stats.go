@@ -42,7 +42,9 @@ type StatsQuerier interface {
 // nothing changed it costs one catalog query). The thresholds are
 // autovacuum's defaults. ANALYZE reads a sample of at most 30,000 rows
 // of a table, blocks no reads or writes, and makes prepared statements
-// that use the table plan again.
+// that use the table plan again. It needs to own the tables (the role
+// that created them, as Migrate did); PostgreSQL skips a table it does not
+// own with a warning, and such a table stays stale and is named again.
 //
 // On MySQL and MariaDB it does nothing and returns nil: InnoDB's
 // persistent statistics are recalculated automatically after a tenth of a
