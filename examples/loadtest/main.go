@@ -66,9 +66,29 @@ import (
 )
 
 func main() {
+	keepFilesToItself()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
+	}
+}
+
+// keepFilesToItself marks the files this process inherited (beyond
+// stdin, stdout and stderr) close-on-exec, so that the programs it starts
+// do not hold them. Why: run under flock(1), as timing runs on a shared
+// machine are, the lock's descriptor went through pg_ctlcluster to the
+// restarted PostgreSQL server, which kept the lock after the run ended and
+// every other timing run waited for it. Where /proc/self/fd does not
+// exist it does nothing.
+func keepFilesToItself() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
 	}
 }
 
