@@ -122,40 +122,9 @@ func (a *App) admit(next http.Handler) http.Handler {
 			a.unavailable(w, r)
 			return
 		}
-		s := &slot{q: q, held: true}
-		defer s.release()
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), slotKey{}, s)))
+		defer q.release()
+		next.ServeHTTP(w, r)
 	})
-}
-
-// slot is an admitted request's place among those served at once.
-type slot struct {
-	q    *admission
-	mu   sync.Mutex
-	held bool
-}
-
-// release gives the place back, once.
-func (s *slot) release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.held {
-		s.held = false
-		s.q.release()
-	}
-}
-
-type slotKey struct{}
-
-// leaveAdmission gives the request's admission slot back before it waits
-// for something slow that only some requests need (the contact form's turn
-// on the consent chain, consentTurn): waiting there, it would keep a page
-// load from being served. The request goes on without a slot; those that
-// do are bounded by what they wait for. Outside admit it does nothing.
-func leaveAdmission(ctx context.Context) {
-	if s, ok := ctx.Value(slotKey{}).(*slot); ok {
-		s.release()
-	}
 }
 
 // readBack is a body read in advance: its bytes, then the error the read

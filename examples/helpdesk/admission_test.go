@@ -116,38 +116,3 @@ func TestAdmissionServesSendingsBeforePageLoads(t *testing.T) {
 	q := e.app.admission
 	assert.Equal(t, 1, q.free, "every slot is back")
 }
-
-// A contact form that has to wait for its turn on the consent chain gives
-// its slot back: a page load is served while the form still waits, and the
-// form's slot is not given back twice when it ends.
-func TestConsentTurnWaitsWithoutAnAdmissionSlot(t *testing.T) {
-	e := newEnv(t, false)
-	e.app.admission = newAdmission(1)
-	for range cap(e.app.consentQueue) { // every turn is taken
-		e.app.consentQueue <- struct{}{}
-	}
-	waiting, recorded := make(chan struct{}), make(chan struct{})
-	h := e.app.admit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/contact" {
-			close(waiting)
-			_ = e.app.consentTurn(r.Context(), func(context.Context) error { close(recorded); return nil })
-		}
-		_, _ = w.Write([]byte("served"))
-	}))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/contact", nil))
-	}()
-	<-waiting
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/inbox", nil).WithContext(ctx))
-	assert.Equal(t, "served", rec.Body.String(), "the page load got the slot the waiting form gave back")
-
-	<-e.app.consentQueue // a turn frees up
-	<-recorded
-	<-done
-	assert.Equal(t, 1, e.app.admission.free, "one slot, given back once")
-}

@@ -222,23 +222,11 @@ func (a *App) contactSubmit(w http.ResponseWriter, r *http.Request) {
 // is taken before the transaction begins (and, on SQLite, before the
 // writer's turn of hostdb.DB.Writing), never inside it, so a transaction
 // never holds locks while it waits here.
-//
-// A form that has to wait for its turn first gives its admission slot back
-// (leaveAdmission): queued here it holds no slot either, so page loads are
-// served meanwhile. Before, when the chain slowed (in a load test run on a
-// shared machine its lock waits doubled), waiting forms held more and more
-// of the slots, and the pages' latency and the req/s followed the chain
-// down. At most consentAppendsAtOnce forms run without a slot.
 func (a *App) consentTurn(ctx context.Context, record func(context.Context) error) error {
 	select {
 	case a.consentQueue <- struct{}{}:
-	default:
-		leaveAdmission(ctx)
-		select {
-		case a.consentQueue <- struct{}{}:
-		case <-ctx.Done():
-			return fmt.Errorf("wait to record consent: %w: %w", gdprkit.ErrUnavailable, ctx.Err())
-		}
+	case <-ctx.Done():
+		return fmt.Errorf("wait to record consent: %w: %w", gdprkit.ErrUnavailable, ctx.Err())
 	}
 	defer func() { <-a.consentQueue }()
 	return record(ctx)
