@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,9 +226,25 @@ func (c *DemoClock) Advance(d time.Duration) time.Time {
 
 // RunWorkers runs, until ctx ends, the erasure worker (polling every
 // second), the retention sweeper and rules (every minute), the purge of
-// login-throttle counters and expired sessions (every hour, PurgeLoginState) and the audit log's writer.
+// login-throttle counters and expired sessions (every hour, PurgeLoginState),
+// the refresh of the planner's statistics (every statsEvery,
+// RefreshStatistics) and the audit log's writer.
 func (a *App) RunWorkers(ctx context.Context) {
 	go a.audit.run(ctx)
+	go func() {
+		t := time.NewTicker(statsEvery)
+		defer t.Stop()
+		for {
+			if err := a.RefreshStatistics(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("refresh the planner's statistics", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	go func() {
 		if err := a.kit.Erasure.Work(ctx, "helpdesk-worker", time.Second); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Error("erasure worker stopped", "err", err)
@@ -258,6 +275,26 @@ func (a *App) RunWorkers(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// statsEvery is how often RunWorkers looks for tables whose statistics
+// are missing or stale; when none are, a look is one catalog query.
+const statsEvery = 5 * time.Second
+
+// RefreshStatistics analyzes the hd_ and gdpr_ tables that never had
+// statistics or changed by a tenth since (sqldb.RefreshStatistics; only
+// PostgreSQL needs it). Without statistics, PostgreSQL looked a user up
+// by ID, a session by its hash and a folder's tickets by status through
+// an index on account_id alone, reading every row of the one account, so
+// that the load test's pages got slower as tickets grew; the autovacuum
+// daemon that would gather them may be off, or not yet round.
+func (a *App) RefreshStatistics(ctx context.Context) error {
+	hd, err1 := sqldb.RefreshStatistics(ctx, a.host.SQL(), a.host.Dialect(), "hd_")
+	gd, err2 := a.kit.Store.RefreshStatistics(ctx)
+	if len(hd)+len(gd) > 0 {
+		a.log.Info("planner statistics gathered", "tables", strings.Join(append(hd, gd...), " "))
+	}
+	return errors.Join(err1, err2)
 }
 
 // PurgeLoginState deletes the login-throttle counters and the sessions

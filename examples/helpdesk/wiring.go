@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/gdprkit/gdprkit"
@@ -84,7 +85,8 @@ func NewKit(ctx context.Context, c KitConfig) (k *Kit, err error) {
 	}
 	k.Pseudonyms = ps
 	ac := authn.Config{Store: k.Store.Authn(), Keys: keys, Clock: c.Clock, Audit: c.Audit, Logger: c.Logger, Pseudonymizer: ps,
-		IPGate: k.IPs, Argon2: c.Argon2, Issuer: "gdprkit Helpdesk", ContextWords: []string{"helpdesk", "gdprkit"}}
+		IPGate: k.IPs, Argon2: c.Argon2, Issuer: "gdprkit Helpdesk", ContextWords: []string{"helpdesk", "gdprkit"},
+		MaxConcurrentHashes: hashSlots()}
 	if k.OwnerAuth, err = authn.New(ac); err != nil { // without the lifecycle gate: only to reinstate a suspended account
 		return nil, err
 	}
@@ -150,4 +152,14 @@ func (k *Kit) ConsentIn(tx *sql.Tx) (*consent.Service, *HeldAudit, error) {
 	cfg.Store = k.Store.WithTx(tx).Consent()
 	svc, err := consent.New(cfg)
 	return svc, held, err
+}
+
+// hashSlots is how many password hashes run at once: half the cores, at
+// least one. A sign-in's argon2id hash takes a core for about 50 ms; the
+// load test's 4% of sign-ins took more than half of the helpdesk's CPU,
+// and two hashes at once took both cores of a 2-core machine from every
+// page and from the contact form holding the consent chain's lock.
+// Sign-ins past the slots wait their turn (authn.Config.MaxConcurrentHashes).
+func hashSlots() int {
+	return max(1, runtime.GOMAXPROCS(0)/2)
 }

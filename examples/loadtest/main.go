@@ -7,8 +7,10 @@
 // 26, API 22, contact form 18 — with double clicks on the contact form
 // (the same form sent twice at once) and clients that give up mid-request,
 // at each client count. It prints req/s and each operation's p50/p99 for
-// the whole run and for each sixth of it, as tickets grow. Then it stops
-// the load and checks the database:
+// the whole run and for each sixth of it, as tickets grow, the contact
+// form's page load and sending apart, and on PostgreSQL the tables and
+// indexes that read more than 50 rows a scan. Then it stops the load and
+// checks the database:
 // no customer twice for one address, no customer without a ticket or
 // consent, no consent without its customer, no ticket without its first
 // message, every ticket a visitor was told about present and naming them,
@@ -64,9 +66,29 @@ import (
 )
 
 func main() {
+	keepFilesToItself()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
+	}
+}
+
+// keepFilesToItself marks the files this process inherited (beyond
+// stdin, stdout and stderr) close-on-exec, so that the programs it starts
+// do not hold them. Why: run under flock(1), as timing runs on a shared
+// machine are, the lock's descriptor went through pg_ctlcluster to the
+// restarted PostgreSQL server, which kept the lock after the run ended and
+// every other timing run waited for it. Where /proc/self/fd does not
+// exist it does nothing.
+func keepFilesToItself() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
 	}
 }
 
@@ -199,6 +221,15 @@ type recorder struct {
 	start     time.Time
 	perSecond [600]atomic.Int64          // answered requests by second of the run
 	at        map[string][]time.Duration // when each answer of lat came, since start
+	parts     map[string][]time.Duration // the contact operation's page load and sending apart
+}
+
+// part records how long one part of an operation took (not counted as a
+// request of its own).
+func (rec *recorder) part(name string, d time.Duration) {
+	rec.mu.Lock()
+	rec.parts[name] = append(rec.parts[name], d)
+	rec.mu.Unlock()
 }
 
 func (rec *recorder) ok(op string, d time.Duration) {
@@ -282,7 +313,7 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	}
 	defer h.stop()
 
-	rec := &recorder{lat: map[string][]time.Duration{}, at: map[string][]time.Duration{}, fails: map[string]int64{}, tickets: map[string]string{},
+	rec := &recorder{lat: map[string][]time.Duration{}, at: map[string][]time.Duration{}, parts: map[string][]time.Duration{}, fails: map[string]int64{}, tickets: map[string]string{},
 		doubles: map[string]map[string]bool{}, samples: map[string]string{}}
 	// Every client is a staff member signed in once, with the API token
 	// the first one made, and a browser of its own.
@@ -375,6 +406,15 @@ func runOne(c config, bin, work, db string, clients int) (result, error) {
 	}
 	for k, v := range rec.samples {
 		res.notes = append(res.notes, "first "+k+": "+v)
+	}
+	if len(rec.parts) > 0 {
+		note := "contact in parts, p50/p99 ms:"
+		for _, name := range []string{"page", "send", "send (first of a double click)", "send (second of a double click)"} {
+			if ds := rec.parts[name]; len(ds) > 0 {
+				note += fmt.Sprintf(" %s %s/%s (%d);", name, ms(pct(ds, .5)), ms(pct(ds, .99)), len(ds))
+			}
+		}
+		res.notes = append(res.notes, strings.TrimSuffix(note, ";"))
 	}
 	notes, err := check(h, rec, res.fails)
 	res.notes = append(res.notes, notes...)
@@ -818,6 +858,7 @@ func (cl *client) contact(ctx context.Context, rnd *rand.Rand, rec *recorder, vi
 		rec.classify(ctx, resp, err)
 		return
 	}
+	rec.part("page", time.Since(t0))
 	tok := csrfRE.FindStringSubmatch(page)
 	if tok == nil {
 		rec.classify(ctx, resp, errors.New("no form on /contact"))
@@ -845,6 +886,8 @@ func (cl *client) contact(ctx context.Context, rnd *rand.Rand, rec *recorder, vi
 	}
 	abort := rnd.IntN(20) == 0
 	var wg sync.WaitGroup
+	var answered atomic.Int32
+	t1 := time.Now()
 	for range sends {
 		wg.Go(func() {
 			sctx := ctx
@@ -868,6 +911,11 @@ func (cl *client) contact(ctx context.Context, rnd *rand.Rand, rec *recorder, vi
 				return
 			}
 			rec.ok("contact", time.Since(t0))
+			part := "send"
+			if sends == 2 {
+				part = map[int32]string{1: "send (first of a double click)", 2: "send (second of a double click)"}[answered.Add(1)]
+			}
+			rec.part(part, time.Since(t1))
 			rec.mu.Lock()
 			if strings.Contains(page, `id="thanks"`) {
 				rec.tickets[m[1]] = email
@@ -980,7 +1028,39 @@ func check(h *helpdesk, rec *recorder, fails map[string]int64) ([]string, error)
 	customers, _ := count("SELECT COUNT(*) FROM hd_users WHERE role = 'customer'")
 	tickets, _ := count("SELECT COUNT(*) FROM hd_tickets")
 	notes = append(notes, fmt.Sprintf("database after the run: %d customers, %d tickets", customers, tickets))
+	if h.dialect == "postgres" {
+		notes = append(notes, wideScans(db)...)
+	}
 	return notes, nil
+}
+
+// wideScans names the tables and indexes of a PostgreSQL run that read
+// many rows per scan: a lookup that reads every row of a growing table
+// (a sequential scan, or an index used on its first column only) gets
+// slower as tickets grow, which is how throughput falls within a run.
+// The counters are the server's own (pg_stat_user_tables and
+// pg_stat_user_indexes), for the run's fresh database.
+func wideScans(db *sql.DB) []string {
+	rows, err := db.Query(`SELECT relname, '(sequential)', seq_scan, seq_tup_read FROM pg_stat_user_tables WHERE seq_scan > 100 AND seq_tup_read > 50 * seq_scan
+UNION ALL SELECT relname, indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes WHERE idx_scan > 100 AND idx_tup_read > 50 * idx_scan
+ORDER BY 4 DESC LIMIT 8`)
+	if err != nil {
+		return []string{"wide scans: " + err.Error()}
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var table, index string
+		var scans, read int64
+		if err := rows.Scan(&table, &index, &scans, &read); err != nil {
+			return append(out, "wide scans: "+err.Error())
+		}
+		out = append(out, fmt.Sprintf("wide scans: %s %s: %d scans read %d rows (%d a scan)", table, index, scans, read, read/scans))
+	}
+	if len(out) == 0 && rows.Err() == nil {
+		out = append(out, "wide scans: none (no table or index read more than 50 rows a scan over 100 scans)")
+	}
+	return out
 }
 
 func pct(ds []time.Duration, p float64) time.Duration {

@@ -162,16 +162,25 @@ func (c consentSQL) recordArgs(args []any, a gdprkit.AccountID, r *consent.Recor
 		nullStr(r.Salt), r.SubjectCommit, r.EvidenceCommit, r.PriorHash, r.PrevHash, r.Hash, r.Pseudonymized)
 }
 
-// insertRecords stores rs with multi-row INSERTs of at most 100 rows.
+// recordsPerInsert is the most records one INSERT stores.
+const recordsPerInsert = 100
+
+// insertRecordsSQL is the INSERT of n records, with placeholders for
+// recordArgs.
+func insertRecordsSQL(n int) string {
+	return "INSERT INTO gdpr_consent_records (account_id, " + recordCols + ") VALUES " + valueRows(n, recordColCount+1)
+}
+
+// insertRecords stores rs with multi-row INSERTs of at most
+// recordsPerInsert rows.
 func (c consentSQL) insertRecords(ctx context.Context, tx *sql.Tx, a gdprkit.AccountID, rs []consent.Record) error {
-	const chunk = 100
 	for len(rs) > 0 {
-		n := min(chunk, len(rs))
+		n := min(recordsPerInsert, len(rs))
 		args := make([]any, 0, n*(recordColCount+1))
 		for i := range rs[:n] {
 			args = c.recordArgs(args, a, &rs[i])
 		}
-		if _, err := tx.ExecContext(ctx, c.q("INSERT INTO gdpr_consent_records (account_id, "+recordCols+") VALUES "+valueRows(n, recordColCount+1)), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, c.q(insertRecordsSQL(n)), args...); err != nil {
 			return err
 		}
 		rs = rs[n:]
@@ -226,22 +235,41 @@ func (c consentSQL) Append(ctx context.Context, a gdprkit.AccountID, drafts []co
 			}
 			last[k] = i
 		}
+		stateArgs := make([]any, 0, len(order)*7)
+		for _, k := range order {
+			r := &out[last[k]]
+			stateArgs = append(stateArgs, string(a), string(r.SubjectPS), r.Purpose, string(r.Action), r.PolicyVersion, c.ts(r.At), r.Seq)
+		}
+		upState := ""
+		if len(order) > 0 {
+			upState = c.d.upsert("gdpr_consent_state", "(account_id, subject_ps, purpose, action, policy_version, at, seq)", valueRows(len(order), 7),
+				"(account_id, subject_ps, purpose)", []string{"action", "policy_version", "at", "seq"})
+		}
+		const upHead = "UPDATE gdpr_consent_heads SET seq = ?, hash = ? WHERE account_id = ?"
+		headArgs := []any{head.Seq, head.Hash, string(a)}
+		if c.d.Dialect == Postgres && len(out) <= recordsPerInsert && upState != "" {
+			// One statement, one round trip: the head stays locked
+			// from lockHead until the transaction ends, and every
+			// appender of the account waits for it, so each round
+			// trip in between (three statements, on a busy machine a
+			// few milliseconds each) is paid by all of them in turn.
+			args := make([]any, 0, len(out)*(recordColCount+1)+len(stateArgs)+len(headArgs))
+			for i := range out {
+				args = c.recordArgs(args, a, &out[i])
+			}
+			args = append(append(args, stateArgs...), headArgs...)
+			_, err := tx.ExecContext(ctx, c.q("WITH r AS ("+insertRecordsSQL(len(out))+"), s AS ("+upState+") "+upHead), args...)
+			return err
+		}
 		if err := c.insertRecords(ctx, tx, a, out); err != nil {
 			return err
 		}
-		args := make([]any, 0, len(order)*7)
-		for _, k := range order {
-			r := &out[last[k]]
-			args = append(args, string(a), string(r.SubjectPS), r.Purpose, string(r.Action), r.PolicyVersion, c.ts(r.At), r.Seq)
-		}
-		if len(order) > 0 {
-			upState := c.q(c.d.upsert("gdpr_consent_state", "(account_id, subject_ps, purpose, action, policy_version, at, seq)", valueRows(len(order), 7),
-				"(account_id, subject_ps, purpose)", []string{"action", "policy_version", "at", "seq"}))
-			if _, err := tx.ExecContext(ctx, upState, args...); err != nil {
+		if upState != "" {
+			if _, err := tx.ExecContext(ctx, c.q(upState), stateArgs...); err != nil {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, c.q("UPDATE gdpr_consent_heads SET seq = ?, hash = ? WHERE account_id = ?"), head.Seq, head.Hash, string(a))
+		_, err = tx.ExecContext(ctx, c.q(upHead), headArgs...)
 		return err
 	})
 	if err != nil {

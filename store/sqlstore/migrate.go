@@ -130,6 +130,22 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// RefreshStatistics gathers the query planner's statistics for the gdpr_
+// tables that never had any or changed by more than a tenth since
+// (sqldb.RefreshStatistics), and returns their names. Call it now and then
+// where PostgreSQL's autovacuum is off or slow to reach tables that fill
+// quickly: without statistics the planner may look a session up by its
+// hash through the account's index and read every session of the account,
+// which gets slower as they grow. On SQLite and MySQL it does nothing.
+// A store bound to a transaction refuses, with an error wrapping
+// gdprkit.ErrInvalid (ANALYZE is not part of the host's transaction).
+func (s *Store) RefreshStatistics(ctx context.Context) ([]string, error) {
+	if s.host != nil {
+		return nil, fmt.Errorf("sqlstore: RefreshStatistics on a store bound to a transaction: %w", gdprkit.ErrInvalid)
+	}
+	return sqldb.RefreshStatistics(ctx, s.pool, s.d.Dialect, "gdpr_")
+}
+
 func (s *Store) createMigrationsTable(ctx context.Context) error {
 	ddl := `CREATE TABLE IF NOT EXISTS gdpr_schema_migrations (
 	version INTEGER NOT NULL PRIMARY KEY,

@@ -13,6 +13,13 @@
 // lock wait timeout or SQLITE_BUSY (sqldb.Retryable) are retried up to ten
 // times with jittered backoff.
 //
+// Planner statistics: on PostgreSQL every gdpr_ index leads with
+// account_id, which in a one-account deployment matches every row. Until a
+// table is analyzed the planner may pick such an index for a lookup by a
+// unique key and read the whole account; where autovacuum is off (or slow
+// to reach tables that fill quickly), call Store.RefreshStatistics every
+// few seconds to minutes (see sqldb.RefreshStatistics).
+//
 // The host's transaction: Store.WithTx binds the store to a *sql.Tx of the
 // host's, so that gdprkit's rows commit or roll back with the host's own
 // (a customer and the consent that allows their ticket). A bound store
