@@ -32,7 +32,7 @@ type claimed struct {
 	st      jobState
 	saved   []byte
 	req     Request
-	renewed time.Time // wall clock of the last checkpoint
+	renewed time.Time // when its lease was last set (claim or checkpoint), on Config.Clock
 	batch   string    // the RunBatch call that claimed it
 }
 
@@ -72,9 +72,9 @@ func (s *Service) RunBatch(ctx context.Context, owner string, max int) ([]BatchR
 		out     []BatchRun
 		pending []*claimed
 	)
-	begun, batch := time.Now(), gdprkit.NewID()
+	begun, batch := s.now(), gdprkit.NewID()
 	for len(out)+len(pending) < max && ctx.Err() == nil {
-		if len(pending) > 0 && time.Since(begun) >= s.cfg.Lease/3 {
+		if len(pending) > 0 && s.now().Sub(begun) >= s.cfg.Lease/3 {
 			break
 		}
 		c, err := s.claim(ctx, owner)
@@ -126,7 +126,7 @@ func (s *Service) claim(ctx context.Context, owner string) (*claimed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("erasure: claim job: %w", err)
 	}
-	return &claimed{job: job, token: token, saved: job.State, renewed: time.Now()}, nil
+	return &claimed{job: job, token: token, saved: job.State, renewed: now}, nil
 }
 
 // renew checkpoints the jobs waiting in a batch whose lease is a quarter
@@ -134,7 +134,7 @@ func (s *Service) claim(ctx context.Context, owner string) (*claimed, error) {
 // fails ends its run with that error (appended to out).
 func (s *Service) renew(ctx context.Context, pending []*claimed, out *[]BatchRun) {
 	for _, c := range pending {
-		if time.Since(c.renewed) < s.cfg.Lease/4 {
+		if s.now().Sub(c.renewed) < s.cfg.Lease/4 {
 			continue
 		}
 		if err := s.checkpoint(ctx, c); err != nil {

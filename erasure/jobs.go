@@ -293,15 +293,16 @@ func (s *Service) erasePhase(ctx context.Context, c *claimed) (bool, error) {
 
 // checkpoint stores a claimed job's state and renews its lease.
 func (s *Service) checkpoint(ctx context.Context, c *claimed) error {
-	c.st.SavedAt = s.now()
+	now := s.now()
+	c.st.SavedAt = now
 	body, err := json.Marshal(&c.st)
 	if err != nil {
 		return err
 	}
-	if err := s.store.SaveJob(ctx, c.job.Account, c.job.ID, c.token, body, s.now().Add(s.cfg.Lease)); err != nil {
+	if err := s.store.SaveJob(ctx, c.job.Account, c.job.ID, c.token, body, now.Add(s.cfg.Lease)); err != nil {
 		return err
 	}
-	c.saved, c.renewed = body, time.Now()
+	c.saved, c.renewed = body, now
 	return nil
 }
 
